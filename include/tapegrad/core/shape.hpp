@@ -1,0 +1,175 @@
+#pragma once
+// Shape: the sizes (or strides) of a tensor, a small vector of int64 that
+// keeps up to kInline dims without a heap allocation (most tensors have <= 4).
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <ostream>
+#include <string>
+
+#include "error.hpp"
+
+namespace tapegrad {
+
+class Shape {
+ public:
+  using value_type = int64_t;
+  using iterator = int64_t*;
+  using const_iterator = const int64_t*;
+  static constexpr int64_t kInline = 6;
+
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) { assign(dims.begin(), dims.end()); }
+  explicit Shape(int64_t n, int64_t value = 0) {
+    reserve(n);
+    size_ = n;
+    std::fill(begin(), end(), value);
+  }
+  template <class It>
+  Shape(It first, It last) { assign(first, last); }
+  Shape(const Shape& o) { assign(o.begin(), o.end()); }
+  Shape(Shape&& o) noexcept { take(o); }
+  Shape& operator=(const Shape& o) {
+    if (this != &o) { size_ = 0; assign(o.begin(), o.end()); }
+    return *this;
+  }
+  Shape& operator=(Shape&& o) noexcept {
+    if (this != &o) { release(); take(o); }
+    return *this;
+  }
+  ~Shape() { release(); }
+
+  int64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  int64_t* data() { return heap_ ? heap_ : inline_; }
+  const int64_t* data() const { return heap_ ? heap_ : inline_; }
+  int64_t* begin() { return data(); }
+  int64_t* end() { return data() + size_; }
+  const int64_t* begin() const { return data(); }
+  const int64_t* end() const { return data() + size_; }
+  int64_t& operator[](int64_t i) { return data()[i]; }
+  int64_t operator[](int64_t i) const { return data()[i]; }
+  int64_t& back() { return data()[size_ - 1]; }
+  int64_t back() const { return data()[size_ - 1]; }
+
+  void push_back(int64_t v) {
+    reserve(size_ + 1);
+    data()[size_++] = v;
+  }
+  void insert(int64_t pos, int64_t v) {
+    reserve(size_ + 1);
+    int64_t* d = data();
+    std::memmove(d + pos + 1, d + pos, sizeof(int64_t) * static_cast<size_t>(size_ - pos));
+    d[pos] = v;
+    ++size_;
+  }
+  void erase(int64_t pos) {
+    int64_t* d = data();
+    std::memmove(d + pos, d + pos + 1, sizeof(int64_t) * static_cast<size_t>(size_ - pos - 1));
+    --size_;
+  }
+  void resize(int64_t n, int64_t value = 0) {
+    reserve(n);
+    for (int64_t i = size_; i < n; ++i) data()[i] = value;
+    size_ = n;
+  }
+
+  friend bool operator==(const Shape& a, const Shape& b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+ private:
+  void reserve(int64_t n) {
+    if (n <= capacity_) return;
+    int64_t cap = std::max<int64_t>(n, 2 * capacity_);
+    auto* p = new int64_t[static_cast<size_t>(cap)];
+    std::copy(begin(), end(), p);
+    delete[] heap_;
+    heap_ = p;
+    capacity_ = cap;
+  }
+  template <class It>
+  void assign(It first, It last) {
+    reserve(static_cast<int64_t>(std::distance(first, last)));
+    size_ = 0;
+    for (; first != last; ++first) data()[size_++] = static_cast<int64_t>(*first);
+  }
+  void take(Shape& o) {
+    size_ = o.size_;
+    if (o.heap_) {
+      heap_ = o.heap_;
+      capacity_ = o.capacity_;
+      o.heap_ = nullptr;
+      o.capacity_ = kInline;
+    } else {
+      std::copy(o.inline_, o.inline_ + o.size_, inline_);
+    }
+    o.size_ = 0;
+  }
+  void release() {
+    delete[] heap_;
+    heap_ = nullptr;
+    capacity_ = kInline;
+  }
+
+  int64_t size_ = 0;
+  int64_t capacity_ = kInline;
+  int64_t* heap_ = nullptr;
+  int64_t inline_[kInline] = {};
+};
+
+/// "[2, 3]", the one format every error message uses for shapes.
+inline std::ostream& operator<<(std::ostream& os, const Shape& s) {
+  os << '[';
+  for (int64_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  return os << ']';
+}
+
+inline std::string to_string(const Shape& s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+/// Product of the sizes (1 for a 0-d shape).
+inline int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+/// Row-major strides of a contiguous tensor of this shape.
+inline Shape contiguous_strides(const Shape& sizes) {
+  Shape st(sizes.size(), 1);
+  for (int64_t i = sizes.size() - 2; i >= 0; --i)
+    st[i] = st[i + 1] * std::max<int64_t>(sizes[i + 1], 1);
+  return st;
+}
+
+/// Wrap a possibly negative dim into [0, ndim); `op` names the caller in the
+/// error. A 0-d tensor accepts dims -1 and 0, as in PyTorch.
+inline int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
+  int64_t n = std::max<int64_t>(ndim, 1);
+  TAPEGRAD_CHECK(dim >= -n && dim < n, IndexError, op,
+                 ": dimension out of range (expected to be in range of [", -n, ", ", n - 1,
+                 "], but got ", dim, ")");
+  return dim < 0 ? dim + n : dim;
+}
+
+/// NumPy/PyTorch broadcasting: align trailing dims; each pair must be equal or
+/// contain a 1.
+inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  int64_t n = std::max(a.size(), b.size());
+  Shape out(n, 1);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t ia = a.size() - n + i, ib = b.size() - n + i;
+    int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+    TAPEGRAD_CHECK(da == db || da == 1 || db == 1, ShapeError, op, ": shapes ", a, " and ", b,
+                   " are not broadcastable: dim ", i, " is ", da, " vs ", db);
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,208 @@
+#pragma once
+// The matmul family with PyTorch's semantics: matmul (1-D, 2-D, batched with
+// broadcast batch dims), mm, mv, dot, bmm, outer, addmm.
+// Note [GEMM without copies]: a 2-D operand whose rows or columns are
+// contiguous is handed to Eigen's GEMM as a row- or column-major map with its
+// own leading dimension, so transposed views (x.t()) and slices cost no copy.
+// Only operands with neither unit stride are copied first.
+#include <Eigen/Core>
+
+#include "elementwise.hpp"
+#include "shape.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+template <class T>
+using RowMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using ColMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+template <class M>
+using StridedMap = Eigen::Map<M, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+template <class A, class B>
+constexpr void check_matmul_dtypes() {
+  static_assert(std::is_same_v<A, B>,
+                "matmul/mm/mv/dot/bmm: both operands must have the same dtype (PyTorch raises "
+                "'expected scalar type ... but found ...'); convert one with .to<T>()");
+  static_assert(!std::is_same_v<A, bool>,
+                "matmul/mm/mv/dot/bmm: not implemented for bool tensors (as PyTorch)");
+}
+
+/// Call f with a zero-copy Eigen map of the 2-D tensor x (Note [GEMM without copies]).
+template <Element T, class F>
+void with_matrix(const Tensor<T>& x, F&& f) {
+  const int64_t r = x.sizes()[0], c = x.sizes()[1], s0 = x.strides()[0], s1 = x.strides()[1];
+  const auto rows = static_cast<Eigen::Index>(r), cols = static_cast<Eigen::Index>(c);
+  if (c <= 1 || s1 == 1) {
+    const int64_t ld = r <= 1 ? std::max<int64_t>(c, 1) : s0;
+    if (ld >= std::max<int64_t>(c, 1))
+      return f(StridedMap<const RowMajorMatrix<T>>(x.data_ptr(), rows, cols, Eigen::OuterStride<>(ld)));
+  }
+  if (r <= 1 || s0 == 1) {
+    const int64_t ld = c <= 1 ? std::max<int64_t>(r, 1) : s1;
+    if (ld >= std::max<int64_t>(r, 1))
+      return f(StridedMap<const ColMajorMatrix<T>>(x.data_ptr(), rows, cols, Eigen::OuterStride<>(ld)));
+  }
+  auto xc = x.contiguous();
+  f(StridedMap<const RowMajorMatrix<T>>(xc.data_ptr(), rows, cols,
+                                        Eigen::OuterStride<>(std::max<int64_t>(c, 1))));
+}
+
+/// out = beta * out + alpha * a @ b for 2-D tensors; out is contiguous [m, n].
+template <Element T>
+void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T alpha, T beta) {
+  const int64_t m = a.sizes()[0], n = b.sizes()[1];
+  StridedMap<RowMajorMatrix<T>> o(out.data_ptr(), static_cast<Eigen::Index>(m),
+                                  static_cast<Eigen::Index>(n),
+                                  Eigen::OuterStride<>(std::max<int64_t>(n, 1)));
+  if (beta == T(0)) o.setZero();
+  else if (beta != T(1)) o *= beta;
+  if (a.sizes()[1] == 0 || m == 0 || n == 0) return;
+  with_matrix(a, [&](const auto& A) {
+    with_matrix(b, [&](const auto& B) {
+      if (alpha == T(1)) o.noalias() += A * B;
+      else o.noalias() += alpha * (A * B);
+    });
+  });
+}
+
+inline void check_inner(const Shape& a, const Shape& b, int64_t ka, int64_t kb, const char* op) {
+  TAPEGRAD_CHECK(ka == kb, ShapeError, op, ": inner dimensions must match, got ", a, " @ ", b, " (",
+                 ka, " != ", kb, ")");
+}
+}  // namespace detail
+
+/// mm(a, b): [n, k] @ [k, m] -> [n, m]; 2-D only.
+template <Element A, Element B>
+Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
+  detail::check_matmul_dtypes<A, B>();
+  TAPEGRAD_CHECK(a.dim() == 2 && b.dim() == 2, ShapeError, "mm: expected 2-D tensors, got ",
+                 a.sizes(), " and ", b.sizes());
+  detail::check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "mm");
+  auto out = detail::make_empty<A>({a.sizes()[0], b.sizes()[1]});
+  detail::gemm_into(out, a, b, A(1), A(0));
+  return out;
+}
+
+/// addmm(bias, a, b, beta, alpha): beta * bias + alpha * (a @ b); bias broadcasts to [n, m].
+template <Element T>
+Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, double beta = 1,
+                double alpha = 1) {
+  detail::check_matmul_dtypes<T, T>();
+  TAPEGRAD_CHECK(a.dim() == 2 && b.dim() == 2, ShapeError, "addmm: expected 2-D matrices, got ",
+                 a.sizes(), " and ", b.sizes());
+  detail::check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "addmm");
+  const Shape shape{a.sizes()[0], b.sizes()[1]};
+  TAPEGRAD_CHECK(broadcast_shapes(bias.sizes(), shape, "addmm") == shape, ShapeError,
+                 "addmm: bias of shape ", bias.sizes(), " cannot be broadcast to the product's shape ",
+                 shape);
+  auto out = detail::make_empty<T>(shape);
+  if (beta != 0) detail::copy_into(out, bias);  // beta = 0 ignores bias, even NaN (as PyTorch)
+  detail::gemm_into(out, a, b, static_cast<T>(alpha), static_cast<T>(beta));
+  return out;
+}
+
+/// mv(a, v): [n, m] @ [m] -> [n].
+template <Element A, Element B>
+Tensor<A> mv(const Tensor<A>& a, const Tensor<B>& v) {
+  detail::check_matmul_dtypes<A, B>();
+  TAPEGRAD_CHECK(a.dim() == 2 && v.dim() == 1, ShapeError,
+                 "mv: expected a 2-D matrix and a 1-D vector, got ", a.sizes(), " and ", v.sizes());
+  detail::check_inner(a.sizes(), v.sizes(), a.sizes()[1], v.sizes()[0], "mv");
+  return mm(a, v.unsqueeze(1)).view({a.sizes()[0]});
+}
+
+/// dot(a, b): sum(a * b) of two 1-D tensors of equal length, as a 0-d tensor.
+template <Element A, Element B>
+Tensor<A> dot(const Tensor<A>& a, const Tensor<B>& b) {
+  detail::check_matmul_dtypes<A, B>();
+  TAPEGRAD_CHECK(a.dim() == 1 && b.dim() == 1, ShapeError, "dot: expected 1-D tensors, got ",
+                 a.sizes(), " and ", b.sizes());
+  detail::check_inner(a.sizes(), b.sizes(), a.sizes()[0], b.sizes()[0], "dot");
+  return mm(a.unsqueeze(0), b.unsqueeze(1)).view({});
+}
+
+/// outer(a, b): [n] x [m] -> [n, m], a[i] * b[j].
+template <Element A, Element B>
+Tensor<promote_t<A, B>> outer(const Tensor<A>& a, const Tensor<B>& b) {
+  TAPEGRAD_CHECK(a.dim() == 1 && b.dim() == 1, ShapeError, "outer: expected 1-D tensors, got ",
+                 a.sizes(), " and ", b.sizes());
+  return mul(a.unsqueeze(1), b.unsqueeze(0));
+}
+
+/// bmm(a, b): [B, n, k] @ [B, k, m] -> [B, n, m]; batch sizes must be equal.
+template <Element A, Element B>
+Tensor<A> bmm(const Tensor<A>& a, const Tensor<B>& b) {
+  detail::check_matmul_dtypes<A, B>();
+  TAPEGRAD_CHECK(a.dim() == 3 && b.dim() == 3, ShapeError, "bmm: expected 3-D tensors, got ",
+                 a.sizes(), " and ", b.sizes());
+  TAPEGRAD_CHECK(a.sizes()[0] == b.sizes()[0], ShapeError, "bmm: batch sizes must match, got ",
+                 a.sizes(), " and ", b.sizes(), " (", a.sizes()[0], " != ", b.sizes()[0], ")");
+  detail::check_inner(a.sizes(), b.sizes(), a.sizes()[2], b.sizes()[1], "bmm");
+  auto out = detail::make_empty<A>({a.sizes()[0], a.sizes()[1], b.sizes()[2]});
+  for (int64_t i = 0; i < a.sizes()[0]; ++i) detail::gemm_into(out[i], a[i], b[i], A(1), A(0));
+  return out;
+}
+
+/// matmul(a, b), Python's a @ b: dot for 1-D @ 1-D, mv, mm, and batched
+/// products whose batch dims broadcast; a 1-D operand gets a dim of size 1
+/// prepended (left) or appended (right) that is removed from the result.
+template <Element A, Element B>
+Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
+  detail::check_matmul_dtypes<A, B>();
+  const int64_t da = a.dim(), db = b.dim();
+  TAPEGRAD_CHECK(da >= 1 && db >= 1, ShapeError, "matmul: both arguments need to be at least 1-D, got ",
+                 a.sizes(), " and ", b.sizes());
+  const int64_t ka = a.sizes()[da - 1], kb = b.sizes()[db == 1 ? 0 : db - 2];
+  detail::check_inner(a.sizes(), b.sizes(), ka, kb, "matmul");
+  if (da == 1 && db == 1) return dot(a, b);
+  if (da == 2 && db == 1) return mv(a, b);
+  if (da == 1 && db == 2) return mm(a.unsqueeze(0), b).squeeze(0);
+  if (da == 2 && db == 2) return mm(a, b);
+  if (da >= 3 && db <= 2) {
+    // Fold the batch into the rows: [..., n, k] @ [k, m] is one GEMM.
+    Shape out_shape(a.sizes().begin(), a.sizes().end() - 1);
+    auto b2 = db == 1 ? b.unsqueeze(1) : b;
+    if (db == 2) out_shape.push_back(b.sizes()[1]);
+    return mm(a.reshape({-1, ka}), b2).view(out_shape);
+  }
+  // General batched case: broadcast the batch dims, one GEMM per batch entry.
+  auto a3 = da == 1 ? a.unsqueeze(0) : a;
+  auto b3 = db == 1 ? b.unsqueeze(1) : b;
+  const Shape batch_a(a3.sizes().begin(), a3.sizes().end() - 2);
+  const Shape batch_b(b3.sizes().begin(), b3.sizes().end() - 2);
+  const Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
+  const int64_t n = a3.sizes()[a3.dim() - 2], m = b3.sizes()[b3.dim() - 1];
+  Shape ea = batch, eb = batch;
+  ea.push_back(n), ea.push_back(ka), eb.push_back(kb), eb.push_back(m);
+  auto ax = a3.expand(ea), bx = b3.expand(eb);
+  Shape out_shape = batch;
+  out_shape.push_back(n), out_shape.push_back(m);
+  auto out = detail::make_empty<A>(out_shape);
+  const int64_t nb = shape_numel(batch);
+  auto out3 = out.view({nb, n, m});
+  // Walk the batch in row-major order via a running multi-index.
+  Shape idx(batch.size(), 0);
+  for (int64_t i = 0; i < nb; ++i) {
+    auto ai = ax, bi = bx;
+    for (int64_t d = 0; d < batch.size(); ++d) {
+      ai = ai.select(0, idx[d]);
+      bi = bi.select(0, idx[d]);
+    }
+    detail::gemm_into(out3[i], ai, bi, A(1), A(0));
+    for (int64_t d = batch.size() - 1; d >= 0 && ++idx[d] == batch[d]; --d) idx[d] = 0;
+  }
+  Shape final_shape = out_shape;
+  if (da == 1) final_shape.erase(final_shape.size() - 2);
+  if (db == 1) final_shape.erase(final_shape.size() - 1);
+  return out.view(final_shape);
+}
+
+template <Element T> template <Element U> Tensor<T> Tensor<T>::matmul(const Tensor<U>& o) const { return tapegrad::matmul(*this, o); }
+template <Element T> template <Element U> Tensor<T> Tensor<T>::mm(const Tensor<U>& o) const { return tapegrad::mm(*this, o); }
+template <Element T> template <Element U> Tensor<T> Tensor<T>::mv(const Tensor<U>& o) const { return tapegrad::mv(*this, o); }
+template <Element T> template <Element U> Tensor<T> Tensor<T>::dot(const Tensor<U>& o) const { return tapegrad::dot(*this, o); }
+template <Element T> template <Element U> Tensor<T> Tensor<T>::bmm(const Tensor<U>& o) const { return tapegrad::bmm(*this, o); }
+
+}  // namespace tapegrad

@@ -1,0 +1,345 @@
+#pragma once
+// Reductions: sum, mean, prod, max/min (values and indices), argmax/argmin,
+// var/std with a correction, logsumexp, and the numerically stable
+// softmax/log_softmax. Result shapes and dtypes follow PyTorch (keepdim keeps
+// reduced dims as size 1; sum/prod of integers and bool give int64).
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "../tensor/map.hpp"
+#include "elementwise.hpp"
+#include "shape.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+// Which dims a reduction covers; an empty list means all (PyTorch's dim=None).
+inline std::vector<bool> reduce_mask(const Shape& dims, int64_t ndim, const char* op) {
+  std::vector<bool> mask(static_cast<size_t>(ndim), dims.empty());
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, ndim, op);
+    if (ndim == 0) continue;
+    TAPEGRAD_CHECK(!mask[static_cast<size_t>(w)], ValueError, op, ": dim ", d,
+                   " appears multiple times in the list of dims ", dims);
+    mask[static_cast<size_t>(w)] = true;
+  }
+  return mask;
+}
+
+inline Shape reduced_shape(const Shape& sizes, const std::vector<bool>& mask, bool keepdim) {
+  Shape out;
+  for (int64_t d = 0; d < sizes.size(); ++d) {
+    if (!mask[static_cast<size_t>(d)]) out.push_back(sizes[d]);
+    else if (keepdim) out.push_back(1);
+  }
+  return out;
+}
+
+// Note [Reduction loop order]: the reduction walks x in its own dim order with
+// the output broadcast over the reduced dims (stride 0). A reduction over the
+// last dim then runs along contiguous rows into one accumulator, and one over
+// dim 0 of [N, C] adds whole rows into the C outputs; both vectorise.
+template <Element R, Element T, class Combine>
+Tensor<R> reduce(const Tensor<T>& x, const std::vector<bool>& mask, bool keepdim, R init,
+                 const Combine& combine) {
+  auto out = filled<R>(reduced_shape(x.sizes(), mask, true), init);
+  Shape ost = out.strides();
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (mask[static_cast<size_t>(d)]) ost[d] = 0;
+  R* po = out.data_ptr();
+  const T* px = x.data_ptr();
+  for_each_strided<2>(x.sizes(), {ost, x.strides()},
+                      [&](const Offsets<2>& b, int64_t n, const Offsets<2>& s) {
+                        R* o = po + b[0];
+                        const T* i = px + b[1];
+                        if (s[0] == 0) {
+                          R acc = *o;
+                          for (int64_t k = 0; k < n; ++k) acc = combine(acc, static_cast<R>(i[k * s[1]]));
+                          *o = acc;
+                        } else {
+                          for (int64_t k = 0; k < n; ++k)
+                            o[k * s[0]] = combine(o[k * s[0]], static_cast<R>(i[k * s[1]]));
+                        }
+                      });
+  return keepdim ? out : out.view(reduced_shape(x.sizes(), mask, false));
+}
+
+template <Element T>
+Tensor<sum_t<T>> sum_impl(const Tensor<T>& x, const std::vector<bool>& mask, bool keepdim) {
+  using R = sum_t<T>;
+  if constexpr (FloatingElement<T>) {
+    // Whole contiguous tensor: Eigen's tree-shaped SIMD sum (also more exact).
+    bool all = std::all_of(mask.begin(), mask.end(), [](bool m) { return m; });
+    if (all && x.is_contiguous()) {
+      auto out = filled<R>(reduced_shape(x.sizes(), mask, keepdim), R(0));
+      if (x.numel() > 0) *out.data_ptr() = ConstArrayMap<T>(x.data_ptr(), x.numel()).sum();
+      return out;
+    }
+  }
+  return reduce<R>(x, mask, keepdim, R(0), [](R a, R b) { return static_cast<R>(a + b); });
+}
+
+template <Element T>
+int64_t reduced_count(const Tensor<T>& x, const std::vector<bool>& mask) {
+  int64_t n = 1;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (mask[static_cast<size_t>(d)]) n *= x.sizes()[d];
+  return n;
+}
+
+// max/min along one dim with the index of the first extreme (NaN counts as
+// the extreme, as in PyTorch).
+template <Element T, bool IsMax>
+ValuesIndices<T> extreme_dim(const Tensor<T>& x, int64_t dim, bool keepdim, const char* op) {
+  if (x.dim() == 0) {  // PyTorch: a 0-d tensor reduces to itself, index 0
+    wrap_dim(dim, 0, op);
+    return {x.clone(), zeros<int64_t>({})};
+  }
+  dim = wrap_dim(dim, x.dim(), op);
+  const int64_t len = x.sizes()[dim], stride = x.strides()[dim];
+  TAPEGRAD_CHECK(len > 0, IndexError, op, ": cannot compute over a zero-size dimension (dim ", dim,
+                 " of shape ", x.sizes(), ")");
+  Shape kept = x.sizes();
+  kept[dim] = 1;
+  auto values = make_empty<T>(kept);
+  auto indices = make_empty<int64_t>(kept);
+  Shape xst = x.strides();
+  xst[dim] = 0;
+  T* pv = values.data_ptr();
+  int64_t* pi = indices.data_ptr();
+  const T* px = x.data_ptr();
+  for_each_strided<3>(kept, {values.strides(), indices.strides(), xst},
+                      [&](const Offsets<3>& b, int64_t n, const Offsets<3>& s) {
+                        for (int64_t k = 0; k < n; ++k) {
+                          const T* row = px + b[2] + k * s[2];
+                          T best = row[0];
+                          int64_t at = 0;
+                          for (int64_t j = 1; j < len && best == best; ++j) {
+                            T v = row[j * stride];
+                            if (v != v || (IsMax ? v > best : v < best)) {
+                              best = v;
+                              at = j;
+                            }
+                          }
+                          pv[b[0] + k * s[0]] = best;
+                          pi[b[1] + k * s[1]] = at;
+                        }
+                      });
+  if (keepdim) return {values, indices};
+  return {values.squeeze(dim), indices.squeeze(dim)};
+}
+
+template <Element T, bool IsMax>
+int64_t extreme_index(const Tensor<T>& x, const char* op) {
+  TAPEGRAD_CHECK(x.numel() > 0, IndexError, op,
+                 ": expected a non-empty tensor when no dim is given, got shape ", x.sizes());
+  auto c = x.contiguous();
+  const T* p = c.data_ptr();
+  int64_t at = 0;
+  for (int64_t j = 1; j < c.numel() && p[at] == p[at]; ++j)
+    if (p[j] != p[j] || (IsMax ? p[j] > p[at] : p[j] < p[at])) at = j;
+  return at;
+}
+
+template <Element T>
+void check_floating_reduction() {
+  static_assert(FloatingElement<T>,
+                "this reduction needs a floating tensor (PyTorch refuses integer inputs for "
+                "mean/var/std/logsumexp/softmax); convert with to<float>() first");
+}
+
+// Note [Stable softmax]: subtract the row max before exp so no exp overflows;
+// log_softmax is then x - max - log(sum(exp(x - max))), finite for logits
+// such as [1000, 1000, -1000]. A max of +-inf is replaced by 0 (PyTorch's
+// logsumexp does the same), so rows of -inf stay -inf rather than NaN.
+template <Element T, bool Log>
+Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim) {
+  dim = wrap_dim(dim, x.dim(), Log ? "log_softmax" : "softmax");
+  if (x.dim() == 0) return Log ? zeros<T>({}) : ones<T>({});
+  auto out = make_empty<T>(x.sizes());
+  const int64_t len = x.sizes()[dim], xs = x.strides()[dim], os = out.strides()[dim];
+  Shape kept = x.sizes();
+  kept[dim] = 1;
+  Shape xst = x.strides(), ost = out.strides();
+  xst[dim] = ost[dim] = 0;
+  const T* px = x.data_ptr();
+  T* po = out.data_ptr();
+  for_each_strided<2>(kept, {ost, xst}, [&](const Offsets<2>& b, int64_t n, const Offsets<2>& s) {
+    for (int64_t k = 0; k < n; ++k) {
+      const T* in = px + b[1] + k * s[1];
+      T* o = po + b[0] + k * s[0];
+      T m = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j < len; ++j) m = max_nan(m, in[j * xs]);
+      if (std::isinf(m)) m = T(0);
+      T total = 0;
+      if (xs == 1 && os == 1) {  // contiguous row: Eigen's vectorised exp
+        ArrayMap<T> orow(o, len);
+        orow = (ConstArrayMap<T>(in, len) - m).exp();
+        total = orow.sum();
+        if constexpr (Log) orow = (ConstArrayMap<T>(in, len) - m) - std::log(total);
+        else orow /= total;
+        continue;
+      }
+      for (int64_t j = 0; j < len; ++j) total += (o[j * os] = std::exp(in[j * xs] - m));
+      const T log_total = std::log(total);  // (x - m) - log_total keeps the digits of x - m
+      for (int64_t j = 0; j < len; ++j) {
+        if constexpr (Log) o[j * os] = (in[j * xs] - m) - log_total;
+        else o[j * os] /= total;
+      }
+    }
+  });
+  return out;
+}
+}  // namespace detail
+
+// ---- sum / mean / prod -----------------------------------------------------------------
+/// sum(x) over all elements -> 0-d; sum(x, dims, keepdim) over the given dims.
+template <Element T>
+Tensor<sum_t<T>> sum(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
+  return detail::sum_impl(x, detail::reduce_mask(dims, x.dim(), "sum"), keepdim);
+}
+template <Element T>
+Tensor<sum_t<T>> sum(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  return sum(x, Shape{dim}, keepdim);
+}
+template <Element T>
+Tensor<T> mean(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
+  detail::check_floating_reduction<T>();
+  auto mask = detail::reduce_mask(dims, x.dim(), "mean");
+  auto s = detail::sum_impl(x, mask, keepdim);
+  s.div_(static_cast<T>(detail::reduced_count(x, mask)));  // 0/0 = NaN for empty, as PyTorch
+  return s;
+}
+template <Element T>
+Tensor<T> mean(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  return mean(x, Shape{dim}, keepdim);
+}
+template <Element T>
+Tensor<sum_t<T>> prod(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
+  using R = sum_t<T>;
+  return detail::reduce<R>(x, detail::reduce_mask(dims, x.dim(), "prod"), keepdim, R(1),
+                           [](R a, R b) { return static_cast<R>(a * b); });
+}
+template <Element T>
+Tensor<sum_t<T>> prod(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  return prod(x, Shape{dim}, keepdim);
+}
+
+// ---- max / min / argmax / argmin --------------------------------------------------------
+/// max(x): the largest element as a 0-d tensor (NaN if any element is NaN).
+template <Element T>
+Tensor<T> max(const Tensor<T>& x) {
+  return tensor<T>(x.contiguous().data_ptr()[detail::extreme_index<T, true>(x, "max")]);
+}
+template <Element T>
+Tensor<T> min(const Tensor<T>& x) {
+  return tensor<T>(x.contiguous().data_ptr()[detail::extreme_index<T, false>(x, "min")]);
+}
+/// max(x, dim): values and (first) indices of the maxima along dim.
+template <Element T>
+ValuesIndices<T> max(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  return detail::extreme_dim<T, true>(x, dim, keepdim, "max");
+}
+template <Element T>
+ValuesIndices<T> min(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  return detail::extreme_dim<T, false>(x, dim, keepdim, "min");
+}
+/// argmax(x): index into the flattened tensor.
+template <Element T>
+Tensor<int64_t> argmax(const Tensor<T>& x) { return tensor<int64_t>(detail::extreme_index<T, true>(x, "argmax")); }
+template <Element T>
+Tensor<int64_t> argmin(const Tensor<T>& x) { return tensor<int64_t>(detail::extreme_index<T, false>(x, "argmin")); }
+template <Element T>
+Tensor<int64_t> argmax(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  return detail::extreme_dim<T, true>(x, dim, keepdim, "argmax").indices;
+}
+template <Element T>
+Tensor<int64_t> argmin(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  return detail::extreme_dim<T, false>(x, dim, keepdim, "argmin").indices;
+}
+
+// ---- var / std / logsumexp ------------------------------------------------------------------
+/// var(x, dims, correction, keepdim): sum((x - mean)^2) / (N - correction);
+/// correction 1 is the unbiased estimate (PyTorch's default).
+template <Element T>
+Tensor<T> var(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
+  detail::check_floating_reduction<T>();
+  auto mask = detail::reduce_mask(dims, x.dim(), "var");
+  auto centered = x - detail::sum_impl(x, mask, true) / static_cast<T>(detail::reduced_count(x, mask));
+  auto ss = detail::sum_impl(centered * centered, mask, keepdim);
+  const auto denom = static_cast<T>(detail::reduced_count(x, mask) - correction);
+  ss.div_(denom > 0 ? denom : T(0));  // N <= correction: inf or NaN, as PyTorch
+  return ss;
+}
+template <Element T>
+Tensor<T> var(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keepdim = false) {
+  return var(x, Shape{dim}, correction, keepdim);
+}
+template <Element T>
+Tensor<T> std(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
+  return sqrt(var(x, dims, correction, keepdim));
+}
+template <Element T>
+Tensor<T> std(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keepdim = false) {
+  return sqrt(var(x, Shape{dim}, correction, keepdim));
+}
+
+/// logsumexp(x, dim): log(sum(exp(x))) along dim without overflow.
+template <Element T>
+Tensor<T> logsumexp(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  detail::check_floating_reduction<T>();
+  if (x.dim() == 0) {
+    wrap_dim(dim, 0, "logsumexp");
+    return x.clone();
+  }
+  dim = wrap_dim(dim, x.dim(), "logsumexp");
+  auto m = max(x, dim, true).values;
+  // An infinite max would give inf - inf = NaN below (Note [Stable softmax]).
+  detail::map1_<T>(m, [](T v) { return std::isinf(v) ? T(0) : v; }, "logsumexp");
+  auto out = log(sum(exp(x - m), dim, true)) + m;
+  return keepdim ? out : out.squeeze(dim);
+}
+
+// ---- softmax / log_softmax -------------------------------------------------------------------
+/// softmax(x, dim): exp(x) / sum(exp(x)) along dim, stable (Note [Stable softmax]).
+template <Element T>
+Tensor<T> softmax(const Tensor<T>& x, int64_t dim) {
+  detail::check_floating_reduction<T>();
+  return detail::softmax_impl<T, false>(x, dim);
+}
+/// log_softmax(x, dim): x - logsumexp(x, dim), stable (Note [Stable softmax]).
+template <Element T>
+Tensor<T> log_softmax(const Tensor<T>& x, int64_t dim) {
+  detail::check_floating_reduction<T>();
+  return detail::softmax_impl<T, true>(x, dim);
+}
+
+}  // namespace tapegrad
+
+namespace tapegrad {
+// ---- Tensor methods ---------------------------------------------------------------------------
+template <Element T> Tensor<sum_t<T>> Tensor<T>::sum() const { return tapegrad::sum(*this); }
+template <Element T> Tensor<sum_t<T>> Tensor<T>::sum(int64_t d, bool k) const { return tapegrad::sum(*this, d, k); }
+template <Element T> Tensor<sum_t<T>> Tensor<T>::sum(const Shape& d, bool k) const { return tapegrad::sum(*this, d, k); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::mean() const { return tapegrad::mean(*this); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::mean(int64_t d, bool k) const { return tapegrad::mean(*this, d, k); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::mean(const Shape& d, bool k) const { return tapegrad::mean(*this, d, k); }
+template <Element T> Tensor<sum_t<T>> Tensor<T>::prod() const { return tapegrad::prod(*this); }
+template <Element T> Tensor<sum_t<T>> Tensor<T>::prod(int64_t d, bool k) const { return tapegrad::prod(*this, d, k); }
+template <Element T> Tensor<T> Tensor<T>::max() const { return tapegrad::max(*this); }
+template <Element T> ValuesIndices<T> Tensor<T>::max(int64_t d, bool k) const { return tapegrad::max(*this, d, k); }
+template <Element T> Tensor<T> Tensor<T>::min() const { return tapegrad::min(*this); }
+template <Element T> ValuesIndices<T> Tensor<T>::min(int64_t d, bool k) const { return tapegrad::min(*this, d, k); }
+template <Element T> Tensor<int64_t> Tensor<T>::argmax() const { return tapegrad::argmax(*this); }
+template <Element T> Tensor<int64_t> Tensor<T>::argmax(int64_t d, bool k) const { return tapegrad::argmax(*this, d, k); }
+template <Element T> Tensor<int64_t> Tensor<T>::argmin() const { return tapegrad::argmin(*this); }
+template <Element T> Tensor<int64_t> Tensor<T>::argmin(int64_t d, bool k) const { return tapegrad::argmin(*this, d, k); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::var(int64_t c) const { return tapegrad::var(*this, Shape{}, c); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::var(int64_t d, int64_t c, bool k) const { return tapegrad::var(*this, d, c, k); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::std(int64_t c) const { return tapegrad::std(*this, Shape{}, c); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::std(int64_t d, int64_t c, bool k) const { return tapegrad::std(*this, d, c, k); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::logsumexp(int64_t d, bool k) const { return tapegrad::logsumexp(*this, d, k); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::softmax(int64_t d) const { return tapegrad::softmax(*this, d); }
+template <Element T> Tensor<to_floating_t<T>> Tensor<T>::log_softmax(int64_t d) const { return tapegrad::log_softmax(*this, d); }
+}  // namespace tapegrad

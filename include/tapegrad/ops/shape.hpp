@@ -1,0 +1,290 @@
+#pragma once
+// Views: new sizes/strides/offset over the same storage, no data copied
+// (reshape and contiguous copy only when they must, as in PyTorch).
+#include <optional>
+
+#include "../tensor/factory.hpp"
+#include "../tensor/tensor.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+template <Element T>
+Tensor<T> make_view(const Tensor<T>& t, Shape sizes, Shape strides, int64_t offset) {
+  return Tensor<T>(t.storage(), std::move(sizes), std::move(strides), offset);
+}
+
+// Resolve one -1 in a requested shape against numel.
+inline Shape infer_size(const Shape& shape, int64_t numel, const char* op) {
+  Shape out = shape;
+  int64_t known = 1, infer = -1;
+  for (int64_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      TAPEGRAD_CHECK(infer < 0, ValueError, op, ": only one dimension can be inferred, got shape ",
+                     shape);
+      infer = i;
+    } else {
+      TAPEGRAD_CHECK(shape[i] >= 0, ValueError, op, ": invalid shape dimension ", shape[i],
+                     " in shape ", shape);
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    TAPEGRAD_CHECK(known != 0 && numel % known == 0, ShapeError, op, ": shape ", shape,
+                   " is invalid for input of size ", numel);
+    out[infer] = numel / known;
+  }
+  TAPEGRAD_CHECK(shape_numel(out) == numel, ShapeError, op, ": shape ", shape,
+                 " is invalid for input of size ", numel);
+  return out;
+}
+
+// Note [View strides]: strides for viewing (old sizes, old strides) as `shape`
+// without a copy, or nullopt. The old dims are split into chunks that are
+// contiguous among themselves; each chunk must map onto whole new dims (the
+// algorithm of ATen's computeStride).
+inline std::optional<Shape> view_strides(const Shape& old_sizes, const Shape& old_strides,
+                                         const Shape& shape) {
+  const int64_t numel = shape_numel(old_sizes);
+  if (old_sizes.empty()) return Shape(shape.size(), 1);
+  if (numel == 0) return contiguous_strides(shape);
+  Shape st(shape.size(), 0);
+  int64_t view_d = shape.size() - 1;
+  int64_t chunk_stride = old_strides.back(), tensor_numel = 1, view_numel = 1;
+  for (int64_t d = old_sizes.size() - 1; d >= 0; --d) {
+    tensor_numel *= old_sizes[d];
+    if (d == 0 || (old_sizes[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_stride)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
+        st[view_d] = view_numel * chunk_stride;
+        view_numel *= shape[view_d];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (d > 0) {
+        chunk_stride = old_strides[d - 1];
+        tensor_numel = view_numel = 1;
+      }
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return st;
+}
+}  // namespace detail
+
+/// x.view(shape): the same data with a new shape; one dim may be -1. Throws
+/// where PyTorch throws: bad numel, two -1, strides that need a copy.
+template <Element T>
+Tensor<T> Tensor<T>::view(const Shape& shape) const {
+  Shape target = detail::infer_size(shape, numel(), "view");
+  auto st = detail::view_strides(sizes(), strides(), target);
+  TAPEGRAD_CHECK(st.has_value(), ShapeError, "view: shape ", target,
+                 " is incompatible with input shape ", sizes(), " and strides ", strides(),
+                 "; use reshape()");
+  return detail::make_view(*this, target, *st, storage_offset());
+}
+
+/// x.reshape(shape): a view when the strides allow one, else a copy.
+template <Element T>
+Tensor<T> Tensor<T>::reshape(const Shape& shape) const {
+  Shape target = detail::infer_size(shape, numel(), "reshape");
+  if (auto st = detail::view_strides(sizes(), strides(), target))
+    return detail::make_view(*this, target, *st, storage_offset());
+  return clone().view(target);
+}
+
+/// x.flatten(start_dim, end_dim): merge dims start..end into one.
+template <Element T>
+Tensor<T> Tensor<T>::flatten(int64_t start_dim, int64_t end_dim) const {
+  if (dim() == 0) return reshape({1});
+  int64_t s = wrap_dim(start_dim, dim(), "flatten"), e = wrap_dim(end_dim, dim(), "flatten");
+  TAPEGRAD_CHECK(s <= e, ValueError, "flatten: start_dim (", start_dim,
+                 ") cannot come after end_dim (", end_dim, ")");
+  if (s == e) return *this;
+  Shape shape;
+  for (int64_t i = 0; i < s; ++i) shape.push_back(sizes()[i]);
+  int64_t merged = 1;
+  for (int64_t i = s; i <= e; ++i) merged *= sizes()[i];
+  shape.push_back(merged);
+  for (int64_t i = e + 1; i < dim(); ++i) shape.push_back(sizes()[i]);
+  return reshape(shape);
+}
+
+/// x.unsqueeze(d): insert a dim of size 1 at d (-1 appends).
+template <Element T>
+Tensor<T> Tensor<T>::unsqueeze(int64_t d) const {
+  d = wrap_dim(d, dim() + 1, "unsqueeze");
+  Shape sz = sizes(), st = strides();
+  sz.insert(d, 1);
+  st.insert(d, d < dim() ? sizes()[d] * strides()[d] : 1);
+  return detail::make_view(*this, sz, st, storage_offset());
+}
+
+/// x.squeeze(): drop every dim of size 1.
+template <Element T>
+Tensor<T> Tensor<T>::squeeze() const {
+  Shape sz, st;
+  for (int64_t i = 0; i < dim(); ++i)
+    if (sizes()[i] != 1) {
+      sz.push_back(sizes()[i]);
+      st.push_back(strides()[i]);
+    }
+  return detail::make_view(*this, sz, st, storage_offset());
+}
+
+/// x.squeeze(d): drop dim d if its size is 1 (else the same shape).
+template <Element T>
+Tensor<T> Tensor<T>::squeeze(int64_t d) const {
+  if (dim() == 0) {
+    wrap_dim(d, 0, "squeeze");
+    return detail::make_view(*this, sizes(), strides(), storage_offset());
+  }
+  d = wrap_dim(d, dim(), "squeeze");
+  Shape sz = sizes(), st = strides();
+  if (sz[d] == 1) {
+    sz.erase(d);
+    st.erase(d);
+  }
+  return detail::make_view(*this, sz, st, storage_offset());
+}
+
+/// x.transpose(d0, d1): swap two dims.
+template <Element T>
+Tensor<T> Tensor<T>::transpose(int64_t d0, int64_t d1) const {
+  Shape sz = sizes(), st = strides();
+  if (dim() == 0) {
+    wrap_dim(d0, 0, "transpose");
+    wrap_dim(d1, 0, "transpose");
+  } else {
+    d0 = wrap_dim(d0, dim(), "transpose");
+    d1 = wrap_dim(d1, dim(), "transpose");
+    std::swap(sz[d0], sz[d1]);
+    std::swap(st[d0], st[d1]);
+  }
+  return detail::make_view(*this, sz, st, storage_offset());
+}
+
+/// x.t(): transpose of a matrix; 0-d and 1-d tensors are returned as is.
+template <Element T>
+Tensor<T> Tensor<T>::t() const {
+  TAPEGRAD_CHECK(dim() <= 2, ShapeError, "t: expects a tensor with <= 2 dimensions, but got shape ",
+                 sizes(), " (", dim(), "-D); use transpose() or permute()");
+  return dim() < 2 ? transpose(0, 0) : transpose(0, 1);
+}
+
+/// x.permute(dims): reorder the dims; `dims` must be a permutation.
+template <Element T>
+Tensor<T> Tensor<T>::permute(const Shape& dims) const {
+  TAPEGRAD_CHECK(dims.size() == dim(), ShapeError, "permute: number of dims don't match: got ",
+                 dims, " for a tensor of shape ", sizes());
+  Shape sz(dim()), st(dim());
+  std::vector<bool> seen(static_cast<size_t>(dim()), false);
+  for (int64_t i = 0; i < dim(); ++i) {
+    int64_t d = wrap_dim(dims[i], dim(), "permute");
+    TAPEGRAD_CHECK(!seen[static_cast<size_t>(d)], ValueError, "permute: repeated dim ", dims[i],
+                   " in ", dims);
+    seen[static_cast<size_t>(d)] = true;
+    sz[i] = sizes()[d];
+    st[i] = strides()[d];
+  }
+  return detail::make_view(*this, sz, st, storage_offset());
+}
+
+/// x.expand(shape): broadcast size-1 dims (stride 0) and prepend new dims;
+/// -1 keeps a size.
+template <Element T>
+Tensor<T> Tensor<T>::expand(const Shape& shape) const {
+  TAPEGRAD_CHECK(shape.size() >= dim(), ShapeError, "expand: the number of sizes provided (",
+                 shape.size(), ") must be greater or equal to the number of dimensions in the tensor (",
+                 dim(), "); target ", shape, ", tensor ", sizes());
+  const int64_t n = shape.size(), lead = n - dim();
+  Shape sz(n), st(n);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i < lead) {
+      TAPEGRAD_CHECK(shape[i] >= 0, ValueError, "expand: -1 is not allowed in a leading, non-existing dimension (",
+                     i, "); target ", shape);
+      sz[i] = shape[i];
+      st[i] = 0;
+      continue;
+    }
+    int64_t have = sizes()[i - lead], want = shape[i] == -1 ? have : shape[i];
+    TAPEGRAD_CHECK(have == want || have == 1, ShapeError, "expand: the expanded size of the tensor (",
+                   want, ") must match the existing size (", have, ") at non-singleton dimension ",
+                   i, "; target ", shape, ", tensor ", sizes());
+    sz[i] = want;
+    st[i] = have == want ? strides()[i - lead] : 0;
+  }
+  return detail::make_view(*this, sz, st, storage_offset());
+}
+
+/// x.narrow(dim, start, length): elements start..start+length-1 of dim.
+template <Element T>
+Tensor<T> Tensor<T>::narrow(int64_t d, int64_t start, int64_t length) const {
+  TAPEGRAD_CHECK(dim() > 0, ShapeError, "narrow: cannot be applied to a 0-dim tensor");
+  d = wrap_dim(d, dim(), "narrow");
+  const int64_t size = sizes()[d];
+  TAPEGRAD_CHECK(start >= -size && start <= size, IndexError, "narrow: start (", start,
+                 ") is out of range for dimension ", d, " of size ", size);
+  if (start < 0) start += size;
+  TAPEGRAD_CHECK(length >= 0 && start + length <= size, IndexError, "narrow: start (", start,
+                 ") + length (", length, ") exceeds dimension size (", size, ") of shape ", sizes());
+  Shape sz = sizes();
+  sz[d] = length;
+  return detail::make_view(*this, sz, strides(), storage_offset() + start * strides()[d]);
+}
+
+/// x.select(dim, i): the slice at index i of dim, with that dim removed.
+template <Element T>
+Tensor<T> Tensor<T>::select(int64_t d, int64_t index) const {
+  TAPEGRAD_CHECK(dim() > 0, IndexError, "select: cannot select from a 0-dim tensor");
+  d = wrap_dim(d, dim(), "select");
+  const int64_t size = sizes()[d];
+  TAPEGRAD_CHECK(index >= -size && index < size, IndexError, "select: index ", index,
+                 " out of range for tensor of shape ", sizes(), " at dimension ", d);
+  if (index < 0) index += size;
+  Shape sz = sizes(), st = strides();
+  sz.erase(d);
+  st.erase(d);
+  return detail::make_view(*this, sz, st, storage_offset() + index * strides()[d]);
+}
+
+template <Element T>
+Tensor<T> Tensor<T>::operator[](int64_t i) const {
+  TAPEGRAD_CHECK(dim() > 0, IndexError, "index: invalid index of a 0-dim tensor");
+  return select(0, i);
+}
+
+/// x.slice(dim, start, end, step): Python's x[..., start:end:step, ...];
+/// out-of-range bounds are clamped as in Python.
+template <Element T>
+Tensor<T> Tensor<T>::slice(int64_t d, std::optional<int64_t> start, std::optional<int64_t> end,
+                           int64_t step) const {
+  TAPEGRAD_CHECK(dim() > 0, IndexError, "slice: cannot be applied to a 0-dim tensor");
+  TAPEGRAD_CHECK(step > 0, ValueError, "slice: step must be positive, got ", step);
+  d = wrap_dim(d, dim(), "slice");
+  const int64_t size = sizes()[d];
+  auto clampi = [&](int64_t v) {
+    if (v < 0) v += size;
+    return std::clamp<int64_t>(v, 0, size);
+  };
+  int64_t s = start ? clampi(*start) : 0, e = end ? clampi(*end) : size;
+  if (e < s) e = s;
+  Shape sz = sizes(), st = strides();
+  sz[d] = (e - s + step - 1) / step;
+  st[d] *= step;
+  return detail::make_view(*this, sz, st, storage_offset() + s * strides()[d]);
+}
+
+/// x.resize_(shape): give x this shape with contiguous strides, keeping its
+/// storage and offset and growing the storage when needed (new elements are
+/// zero). Views of the old storage see the new memory, as in PyTorch.
+template <Element T>
+const Tensor<T>& Tensor<T>::resize_(const Shape& shape) const {
+  for (int64_t s : shape)
+    TAPEGRAD_CHECK(s >= 0, ValueError, "resize_: negative dimension ", s, " in shape ", shape);
+  storage()->grow(storage_offset() + shape_numel(shape), "resize_");
+  impl().sizes = shape;
+  impl().strides = contiguous_strides(shape);
+  return *this;
+}
+
+}  // namespace tapegrad

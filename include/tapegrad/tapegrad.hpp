@@ -1,0 +1,22 @@
+#pragma once
+// tapegrad: one include for the whole library. Layers, each including only
+// those above it in this list:
+//   core/    dtypes and promotion, Shape, errors, storage, random generator
+//   tensor/  Tensor<T>, the strided loop and elementwise kernels, creation,
+//            Eigen interop, printing
+//   ops/     the ops users call: views, elementwise, reductions, matmul,
+//            comparisons (each as free function and Tensor method)
+#include "version.hpp"
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/generator.hpp"
+#include "core/shape.hpp"
+#include "core/storage.hpp"
+#include "tensor/tensor.hpp"
+#include "tensor/factory.hpp"
+#include "tensor/eigen.hpp"
+#include "ops/shape.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/reduce.hpp"
+#include "ops/matmul.hpp"
+#include "ops/compare.hpp"

@@ -1,0 +1,353 @@
+#pragma once
+// Creating tensors (torch.tensor, zeros, ones, full, empty, eye, arange,
+// linspace, rand, randn, randint, randperm, *_like, from_blob), casting and
+// copying between them, and in-place fills.
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <type_traits>
+#include <vector>
+
+#include "iterator.hpp"
+#include "tensor.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+// Cast one value, with bool as "nonzero" (PyTorch's conversion to bool).
+template <Element To, class From>
+inline To cast(From v) {
+  if constexpr (std::is_same_v<To, bool>) return v != From(0);
+  else return static_cast<To>(v);
+}
+
+/// dst[...] = cast(src[...]) with src broadcast to dst's shape.
+template <Element D, Element S>
+void copy_into(const Tensor<D>& dst, const Tensor<S>& src) {
+  D* pd = dst.data_ptr();
+  const S* ps = src.data_ptr();
+  if constexpr (std::is_same_v<D, S>) {
+    if (dst.sizes() == src.sizes() && dst.is_contiguous() && src.is_contiguous()) {
+      if (dst.numel() > 0 && pd != ps)
+        std::memcpy(pd, ps, sizeof(D) * static_cast<size_t>(dst.numel()));
+      return;
+    }
+  }
+  for_each_strided<2>(dst.sizes(), {dst.strides(), broadcast_strides(src, dst.sizes())},
+                      [&](const Offsets<2>& b, int64_t n, const Offsets<2>& s) {
+                        D* o = pd + b[0];
+                        const S* i = ps + b[1];
+                        for (int64_t k = 0; k < n; ++k) o[k * s[0]] = cast<D>(i[k * s[1]]);
+                      });
+}
+
+template <Element T>
+Tensor<T> filled(const Shape& shape, T value) {
+  auto t = make_empty<T>(shape);
+  std::fill_n(t.data_ptr(), t.numel(), value);
+  return t;
+}
+
+// Nested initializer lists: collect the shape and the values, checking that
+// the lists are rectangular.
+template <class T>
+void nested_shape(const T&, Shape&, int64_t) {}
+template <class T>
+void nested_shape(std::initializer_list<T> list, Shape& shape, int64_t depth) {
+  if (shape.size() == depth) {
+    shape.push_back(static_cast<int64_t>(list.size()));
+    if (list.size() > 0) nested_shape(*list.begin(), shape, depth + 1);
+  }
+}
+template <Element T, class V>
+void nested_values(const V& v, const Shape&, int64_t, std::vector<T>& out) {
+  out.push_back(static_cast<T>(v));
+}
+template <Element T, class V>
+void nested_values(std::initializer_list<V> list, const Shape& shape, int64_t depth,
+                   std::vector<T>& out) {
+  TAPEGRAD_CHECK(static_cast<int64_t>(list.size()) == shape[depth], ValueError,
+                 "tensor: expected sequence of length ", shape[depth], " at dim ", depth, " (got ",
+                 list.size(), ")");
+  for (const auto& v : list) nested_values<T>(v, shape, depth + 1, out);
+}
+template <Element T, class L>
+Tensor<T> from_nested(const L& list) {
+  Shape shape;
+  nested_shape(list, shape, 0);
+  std::vector<T> values;
+  values.reserve(static_cast<size_t>(shape_numel(shape)));
+  nested_values<T>(list, shape, 0, values);
+  auto t = make_empty<T>(shape);
+  std::copy(values.begin(), values.end(), t.data_ptr());
+  return t;
+}
+}  // namespace detail
+
+// ---- from values --------------------------------------------------------------
+/// torch.tensor: a 0-d tensor, or one built from nested braces,
+/// `tensor<float>({{1, 0, 0}, {1, 1, 0}})`.
+template <Element T>
+Tensor<T> tensor(T value) { return detail::filled<T>({}, value); }
+template <Element T>
+Tensor<T> tensor(std::initializer_list<T> v) { return detail::from_nested<T>(v); }
+template <Element T>
+Tensor<T> tensor(std::initializer_list<std::initializer_list<T>> v) {
+  return detail::from_nested<T>(v);
+}
+template <Element T>
+Tensor<T> tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v) {
+  return detail::from_nested<T>(v);
+}
+template <Element T>
+Tensor<T> tensor(
+    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>>
+        v) {
+  return detail::from_nested<T>(v);
+}
+
+/// A tensor holding a copy of `values` with the given shape (1-D by default).
+template <Element T>
+Tensor<T> from_vector(const std::vector<T>& values, std::optional<Shape> shape = std::nullopt) {
+  Shape s = shape ? *shape : Shape{static_cast<int64_t>(values.size())};
+  TAPEGRAD_CHECK(shape_numel(s) == static_cast<int64_t>(values.size()), ShapeError,
+                 "from_vector: shape ", s, " has ", shape_numel(s), " elements but ",
+                 values.size(), " values were given");
+  auto t = detail::make_empty<T>(s);
+  std::copy(values.begin(), values.end(), t.data_ptr());
+  return t;
+}
+
+/// torch.from_blob: a tensor viewing `data` without copying or owning it.
+/// `deleter`, if given, runs when the last tensor using the memory goes away.
+template <Element T>
+Tensor<T> from_blob(T* data, const Shape& sizes, std::optional<Shape> strides = std::nullopt,
+                    std::function<void(T*)> deleter = {}) {
+  Shape st = strides ? *strides : contiguous_strides(sizes);
+  TAPEGRAD_CHECK(st.size() == sizes.size(), ShapeError, "from_blob: sizes ", sizes,
+                 " and strides ", st, " have different lengths");
+  int64_t extent = 1;  // elements reachable from data
+  for (int64_t i = 0; i < sizes.size(); ++i) {
+    TAPEGRAD_CHECK(sizes[i] >= 0 && st[i] >= 0, ValueError,
+                   "from_blob: sizes and strides must be non-negative, got ", sizes, " and ", st);
+    if (sizes[i] == 0) extent = 0;
+    if (extent > 0) extent += (sizes[i] - 1) * st[i];
+  }
+  return Tensor<T>(std::make_shared<Storage<T>>(data, extent, std::move(deleter)), sizes, st, 0);
+}
+
+// ---- constant fills -------------------------------------------------------------
+/// torch.empty: uninitialised memory.
+template <Element T = float>
+Tensor<T> empty(const Shape& shape) { return detail::make_empty<T>(shape); }
+template <Element T = float>
+Tensor<T> zeros(const Shape& shape) { return detail::filled<T>(shape, T(0)); }
+template <Element T = float>
+Tensor<T> ones(const Shape& shape) { return detail::filled<T>(shape, T(1)); }
+template <Element T = float>
+Tensor<T> full(const Shape& shape, T value) { return detail::filled<T>(shape, value); }
+
+/// torch.eye: ones on the diagonal of an [n, m] matrix (m defaults to n).
+template <Element T = float>
+Tensor<T> eye(int64_t n, std::optional<int64_t> m = std::nullopt) {
+  int64_t cols = m.value_or(n);
+  TAPEGRAD_CHECK(n >= 0 && cols >= 0, ValueError, "eye: n and m must be non-negative, got n=", n,
+                 " m=", cols);
+  auto t = zeros<T>({n, cols});
+  for (int64_t i = 0; i < std::min(n, cols); ++i) t.data_ptr()[i * cols + i] = T(1);
+  return t;
+}
+
+/// torch.arange: [start, end) in steps of `step`.
+template <Element T = int64_t>
+Tensor<T> arange(double start, double end, double step = 1) {
+  TAPEGRAD_CHECK(step != 0, ValueError, "arange: step must be nonzero");
+  TAPEGRAD_CHECK((step > 0 && end >= start) || (step < 0 && end <= start), ValueError,
+                 "arange: upper bound and larger bound inconsistent with step sign (start=", start,
+                 ", end=", end, ", step=", step, ")");
+  TAPEGRAD_CHECK(std::isfinite(start) && std::isfinite(end), ValueError,
+                 "arange: unsupported range: ", start, " -> ", end);
+  auto n = static_cast<int64_t>(std::ceil((end - start) / step));
+  auto t = detail::make_empty<T>({n});
+  for (int64_t i = 0; i < n; ++i) t.data_ptr()[i] = static_cast<T>(start + static_cast<double>(i) * step);
+  return t;
+}
+template <Element T = int64_t>
+Tensor<T> arange(double end) { return arange<T>(0, end, 1); }
+
+/// torch.linspace: `steps` evenly spaced values from start to end inclusive,
+/// filled from both ends as PyTorch does so the last value is exactly `end`.
+template <Element T = float>
+Tensor<T> linspace(double start, double end, int64_t steps) {
+  TAPEGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ",
+                 steps);
+  auto t = detail::make_empty<T>({steps});
+  T* p = t.data_ptr();
+  if (steps == 1) p[0] = static_cast<T>(start);
+  if (steps > 1) {
+    const double step = (end - start) / static_cast<double>(steps - 1);
+    const int64_t half = steps / 2;
+    for (int64_t i = 0; i < steps; ++i)
+      p[i] = static_cast<T>(i < half ? start + step * static_cast<double>(i)
+                                     : end - step * static_cast<double>(steps - i - 1));
+  }
+  return t;
+}
+
+// ---- random -------------------------------------------------------------------------
+/// torch.rand: uniform on [0, 1).
+template <FloatingElement T = float>
+Tensor<T> rand(const Shape& shape, Generator& gen = default_generator()) {
+  auto t = detail::make_empty<T>(shape);
+  t.uniform_(0, 1, gen);
+  return t;
+}
+/// torch.randn: standard normal.
+template <FloatingElement T = float>
+Tensor<T> randn(const Shape& shape, Generator& gen = default_generator()) {
+  auto t = detail::make_empty<T>(shape);
+  t.normal_(0, 1, gen);
+  return t;
+}
+/// torch.randint: uniform integers in [low, high).
+template <Element T = int64_t>
+Tensor<T> randint(int64_t low, int64_t high, const Shape& shape,
+                  Generator& gen = default_generator()) {
+  TAPEGRAD_CHECK(low < high, ValueError, "randint: expected low < high, but got low=", low,
+                 " high=", high);
+  auto t = detail::make_empty<T>(shape);
+  const auto range = static_cast<uint64_t>(high - low);
+  T* p = t.data_ptr();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    p[i] = static_cast<T>(low + static_cast<int64_t>(gen.below(range)));
+  return t;
+}
+/// torch.randperm: a random permutation of 0..n-1 (Fisher-Yates).
+template <Element T = int64_t>
+Tensor<T> randperm(int64_t n, Generator& gen = default_generator()) {
+  TAPEGRAD_CHECK(n >= 0, ValueError, "randperm: n must be non-negative, got ", n);
+  auto t = arange<T>(0, static_cast<double>(n));
+  T* p = t.data_ptr();
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(p[i], p[gen.below(static_cast<uint64_t>(i) + 1)]);
+  return t;
+}
+
+// ---- *_like ---------------------------------------------------------------------------
+template <Element T>
+Tensor<T> empty_like(const Tensor<T>& t) { return empty<T>(t.sizes()); }
+template <Element T>
+Tensor<T> zeros_like(const Tensor<T>& t) { return zeros<T>(t.sizes()); }
+template <Element T>
+Tensor<T> ones_like(const Tensor<T>& t) { return ones<T>(t.sizes()); }
+template <Element T>
+Tensor<T> full_like(const Tensor<T>& t, T value) { return full<T>(t.sizes(), value); }
+template <FloatingElement T>
+Tensor<T> rand_like(const Tensor<T>& t, Generator& gen = default_generator()) {
+  return rand<T>(t.sizes(), gen);
+}
+template <FloatingElement T>
+Tensor<T> randn_like(const Tensor<T>& t, Generator& gen = default_generator()) {
+  return randn<T>(t.sizes(), gen);
+}
+
+// ---- Tensor members: casting, copying, filling -----------------------------------------
+template <Element T>
+template <Element U>
+Tensor<U> Tensor<T>::to() const {
+  if constexpr (std::is_same_v<T, U>) {
+    return *this;  // as PyTorch: same dtype returns self
+  } else {
+    auto out = detail::make_empty<U>(sizes());
+    detail::copy_into(out, *this);
+    return out;
+  }
+}
+
+template <Element T>
+Tensor<T> Tensor<T>::clone() const {
+  auto out = detail::make_empty<T>(sizes());
+  detail::copy_into(out, *this);
+  return out;
+}
+
+template <Element T>
+Tensor<T> Tensor<T>::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
+
+template <Element T>
+std::vector<T> Tensor<T>::to_vector() const {
+  auto c = contiguous();
+  return std::vector<T>(c.data_ptr(), c.data_ptr() + c.numel());
+}
+
+template <Element T>
+const Tensor<T>& Tensor<T>::fill_(T value) const {
+  T* p = data_ptr();
+  detail::for_each_strided<1>(sizes(), {strides()},
+                              [&](const detail::Offsets<1>& b, int64_t n, const detail::Offsets<1>& s) {
+                                for (int64_t k = 0; k < n; ++k) p[b[0] + k * s[0]] = value;
+                              });
+  storage()->bump_version();
+  return *this;
+}
+
+/// x.copy_(src): copy src (broadcast to x's shape, cast to x's dtype) into x.
+template <Element T>
+template <Element U>
+const Tensor<T>& Tensor<T>::copy_(const Tensor<U>& src) const {
+  TAPEGRAD_CHECK(broadcast_shapes(sizes(), src.sizes(), "copy_") == sizes(), ShapeError,
+                 "copy_: source shape ", src.sizes(), " cannot be broadcast to destination shape ",
+                 sizes());
+  // Overlapping memory: read from a private copy so no element is read after
+  // it was overwritten.
+  if (shares_storage(*this, src) && !is_same(src)) detail::copy_into(*this, src.clone());
+  else detail::copy_into(*this, src);
+  storage()->bump_version();
+  return *this;
+}
+
+namespace detail {
+// Fill every element of t (any strides) with gen(), drawn in row-major order.
+template <Element T, class Draw>
+void fill_with(const Tensor<T>& t, Draw draw) {
+  T* p = t.data_ptr();
+  for_each_strided<1>(t.sizes(), {t.strides()},
+                      [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
+                        for (int64_t k = 0; k < n; ++k) p[b[0] + k * s[0]] = draw();
+                      });
+  t.storage()->bump_version();
+}
+}  // namespace detail
+
+/// x.normal_(mean, std): fill with N(mean, std^2) samples.
+template <Element T>
+const Tensor<T>& Tensor<T>::normal_(double mean, double std, Generator& gen) const {
+  static_assert(FloatingElement<T>, "normal_: only floating tensors (float, double) can be filled with normal samples");
+  TAPEGRAD_CHECK(std >= 0, ValueError, "normal_: expects std >= 0.0, but found std ", std);
+  detail::fill_with(*this, [&] { return static_cast<T>(mean + std * gen.normal()); });
+  return *this;
+}
+
+/// x.uniform_(from, to): fill with samples uniform on [from, to).
+template <Element T>
+const Tensor<T>& Tensor<T>::uniform_(double from, double to, Generator& gen) const {
+  static_assert(FloatingElement<T>, "uniform_: only floating tensors (float, double) can be filled with uniform samples");
+  TAPEGRAD_CHECK(from <= to, ValueError,
+                 "uniform_: expects to return a [from, to) range, but found from=", from,
+                 " > to=", to);
+  const double width = to - from;
+  if constexpr (std::is_same_v<T, float>) {
+    detail::fill_with(*this, [&] {
+      float v = static_cast<float>(from + width * static_cast<double>(gen.uniform_float()));
+      return v < static_cast<float>(to) || width == 0 ? v : std::nextafter(static_cast<float>(to), static_cast<float>(from));
+    });
+  } else {
+    detail::fill_with(*this, [&] { return from + width * gen.uniform_double(); });
+  }
+  return *this;
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,173 @@
+#pragma once
+// Elementwise kernels: map a functor over 1, 2 or 3 broadcast operands into a
+// fresh tensor (map1/map2/map3), or into an existing one (map1_/map2_).
+//
+// Note [Elementwise fast paths]: a functor may offer `array(x...)`, the same
+// op on Eigen arrays. When the operands are floating and of the compute type,
+// rows with unit or zero strides go through Eigen, which vectorises exp, log,
+// tanh and logistic with SIMD polynomials the compiler cannot produce from
+// std::exp; every other row runs the scalar loop.
+#include <Eigen/Core>
+#include <type_traits>
+
+#include "factory.hpp"
+#include "iterator.hpp"
+#include "tensor.hpp"
+
+namespace tapegrad::detail {
+
+template <class T>
+using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+auto constant_array(int64_t n, T v) {
+  return Eigen::Array<T, Eigen::Dynamic, 1>::Constant(static_cast<Eigen::Index>(n), v);
+}
+
+template <class F, class C>
+concept HasArray1 = requires(const F& f, ConstArrayMap<C> x) { f.array(x); };
+template <class F, class C>
+concept HasArray2 = requires(const F& f, ConstArrayMap<C> x) { f.array(x, x); };
+
+// out[k*so] = f(a[k*sa]) for k < n, computing in C.
+template <class R, class C, class A, class F>
+inline void row1(R* o, int64_t so, const A* a, int64_t sa, int64_t n, const F& f) {
+  if constexpr (std::is_same_v<R, C> && std::is_same_v<A, C> && FloatingElement<C> &&
+                HasArray1<F, C>) {
+    if (so == 1 && sa == 1) {
+      ArrayMap<C>(o, n) = f.array(ConstArrayMap<C>(a, n));
+      return;
+    }
+  }
+  if (so == 1 && sa == 1) {
+    for (int64_t k = 0; k < n; ++k) o[k] = cast<R>(f(cast<C>(a[k])));
+  } else {
+    for (int64_t k = 0; k < n; ++k) o[k * so] = cast<R>(f(cast<C>(a[k * sa])));
+  }
+}
+
+// out[k*so] = f(a[k*sa], b[k*sb]) for k < n, computing in C.
+template <class R, class C, class A, class B, class F>
+inline void row2(R* o, int64_t so, const A* a, int64_t sa, const B* b, int64_t sb, int64_t n,
+                 const F& f) {
+  if constexpr (std::is_same_v<R, C> && std::is_same_v<A, C> && std::is_same_v<B, C> &&
+                FloatingElement<C> && HasArray2<F, C>) {
+    if (so == 1) {
+      ArrayMap<C> mo(o, n);
+      if (sa == 1 && sb == 1) return void(mo = f.array(ConstArrayMap<C>(a, n), ConstArrayMap<C>(b, n)));
+      if (sa == 0 && sb == 1) return void(mo = f.array(constant_array(n, *a), ConstArrayMap<C>(b, n)));
+      if (sa == 1 && sb == 0) return void(mo = f.array(ConstArrayMap<C>(a, n), constant_array(n, *b)));
+    }
+  }
+  if (so == 1 && sa == 1 && sb == 1) {
+    for (int64_t k = 0; k < n; ++k) o[k] = cast<R>(f(cast<C>(a[k]), cast<C>(b[k])));
+  } else {
+    for (int64_t k = 0; k < n; ++k)
+      o[k * so] = cast<R>(f(cast<C>(a[k * sa]), cast<C>(b[k * sb])));
+  }
+}
+
+/// A fresh tensor R[i] = f(C(a[i])).
+template <Element R, Element C, Element A, class F>
+Tensor<R> map1(const Tensor<A>& a, const F& f) {
+  auto out = make_empty<R>(a.sizes());
+  R* po = out.data_ptr();
+  const A* pa = a.data_ptr();
+  if (a.is_contiguous()) {
+    row1<R, C>(po, 1, pa, 1, a.numel(), f);
+    return out;
+  }
+  for_each_strided<2>(a.sizes(), {out.strides(), a.strides()},
+                      [&](const Offsets<2>& b, int64_t n, const Offsets<2>& s) {
+                        row1<R, C>(po + b[0], s[0], pa + b[1], s[1], n, f);
+                      });
+  return out;
+}
+
+/// A fresh tensor R[i] = f(C(a[i]), C(b[i])) over the broadcast shape.
+template <Element R, Element C, Element A, Element B, class F>
+Tensor<R> map2(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
+  const bool same = a.sizes() == b.sizes();
+  const Shape shape = same ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), op);
+  auto out = make_empty<R>(shape);
+  R* po = out.data_ptr();
+  const A* pa = a.data_ptr();
+  const B* pb = b.data_ptr();
+  if (same && a.is_contiguous() && b.is_contiguous()) {
+    row2<R, C>(po, 1, pa, 1, pb, 1, out.numel(), f);
+    return out;
+  }
+  for_each_strided<3>(shape, {out.strides(), broadcast_strides(a, shape), broadcast_strides(b, shape)},
+                      [&](const Offsets<3>& o, int64_t n, const Offsets<3>& s) {
+                        row2<R, C>(po + o[0], s[0], pa + o[1], s[1], pb + o[2], s[2], n, f);
+                      });
+  return out;
+}
+
+/// A fresh tensor R[i] = f(c[i], C(a[i]), C(b[i])) over the broadcast shape.
+template <Element R, Element C, Element X, Element A, Element B, class F>
+Tensor<R> map3(const Tensor<X>& x, const Tensor<A>& a, const Tensor<B>& b, const F& f,
+               const char* op) {
+  const Shape shape = broadcast_shapes(broadcast_shapes(x.sizes(), a.sizes(), op), b.sizes(), op);
+  auto out = make_empty<R>(shape);
+  R* po = out.data_ptr();
+  const X* px = x.data_ptr();
+  const A* pa = a.data_ptr();
+  const B* pb = b.data_ptr();
+  for_each_strided<4>(shape,
+                      {out.strides(), broadcast_strides(x, shape), broadcast_strides(a, shape),
+                       broadcast_strides(b, shape)},
+                      [&](const Offsets<4>& o, int64_t n, const Offsets<4>& s) {
+                        for (int64_t k = 0; k < n; ++k)
+                          po[o[0] + k * s[0]] = cast<R>(f(px[o[1] + k * s[1]], cast<C>(pa[o[2] + k * s[2]]),
+                                                          cast<C>(pb[o[3] + k * s[3]])));
+                      });
+  return out;
+}
+
+// An in-place op must not write one memory location twice (expanded dims).
+template <Element T>
+void check_writable(const Tensor<T>& t, const char* op) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    TAPEGRAD_CHECK(t.strides()[d] != 0 || t.sizes()[d] <= 1, ValueError, op,
+                   ": unsupported operation: more than one element of the written-to tensor "
+                   "refers to a single memory location (shape ", t.sizes(), ", strides ",
+                   t.strides(), "); call clone() first");
+}
+
+/// In place: a[i] = A(f(C(a[i]))).
+template <Element C, Element A, class F>
+void map1_(const Tensor<A>& a, const F& f, const char* op) {
+  check_writable(a, op);
+  A* pa = a.data_ptr();
+  for_each_strided<1>(a.sizes(), {a.strides()},
+                      [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
+                        row1<A, C>(pa + b[0], s[0], pa + b[0], s[0], n, f);
+                      });
+  a.storage()->bump_version();
+}
+
+/// In place: a[i] = A(f(C(a[i]), C(b[i]))), b broadcast to a's shape.
+template <Element C, Element A, Element B, class F>
+void map2_(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
+  const Shape shape = broadcast_shapes(a.sizes(), b.sizes(), op);
+  TAPEGRAD_CHECK(shape == a.sizes(), ShapeError, op, ": output with shape ", a.sizes(),
+                 " doesn't match the broadcast shape ", shape);
+  check_writable(a, op);
+  if constexpr (std::is_same_v<A, B>) {
+    // Reading b while writing a: safe only when both walk the memory alike.
+    const bool alike = a.sizes() == b.sizes() && a.strides() == b.strides() &&
+                       a.storage_offset() == b.storage_offset();
+    if (shares_storage(a, b) && !alike) return map2_<C>(a, b.clone(), f, op);
+  }
+  A* pa = a.data_ptr();
+  const B* pb = b.data_ptr();
+  for_each_strided<2>(shape, {a.strides(), broadcast_strides(b, shape)},
+                      [&](const Offsets<2>& o, int64_t n, const Offsets<2>& s) {
+                        row2<A, C>(pa + o[0], s[0], pa + o[0], s[0], pb + o[1], s[1], n, f);
+                      });
+  a.storage()->bump_version();
+}
+
+}  // namespace tapegrad::detail

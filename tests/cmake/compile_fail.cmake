@@ -1,0 +1,52 @@
+# cmake -P driver for tapegrad_add_compile_fail_test() (tests/CMakeLists.txt).
+# In: CXX, STD_FLAG, INCLUDE_DIRS and DEFINES ('|'-separated), SOURCE, EXPECT_REGEX.
+# Passes only if SOURCE compiles with -DTAPEGRAD_COMPILE_FAIL_CONTROL and fails
+# without it, with the compiler's output matching EXPECT_REGEX.
+cmake_minimum_required(VERSION 3.16)
+
+foreach(_v CXX STD_FLAG SOURCE EXPECT_REGEX)
+  if(NOT DEFINED ${_v} OR "${${_v}}" STREQUAL "")
+    message(FATAL_ERROR "compile_fail.cmake: -D${_v}=... is required")
+  endif()
+endforeach()
+
+file(READ "${SOURCE}" _text)
+if(NOT _text MATCHES "TAPEGRAD_COMPILE_FAIL_CONTROL")
+  message(FATAL_ERROR "${SOURCE}: guard the line that must not compile with "
+    "#ifndef TAPEGRAD_COMPILE_FAIL_CONTROL ... #endif (see tests/compile_fail/README.md)")
+endif()
+
+set(_flags "${STD_FLAG}" -fsyntax-only -fdiagnostics-color=never)
+string(REPLACE "|" ";" _incs "${INCLUDE_DIRS}")
+foreach(_i IN LISTS _incs)
+  if(NOT _i STREQUAL "")
+    list(APPEND _flags "-I${_i}")
+  endif()
+endforeach()
+string(REPLACE "|" ";" _defs "${DEFINES}")
+foreach(_d IN LISTS _defs)
+  if(NOT _d STREQUAL "")
+    list(APPEND _flags "-D${_d}")
+  endif()
+endforeach()
+
+# LC_ALL=C: plain ASCII quotes in diagnostics, so regexes are predictable.
+set(_compile "${CMAKE_COMMAND}" -E env LC_ALL=C "${CXX}" ${_flags})
+
+execute_process(COMMAND ${_compile} -DTAPEGRAD_COMPILE_FAIL_CONTROL "${SOURCE}"
+                RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "control compile (-DTAPEGRAD_COMPILE_FAIL_CONTROL) of ${SOURCE} failed; "
+    "the file must be valid apart from the guarded line:\n${_out}")
+endif()
+
+execute_process(COMMAND ${_compile} "${SOURCE}"
+                RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+if(_rc EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} compiled, but it must not")
+endif()
+if(NOT _out MATCHES "${EXPECT_REGEX}")
+  message(FATAL_ERROR "${SOURCE} failed to compile as it should, but the output does not match "
+    "'${EXPECT_REGEX}':\n${_out}")
+endif()
+message(STATUS "ok: ${SOURCE} does not compile, and says '${CMAKE_MATCH_0}'")

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The test command: from a fresh Debian machine to a full test run.
+#   1. tools/setup-deps.sh (installs missing Debian packages as root)
+#   2. build/werror:   g++,     -Werror, Release; tests, examples, benches,
+#                      header self-containedness; all CTest tests
+#   3. build/sanitize: clang++, -Werror, ASan+UBSan, Debug at -O1; tests and
+#                      examples; CTest tests except the packaging ones
+# Exits non-zero, naming the stage, if anything fails.
+# Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
+#      TAPEGRAD_STAGES (default "werror sanitize"; pick a subset).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+cxx_gcc=${CXX_GCC:-g++}
+cxx_clang=${CXX_CLANG:-clang++}
+stages=${TAPEGRAD_STAGES:-werror sanitize}
+generator_args=()
+if [[ -n "${CMAKE_GENERATOR:-}" ]]; then generator_args=(-G "$CMAKE_GENERATOR"); fi
+
+current_stage="setup"
+stage_start=$SECONDS
+total_start=$SECONDS
+summary=()
+
+on_exit() {
+  local rc=$?
+  if ((rc != 0)); then
+    echo
+    echo "=== FAILED in stage: ${current_stage} (exit ${rc}) ==="
+  fi
+  for line in "${summary[@]}"; do echo "$line"; done
+  exit "$rc"
+}
+trap on_exit EXIT
+
+begin() {
+  current_stage=$1
+  stage_start=$SECONDS
+  echo
+  echo "=== ${current_stage} ==="
+}
+end() {
+  summary+=("  ${current_stage}: $((SECONDS - stage_start)) s")
+}
+
+begin "setup-deps"
+tools/setup-deps.sh
+end
+
+for stage in $stages; do
+  case "$stage" in
+    werror)
+      begin "werror: configure (${cxx_gcc})"
+      cmake -S . -B build/werror "${generator_args[@]}" \
+        -DCMAKE_CXX_COMPILER="$cxx_gcc" \
+        -DCMAKE_BUILD_TYPE=Release \
+        -DTAPEGRAD_WERROR=ON \
+        -DTAPEGRAD_HEADER_CHECK=ON
+      end
+      begin "werror: build"
+      cmake --build build/werror -j "$jobs"
+      end
+      begin "werror: ctest"
+      ctest --test-dir build/werror --output-on-failure -j "$jobs"
+      end
+      ;;
+    sanitize)
+      begin "sanitize: configure (${cxx_clang})"
+      cmake -S . -B build/sanitize "${generator_args[@]}" \
+        -DCMAKE_CXX_COMPILER="$cxx_clang" \
+        -DCMAKE_BUILD_TYPE=Debug \
+        -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+        -DTAPEGRAD_SANITIZE=ON \
+        -DTAPEGRAD_WERROR=ON \
+        -DTAPEGRAD_BUILD_BENCH=OFF
+      end
+      begin "sanitize: build"
+      cmake --build build/sanitize -j "$jobs"
+      end
+      begin "sanitize: ctest"
+      ctest --test-dir build/sanitize --output-on-failure -j "$jobs" -LE packaging
+      end
+      ;;
+    *)
+      echo "run-tests: unknown stage '$stage' (known: werror sanitize)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+current_stage="done"
+summary+=("  total: $((SECONDS - total_start)) s")
+echo
+echo "=== all stages passed ==="
