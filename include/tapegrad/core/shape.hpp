@@ -158,11 +158,12 @@ inline int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
 }
 
 /// NumPy/PyTorch broadcasting: align trailing dims; each pair must be equal or
-/// contain a 1.
+/// contain a 1. Checked from the last dim, so the error names the same dim as
+/// PyTorch's when several mismatch.
 inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   int64_t n = std::max(a.size(), b.size());
   Shape out(n, 1);
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = n - 1; i >= 0; --i) {
     int64_t ia = a.size() - n + i, ib = b.size() - n + i;
     int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
     TAPEGRAD_CHECK(da == db || da == 1 || db == 1, ShapeError, op, ": shapes ", a, " and ", b,

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "../autograd/node.hpp"
 #include "../tensor/map.hpp"
 
 namespace tapegrad {
@@ -145,55 +146,10 @@ struct Identity {
 };
 }  // namespace detail
 
-// ---- binary arithmetic --------------------------------------------------------------
-/// a + b with broadcasting; the dtype is promote_t<A, B>.
-template <Element A, Element B>
-Tensor<promote_t<A, B>> add(const Tensor<A>& a, const Tensor<B>& b) {
-  using R = promote_t<A, B>;
-  return detail::map2<R, R>(a, b, detail::Add{}, "add");
-}
-template <Element A, Element B>
-Tensor<promote_t<A, B>> sub(const Tensor<A>& a, const Tensor<B>& b) {
-  static_assert(!(std::is_same_v<A, bool> && std::is_same_v<B, bool>),
-                "sub: subtraction, the `-` operator, with two bool tensors is not supported; "
-                "use logical_xor() or the `^` operator instead (as PyTorch)");
-  using R = promote_t<A, B>;
-  return detail::map2<R, R>(a, b, detail::Sub{}, "sub");
-}
-template <Element A, Element B>
-Tensor<promote_t<A, B>> mul(const Tensor<A>& a, const Tensor<B>& b) {
-  using R = promote_t<A, B>;
-  return detail::map2<R, R>(a, b, detail::Mul{}, "mul");
-}
-/// True division: integer operands give a float32 result, as in PyTorch.
-template <Element A, Element B>
-Tensor<true_div_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b) {
-  using R = true_div_t<A, B>;
-  return detail::map2<R, R>(a, b, detail::Div{}, "div");
-}
-template <Element A, Element B>
-Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
-  using R = promote_t<A, B>;
-  return detail::map2<R, R>(a, b, detail::Pow{}, "pow");
-}
-/// x ** exponent; exponent 2 is computed as x * x, as PyTorch does.
-template <Element T, Scalar S>
-Tensor<scalar_promote_t<T, S>> pow(const Tensor<T>& a, S exponent) {
-  using R = scalar_promote_t<T, S>;
-  if (exponent == S(2)) return detail::map1<R, R>(a, [](R x) { return static_cast<R>(x * x); });
-  return detail::map2<R, R>(a, detail::scalar_tensor<R>(exponent), detail::Pow{}, "pow");
-}
-/// Elementwise max; NaN wins, as in PyTorch.
-template <Element A, Element B>
-Tensor<promote_t<A, B>> maximum(const Tensor<A>& a, const Tensor<B>& b) {
-  using R = promote_t<A, B>;
-  return detail::map2<R, R>(a, b, detail::Maximum{}, "maximum");
-}
-template <Element A, Element B>
-Tensor<promote_t<A, B>> minimum(const Tensor<A>& a, const Tensor<B>& b) {
-  using R = promote_t<A, B>;
-  return detail::map2<R, R>(a, b, detail::Minimum{}, "minimum");
-}
+// Note [Broadcasting in backward]: an input that was broadcast in the forward
+// receives the gradient summed over the broadcast dims, sum_to(grad, its shape).
+template <FloatingElement T>
+Tensor<T> sum_to(const Tensor<T>& grad, const Shape& shape);
 
 // ---- comparisons and logic (Tensor<bool> results) ------------------------------------
 #define TAPEGRAD_BOOL_BINARY(name, Op)                                              \
@@ -221,7 +177,18 @@ Tensor<bool> logical_not(const Tensor<T>& a) {
 template <Element A, Element B>
 Tensor<promote_t<A, B>> where(const Tensor<bool>& cond, const Tensor<A>& a, const Tensor<B>& b) {
   using R = promote_t<A, B>;
-  return detail::map3<R, R>(cond, a, b, [](bool c, R x, R y) { return c ? x : y; }, "where");
+  auto out = detail::map3<R, R>(cond, a, b, [](bool c, R x, R y) { return c ? x : y; }, "where");
+  if constexpr (FloatingElement<R>) {
+    if (autograd::needs_grad(a, b))
+      // the gradient goes to whichever input was chosen
+      autograd::record(out, "WhereBackward",
+          [c = autograd::save(cond), sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
+            const R zero(0);
+            return autograd::Grads<R>{n[0] ? sum_to(where(c.get(), g, zero), sa) : Tensor<R>(),
+                                      n[1] ? sum_to(where(c.get(), zero, g), sb) : Tensor<R>(), {}};
+          }, a, b);
+  }
+  return out;
 }
 template <Element A, Scalar S>
 Tensor<scalar_promote_t<A, S>> where(const Tensor<bool>& cond, const Tensor<A>& a, S b) {
@@ -236,40 +203,89 @@ Tensor<scalar_promote_t<B, S>> where(const Tensor<bool>& cond, S a, const Tensor
 
 // ---- unary math -------------------------------------------------------------------------
 // Floating results; integer and bool inputs compute in float32 (as PyTorch).
-#define TAPEGRAD_FLOAT_UNARY(name, Op)                                  \
-  template <Element T>                                                  \
-  Tensor<to_floating_t<T>> name(const Tensor<T>& x) {                   \
-    using R = to_floating_t<T>;                                         \
-    return detail::map1<R, R>(x, detail::Op{});                         \
-  }                                                                     \
-  template <Element T>                                                  \
+// `saves` is the capture list of the backward: x (input) and/or y (output).
+#define TAPEGRAD_FLOAT_UNARY(name, Op, Backward, saves, ...)                        \
+  template <Element T>                                                             \
+  Tensor<to_floating_t<T>> name(const Tensor<T>& input) {                           \
+    using R = to_floating_t<T>;                                                    \
+    auto output = detail::map1<R, R>(input, detail::Op{});                         \
+    if constexpr (FloatingElement<T>) {                                            \
+      if (autograd::needs_grad(input))                                             \
+        autograd::record(output, Backward,                                         \
+            [saves](const Tensor<R>& g, autograd::Needs) {                         \
+              return autograd::Grads<R>{__VA_ARGS__, {}, {}};                      \
+            }, input);                                                             \
+    }                                                                              \
+    return output;                                                                 \
+  }                                                                                \
+  template <Element T>                                                             \
   Tensor<to_floating_t<T>> Tensor<T>::name() const { return tapegrad::name(*this); }
-TAPEGRAD_FLOAT_UNARY(exp, Exp)
-TAPEGRAD_FLOAT_UNARY(log, Log)
-TAPEGRAD_FLOAT_UNARY(log1p, Log1p)
-TAPEGRAD_FLOAT_UNARY(sqrt, Sqrt)
-TAPEGRAD_FLOAT_UNARY(rsqrt, Rsqrt)
-TAPEGRAD_FLOAT_UNARY(sigmoid, Sigmoid)
-TAPEGRAD_FLOAT_UNARY(tanh, Tanh)
+#define TAPEGRAD_SAVE_X x = autograd::save(input)
+#define TAPEGRAD_SAVE_Y y = autograd::save(output)
+// d/dx exp(x) = exp(x): reuse the saved output
+TAPEGRAD_FLOAT_UNARY(exp, Exp, "ExpBackward", TAPEGRAD_SAVE_Y, g * y.get())
+// d/dx log(x) = 1 / x
+TAPEGRAD_FLOAT_UNARY(log, Log, "LogBackward", TAPEGRAD_SAVE_X, g / x.get())
+// d/dx log1p(x) = 1 / (1 + x)
+TAPEGRAD_FLOAT_UNARY(log1p, Log1p, "Log1pBackward", TAPEGRAD_SAVE_X, g / (x.get() + R(1)))
+// d/dx sqrt(x) = 1 / (2 sqrt(x))
+TAPEGRAD_FLOAT_UNARY(sqrt, Sqrt, "SqrtBackward", TAPEGRAD_SAVE_Y, g / (y.get() * R(2)))
+// d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3
+TAPEGRAD_FLOAT_UNARY(rsqrt, Rsqrt, "RsqrtBackward", TAPEGRAD_SAVE_Y, g * y.get() * y.get() * y.get() * R(-0.5))
+// d/dx sigmoid(x) = y (1 - y)
+TAPEGRAD_FLOAT_UNARY(sigmoid, Sigmoid, "SigmoidBackward", TAPEGRAD_SAVE_Y, g * y.get() * (R(1) - y.get()))
+// d/dx tanh(x) = 1 - y^2
+TAPEGRAD_FLOAT_UNARY(tanh, Tanh, "TanhBackward", TAPEGRAD_SAVE_Y, g * (R(1) - y.get() * y.get()))
 #undef TAPEGRAD_FLOAT_UNARY
+#undef TAPEGRAD_SAVE_X
+#undef TAPEGRAD_SAVE_Y
+
+namespace detail {
+// Record a unary op whose backward is an elementwise function of (g, saved).
+template <Element T, class GradFn>
+void record_unary(const Tensor<T>& out, const char* name, const Tensor<T>& input,
+                  const Tensor<T>& saved, GradFn grad_fn) {
+  if constexpr (FloatingElement<T>) {
+    if (autograd::needs_grad(input))
+      autograd::record(out, name,
+          [s = autograd::save(saved), grad_fn](const Tensor<T>& g, autograd::Needs) {
+            return autograd::Grads<T>{map2<T, T>(g, s.get(), grad_fn, "backward"), {}, {}};
+          }, input);
+  }
+}
+}  // namespace detail
 
 template <Element T>
 Tensor<T> abs(const Tensor<T>& x) {
   static_assert(!std::is_same_v<T, bool>, "abs: not supported for bool tensors (as PyTorch)");
-  return detail::map1<T, T>(x, detail::Abs{});
+  auto out = detail::map1<T, T>(x, detail::Abs{});
+  // d/dx |x| = sign(x), 0 at 0
+  detail::record_unary(out, "AbsBackward", x, x, [](T g, T v) { return v > T(0) ? g : (v < T(0) ? T(-g) : T(0)); });
+  return out;
 }
 template <Element T>
 Tensor<T> neg(const Tensor<T>& x) {
   static_assert(!std::is_same_v<T, bool>,
                 "neg: negation, the `-` operator, on a bool tensor is not supported; use "
                 "logical_not() or the `~` operator instead (as PyTorch)");
-  return detail::map1<T, T>(x, detail::Neg{});
+  auto out = detail::map1<T, T>(x, detail::Neg{});
+  if constexpr (FloatingElement<T>) {
+    if (autograd::needs_grad(x))
+      // d/dx -x = -1
+      autograd::record(out, "NegBackward", [](const Tensor<T>& g, autograd::Needs) {
+        return autograd::Grads<T>{neg(g), {}, {}};
+      }, x);
+  }
+  return out;
 }
 /// max(x, 0); the gradient at 0 is 0 (as PyTorch).
 template <Element T>
 Tensor<T> relu(const Tensor<T>& x) {
   static_assert(!std::is_same_v<T, bool>, "relu: not supported for bool tensors (as PyTorch)");
-  return detail::map1<T, T>(x, detail::Relu{});
+  auto out = detail::map1<T, T>(x, detail::Relu{});
+  // d/dx relu(x) = 1 where the output is > 0, else 0 (so 0 at the kink)
+  detail::record_unary(out, "ReluBackward", x, out, [](T g, T y) { return y > T(0) ? g : T(0); });
+  return out;
 }
 /// clamp(x, min, max): min(max(x, min), max), NaN kept; either bound optional.
 template <Element T>
@@ -279,12 +295,163 @@ Tensor<T> clamp(const Tensor<T>& x, std::optional<double> min, std::optional<dou
   detail::Clamp<T> f;
   if (min) f.lo = detail::clamp_bound<T>(*min, "clamp");
   if (max) f.hi = detail::clamp_bound<T>(*max, "clamp");
-  return detail::map1<T, T>(x, f);
+  auto out = detail::map1<T, T>(x, f);
+  // d/dx clamp(x) = 1 inside [min, max] (bounds included), else 0
+  detail::record_unary(out, "ClampBackward", x, x, [f](T g, T v) {
+    return (!f.lo || v >= *f.lo) && (!f.hi || v <= *f.hi) ? g : T(0);
+  });
+  return out;
 }
 template <Element T>
 Tensor<T> clamp_min(const Tensor<T>& x, double min) { return clamp(x, min, std::nullopt); }
 template <Element T>
 Tensor<T> clamp_max(const Tensor<T>& x, double max) { return clamp(x, std::nullopt, max); }
+
+// ---- binary arithmetic --------------------------------------------------------------
+/// a + b with broadcasting; the dtype is promote_t<A, B>.
+template <Element A, Element B>
+Tensor<promote_t<A, B>> add(const Tensor<A>& a, const Tensor<B>& b) {
+  using R = promote_t<A, B>;
+  auto out = detail::map2<R, R>(a, b, detail::Add{}, "add");
+  if constexpr (FloatingElement<R>) {
+    if (autograd::needs_grad(a, b))
+      // d(a + b) = da + db
+      autograd::record(out, "AddBackward", [sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
+        return autograd::Grads<R>{n[0] ? sum_to(g, sa) : Tensor<R>(), n[1] ? sum_to(g, sb) : Tensor<R>(), {}};
+      }, a, b);
+  }
+  return out;
+}
+template <Element A, Element B>
+Tensor<promote_t<A, B>> sub(const Tensor<A>& a, const Tensor<B>& b) {
+  static_assert(!(std::is_same_v<A, bool> && std::is_same_v<B, bool>),
+                "sub: subtraction, the `-` operator, with two bool tensors is not supported; "
+                "use logical_xor() or the `^` operator instead (as PyTorch)");
+  using R = promote_t<A, B>;
+  auto out = detail::map2<R, R>(a, b, detail::Sub{}, "sub");
+  if constexpr (FloatingElement<R>) {
+    if (autograd::needs_grad(a, b))
+      // d(a - b) = da - db
+      autograd::record(out, "SubBackward", [sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
+        return autograd::Grads<R>{n[0] ? sum_to(g, sa) : Tensor<R>(), n[1] ? neg(sum_to(g, sb)) : Tensor<R>(), {}};
+      }, a, b);
+  }
+  return out;
+}
+template <Element A, Element B>
+Tensor<promote_t<A, B>> mul(const Tensor<A>& a, const Tensor<B>& b) {
+  using R = promote_t<A, B>;
+  auto out = detail::map2<R, R>(a, b, detail::Mul{}, "mul");
+  if constexpr (FloatingElement<R>) {
+    if (autograd::needs_grad(a, b))
+      // d(a b) = b da + a db; each side saves only what the other's gradient needs
+      autograd::record(out, "MulBackward",
+          [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
+           sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<B>(),
+           shape_a = a.sizes(), shape_b = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
+            return autograd::Grads<R>{n[0] ? sum_to(mul(g, sb.get()), shape_a) : Tensor<R>(),
+                                      n[1] ? sum_to(mul(g, sa.get()), shape_b) : Tensor<R>(), {}};
+          }, a, b);
+  }
+  return out;
+}
+/// True division: integer operands give a float32 result, as in PyTorch.
+template <Element A, Element B>
+Tensor<true_div_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b) {
+  using R = true_div_t<A, B>;
+  auto out = detail::map2<R, R>(a, b, detail::Div{}, "div");
+  if constexpr (FloatingElement<A> || FloatingElement<B>) {
+    if (autograd::needs_grad(a, b))
+      // d(a / b) = da / b - a db / b^2
+      autograd::record(out, "DivBackward",
+          [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(), sb = autograd::save(b),
+           shape_a = a.sizes(), shape_b = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
+            const auto& bv = sb.get();
+            Tensor<R> ga, gb;
+            if (n[0]) ga = sum_to(div(g, bv), shape_a);
+            if (n[1]) gb = sum_to(neg(div(mul(g, sa.get()), mul(bv, bv))), shape_b);
+            return autograd::Grads<R>{ga, gb, {}};
+          }, a, b);
+  }
+  return out;
+}
+template <Element A, Element B>
+Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
+  using R = promote_t<A, B>;
+  auto out = detail::map2<R, R>(a, b, detail::Pow{}, "pow");
+  if constexpr (FloatingElement<R>) {
+    if (autograd::needs_grad(a, b))
+      // d(a^b) = b a^(b-1) da + a^b log(a) db, the latter 0 where a = 0 and b >= 0
+      autograd::record(out, "PowBackward",
+          [sa = autograd::save(a), sb = autograd::save(b), so = autograd::save(out)](const Tensor<R>& g, autograd::Needs n) {
+            const auto& av = sa.get();
+            const auto& bv = sb.get();
+            Tensor<R> ga, gb;
+            if (n[0]) ga = sum_to(mul(g, mul(bv, pow(av, sub(bv, tensor<R>(R(1)))))), av.sizes());
+            if (n[1]) {
+              auto d = detail::map3<R, R>(logical_and(eq(av, tensor<R>(R(0))), ge(bv, tensor<R>(R(0)))), so.get(), av,
+                                          [](bool zero, R o, R x) { return zero ? R(0) : o * std::log(x); }, "pow");
+              gb = sum_to(mul(g, d), bv.sizes());
+            }
+            return autograd::Grads<R>{ga, gb, {}};
+          }, a, b);
+  }
+  return out;
+}
+/// x ** exponent; exponent 2 is computed as x * x, as PyTorch does.
+template <Element T, Scalar S>
+Tensor<scalar_promote_t<T, S>> pow(const Tensor<T>& a, S exponent) {
+  using R = scalar_promote_t<T, S>;
+  auto out = exponent == S(2) ? detail::map1<R, R>(a, [](R x) { return static_cast<R>(x * x); })
+                              : detail::map2<R, R>(a, detail::scalar_tensor<R>(exponent), detail::Pow{}, "pow");
+  if constexpr (FloatingElement<T>) {
+    if (autograd::needs_grad(a))
+      // d/dx x^e = e x^(e-1) (0 for e = 0)
+      autograd::record(out, "PowBackward", [sa = autograd::save(a), e = static_cast<R>(exponent)](const Tensor<R>& g, autograd::Needs) {
+        if (e == R(0)) return autograd::Grads<R>{zeros<R>(g.sizes()), {}, {}};
+        const auto& x = sa.get();
+        auto d = e == R(2) ? mul(x, tensor<R>(R(2))) : mul(pow(x, e - R(1)), tensor<R>(e));
+        return autograd::Grads<R>{mul(g, d), {}, {}};
+      }, a);
+  }
+  return out;
+}
+
+namespace detail {
+// maximum/minimum backward: the chosen input gets the gradient, ties split it
+// evenly, as PyTorch: where(a == b, g / 2, g) masked to 0 where a lost.
+template <Element R, bool IsMax, Element A, Element B>
+void record_extremum(const Tensor<R>& out, const char* name, const Tensor<A>& a, const Tensor<B>& b) {
+  if constexpr (FloatingElement<R>) {
+    if (autograd::needs_grad(a, b))
+      autograd::record(out, name, [sa = autograd::save(a), sb = autograd::save(b), name](const Tensor<R>& g, autograd::Needs n) {
+        auto share = [](bool lost, R tie, R gv) { return lost ? R(0) : (tie != R(0) ? gv / R(2) : gv); };
+        const auto& av = sa.get();
+        const auto& bv = sb.get();
+        Tensor<R> ga, gb;
+        if (n[0]) ga = sum_to(map3<R, R>(IsMax ? lt(av, bv) : gt(av, bv), eq(av, bv), g, share, name), av.sizes());
+        if (n[1]) gb = sum_to(map3<R, R>(IsMax ? gt(av, bv) : lt(av, bv), eq(av, bv), g, share, name), bv.sizes());
+        return autograd::Grads<R>{ga, gb, {}};
+      }, a, b);
+  }
+}
+}  // namespace detail
+
+/// Elementwise max; NaN wins, as in PyTorch.
+template <Element A, Element B>
+Tensor<promote_t<A, B>> maximum(const Tensor<A>& a, const Tensor<B>& b) {
+  using R = promote_t<A, B>;
+  auto out = detail::map2<R, R>(a, b, detail::Maximum{}, "maximum");
+  detail::record_extremum<R, true>(out, "MaximumBackward", a, b);
+  return out;
+}
+template <Element A, Element B>
+Tensor<promote_t<A, B>> minimum(const Tensor<A>& a, const Tensor<B>& b) {
+  using R = promote_t<A, B>;
+  auto out = detail::map2<R, R>(a, b, detail::Minimum{}, "minimum");
+  detail::record_extremum<R, false>(out, "MinimumBackward", a, b);
+  return out;
+}
 
 template <Element T> Tensor<T> Tensor<T>::abs() const { return tapegrad::abs(*this); }
 template <Element T> Tensor<T> Tensor<T>::neg() const { return tapegrad::neg(*this); }

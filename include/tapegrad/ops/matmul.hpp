@@ -67,6 +67,34 @@ void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T a
   });
 }
 
+/// [..., n, k] @ [..., k, m] with broadcast batch dims (both at least 2-D), not recorded.
+template <Element T>
+Tensor<T> batched_matmul(const Tensor<T>& a, const Tensor<T>& b) {
+  const Shape batch_a(a.sizes().begin(), a.sizes().end() - 2);
+  const Shape batch_b(b.sizes().begin(), b.sizes().end() - 2);
+  const Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
+  const int64_t n = a.sizes()[a.dim() - 2], k = a.sizes()[a.dim() - 1], m = b.sizes()[b.dim() - 1];
+  Shape ea = batch, eb = batch, out_shape = batch;
+  ea.push_back(n), ea.push_back(k), eb.push_back(k), eb.push_back(m);
+  out_shape.push_back(n), out_shape.push_back(m);
+  NoGradGuard no_record;  // views below are bookkeeping
+  auto ax = a.expand(ea), bx = b.expand(eb);
+  auto out = make_empty<T>(out_shape);
+  const int64_t nb = shape_numel(batch);
+  auto out3 = out.view({nb, n, m});
+  Shape idx(batch.size(), 0);  // row-major multi-index into the batch
+  for (int64_t i = 0; i < nb; ++i) {
+    auto ai = ax, bi = bx;
+    for (int64_t d = 0; d < batch.size(); ++d) {
+      ai = ai.select(0, idx[d]);
+      bi = bi.select(0, idx[d]);
+    }
+    gemm_into(out3[i], ai, bi, T(1), T(0));
+    for (int64_t d = batch.size() - 1; d >= 0 && ++idx[d] == batch[d]; --d) idx[d] = 0;
+  }
+  return out;
+}
+
 inline void check_inner(const Shape& a, const Shape& b, int64_t ka, int64_t kb, const char* op) {
   TAPEGRAD_CHECK(ka == kb, ShapeError, op, ": inner dimensions must match, got ", a, " @ ", b, " (",
                  ka, " != ", kb, ")");
@@ -82,6 +110,16 @@ Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
   detail::check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "mm");
   auto out = detail::make_empty<A>({a.sizes()[0], b.sizes()[1]});
   detail::gemm_into(out, a, b, A(1), A(0));
+  if constexpr (FloatingElement<A>) {
+    if (autograd::needs_grad(a, b))
+      // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies)
+      autograd::record(out, "MmBackward",
+          [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
+           sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>()](const Tensor<A>& g, autograd::Needs n) {
+            return autograd::Grads<A>{n[0] ? mm(g, sb.get().t()) : Tensor<A>(),
+                                      n[1] ? mm(sa.get().t(), g) : Tensor<A>(), {}};
+          }, a, b);
+  }
   return out;
 }
 
@@ -100,6 +138,25 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
   auto out = detail::make_empty<T>(shape);
   if (beta != 0) detail::copy_into(out, bias);  // beta = 0 ignores bias, even NaN (as PyTorch)
   detail::gemm_into(out, a, b, static_cast<T>(alpha), static_cast<T>(beta));
+  if constexpr (FloatingElement<T>) {
+    if (autograd::needs_grad(bias, a, b))
+      // d(beta bias + alpha a b) = beta dbias + alpha (da b + a db)
+      autograd::record(out, "AddmmBackward",
+          [sa = autograd::save(a), sb = autograd::save(b), bias_shape = bias.sizes(), al = static_cast<T>(alpha),
+           be = static_cast<T>(beta)](const Tensor<T>& g, autograd::Needs n) {
+            autograd::Grads<T> r;
+            if (n[0]) r[0] = sum_to(be == T(1) ? g : mul(g, tensor<T>(be)), bias_shape);
+            if (n[1]) {
+              r[1] = detail::make_empty<T>(sa.sizes());
+              detail::gemm_into(r[1], g, sb.get().t(), al, T(0));
+            }
+            if (n[2]) {
+              r[2] = detail::make_empty<T>(sb.sizes());
+              detail::gemm_into(r[2], sa.get().t(), g, al, T(0));
+            }
+            return r;
+          }, bias, a, b);
+  }
   return out;
 }
 
@@ -141,7 +198,18 @@ Tensor<A> bmm(const Tensor<A>& a, const Tensor<B>& b) {
                  a.sizes(), " and ", b.sizes(), " (", a.sizes()[0], " != ", b.sizes()[0], ")");
   detail::check_inner(a.sizes(), b.sizes(), a.sizes()[2], b.sizes()[1], "bmm");
   auto out = detail::make_empty<A>({a.sizes()[0], a.sizes()[1], b.sizes()[2]});
-  for (int64_t i = 0; i < a.sizes()[0]; ++i) detail::gemm_into(out[i], a[i], b[i], A(1), A(0));
+  {
+    NoGradGuard no_record;  // the per-batch slices are bookkeeping, not ops
+    for (int64_t i = 0; i < a.sizes()[0]; ++i) detail::gemm_into(out[i], a[i], b[i], A(1), A(0));
+  }
+  if constexpr (FloatingElement<A>) {
+    if (autograd::needs_grad(a, b))
+      // per batch entry: grad_a = g b^T, grad_b = a^T g
+      autograd::record(out, "BmmBackward", [sa = autograd::save(a), sb = autograd::save(b)](const Tensor<A>& g, autograd::Needs n) {
+        return autograd::Grads<A>{n[0] ? bmm(g, sb.get().transpose(1, 2)) : Tensor<A>(),
+                                  n[1] ? bmm(sa.get().transpose(1, 2), g) : Tensor<A>(), {}};
+      }, a, b);
+  }
   return out;
 }
 
@@ -168,35 +236,27 @@ Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
     return mm(a.reshape({-1, ka}), b2).view(out_shape);
   }
   // General batched case: broadcast the batch dims, one GEMM per batch entry.
-  auto a3 = da == 1 ? a.unsqueeze(0) : a;
-  auto b3 = db == 1 ? b.unsqueeze(1) : b;
-  const Shape batch_a(a3.sizes().begin(), a3.sizes().end() - 2);
-  const Shape batch_b(b3.sizes().begin(), b3.sizes().end() - 2);
-  const Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
-  const int64_t n = a3.sizes()[a3.dim() - 2], m = b3.sizes()[b3.dim() - 1];
-  Shape ea = batch, eb = batch;
-  ea.push_back(n), ea.push_back(ka), eb.push_back(kb), eb.push_back(m);
-  auto ax = a3.expand(ea), bx = b3.expand(eb);
-  Shape out_shape = batch;
-  out_shape.push_back(n), out_shape.push_back(m);
-  auto out = detail::make_empty<A>(out_shape);
-  const int64_t nb = shape_numel(batch);
-  auto out3 = out.view({nb, n, m});
-  // Walk the batch in row-major order via a running multi-index.
-  Shape idx(batch.size(), 0);
-  for (int64_t i = 0; i < nb; ++i) {
-    auto ai = ax, bi = bx;
-    for (int64_t d = 0; d < batch.size(); ++d) {
-      ai = ai.select(0, idx[d]);
-      bi = bi.select(0, idx[d]);
-    }
-    detail::gemm_into(out3[i], ai, bi, A(1), A(0));
-    for (int64_t d = batch.size() - 1; d >= 0 && ++idx[d] == batch[d]; --d) idx[d] = 0;
-  }
-  Shape final_shape = out_shape;
+  auto out = detail::batched_matmul(da == 1 ? a.detach().unsqueeze(0) : a.detach(),
+                                    db == 1 ? b.detach().unsqueeze(1) : b.detach());
+  Shape out_shape = out.sizes(), final_shape = out.sizes();
   if (da == 1) final_shape.erase(final_shape.size() - 2);
   if (db == 1) final_shape.erase(final_shape.size() - 1);
-  return out.view(final_shape);
+  out = out.view(final_shape);
+  if constexpr (FloatingElement<A>) {
+    if (autograd::needs_grad(a, b))
+      // grad_a = g b^T, grad_b = a^T g per batch entry, summed over broadcast batch dims
+      autograd::record(out, "MatmulBackward",
+          [sa = autograd::save(a), sb = autograd::save(b), out_shape, da, db](const Tensor<A>& g, autograd::Needs n) {
+            auto a3 = da == 1 ? sa.get().unsqueeze(0) : sa.get();
+            auto b3 = db == 1 ? sb.get().unsqueeze(1) : sb.get();
+            auto g3 = g.reshape(out_shape);
+            autograd::Grads<A> r;
+            if (n[0]) r[0] = sum_to(detail::batched_matmul(g3, b3.transpose(-2, -1)), a3.sizes()).reshape(sa.sizes());
+            if (n[1]) r[1] = sum_to(detail::batched_matmul(a3.transpose(-2, -1), g3), b3.sizes()).reshape(sb.sizes());
+            return r;
+          }, a, b);
+  }
+  return out;
 }
 
 template <Element T> template <Element U> Tensor<T> Tensor<T>::matmul(const Tensor<U>& o) const { return tapegrad::matmul(*this, o); }

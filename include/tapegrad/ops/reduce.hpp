@@ -193,11 +193,79 @@ Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim) {
 }
 }  // namespace detail
 
+namespace detail {
+// The gradient of a reduction, broadcast back over the input: unsqueeze the
+// reduced dims (unless keepdim) and expand (a stride-0 view, no copy).
+template <FloatingElement T>
+Tensor<T> expand_reduced(const Tensor<T>& g, const Shape& in_sizes, const std::vector<bool>& mask,
+                         bool keepdim) {
+  Tensor<T> k = g;
+  if (!keepdim)
+    for (int64_t d = 0; d < in_sizes.size(); ++d)
+      if (mask[static_cast<size_t>(d)]) k = k.unsqueeze(d);
+  return k.expand(in_sizes);
+}
+
+// Product of the other elements of each reduction group (exact with zeros):
+// prefix and suffix products along each group's run of elements.
+template <FloatingElement T>
+Tensor<T> prod_of_others(const Tensor<T>& x, const std::vector<bool>& mask) {
+  Shape perm, kept, reduced;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (!mask[static_cast<size_t>(d)]) perm.push_back(d);
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (mask[static_cast<size_t>(d)]) perm.push_back(d);
+  auto xp = x.permute(perm).contiguous();
+  const int64_t group = reduced_count(x, mask), groups = group ? x.numel() / group : 0;
+  auto out = make_empty<T>(xp.sizes());
+  const T* px = xp.data_ptr();
+  T* po = out.data_ptr();
+  for (int64_t r = 0; r < groups; ++r) {
+    T acc(1);
+    for (int64_t j = 0; j < group; ++j) { po[r * group + j] = acc; acc *= px[r * group + j]; }
+    acc = T(1);
+    for (int64_t j = group - 1; j >= 0; --j) { po[r * group + j] *= acc; acc *= px[r * group + j]; }
+  }
+  Shape inverse(perm.size());
+  for (int64_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = i;
+  return out.permute(inverse);
+}
+
+// Record a reduction whose backward is `fn(g expanded to the input shape)`.
+template <FloatingElement T, class Fn>
+void record_reduction(const Tensor<T>& out, const char* name, const Tensor<T>& x,
+                      const std::vector<bool>& mask, bool keepdim, Fn fn) {
+  autograd::record(out, name,
+      [fn, mask, keepdim, sizes = x.sizes()](const Tensor<T>& g, autograd::Needs) {
+        return autograd::Grads<T>{fn(expand_reduced(g, sizes, mask, keepdim)), {}, {}};
+      }, x);
+}
+}  // namespace detail
+
+/// sum_to(grad, shape): sum grad over the dims that broadcasting added or
+/// stretched, so it has `shape` again (Note [Broadcasting in backward]).
+template <FloatingElement T>
+Tensor<T> sum_to(const Tensor<T>& grad, const Shape& shape) {
+  if (grad.sizes() == shape) return grad;
+  const int64_t lead = grad.dim() - shape.size();
+  std::vector<bool> mask(static_cast<size_t>(grad.dim()), false);
+  for (int64_t d = 0; d < grad.dim(); ++d)
+    mask[static_cast<size_t>(d)] = d < lead || (shape[d - lead] == 1 && grad.sizes()[d] != 1);
+  return detail::sum_impl(grad, mask, true).view(shape);
+}
+
 // ---- sum / mean / prod -----------------------------------------------------------------
 /// sum(x) over all elements -> 0-d; sum(x, dims, keepdim) over the given dims.
 template <Element T>
 Tensor<sum_t<T>> sum(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
-  return detail::sum_impl(x, detail::reduce_mask(dims, x.dim(), "sum"), keepdim);
+  auto mask = detail::reduce_mask(dims, x.dim(), "sum");
+  auto out = detail::sum_impl(x, mask, keepdim);
+  if constexpr (FloatingElement<T>) {
+    // d/dx sum(x) = 1 for every element of the group
+    if (autograd::needs_grad(x))
+      detail::record_reduction(out, "SumBackward", x, mask, keepdim, [](const Tensor<T>& g) { return g; });
+  }
+  return out;
 }
 template <Element T>
 Tensor<sum_t<T>> sum(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
@@ -207,9 +275,14 @@ template <Element T>
 Tensor<T> mean(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
   detail::check_floating_reduction<T>();
   auto mask = detail::reduce_mask(dims, x.dim(), "mean");
-  auto s = detail::sum_impl(x, mask, keepdim);
-  s.div_(static_cast<T>(detail::reduced_count(x, mask)));  // 0/0 = NaN for empty, as PyTorch
-  return s;
+  auto out = detail::sum_impl(x, mask, keepdim);
+  const auto count = static_cast<T>(detail::reduced_count(x, mask));
+  detail::map1_<T>(out, [count](T v) { return v / count; }, "mean");  // 0/0 = NaN for empty, as PyTorch
+  // d/dx mean(x) = 1 / N
+  if (autograd::needs_grad(x))
+    detail::record_reduction(out, "MeanBackward", x, mask, keepdim,
+                             [count](const Tensor<T>& g) { return div(g, tensor<T>(count)); });
+  return out;
 }
 template <Element T>
 Tensor<T> mean(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
@@ -218,8 +291,17 @@ Tensor<T> mean(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
 template <Element T>
 Tensor<sum_t<T>> prod(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
   using R = sum_t<T>;
-  return detail::reduce<R>(x, detail::reduce_mask(dims, x.dim(), "prod"), keepdim, R(1),
-                           [](R a, R b) { return static_cast<R>(a * b); });
+  auto mask = detail::reduce_mask(dims, x.dim(), "prod");
+  auto out = detail::reduce<R>(x, mask, keepdim, R(1), [](R a, R b) { return static_cast<R>(a * b); });
+  if constexpr (FloatingElement<T>) {
+    // d/dx_i prod(x) = product of the other elements (exact where x has zeros)
+    if (autograd::needs_grad(x))
+      detail::record_reduction(out, "ProdBackward", x, mask, keepdim,
+                               [sx = autograd::save(x), mask](const Tensor<T>& g) {
+                                 return mul(g, detail::prod_of_others(sx.get(), mask));
+                               });
+  }
+  return out;
 }
 template <Element T>
 Tensor<sum_t<T>> prod(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
@@ -227,23 +309,68 @@ Tensor<sum_t<T>> prod(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
 }
 
 // ---- max / min / argmax / argmin --------------------------------------------------------
+namespace detail {
+template <Element T, bool IsMax>
+Tensor<T> extreme_all(const Tensor<T>& x, const char* op, const char* backward) {
+  auto out = tensor<T>(x.contiguous().data_ptr()[extreme_index<T, IsMax>(x, op)]);
+  if constexpr (FloatingElement<T>) {
+    // the gradient is shared evenly by all elements equal to the result (as PyTorch)
+    if (autograd::needs_grad(x))
+      autograd::record(out, backward, [sx = autograd::save(x), so = autograd::save(out)](const Tensor<T>& g, autograd::Needs) {
+        const T best = so.get().item();
+        auto hit = map1<T, T>(sx.get(), [best](T v) { return (v == best || (v != v && best != best)) ? T(1) : T(0); });
+        return autograd::Grads<T>{mul(hit, div(g, sum(hit))), {}, {}};
+      }, x);
+  }
+  return out;
+}
+
+template <Element T, bool IsMax>
+ValuesIndices<T> extreme_dim_recorded(const Tensor<T>& x, int64_t dim, bool keepdim, const char* op,
+                                      const char* backward) {
+  auto r = extreme_dim<T, IsMax>(x, dim, keepdim, op);
+  if constexpr (FloatingElement<T>) {
+    // the gradient goes to the chosen index of each row
+    if (autograd::needs_grad(x)) {
+      const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim(), op);
+      autograd::record(r.values, backward,
+          [idx = r.indices, sizes = x.sizes(), d, keepdim](const Tensor<T>& g, autograd::Needs) {
+            auto gin = zeros<T>(sizes);
+            if (sizes.empty()) return autograd::Grads<T>{g.clone(), {}, {}};
+            auto gk = keepdim ? g : g.unsqueeze(d);
+            auto ik = keepdim ? idx : idx.unsqueeze(d);
+            Shape gst = gin.strides();
+            const int64_t step = gst[d];
+            gst[d] = 0;
+            T* pg = gin.data_ptr();
+            const T* pgk = gk.data_ptr();
+            const int64_t* pi = ik.data_ptr();
+            for_each_strided<3>(gk.sizes(), {gst, gk.strides(), ik.strides()},
+                                [&](const Offsets<3>& b, int64_t n, const Offsets<3>& s) {
+                                  for (int64_t k = 0; k < n; ++k)
+                                    pg[b[0] + k * s[0] + pi[b[2] + k * s[2]] * step] += pgk[b[1] + k * s[1]];
+                                });
+            return autograd::Grads<T>{gin, {}, {}};
+          }, x);
+    }
+  }
+  return r;
+}
+}  // namespace detail
+
 /// max(x): the largest element as a 0-d tensor (NaN if any element is NaN).
 template <Element T>
-Tensor<T> max(const Tensor<T>& x) {
-  return tensor<T>(x.contiguous().data_ptr()[detail::extreme_index<T, true>(x, "max")]);
-}
+Tensor<T> max(const Tensor<T>& x) { return detail::extreme_all<T, true>(x, "max", "MaxBackward"); }
 template <Element T>
-Tensor<T> min(const Tensor<T>& x) {
-  return tensor<T>(x.contiguous().data_ptr()[detail::extreme_index<T, false>(x, "min")]);
-}
+Tensor<T> min(const Tensor<T>& x) { return detail::extreme_all<T, false>(x, "min", "MinBackward"); }
 /// max(x, dim): values and (first) indices of the maxima along dim.
 template <Element T>
 ValuesIndices<T> max(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
-  return detail::extreme_dim<T, true>(x, dim, keepdim, "max");
+  return detail::extreme_dim_recorded<T, true>(x, dim, keepdim, "max", "MaxBackward");
 }
 template <Element T>
 ValuesIndices<T> min(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
-  return detail::extreme_dim<T, false>(x, dim, keepdim, "min");
+  return detail::extreme_dim_recorded<T, false>(x, dim, keepdim, "min", "MinBackward");
 }
 /// argmax(x): index into the flattened tensor.
 template <Element T>
@@ -266,16 +393,27 @@ template <Element T>
 Tensor<T> var(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
   detail::check_floating_reduction<T>();
   auto mask = detail::reduce_mask(dims, x.dim(), "var");
-  auto centered = x - detail::sum_impl(x, mask, true) / static_cast<T>(detail::reduced_count(x, mask));
-  auto ss = detail::sum_impl(centered * centered, mask, keepdim);
-  const auto denom = static_cast<T>(detail::reduced_count(x, mask) - correction);
-  ss.div_(denom > 0 ? denom : T(0));  // N <= correction: inf or NaN, as PyTorch
-  return ss;
+  const int64_t n = detail::reduced_count(x, mask);
+  const T denom = n > correction ? static_cast<T>(n - correction) : T(0);  // else inf/NaN, as PyTorch
+  Tensor<T> centered, out;
+  {
+    NoGradGuard no_record;  // recorded below as one op
+    centered = x - detail::sum_impl(x, mask, true) / static_cast<T>(n);
+    out = detail::sum_impl(centered * centered, mask, keepdim);
+    out.div_(denom);
+  }
+  // d/dx var(x) = 2 (x - mean) / (N - correction)
+  if (autograd::needs_grad(x))
+    detail::record_reduction(out, "VarBackward", x, mask, keepdim, [c = autograd::save(centered), denom](const Tensor<T>& g) {
+      return mul(g, mul(c.get(), tensor<T>(T(2) / denom)));
+    });
+  return out;
 }
 template <Element T>
 Tensor<T> var(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keepdim = false) {
   return var(x, Shape{dim}, correction, keepdim);
 }
+/// std(x, dims, correction, keepdim) = sqrt(var(...)).
 template <Element T>
 Tensor<T> std(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
   return sqrt(var(x, dims, correction, keepdim));
@@ -289,16 +427,29 @@ Tensor<T> std(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keep
 template <Element T>
 Tensor<T> logsumexp(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
   detail::check_floating_reduction<T>();
+  Tensor<T> out;
   if (x.dim() == 0) {
     wrap_dim(dim, 0, "logsumexp");
-    return x.clone();
+    out = x.detach().clone();
+  } else {
+    dim = wrap_dim(dim, x.dim(), "logsumexp");
+    NoGradGuard no_record;  // recorded below as one op
+    auto m = detail::extreme_dim<T, true>(x, dim, true, "logsumexp").values;
+    // An infinite max would give inf - inf = NaN below (Note [Stable softmax]).
+    detail::map1_<T>(m, [](T v) { return std::isinf(v) ? T(0) : v; }, "logsumexp");
+    out = log(sum(exp(x - m), dim, true)) + m;
+    if (!keepdim) out = out.squeeze(dim);
   }
-  dim = wrap_dim(dim, x.dim(), "logsumexp");
-  auto m = max(x, dim, true).values;
-  // An infinite max would give inf - inf = NaN below (Note [Stable softmax]).
-  detail::map1_<T>(m, [](T v) { return std::isinf(v) ? T(0) : v; }, "logsumexp");
-  auto out = log(sum(exp(x - m), dim, true)) + m;
-  return keepdim ? out : out.squeeze(dim);
+  // d/dx logsumexp(x) = softmax(x) = exp(x - out)
+  if (autograd::needs_grad(x)) {
+    std::vector<bool> mask(static_cast<size_t>(x.dim()), false);
+    if (x.dim() > 0) mask[static_cast<size_t>(dim)] = true;
+    detail::record_reduction(out, "LogsumexpBackward", x, mask, keepdim,
+        [sx = autograd::save(x), so = autograd::save(out), mask, keepdim](const Tensor<T>& g) {
+          return mul(g, exp(sub(sx.get(), detail::expand_reduced(so.get(), sx.sizes(), mask, keepdim))));
+        });
+  }
+  return out;
 }
 
 // ---- softmax / log_softmax -------------------------------------------------------------------
@@ -306,13 +457,29 @@ Tensor<T> logsumexp(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
 template <Element T>
 Tensor<T> softmax(const Tensor<T>& x, int64_t dim) {
   detail::check_floating_reduction<T>();
-  return detail::softmax_impl<T, false>(x, dim);
+  auto y = detail::softmax_impl<T, false>(x, dim);
+  if (autograd::needs_grad(x))
+    // dx = y * (g - sum(g * y, dim))
+    autograd::record(y, "SoftmaxBackward", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
+      const auto& yv = sy.get();
+      if (yv.dim() == 0) return autograd::Grads<T>{zeros_like(g), {}, {}};
+      return autograd::Grads<T>{mul(yv, sub(g, sum(mul(g, yv), dim, true))), {}, {}};
+    }, x);
+  return y;
 }
 /// log_softmax(x, dim): x - logsumexp(x, dim), stable (Note [Stable softmax]).
 template <Element T>
 Tensor<T> log_softmax(const Tensor<T>& x, int64_t dim) {
   detail::check_floating_reduction<T>();
-  return detail::softmax_impl<T, true>(x, dim);
+  auto y = detail::softmax_impl<T, true>(x, dim);
+  if (autograd::needs_grad(x))
+    // dx = g - softmax(x) * sum(g, dim), softmax(x) = exp(y)
+    autograd::record(y, "LogSoftmaxBackward", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
+      const auto& yv = sy.get();
+      if (yv.dim() == 0) return autograd::Grads<T>{zeros_like(g), {}, {}};
+      return autograd::Grads<T>{sub(g, mul(exp(yv), sum(g, dim, true))), {}, {}};
+    }, x);
+  return y;
 }
 
 }  // namespace tapegrad

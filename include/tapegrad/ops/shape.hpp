@@ -3,6 +3,7 @@
 // (reshape and contiguous copy only when they must, as in PyTorch).
 #include <optional>
 
+#include "../autograd/node.hpp"
 #include "../tensor/factory.hpp"
 #include "../tensor/tensor.hpp"
 
@@ -12,6 +13,27 @@ namespace detail {
 template <Element T>
 Tensor<T> make_view(const Tensor<T>& t, Shape sizes, Shape strides, int64_t offset) {
   return Tensor<T>(t.storage(), std::move(sizes), std::move(strides), offset);
+}
+
+// Record a view (or copy) op whose backward is grad_fn(g) -> gradient of input.
+template <Element T, class GradFn>
+Tensor<T> recorded(const Tensor<T>& out, const Tensor<T>& input, const char* name, GradFn grad_fn) {
+  if constexpr (FloatingElement<T>) {
+    if (autograd::needs_grad(input))
+      autograd::record(out, name, [grad_fn](const Tensor<T>& g, autograd::Needs) {
+        return autograd::Grads<T>{grad_fn(g), {}, {}};
+      }, input);
+  }
+  return out;
+}
+
+// Backward of narrow/select/slice: the gradient lands in the selected part of
+// a zero tensor of the input's shape.
+template <Element T, class Select>
+Tensor<T> scatter_into_zeros(const Tensor<T>& g, const Shape& sizes, Select select) {
+  auto gin = zeros<T>(sizes);
+  select(gin).copy_(g);
+  return gin;
 }
 
 // Resolve one -1 in a requested shape against numel.
@@ -80,7 +102,8 @@ Tensor<T> Tensor<T>::view(const Shape& shape) const {
   TAPEGRAD_CHECK(st.has_value(), ShapeError, "view: shape ", target,
                  " is incompatible with input shape ", sizes(), " and strides ", strides(),
                  "; use reshape()");
-  return detail::make_view(*this, target, *st, storage_offset());
+  return detail::recorded(detail::make_view(*this, target, *st, storage_offset()), *this, "ViewBackward",
+                          [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
 }
 
 /// x.reshape(shape): a view when the strides allow one, else a copy.
@@ -88,7 +111,8 @@ template <Element T>
 Tensor<T> Tensor<T>::reshape(const Shape& shape) const {
   Shape target = detail::infer_size(shape, numel(), "reshape");
   if (auto st = detail::view_strides(sizes(), strides(), target))
-    return detail::make_view(*this, target, *st, storage_offset());
+    return detail::recorded(detail::make_view(*this, target, *st, storage_offset()), *this,
+                            "ReshapeBackward", [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
   return clone().view(target);
 }
 
@@ -116,7 +140,8 @@ Tensor<T> Tensor<T>::unsqueeze(int64_t d) const {
   Shape sz = sizes(), st = strides();
   sz.insert(d, 1);
   st.insert(d, d < dim() ? sizes()[d] * strides()[d] : 1);
-  return detail::make_view(*this, sz, st, storage_offset());
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "UnsqueezeBackward",
+                          [d](const Tensor<T>& g) { return g.squeeze(d); });
 }
 
 /// x.squeeze(): drop every dim of size 1.
@@ -128,7 +153,8 @@ Tensor<T> Tensor<T>::squeeze() const {
       sz.push_back(sizes()[i]);
       st.push_back(strides()[i]);
     }
-  return detail::make_view(*this, sz, st, storage_offset());
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "SqueezeBackward",
+                          [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
 }
 
 /// x.squeeze(d): drop dim d if its size is 1 (else the same shape).
@@ -144,7 +170,8 @@ Tensor<T> Tensor<T>::squeeze(int64_t d) const {
     sz.erase(d);
     st.erase(d);
   }
-  return detail::make_view(*this, sz, st, storage_offset());
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "SqueezeBackward",
+                          [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
 }
 
 /// x.transpose(d0, d1): swap two dims.
@@ -160,7 +187,8 @@ Tensor<T> Tensor<T>::transpose(int64_t d0, int64_t d1) const {
     std::swap(sz[d0], sz[d1]);
     std::swap(st[d0], st[d1]);
   }
-  return detail::make_view(*this, sz, st, storage_offset());
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "TransposeBackward",
+                          [d0, d1](const Tensor<T>& g) { return g.transpose(d0, d1); });
 }
 
 /// x.t(): transpose of a matrix; 0-d and 1-d tensors are returned as is.
@@ -176,7 +204,7 @@ template <Element T>
 Tensor<T> Tensor<T>::permute(const Shape& dims) const {
   TAPEGRAD_CHECK(dims.size() == dim(), ShapeError, "permute: number of dims don't match: got ",
                  dims, " for a tensor of shape ", sizes());
-  Shape sz(dim()), st(dim());
+  Shape sz(dim()), st(dim()), inverse(dim());
   std::vector<bool> seen(static_cast<size_t>(dim()), false);
   for (int64_t i = 0; i < dim(); ++i) {
     int64_t d = wrap_dim(dims[i], dim(), "permute");
@@ -185,8 +213,10 @@ Tensor<T> Tensor<T>::permute(const Shape& dims) const {
     seen[static_cast<size_t>(d)] = true;
     sz[i] = sizes()[d];
     st[i] = strides()[d];
+    inverse[d] = i;
   }
-  return detail::make_view(*this, sz, st, storage_offset());
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "PermuteBackward",
+                          [inverse](const Tensor<T>& g) { return g.permute(inverse); });
 }
 
 /// x.expand(shape): broadcast size-1 dims (stride 0) and prepend new dims;
@@ -213,7 +243,12 @@ Tensor<T> Tensor<T>::expand(const Shape& shape) const {
     sz[i] = want;
     st[i] = have == want ? strides()[i - lead] : 0;
   }
-  return detail::make_view(*this, sz, st, storage_offset());
+  // d/dx expand(x): the copies' gradients add up (Note [Broadcasting in backward])
+  if constexpr (FloatingElement<T>)
+    return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "ExpandBackward",
+                            [in = sizes()](const Tensor<T>& g) { return sum_to(g, in); });
+  else
+    return detail::make_view(*this, sz, st, storage_offset());
 }
 
 /// x.narrow(dim, start, length): elements start..start+length-1 of dim.
@@ -229,7 +264,10 @@ Tensor<T> Tensor<T>::narrow(int64_t d, int64_t start, int64_t length) const {
                  ") + length (", length, ") exceeds dimension size (", size, ") of shape ", sizes());
   Shape sz = sizes();
   sz[d] = length;
-  return detail::make_view(*this, sz, strides(), storage_offset() + start * strides()[d]);
+  return detail::recorded(detail::make_view(*this, sz, strides(), storage_offset() + start * strides()[d]),
+                          *this, "NarrowBackward", [in = sizes(), d, start, length](const Tensor<T>& g) {
+                            return detail::scatter_into_zeros(g, in, [&](const Tensor<T>& z) { return z.narrow(d, start, length); });
+                          });
 }
 
 /// x.select(dim, i): the slice at index i of dim, with that dim removed.
@@ -244,7 +282,10 @@ Tensor<T> Tensor<T>::select(int64_t d, int64_t index) const {
   Shape sz = sizes(), st = strides();
   sz.erase(d);
   st.erase(d);
-  return detail::make_view(*this, sz, st, storage_offset() + index * strides()[d]);
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset() + index * strides()[d]), *this,
+                          "SelectBackward", [in = sizes(), d, index](const Tensor<T>& g) {
+                            return detail::scatter_into_zeros(g, in, [&](const Tensor<T>& z) { return z.select(d, index); });
+                          });
 }
 
 template <Element T>
@@ -271,7 +312,42 @@ Tensor<T> Tensor<T>::slice(int64_t d, std::optional<int64_t> start, std::optiona
   Shape sz = sizes(), st = strides();
   sz[d] = (e - s + step - 1) / step;
   st[d] *= step;
-  return detail::make_view(*this, sz, st, storage_offset() + s * strides()[d]);
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset() + s * strides()[d]), *this,
+                          "SliceBackward", [in = sizes(), d, s, e, step](const Tensor<T>& g) {
+                            return detail::scatter_into_zeros(g, in, [&](const Tensor<T>& z) { return z.slice(d, s, e, step); });
+                          });
+}
+
+/// x.clone(): a contiguous copy; the gradient passes straight through.
+template <Element T>
+Tensor<T> Tensor<T>::clone() const {
+  return detail::recorded(detail::copy_of(*this), *this, "CloneBackward", [](const Tensor<T>& g) { return g; });
+}
+
+/// x.contiguous(): x itself when already contiguous, else clone().
+template <Element T>
+Tensor<T> Tensor<T>::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
+
+/// x.to<U>(): a copy converted to U (x itself when U is T, as PyTorch);
+/// between floating types the gradient is converted back.
+template <Element T>
+template <Element U>
+Tensor<U> Tensor<T>::to() const {
+  if constexpr (std::is_same_v<T, U>) {
+    return *this;
+  } else {
+    auto out = detail::make_empty<U>(sizes());
+    detail::copy_into(out, *this);
+    if constexpr (FloatingElement<T> && FloatingElement<U>) {
+      if (autograd::needs_grad(*this))
+        autograd::record(out, "ToCopyBackward", [](const Tensor<U>& g, autograd::Needs) {
+          return autograd::Grads<U>{g, {}, {}};  // converted to T by the input's node
+        }, *this);
+    }
+    return out;
+  }
 }
 
 /// x.resize_(shape): give x this shape with contiguous strides, keeping its
@@ -279,6 +355,8 @@ Tensor<T> Tensor<T>::slice(int64_t d, std::optional<int64_t> start, std::optiona
 /// zero). Views of the old storage see the new memory, as in PyTorch.
 template <Element T>
 const Tensor<T>& Tensor<T>::resize_(const Shape& shape) const {
+  TAPEGRAD_CHECK(!requires_grad(), ValueError,
+                 "resize_: cannot resize a tensor that requires grad (shape ", sizes(), ")");
   for (int64_t s : shape)
     TAPEGRAD_CHECK(s >= 0, ValueError, "resize_: negative dimension ", s, " in shape ", shape);
   storage()->grow(storage_offset() + shape_numel(shape), "resize_");

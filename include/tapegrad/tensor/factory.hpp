@@ -123,7 +123,7 @@ Tensor<T> from_vector(const std::vector<T>& values, std::optional<Shape> shape =
 /// `deleter`, if given, runs when the last tensor using the memory goes away.
 template <Element T>
 Tensor<T> from_blob(T* data, const Shape& sizes, std::optional<Shape> strides = std::nullopt,
-                    std::function<void(T*)> deleter = {}) {
+                    std::type_identity_t<std::function<void(T*)>> deleter = {}) {
   Shape st = strides ? *strides : contiguous_strides(sizes);
   TAPEGRAD_CHECK(st.size() == sizes.size(), ShapeError, "from_blob: sizes ", sizes,
                  " and strides ", st, " have different lengths");
@@ -162,12 +162,14 @@ Tensor<T> eye(int64_t n, std::optional<int64_t> m = std::nullopt) {
 /// torch.arange: [start, end) in steps of `step`.
 template <Element T = int64_t>
 Tensor<T> arange(double start, double end, double step = 1) {
+  // PyTorch's order: finite bounds before the sign, so inf and NaN report
+  // "unsupported range".
   TAPEGRAD_CHECK(step != 0, ValueError, "arange: step must be nonzero");
+  TAPEGRAD_CHECK(std::isfinite(start) && std::isfinite(end), ValueError,
+                 "arange: unsupported range: ", start, " -> ", end);
   TAPEGRAD_CHECK((step > 0 && end >= start) || (step < 0 && end <= start), ValueError,
                  "arange: upper bound and larger bound inconsistent with step sign (start=", start,
                  ", end=", end, ", step=", step, ")");
-  TAPEGRAD_CHECK(std::isfinite(start) && std::isfinite(end), ValueError,
-                 "arange: unsupported range: ", start, " -> ", end);
   auto n = static_cast<int64_t>(std::ceil((end - start) / step));
   auto t = detail::make_empty<T>({n});
   for (int64_t i = 0; i < n; ++i) t.data_ptr()[i] = static_cast<T>(start + static_cast<double>(i) * step);
@@ -178,19 +180,23 @@ Tensor<T> arange(double end) { return arange<T>(0, end, 1); }
 
 /// torch.linspace: `steps` evenly spaced values from start to end inclusive,
 /// filled from both ends as PyTorch does so the last value is exactly `end`.
+/// As in PyTorch, a floating T computes in T itself (so float32 results match
+/// PyTorch's bit for bit), an integer T in double.
 template <Element T = float>
 Tensor<T> linspace(double start, double end, int64_t steps) {
   TAPEGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ",
                  steps);
+  using S = std::conditional_t<FloatingElement<T>, T, double>;
+  const auto s0 = static_cast<S>(static_cast<T>(start)), s1 = static_cast<S>(static_cast<T>(end));
   auto t = detail::make_empty<T>({steps});
   T* p = t.data_ptr();
   if (steps == 1) p[0] = static_cast<T>(start);
   if (steps > 1) {
-    const double step = (end - start) / static_cast<double>(steps - 1);
+    const S step = (s1 - s0) / static_cast<S>(steps - 1);
     const int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<T>(i < half ? start + step * static_cast<double>(i)
-                                     : end - step * static_cast<double>(steps - i - 1));
+      p[i] = static_cast<T>(i < half ? s0 + step * static_cast<S>(i)
+                                     : s1 - step * static_cast<S>(steps - i - 1));
   }
   return t;
 }
@@ -252,39 +258,26 @@ Tensor<T> randn_like(const Tensor<T>& t, Generator& gen = default_generator()) {
   return randn<T>(t.sizes(), gen);
 }
 
-// ---- Tensor members: casting, copying, filling -----------------------------------------
+// ---- Tensor members: copying out, filling ---------------------------------------------
+namespace detail {
+/// A contiguous copy of t, not recorded by autograd (see Tensor::clone()).
 template <Element T>
-template <Element U>
-Tensor<U> Tensor<T>::to() const {
-  if constexpr (std::is_same_v<T, U>) {
-    return *this;  // as PyTorch: same dtype returns self
-  } else {
-    auto out = detail::make_empty<U>(sizes());
-    detail::copy_into(out, *this);
-    return out;
-  }
-}
-
-template <Element T>
-Tensor<T> Tensor<T>::clone() const {
-  auto out = detail::make_empty<T>(sizes());
-  detail::copy_into(out, *this);
+Tensor<T> copy_of(const Tensor<T>& t) {
+  auto out = make_empty<T>(t.sizes());
+  copy_into(out, t);
   return out;
 }
-
-template <Element T>
-Tensor<T> Tensor<T>::contiguous() const {
-  return is_contiguous() ? *this : clone();
-}
+}  // namespace detail
 
 template <Element T>
 std::vector<T> Tensor<T>::to_vector() const {
-  auto c = contiguous();
+  auto c = is_contiguous() ? *this : detail::copy_of(*this);
   return std::vector<T>(c.data_ptr(), c.data_ptr() + c.numel());
 }
 
 template <Element T>
 const Tensor<T>& Tensor<T>::fill_(T value) const {
+  detail::check_inplace(*this, "fill_");
   T* p = data_ptr();
   detail::for_each_strided<1>(sizes(), {strides()},
                               [&](const detail::Offsets<1>& b, int64_t n, const detail::Offsets<1>& s) {
@@ -298,12 +291,15 @@ const Tensor<T>& Tensor<T>::fill_(T value) const {
 template <Element T>
 template <Element U>
 const Tensor<T>& Tensor<T>::copy_(const Tensor<U>& src) const {
+  detail::check_inplace(*this, src, "copy_");
   TAPEGRAD_CHECK(broadcast_shapes(sizes(), src.sizes(), "copy_") == sizes(), ShapeError,
                  "copy_: source shape ", src.sizes(), " cannot be broadcast to destination shape ",
                  sizes());
   // Overlapping memory: read from a private copy so no element is read after
   // it was overwritten.
-  if (shares_storage(*this, src) && !is_same(src)) detail::copy_into(*this, src.clone());
+  bool overlap = false;
+  if constexpr (std::is_same_v<T, U>) overlap = shares_storage(*this, src) && !is_same(src);
+  if (overlap) detail::copy_into(*this, src.clone());
   else detail::copy_into(*this, src);
   storage()->bump_version();
   return *this;
@@ -312,7 +308,8 @@ const Tensor<T>& Tensor<T>::copy_(const Tensor<U>& src) const {
 namespace detail {
 // Fill every element of t (any strides) with gen(), drawn in row-major order.
 template <Element T, class Draw>
-void fill_with(const Tensor<T>& t, Draw draw) {
+void fill_with(const Tensor<T>& t, Draw draw, const char* op) {
+  check_inplace(t, op);
   T* p = t.data_ptr();
   for_each_strided<1>(t.sizes(), {t.strides()},
                       [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
@@ -327,7 +324,7 @@ template <Element T>
 const Tensor<T>& Tensor<T>::normal_(double mean, double std, Generator& gen) const {
   static_assert(FloatingElement<T>, "normal_: only floating tensors (float, double) can be filled with normal samples");
   TAPEGRAD_CHECK(std >= 0, ValueError, "normal_: expects std >= 0.0, but found std ", std);
-  detail::fill_with(*this, [&] { return static_cast<T>(mean + std * gen.normal()); });
+  detail::fill_with(*this, [&] { return static_cast<T>(mean + std * gen.normal()); }, "normal_");
   return *this;
 }
 
@@ -343,9 +340,9 @@ const Tensor<T>& Tensor<T>::uniform_(double from, double to, Generator& gen) con
     detail::fill_with(*this, [&] {
       float v = static_cast<float>(from + width * static_cast<double>(gen.uniform_float()));
       return v < static_cast<float>(to) || width == 0 ? v : std::nextafter(static_cast<float>(to), static_cast<float>(from));
-    });
+    }, "uniform_");
   } else {
-    detail::fill_with(*this, [&] { return from + width * gen.uniform_double(); });
+    detail::fill_with(*this, [&] { return from + width * gen.uniform_double(); }, "uniform_");
   }
   return *this;
 }

@@ -139,6 +139,7 @@ void check_writable(const Tensor<T>& t, const char* op) {
 /// In place: a[i] = A(f(C(a[i]))).
 template <Element C, Element A, class F>
 void map1_(const Tensor<A>& a, const F& f, const char* op) {
+  check_inplace(a, op);
   check_writable(a, op);
   A* pa = a.data_ptr();
   for_each_strided<1>(a.sizes(), {a.strides()},
@@ -154,12 +155,13 @@ void map2_(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
   const Shape shape = broadcast_shapes(a.sizes(), b.sizes(), op);
   TAPEGRAD_CHECK(shape == a.sizes(), ShapeError, op, ": output with shape ", a.sizes(),
                  " doesn't match the broadcast shape ", shape);
+  check_inplace(a, b, op);
   check_writable(a, op);
   if constexpr (std::is_same_v<A, B>) {
     // Reading b while writing a: safe only when both walk the memory alike.
     const bool alike = a.sizes() == b.sizes() && a.strides() == b.strides() &&
                        a.storage_offset() == b.storage_offset();
-    if (shares_storage(a, b) && !alike) return map2_<C>(a, b.clone(), f, op);
+    if (shares_storage(a, b) && !alike) return map2_<C>(a, copy_of(b), f, op);
   }
   A* pa = a.data_ptr();
   const B* pb = b.data_ptr();

@@ -10,12 +10,14 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
 #include "../core/dtype.hpp"
 #include "../core/error.hpp"
 #include "../core/generator.hpp"
+#include "../core/grad_mode.hpp"
 #include "../core/shape.hpp"
 #include "../core/storage.hpp"
 
@@ -27,13 +29,29 @@ class Tensor;
 template <Element T>
 struct ValuesIndices;
 
+namespace autograd {
+class Node;
+}
+
 namespace detail {
+// Autograd state of a tensor; absent (null) for tensors that need no gradient,
+// so they pay one null pointer.
+template <Element T>
+struct AutogradMeta {
+  bool requires_grad = false;
+  bool retains_grad = false;
+  Tensor<T> grad;                                // .grad of a leaf (or retained non-leaf)
+  std::shared_ptr<autograd::Node> grad_fn;      // the op that made it; null for leaves
+  std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's sink for gradients
+};
+
 template <Element T>
 struct TensorImpl {
   std::shared_ptr<Storage<T>> storage;
   Shape sizes;
   Shape strides;
   int64_t offset = 0;
+  std::unique_ptr<AutogradMeta<T>> autograd;
 };
 }  // namespace detail
 
@@ -47,7 +65,7 @@ class Tensor {
   Tensor(std::shared_ptr<Storage<T>> storage, Shape sizes, Shape strides, int64_t offset)
       : impl_(std::make_shared<detail::TensorImpl<T>>(
             detail::TensorImpl<T>{std::move(storage), std::move(sizes), std::move(strides),
-                                  offset})) {}
+                                  offset, nullptr})) {}
 
   // ---- metadata -------------------------------------------------------------
   bool defined() const noexcept { return impl_ != nullptr; }
@@ -97,6 +115,34 @@ class Tensor {
   Tensor operator[](int64_t i) const;
   /// The elements in row-major order, as a std::vector (a copy).
   std::vector<T> to_vector() const;
+
+  // ---- autograd (autograd/*.hpp) -------------------------------------------------
+  /// x.requires_grad_(): make x a leaf whose gradient backward() computes.
+  /// Only floating tensors can require grad (a compile error otherwise).
+  const Tensor& requires_grad_(bool on = true) const;
+  bool requires_grad() const { return impl().autograd && impl().autograd->requires_grad; }
+  /// A leaf is a tensor not produced by a recorded op (PyTorch's is_leaf).
+  bool is_leaf() const { return !impl().autograd || !impl().autograd->grad_fn; }
+  /// The accumulated gradient; undefined until a backward reaches x.
+  Tensor grad() const;
+  /// The gradient slot itself, to assign or reset (`x.mutable_grad() = Tensor<float>()`).
+  Tensor& mutable_grad() const;
+  /// Keep this non-leaf's gradient in grad() during backward.
+  const Tensor& retain_grad() const;
+  bool retains_grad() const { return impl().autograd && impl().autograd->retains_grad; }
+  /// The op that produced x, or null for a leaf.
+  const std::shared_ptr<autograd::Node>& grad_fn() const;
+  /// Name of grad_fn ("MulBackward", ...), or "" for a leaf.
+  std::string grad_fn_name() const;
+  /// The same data without autograd history (shares storage).
+  Tensor detach() const {
+    return Tensor(impl().storage, impl().sizes, impl().strides, impl().offset);
+  }
+  /// Backpropagate from x: x must be 0-d/one-element unless `gradient` is given.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  /// Internal: the shared implementation, for the autograd engine.
+  const std::shared_ptr<detail::TensorImpl<T>>& impl_ptr() const { return impl_; }
+  explicit Tensor(std::shared_ptr<detail::TensorImpl<T>> impl) : impl_(std::move(impl)) {}
 
   // ---- views (ops/shape.hpp) --------------------------------------------------
   Tensor view(const Shape& shape) const;
@@ -249,6 +295,29 @@ bool shares_storage(const Tensor<A>& a, const Tensor<B>& b) {
 }
 
 namespace detail {
+// Note [In-place ops and autograd]: the tape does not record in-place ops, so
+// one that would need recording (it writes a tensor that requires grad, or
+// reads one into a tensor, while grad mode is on) throws instead of silently
+// dropping gradients. Updates of parameters belong under NoGradGuard, as in
+// PyTorch's `with torch.no_grad(): w -= lr * w.grad`.
+template <Element T>
+void check_inplace(const Tensor<T>& dst, const char* op) {
+  if (!GradMode::is_enabled() || !dst.requires_grad()) return;
+  TAPEGRAD_CHECK(!dst.is_leaf(), ValueError, op,
+                 ": a leaf tensor that requires grad is being used in an in-place operation; "
+                 "wrap the update in NoGradGuard (torch.no_grad())");
+  throw ValueError(std::string(op) +
+                   ": in-place operations on tensors that require grad are not recorded by "
+                   "autograd; use the out-of-place form (x = x + y)");
+}
+template <Element T, Element U>
+void check_inplace(const Tensor<T>& dst, const Tensor<U>& src, const char* op) {
+  check_inplace(dst, op);
+  TAPEGRAD_CHECK(!GradMode::is_enabled() || !src.requires_grad(), ValueError, op,
+                 ": the source requires grad, but in-place operations are not recorded by "
+                 "autograd; use the out-of-place form, or NoGradGuard if no gradient should flow");
+}
+
 /// A fresh, contiguous, uninitialised tensor.
 template <Element T>
 Tensor<T> make_empty(const Shape& sizes) {

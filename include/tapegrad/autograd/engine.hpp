@@ -1,0 +1,123 @@
+#pragma once
+// backward(): walk the tape (Note [Tape ownership]) from an output, and the
+// Tensor methods that expose autograd state.
+#include <algorithm>
+#include <vector>
+
+#include "../tensor/factory.hpp"
+#include "node.hpp"
+
+namespace tapegrad {
+
+namespace autograd {
+/// Backpropagate `grad` (d loss / d root) through the records reachable from root.
+template <FloatingElement T>
+void run_backward(const Tensor<T>& root, Tensor<T> grad, bool retain_graph) {
+  TAPEGRAD_CHECK(root.requires_grad(), ValueError,
+                 "backward: the tensor does not require grad and has no grad_fn (shape ",
+                 root.sizes(), "); call requires_grad_() on the inputs you want gradients for");
+  if (!grad.defined()) {
+    TAPEGRAD_CHECK(root.numel() == 1, ShapeError,
+                   "backward: grad can be implicitly created only for scalar outputs, got shape ",
+                   root.sizes(), "; pass a gradient of that shape");
+    grad = ones<T>(root.sizes());
+  } else {
+    TAPEGRAD_CHECK(grad.sizes() == root.sizes(), ShapeError, "backward: gradient of shape ",
+                   grad.sizes(), " does not match the output's shape ", root.sizes());
+  }
+  std::shared_ptr<Node> start = gradient_edge(root);
+
+  // The reachable records, latest first: reverse tape order is a reverse
+  // topological order, because a record's inputs were made before it.
+  thread_local uint64_t mark = 0;
+  const uint64_t visit = ++mark;
+  std::vector<Node*> order, stack{start.get()};
+  start->visit_mark = visit;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    order.push_back(n);
+    for (const auto& next : n->next())
+      if (next && next->visit_mark != visit) {
+        next->visit_mark = visit;
+        stack.push_back(next.get());
+      }
+  }
+  std::sort(order.begin(), order.end(),
+            [](const Node* a, const Node* b) { return a->sequence_nr() > b->sequence_nr(); });
+
+  NoGradGuard no_grad;  // backward functions are not recorded
+  try {
+    start->accumulate(grad);
+    for (Node* n : order) n->run(retain_graph);
+  } catch (...) {
+    for (Node* n : order) n->clear();  // no stale gradients for the next backward
+    throw;
+  }
+}
+}  // namespace autograd
+
+// ---- Tensor methods ----------------------------------------------------------------------------
+template <Element T>
+const Tensor<T>& Tensor<T>::requires_grad_(bool on) const {
+  static_assert(FloatingElement<T>,
+                "requires_grad_: only floating tensors (float, double) can require gradients "
+                "(as PyTorch); convert with to<float>() first");
+  TAPEGRAD_CHECK(is_leaf() || on, ValueError,
+                 "requires_grad_: you can only change requires_grad flags of leaf tensors; use "
+                 "detach() to get a tensor without history");
+  auto& meta = impl().autograd;
+  if (!meta) {
+    if (!on) return *this;
+    meta = std::make_unique<detail::AutogradMeta<T>>();
+  }
+  meta->requires_grad = on;
+  return *this;
+}
+
+template <Element T>
+Tensor<T> Tensor<T>::grad() const {
+  return impl().autograd ? impl().autograd->grad : Tensor<T>();
+}
+
+template <Element T>
+Tensor<T>& Tensor<T>::mutable_grad() const {
+  auto& meta = impl().autograd;
+  if (!meta) meta = std::make_unique<detail::AutogradMeta<T>>();
+  return meta->grad;
+}
+
+template <Element T>
+const Tensor<T>& Tensor<T>::retain_grad() const {
+  TAPEGRAD_CHECK(requires_grad(), ValueError,
+                 "retain_grad: can't retain_grad on a tensor that has requires_grad=false");
+  if (is_leaf()) return *this;  // leaves keep their grad anyway
+  if constexpr (FloatingElement<T>) {
+    impl().autograd->retains_grad = true;
+    static_cast<autograd::OutputNode<T>*>(impl().autograd->grad_fn.get())->retain(impl_);
+  }
+  return *this;
+}
+
+template <Element T>
+const std::shared_ptr<autograd::Node>& Tensor<T>::grad_fn() const {
+  static const std::shared_ptr<autograd::Node> none;
+  return impl().autograd ? impl().autograd->grad_fn : none;
+}
+
+template <Element T>
+std::string Tensor<T>::grad_fn_name() const {
+  return grad_fn() ? grad_fn()->name() : "";
+}
+
+template <Element T>
+void Tensor<T>::backward(const Tensor<T>& gradient, bool retain_graph) const {
+  if constexpr (FloatingElement<T>) {
+    autograd::run_backward(*this, gradient, retain_graph);
+  } else {
+    TAPEGRAD_CHECK(false, ValueError, "backward: only floating tensors can have gradients, got ",
+                   dtype_name<T>());
+  }
+}
+
+}  // namespace tapegrad

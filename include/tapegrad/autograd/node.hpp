@@ -1,0 +1,225 @@
+#pragma once
+// The autograd tape. Note [Tape ownership]: each differentiable op that sees
+// an input requiring grad appends one record, a Node holding the edges to its
+// inputs' nodes, the values it saved and its backward function, stamped with a
+// thread-local sequence number: the order of the Wengert list. The records are
+// owned by the tensors they produced (grad_fn) and by later records, not by a
+// global list, so a graph that is dropped without backward() (an evaluation
+// loop that forgot NoGradGuard) frees itself. backward() visits the records
+// reachable from the output in reverse sequence order.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "../tensor/map.hpp"
+#include "../tensor/tensor.hpp"
+
+namespace tapegrad::autograd {
+
+/// Most inputs an op has (addmm: bias, a, b; where: cond, a, b).
+inline constexpr int kMaxInputs = 3;
+
+/// Input gradients returned by a backward function; undefined where none.
+template <FloatingElement T>
+using Grads = std::array<Tensor<T>, kMaxInputs>;
+/// needs[i]: input i requires grad, so its gradient must be computed.
+using Needs = std::array<bool, kMaxInputs>;
+
+namespace detail {
+inline uint64_t next_sequence_nr() {
+  thread_local uint64_t n = 0;
+  return ++n;
+}
+// The node whose backward function is running (for error messages).
+inline const char*& current_node_name() {
+  thread_local const char* name = "backward";
+  return name;
+}
+}  // namespace detail
+
+/// One record of the tape.
+class Node {
+ public:
+  explicit Node(const char* name) : name_(name), seq_(detail::next_sequence_nr()) {}
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const char* name() const { return name_; }
+  uint64_t sequence_nr() const { return seq_; }
+  const std::array<std::shared_ptr<Node>, kMaxInputs>& next() const { return next_; }
+
+  /// A gradient for this node's output arrives (in either floating dtype).
+  virtual void accumulate(const Tensor<float>& g) = 0;
+  virtual void accumulate(const Tensor<double>& g) = 0;
+  /// Pass the accumulated gradient to the inputs.
+  virtual void run(bool retain_graph) = 0;
+  /// Forget a partly accumulated gradient (after a failed backward).
+  virtual void clear() = 0;
+
+  uint64_t visit_mark = 0;  // engine bookkeeping
+
+ protected:
+  const char* name_;
+  uint64_t seq_;
+  std::array<std::shared_ptr<Node>, kMaxInputs> next_{};
+};
+
+/// A node whose output is a Tensor<T>: buffers its gradient.
+template <FloatingElement T>
+class OutputNode : public Node {
+ public:
+  using Node::Node;
+  void accumulate(const Tensor<float>& g) override { add(g); }
+  void accumulate(const Tensor<double>& g) override { add(g); }
+  void clear() override { grad_ = Tensor<T>(); }
+  /// retain_grad(): also store the gradient in this tensor's grad().
+  void retain(const std::shared_ptr<tapegrad::detail::TensorImpl<T>>& out) { retained_ = out; }
+
+ protected:
+  template <FloatingElement U>
+  void add(const Tensor<U>& g) {
+    Tensor<T> gt = g.template to<T>();
+    // Buffers are never written in place: the same gradient tensor may have
+    // been handed to several inputs (AddBackward gives both the same one).
+    grad_ = grad_.defined() ? tapegrad::detail::map2<T, T>(grad_, gt, [](T a, T b) { return a + b; }, "backward")
+                            : gt;
+  }
+  Tensor<T> take_grad() {
+    Tensor<T> g = std::move(grad_);
+    grad_ = Tensor<T>();
+    if (auto out = retained_.lock()) {
+      Tensor<T> owner(out);
+      auto& slot = owner.mutable_grad();
+      slot = slot.defined() ? tapegrad::detail::map2<T, T>(slot, g, [](T a, T b) { return a + b; }, "retain_grad")
+                            : g.clone();
+    }
+    return g;
+  }
+
+  Tensor<T> grad_;
+  std::weak_ptr<tapegrad::detail::TensorImpl<T>> retained_;
+};
+
+/// The record of one differentiable op: `fn(grad_out, needs) -> Grads<T>`.
+template <FloatingElement T, class Fn>
+class FunctionNode final : public OutputNode<T> {
+ public:
+  FunctionNode(const char* name, Fn fn, const std::array<std::shared_ptr<Node>, kMaxInputs>& next)
+      : OutputNode<T>(name), fn_(std::move(fn)) {
+    this->next_ = next;
+    for (int i = 0; i < kMaxInputs; ++i) needs_[static_cast<size_t>(i)] = next[static_cast<size_t>(i)] != nullptr;
+  }
+  void run(bool retain_graph) override {
+    if (!this->grad_.defined()) return;
+    TAPEGRAD_CHECK(fn_.has_value(), ValueError, "backward: trying to backward through the graph a second time (",
+                   this->name_,
+                   "); its saved values were freed by the first backward(). Pass retain_graph=true "
+                   "to the first backward() if you need to backward twice");
+    Tensor<T> g = this->take_grad();
+    detail::current_node_name() = this->name_;
+    Grads<T> grads = (*fn_)(g, needs_);
+    if (!retain_graph) fn_.reset();  // frees the saved tensors
+    for (size_t i = 0; i < kMaxInputs; ++i)
+      if (this->next_[i] && grads[i].defined()) this->next_[i]->accumulate(grads[i]);
+  }
+
+ private:
+  std::optional<Fn> fn_;
+  Needs needs_{};
+};
+
+/// The sink of a leaf: adds incoming gradients into leaf.grad().
+template <FloatingElement T>
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(Tensor<T> leaf) : Node("AccumulateGrad"), leaf_(std::move(leaf)) {}
+  void accumulate(const Tensor<float>& g) override { add(g); }
+  void accumulate(const Tensor<double>& g) override { add(g); }
+  void run(bool) override {}
+  void clear() override {}
+
+ private:
+  template <FloatingElement U>
+  void add(const Tensor<U>& g) {
+    Tensor<T> gt = g.template to<T>();
+    Tensor<T>& slot = leaf_.mutable_grad();
+    NoGradGuard no_grad;
+    if (!slot.defined()) {
+      // Own the buffer: an optimizer may update grad() in place later, and gt
+      // may be shared with other parts of the graph, or be an expanded view.
+      slot = gt.clone();
+    } else {
+      slot.add_(gt);  // accumulate across backward calls, as PyTorch
+    }
+  }
+  Tensor<T> leaf_;
+};
+
+/// A tensor saved for backward, with the version of its storage at the time:
+/// get() throws if an in-place op changed it since.
+template <Element T>
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  explicit SavedTensor(const Tensor<T>& t) : t_(t.detach()), version_(t.storage()->version()) {}
+  const Tensor<T>& get() const {
+    TAPEGRAD_CHECK(t_.storage()->version() == version_, ValueError,
+                   "backward: one of the variables needed for gradient computation has been "
+                   "modified by an inplace operation: ", detail::current_node_name(),
+                   " saved a tensor of shape ", t_.sizes(), " at version ", version_,
+                   "; it is now at version ", t_.storage()->version());
+    return t_;
+  }
+  const Shape& sizes() const { return t_.sizes(); }
+
+ private:
+  Tensor<T> t_;
+  uint64_t version_ = 0;
+};
+
+template <Element T>
+SavedTensor<T> save(const Tensor<T>& t) {
+  return SavedTensor<T>(t);
+}
+
+/// True when an op on these inputs must be recorded.
+template <Element... In>
+bool needs_grad(const Tensor<In>&... inputs) {
+  return GradMode::is_enabled() && (inputs.requires_grad() || ...);
+}
+
+/// The node a gradient for t flows into: its grad_fn, or its leaf accumulator.
+template <Element U>
+std::shared_ptr<Node> gradient_edge(const Tensor<U>& t) {
+  if constexpr (!FloatingElement<U>) {
+    return nullptr;
+  } else {
+    if (!t.requires_grad()) return nullptr;
+    if (!t.is_leaf()) return t.grad_fn();
+    auto& meta = *t.impl_ptr()->autograd;
+    auto acc = meta.grad_accumulator.lock();
+    if (!acc) {
+      acc = std::make_shared<AccumulateGrad<U>>(t);
+      meta.grad_accumulator = acc;
+    }
+    return acc;
+  }
+}
+
+/// Append a record for `out = op(inputs...)` to the tape: out now requires
+/// grad and its grad_fn runs `fn(grad_out, needs)` in backward.
+template <FloatingElement T, class Fn, Element... In>
+void record(const Tensor<T>& out, const char* name, Fn&& fn, const Tensor<In>&... inputs) {
+  static_assert(sizeof...(In) <= kMaxInputs, "record: too many inputs");
+  std::array<std::shared_ptr<Node>, kMaxInputs> next{gradient_edge(inputs)...};
+  auto node = std::make_shared<FunctionNode<T, std::decay_t<Fn>>>(name, std::forward<Fn>(fn), next);
+  auto& impl = *out.impl_ptr();
+  if (!impl.autograd) impl.autograd = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
+  impl.autograd->requires_grad = true;
+  impl.autograd->grad_fn = std::move(node);
+}
+
+}  // namespace tapegrad::autograd
