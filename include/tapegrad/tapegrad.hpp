@@ -26,3 +26,8 @@
 #include "ops/compare.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"
+#include "nn/functional.hpp"
+#include "nn/init.hpp"
+#include "nn/module.hpp"
+#include "nn/layers.hpp"
+#include "nn/loss.hpp"

@@ -36,6 +36,29 @@ inline V min_nan(V a, V b) {
   }
   return a < b ? a : b;
 }
+// Integer +, -, * wrap around (two's complement) as in PyTorch. Signed
+// overflow is undefined in C++, so they compute in an unsigned type at least
+// as wide as unsigned int (uint16 * uint16 would promote to a signed int).
+template <class V>
+using wrap_t = std::conditional_t<(sizeof(V) < sizeof(unsigned)), unsigned, std::make_unsigned_t<V>>;
+template <class V>
+inline constexpr bool wraps_v = std::is_integral_v<V> && std::is_signed_v<V>;
+template <class V>
+inline V wrap_add(V a, V b) {
+  if constexpr (wraps_v<V>) return static_cast<V>(static_cast<wrap_t<V>>(a) + static_cast<wrap_t<V>>(b));
+  else return static_cast<V>(a + b);
+}
+template <class V>
+inline V wrap_sub(V a, V b) {
+  if constexpr (wraps_v<V>) return static_cast<V>(static_cast<wrap_t<V>>(a) - static_cast<wrap_t<V>>(b));
+  else return static_cast<V>(a - b);
+}
+template <class V>
+inline V wrap_mul(V a, V b) {
+  if constexpr (wraps_v<V>) return static_cast<V>(static_cast<wrap_t<V>>(a) * static_cast<wrap_t<V>>(b));
+  else return static_cast<V>(a * b);
+}
+
 template <class V>
 inline V int_pow(V base, V exp) {
   if (exp < 0) {
@@ -47,8 +70,8 @@ inline V int_pow(V base, V exp) {
   }
   V r = 1;
   while (exp) {
-    if (exp & 1) r = static_cast<V>(r * base);
-    base = static_cast<V>(base * base);
+    if (exp & 1) r = wrap_mul(r, base);
+    base = wrap_mul(base, base);
     exp = static_cast<V>(exp >> 1);
   }
   return r;
@@ -66,17 +89,17 @@ T clamp_bound(double v, const char* op) {
 }
 
 struct Add {
-  template <class V> V operator()(V a, V b) const { return static_cast<V>(a + b); }
+  template <class V> V operator()(V a, V b) const { return wrap_add(a, b); }
   template <class X, class Y> auto array(const X& a, const Y& b) const { return a + b; }
 };
 struct Sub {
-  template <class V> V operator()(V a, V b) const { return static_cast<V>(a - b); }
+  template <class V> V operator()(V a, V b) const { return wrap_sub(a, b); }
   template <class X, class Y> auto array(const X& a, const Y& b) const { return a - b; }
 };
 struct Mul {
   template <class V> V operator()(V a, V b) const {
     if constexpr (std::is_same_v<V, bool>) return a && b;
-    else return static_cast<V>(a * b);
+    else return wrap_mul(a, b);
   }
   template <class X, class Y> auto array(const X& a, const Y& b) const { return a * b; }
 };
@@ -118,16 +141,58 @@ TAPEGRAD_COMPARE_OP(LogicalXor, (a != V(0)) != (b != V(0)))
     template <class V> V operator()(V x) const { return scalar_expr; }         \
     template <class X> auto array(const X& x) const { return array_expr; }     \
   };
-TAPEGRAD_UNARY_OP(Exp, std::exp(x), x.exp())
 TAPEGRAD_UNARY_OP(Log, std::log(x), x.log())
 TAPEGRAD_UNARY_OP(Log1p, std::log1p(x), x.log1p())
-TAPEGRAD_UNARY_OP(Sqrt, std::sqrt(x), x.sqrt())
-TAPEGRAD_UNARY_OP(Rsqrt, V(1) / std::sqrt(x), x.rsqrt())
-TAPEGRAD_UNARY_OP(Sigmoid, V(1) / (V(1) + std::exp(-x)), x.logistic())
 TAPEGRAD_UNARY_OP(Tanh, std::tanh(x), x.tanh())
-TAPEGRAD_UNARY_OP(Abs, static_cast<V>(x < 0 ? -x : x), x.abs())
-TAPEGRAD_UNARY_OP(Neg, static_cast<V>(-x), -x)
 #undef TAPEGRAD_UNARY_OP
+// fabs clears the sign of -0 (abs(-0.) is 0., as PyTorch); integers wrap
+// (abs and neg of INT_MIN are INT_MIN).
+struct Abs {
+  template <class V> V operator()(V x) const {
+    if constexpr (FloatingElement<V>) return std::abs(x);
+    else return x < V(0) ? wrap_sub(V(0), x) : x;
+  }
+  template <class X> auto array(const X& x) const { return x.abs(); }
+};
+struct Neg {
+  template <class V> V operator()(V x) const {
+    if constexpr (FloatingElement<V>) return -x;
+    else return wrap_sub(V(0), x);
+  }
+  template <class X> auto array(const X& x) const { return -x; }
+};
+// Eigen's SIMD exp clamps its argument below at about -88.7 (float) / -709.4
+// (double) and then returns ~3e-39 / ~5e-309, even for -inf: rows holding an
+// argument below array_min take the scalar loop (Note [Elementwise fast paths]).
+template <class V>
+inline constexpr V simd_exp_min = std::is_same_v<V, float> ? V(-87) : V(-708);
+struct Exp {
+  template <class V> V operator()(V x) const { return std::exp(x); }
+  template <class X> auto array(const X& x) const { return x.exp(); }
+  template <class V> static constexpr V array_min = simd_exp_min<V>;
+};
+// The same formula as PyTorch (1 / (1 + exp(-x)), 0 once exp(-x) overflows);
+// Eigen's logistic() is a rational approximation 4 ulp off in float.
+struct Sigmoid {
+  template <class V> V operator()(V x) const { return V(1) / (V(1) + std::exp(-x)); }
+  template <class X> auto array(const X& x) const {
+    using V = typename X::Scalar;
+    return (V(1) + (-x).exp()).inverse();
+  }
+  template <class V> static constexpr V array_min = simd_exp_min<V>;
+};
+// Eigen's float SIMD sqrt and rsqrt (EIGEN_FAST_MATH) are approximations that
+// give sqrt(inf) = NaN and flush denormals: float takes the scalar loop.
+struct Sqrt {
+  template <class V> V operator()(V x) const { return std::sqrt(x); }
+  template <class X> requires std::is_same_v<typename X::Scalar, double>
+  auto array(const X& x) const { return x.sqrt(); }
+};
+struct Rsqrt {
+  template <class V> V operator()(V x) const { return V(1) / std::sqrt(x); }
+  template <class X> requires std::is_same_v<typename X::Scalar, double>
+  auto array(const X& x) const { return x.sqrt().inverse(); }
+};
 // relu keeps NaN (NaN < 0 is false), as PyTorch's clamp_min(0) does.
 struct Relu {
   template <class V> V operator()(V x) const { return x < V(0) ? V(0) : x; }
@@ -402,8 +467,16 @@ Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
 template <Element T, Scalar S>
 Tensor<scalar_promote_t<T, S>> pow(const Tensor<T>& a, S exponent) {
   using R = scalar_promote_t<T, S>;
-  auto out = exponent == S(2) ? detail::map1<R, R>(a, [](R x) { return static_cast<R>(x * x); })
-                              : detail::map2<R, R>(a, detail::scalar_tensor<R>(exponent), detail::Pow{}, "pow");
+  // 0.5 and -0.5 are sqrt and rsqrt as in PyTorch (pow(-0., 0.5) is -0. and
+  // pow(-inf, 0.5) NaN, where std::pow gives 0. and inf)
+  auto out = [&] {
+    if (exponent == S(2)) return detail::map1<R, R>(a, [](R x) { return detail::wrap_mul(x, x); });
+    if constexpr (std::is_floating_point_v<S>) {
+      if (exponent == S(0.5)) return detail::map1<R, R>(a, detail::Sqrt{});
+      if (exponent == S(-0.5)) return detail::map1<R, R>(a, detail::Rsqrt{});
+    }
+    return detail::map2<R, R>(a, detail::scalar_tensor<R>(exponent), detail::Pow{}, "pow");
+  }();
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(a))
       // d/dx x^e = e x^(e-1) (0 for e = 0)

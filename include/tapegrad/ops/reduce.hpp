@@ -77,7 +77,7 @@ Tensor<sum_t<T>> sum_impl(const Tensor<T>& x, const std::vector<bool>& mask, boo
       return out;
     }
   }
-  return reduce<R>(x, mask, keepdim, R(0), [](R a, R b) { return static_cast<R>(a + b); });
+  return reduce<R>(x, mask, keepdim, R(0), [](R a, R b) { return wrap_add(a, b); });
 }
 
 template <Element T>
@@ -176,6 +176,8 @@ Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim) {
       if (xs == 1 && os == 1) {  // contiguous row: Eigen's vectorised exp
         ArrayMap<T> orow(o, len);
         orow = (ConstArrayMap<T>(in, len) - m).exp();
+        for (int64_t j = 0; j < len; ++j)  // below Eigen's exp range, e.g. -inf (masked) logits
+          if (in[j] - m < simd_exp_min<T>) o[j] = std::exp(in[j] - m);
         total = orow.sum();
         if constexpr (Log) orow = (ConstArrayMap<T>(in, len) - m) - std::log(total);
         else orow /= total;
@@ -292,7 +294,7 @@ template <Element T>
 Tensor<sum_t<T>> prod(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
   using R = sum_t<T>;
   auto mask = detail::reduce_mask(dims, x.dim(), "prod");
-  auto out = detail::reduce<R>(x, mask, keepdim, R(1), [](R a, R b) { return static_cast<R>(a * b); });
+  auto out = detail::reduce<R>(x, mask, keepdim, R(1), [](R a, R b) { return detail::wrap_mul(a, b); });
   if constexpr (FloatingElement<T>) {
     // d/dx_i prod(x) = product of the other elements (exact where x has zeros)
     if (autograd::needs_grad(x))

@@ -8,6 +8,7 @@
 // tanh and logistic with SIMD polynomials the compiler cannot produce from
 // std::exp; every other row runs the scalar loop.
 #include <Eigen/Core>
+#include <algorithm>
 #include <type_traits>
 
 #include "factory.hpp"
@@ -29,13 +30,19 @@ template <class F, class C>
 concept HasArray1 = requires(const F& f, ConstArrayMap<C> x) { f.array(x); };
 template <class F, class C>
 concept HasArray2 = requires(const F& f, ConstArrayMap<C> x) { f.array(x, x); };
+// A functor whose array form is exact only for arguments >= F::array_min<C>.
+template <class F, class C>
+concept HasArrayMin = requires { { F::template array_min<C> } -> std::convertible_to<C>; };
 
 // out[k*so] = f(a[k*sa]) for k < n, computing in C.
 template <class R, class C, class A, class F>
 inline void row1(R* o, int64_t so, const A* a, int64_t sa, int64_t n, const F& f) {
   if constexpr (std::is_same_v<R, C> && std::is_same_v<A, C> && FloatingElement<C> &&
                 HasArray1<F, C>) {
-    if (so == 1 && sa == 1) {
+    bool in_range = true;
+    if constexpr (HasArrayMin<F, C>)
+      in_range = std::none_of(a, a + n, [](C v) { return v < F::template array_min<C>; });
+    if (so == 1 && sa == 1 && in_range) {
       ArrayMap<C>(o, n) = f.array(ConstArrayMap<C>(a, n));
       return;
     }

@@ -120,7 +120,7 @@ class Tensor {
   /// x.requires_grad_(): make x a leaf whose gradient backward() computes.
   /// Only floating tensors can require grad (a compile error otherwise).
   const Tensor& requires_grad_(bool on = true) const;
-  bool requires_grad() const { return impl().autograd && impl().autograd->requires_grad; }
+  bool requires_grad() const { return impl_ && impl_->autograd && impl_->autograd->requires_grad; }
   /// A leaf is a tensor not produced by a recorded op (PyTorch's is_leaf).
   bool is_leaf() const { return !impl().autograd || !impl().autograd->grad_fn; }
   /// The accumulated gradient; undefined until a backward reaches x.

@@ -1,0 +1,302 @@
+#pragma once
+// torch.nn.functional: activations, linear, dropout and the losses, stateless.
+// Also reachable as tapegrad::F (`F::cross_entropy(logits, target)`).
+#include <cmath>
+#include <optional>
+
+#include "../ops/compare.hpp"
+#include "../ops/elementwise.hpp"
+#include "../ops/matmul.hpp"
+#include "../ops/reduce.hpp"
+#include "../ops/shape.hpp"
+
+namespace tapegrad::nn {
+
+/// How a loss combines its per-element values (PyTorch's reduction='mean').
+enum class Reduction { none, mean, sum };
+
+inline const char* to_string(Reduction r) {
+  return r == Reduction::none ? "none" : (r == Reduction::mean ? "mean" : "sum");
+}
+
+/// Options of cross_entropy and nll_loss, as PyTorch's keyword arguments.
+template <FloatingElement T>
+struct CrossEntropyOptions {
+  Reduction reduction = Reduction::mean;
+  int64_t ignore_index = -100;
+  double label_smoothing = 0.0;
+  Tensor<T> weight{};  // per-class weight [C], or undefined
+};
+
+namespace functional {
+
+template <Element T> Tensor<T> relu(const Tensor<T>& x) { return tapegrad::relu(x); }
+template <Element T> auto sigmoid(const Tensor<T>& x) { return tapegrad::sigmoid(x); }
+template <Element T> auto tanh(const Tensor<T>& x) { return tapegrad::tanh(x); }
+template <Element T> Tensor<T> softmax(const Tensor<T>& x, int64_t dim) { return tapegrad::softmax(x, dim); }
+template <Element T> Tensor<T> log_softmax(const Tensor<T>& x, int64_t dim) { return tapegrad::log_softmax(x, dim); }
+
+/// linear(x, weight, bias): x @ weight^T + bias, as one GEMM with the bias
+/// added by its beta term (addmm). x: [..., in], weight: [out, in], bias: [out].
+template <FloatingElement T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>()) {
+  TAPEGRAD_CHECK(weight.dim() == 2, ShapeError, "linear: weight must be 2-D [out, in], got shape ",
+                 weight.sizes());
+  TAPEGRAD_CHECK(x.dim() >= 1 && x.sizes()[x.dim() - 1] == weight.sizes()[1], ShapeError,
+                 "linear: input of shape ", x.sizes(), " does not fit weight of shape ", weight.sizes(),
+                 " (expected input [..., ", weight.sizes()[1], "])");
+  if (bias.defined())
+    TAPEGRAD_CHECK(bias.dim() == 1 && bias.sizes()[0] == weight.sizes()[0], ShapeError,
+                   "linear: bias of shape ", bias.sizes(), " does not fit weight of shape ",
+                   weight.sizes(), " (expected [", weight.sizes()[0], "])");
+  if (x.dim() == 2) return bias.defined() ? addmm(bias, x, weight.t()) : mm(x, weight.t());
+  // Fold leading dims into rows: [..., in] -> [rows, in] -> [..., out].
+  Shape out_shape = x.sizes();
+  out_shape.back() = weight.sizes()[0];
+  auto x2 = x.reshape({-1, weight.sizes()[1]});
+  auto y = bias.defined() ? addmm(bias, x2, weight.t()) : mm(x2, weight.t());
+  return y.view(out_shape);
+}
+
+/// dropout(x, p, training): zero each element with probability p and scale
+/// the rest by 1 / (1 - p); identity when not training.
+template <FloatingElement T>
+Tensor<T> dropout(const Tensor<T>& x, double p = 0.5, bool training = true,
+                  Generator& gen = default_generator()) {
+  TAPEGRAD_CHECK(p >= 0 && p <= 1, ValueError,
+                 "dropout: probability has to be between 0 and 1, but got ", p);
+  if (!training || p == 0) return x;
+  if (p == 1) return mul(x, zeros<T>({}));
+  auto mask = empty<T>(x.sizes());
+  const T keep = static_cast<T>(1 - p), scale = static_cast<T>(1 / (1 - p));
+  {
+    NoGradGuard no_grad;
+    mask.uniform_(0, 1, gen);
+    detail::map1_<T>(mask, [=](T u) { return u < keep ? scale : T(0); }, "dropout");
+  }
+  return mul(x, mask);
+}
+
+namespace detail {
+template <FloatingElement T>
+void check_class_targets(const Tensor<T>& input, const Tensor<int64_t>& target, const Tensor<T>& weight,
+                         int64_t ignore_index, const char* op) {
+  TAPEGRAD_CHECK(input.dim() == 2 && target.dim() == 1 && target.sizes()[0] == input.sizes()[0],
+                 ShapeError, op, ": expected input [N, C] and target [N], got input ", input.sizes(),
+                 " and target ", target.sizes());
+  const int64_t n = input.sizes()[0], c = input.sizes()[1];
+  if (weight.defined())
+    TAPEGRAD_CHECK(weight.dim() == 1 && weight.sizes()[0] == c, ShapeError, op,
+                   ": weight must have one entry per class, got shape ", weight.sizes(), " for ", c,
+                   " classes");
+  auto t = target.contiguous();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = t.data_ptr()[i];
+    TAPEGRAD_CHECK(v == ignore_index || (v >= 0 && v < c), IndexError, op, ": target ", v,
+                   " is out of bounds for ", c, " classes (row ", i, ")");
+  }
+}
+
+// Note [Fused cross-entropy]: with logp = log_softmax(x) and per-row target
+// weights g_i (the one-hot part scaled by the class weight, plus the label
+// smoothing part spread over all classes), the loss is -sum_ij g_ij logp_ij
+// and its gradient is softmax(x)_i * sum_j g_ij - g_i: one pass over the rows,
+// finite for any logits because logp never overflows.
+template <FloatingElement T>
+Tensor<T> cross_entropy_impl(const Tensor<T>& input, const Tensor<int64_t>& target,
+                             const CrossEntropyOptions<T>& o, bool input_is_log_prob, const char* op,
+                             const char* backward_name) {
+  check_class_targets(input, target, o.weight, o.ignore_index, op);
+  TAPEGRAD_CHECK(o.label_smoothing >= 0 && o.label_smoothing <= 1, ValueError, op,
+                 ": label_smoothing must be between 0.0 and 1.0, got ", o.label_smoothing);
+  const int64_t n = input.sizes()[0], c = input.sizes()[1];
+  auto logp = input_is_log_prob ? input.detach().contiguous()
+                                : tapegrad::detail::softmax_impl<T, true>(input.detach(), 1);
+  auto tgt = target.contiguous();
+  auto w = o.weight.defined() ? o.weight.detach().contiguous() : Tensor<T>();
+  const T eps = static_cast<T>(o.label_smoothing);
+  const T* lp = logp.data_ptr();
+  const int64_t* tp = tgt.data_ptr();
+  auto wc = [&](int64_t k) { return w.defined() ? w.data_ptr()[k] : T(1); };
+
+  // Per-row nll and smoothing terms, and the normalisers of the mean.
+  std::vector<T> nll(static_cast<size_t>(n), T(0)), smooth(static_cast<size_t>(n), T(0));
+  T weight_total = 0;
+  int64_t kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t t = tp[i];
+    if (t == o.ignore_index) continue;
+    ++kept;
+    weight_total += wc(t);
+    nll[static_cast<size_t>(i)] = -wc(t) * lp[i * c + t];
+    if (eps > 0) {
+      T s = 0;
+      for (int64_t j = 0; j < c; ++j) s -= wc(j) * lp[i * c + j];
+      smooth[static_cast<size_t>(i)] = s;
+    }
+  }
+  // PyTorch 1.13: the nll part is averaged over the target weights; the
+  // smoothing part over the same weights when a weight is given, else over N.
+  const T nll_norm = o.reduction == Reduction::mean ? T(1) / weight_total : T(1);
+  const T smooth_norm = o.reduction == Reduction::mean ? (w.defined() ? T(1) / weight_total : T(1) / static_cast<T>(n)) : T(1);
+  const T a = T(1) - eps, b = eps / static_cast<T>(c);
+
+  Tensor<T> out;
+  if (o.reduction == Reduction::none) {
+    out = tapegrad::detail::make_empty<T>({n});
+    for (int64_t i = 0; i < n; ++i)
+      out.data_ptr()[i] = a * nll[static_cast<size_t>(i)] + b * smooth[static_cast<size_t>(i)];
+  } else {
+    T sn = 0, ss = 0;
+    for (int64_t i = 0; i < n; ++i) sn += nll[static_cast<size_t>(i)], ss += smooth[static_cast<size_t>(i)];
+    out = tensor<T>(a * sn * nll_norm + (eps > 0 ? b * ss * smooth_norm : T(0)));
+  }
+  (void)kept;
+
+  if (autograd::needs_grad(input, o.weight)) {
+    TAPEGRAD_CHECK(!o.weight.defined() || !o.weight.requires_grad(), ValueError, op,
+                   ": gradients with respect to the class weight are not supported");
+    autograd::record(out, backward_name,
+        [logp, tgt, w, a, b, nll_norm, smooth_norm, c, n, ignore = o.ignore_index, input_is_log_prob,
+         reduction = o.reduction](const Tensor<T>& g, autograd::Needs) {
+          auto gin = tapegrad::detail::make_empty<T>({n, c});
+          const T* lp = logp.data_ptr();
+          const int64_t* tp = tgt.data_ptr();
+          const T* gp = g.contiguous().data_ptr();
+          T* out = gin.data_ptr();
+          for (int64_t i = 0; i < n; ++i) {
+            T* row = out + i * c;
+            const int64_t t = tp[i];
+            const T up = reduction == Reduction::none ? gp[i] : gp[0];
+            if (t == ignore) {
+              std::fill(row, row + c, T(0));
+              continue;
+            }
+            // g_ij: the target distribution of row i (Note [Fused cross-entropy])
+            const T an = a * nll_norm * up, bs = b * smooth_norm * up;
+            T total = 0;
+            for (int64_t j = 0; j < c; ++j) {
+              const T wj = w.defined() ? w.data_ptr()[j] : T(1);
+              row[j] = bs * wj;
+              total += row[j];
+            }
+            const T wt = w.defined() ? w.data_ptr()[t] : T(1);
+            row[t] += an * wt;
+            total += an * wt;
+            for (int64_t j = 0; j < c; ++j)
+              row[j] = input_is_log_prob ? -row[j] : std::exp(lp[i * c + j]) * total - row[j];
+          }
+          return autograd::Grads<T>{gin, {}, {}};
+        },
+        input);
+  }
+  return out;
+}
+}  // namespace detail
+
+/// cross_entropy(logits [N, C], target [N] class indices): log_softmax and the
+/// negative log-likelihood fused (Note [Fused cross-entropy]); with
+/// reduction, ignore_index, label_smoothing and a class weight as PyTorch.
+template <FloatingElement T>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<int64_t>& target,
+                        const CrossEntropyOptions<T>& options = {}) {
+  return detail::cross_entropy_impl(logits, target, options, false, "cross_entropy", "CrossEntropyBackward");
+}
+
+/// nll_loss(log_probs [N, C], target [N]): -log_probs[i, target[i]], reduced.
+template <FloatingElement T>
+Tensor<T> nll_loss(const Tensor<T>& log_probs, const Tensor<int64_t>& target,
+                   CrossEntropyOptions<T> options = {}) {
+  TAPEGRAD_CHECK(options.label_smoothing == 0, ValueError,
+                 "nll_loss: label_smoothing is an option of cross_entropy, not nll_loss");
+  return detail::cross_entropy_impl(log_probs, target, options, true, "nll_loss", "NllLossBackward");
+}
+
+namespace detail {
+template <FloatingElement T>
+Tensor<T> reduce_loss(const Tensor<T>& per_element, Reduction r) {
+  if (r == Reduction::none) return per_element;
+  return r == Reduction::mean ? mean(per_element) : sum(per_element);
+}
+template <Element A, Element B>
+void check_same_shape(const Tensor<A>& input, const Tensor<B>& target, const char* op) {
+  TAPEGRAD_CHECK(input.sizes() == target.sizes(), ShapeError, op,
+                 ": target shape ", target.sizes(), " must match input shape ", input.sizes());
+}
+}  // namespace detail
+
+/// mse_loss(input, target): (input - target)^2, reduced.
+template <FloatingElement T>
+Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction = Reduction::mean) {
+  detail::check_same_shape(input, target, "mse_loss");
+  auto d = input - target;
+  return detail::reduce_loss(d * d, reduction);
+}
+
+/// binary_cross_entropy(p, y): -(y log p + (1 - y) log(1 - p)) with each log
+/// clamped at -100 as PyTorch, so p = 0 or 1 gives a finite loss.
+template <FloatingElement T>
+Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
+                               const Tensor<T>& weight = Tensor<T>(), Reduction reduction = Reduction::mean) {
+  detail::check_same_shape(input, target, "binary_cross_entropy");
+  {
+    auto p = input.detach().contiguous();
+    for (int64_t i = 0; i < p.numel(); ++i) {
+      const T v = p.data_ptr()[i];
+      TAPEGRAD_CHECK(v >= T(0) && v <= T(1), ValueError,
+                     "binary_cross_entropy: all elements of input should be between 0 and 1, got ", v);
+    }
+  }
+  Tensor<T> loss = tapegrad::detail::map2<T, T>(input.detach(), target.detach(), [](T p, T y) {
+    return -(y * std::max(std::log(p), T(-100)) + (T(1) - y) * std::max(std::log1p(-p), T(-100)));
+  }, "binary_cross_entropy");
+  if (autograd::needs_grad(input, target)) {
+    TAPEGRAD_CHECK(!target.requires_grad(), ValueError,
+                   "binary_cross_entropy: gradients with respect to the target are not supported");
+    // d/dp = (p - y) / max(p (1 - p), 1e-12), as PyTorch
+    autograd::record(loss, "BinaryCrossEntropyBackward",
+        [p = autograd::save(input), y = autograd::save(target)](const Tensor<T>& g, autograd::Needs) {
+          auto d = tapegrad::detail::map2<T, T>(p.get(), y.get(), [](T pv, T yv) {
+            return (pv - yv) / std::max(pv * (T(1) - pv), T(1e-12));
+          }, "binary_cross_entropy");
+          return autograd::Grads<T>{mul(g, d), {}, {}};
+        }, input);
+  }
+  if (weight.defined()) loss = loss * weight;
+  return detail::reduce_loss(loss, reduction);
+}
+
+/// binary_cross_entropy_with_logits(x, y): sigmoid and BCE fused, stable for
+/// large |x|: (1 - y) x + l (log1p(exp(-|x|)) + max(-x, 0)), l = 1 + (pos_weight - 1) y.
+template <FloatingElement T>
+Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<T>& target,
+                                           const Tensor<T>& weight = Tensor<T>(),
+                                           const Tensor<T>& pos_weight = Tensor<T>(),
+                                           Reduction reduction = Reduction::mean) {
+  detail::check_same_shape(input, target, "binary_cross_entropy_with_logits");
+  auto lw = pos_weight.defined() ? (target.detach() * (pos_weight.detach() - T(1)) + T(1)) : ones_like(target);
+  auto loss = tapegrad::detail::map3<T, T>(lw, input.detach(), target.detach(), [](T l, T x, T y) {
+    return (T(1) - y) * x + l * (std::log1p(std::exp(-std::abs(x))) + std::max(-x, T(0)));
+  }, "binary_cross_entropy_with_logits");
+  if (autograd::needs_grad(input, target)) {
+    TAPEGRAD_CHECK(!target.requires_grad(), ValueError,
+                   "binary_cross_entropy_with_logits: gradients with respect to the target are not supported");
+    // d/dx = (1 - y) - l (1 - sigmoid(x)) (= sigmoid(x) - y without pos_weight)
+    autograd::record(loss, "BinaryCrossEntropyWithLogitsBackward",
+        [x = autograd::save(input), y = autograd::save(target), lw](const Tensor<T>& g, autograd::Needs) {
+          auto d = tapegrad::detail::map3<T, T>(lw, x.get(), y.get(), [](T l, T xv, T yv) {
+            return (T(1) - yv) - l * (T(1) / (T(1) + std::exp(xv)));
+          }, "binary_cross_entropy_with_logits");
+          return autograd::Grads<T>{mul(g, d), {}, {}};
+        }, input);
+  }
+  if (weight.defined()) loss = loss * weight;
+  return detail::reduce_loss(loss, reduction);
+}
+
+}  // namespace functional
+}  // namespace tapegrad::nn
+
+namespace tapegrad {
+namespace F = nn::functional;
+}

@@ -1,0 +1,187 @@
+#pragma once
+// Adam and AdamW: torch.optim.Adam / AdamW (1.13, the single-tensor loop),
+// including amsgrad and maximize.
+//   optim::Adam opt(model.parameters(), {.lr = 1e-3});
+//   optim::AdamW opt(model.parameters(), {.lr = 1e-3, .weight_decay = 0.05});
+#include <array>
+#include <cmath>
+#include <vector>
+
+#include "optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  std::array<double, 2> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0;  // L2 penalty added to the gradient
+  bool amsgrad = false;
+  bool maximize = false;
+};
+
+/// AdamW's options differ from Adam's in the default weight decay, which is
+/// decoupled: p *= 1 - lr * weight_decay, not added to the gradient.
+struct AdamWOptions {
+  double lr = 1e-3;
+  std::array<double, 2> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+  bool amsgrad = false;
+  bool maximize = false;
+};
+
+/// Per-parameter state (torch's optimizer.state[p]); the tensors are allocated
+/// at the parameter's first step.
+template <FloatingElement T>
+struct AdamState {
+  int64_t step = 0;
+  Tensor<T> exp_avg;         // m: running mean of the gradient
+  Tensor<T> exp_avg_sq;      // v: running mean of its square
+  Tensor<T> max_exp_avg_sq;  // max of v so far (amsgrad only)
+};
+
+namespace detail {
+/// Adam's update; `decoupled` selects AdamW's weight decay. For every
+/// parameter p with gradient g, at step t:
+///   g = maximize ? -g : g
+///   Adam: g += weight_decay * p        AdamW: p *= 1 - lr * weight_decay
+///   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
+///   v_hat = amsgrad ? (vmax = max(vmax, v)) : v
+///   p -= lr / (1 - beta1^t) * m / (sqrt(v_hat) / sqrt(1 - beta2^t) + eps)
+template <FloatingElement T, class Options>
+class AdamBase : public Optimizer<T> {
+ public:
+  void step() override {
+    NoGradGuard no_grad;
+    const Options& o = options_;
+    const bool maximize = o.maximize, amsgrad = o.amsgrad, decoupled = kDecoupled;
+    const bool decay = o.weight_decay != 0;
+    const double lr = this->lr();
+    const T wd = static_cast<T>(o.weight_decay);
+    const T shrink = static_cast<T>(1 - lr * o.weight_decay);  // AdamW
+    const T b1 = static_cast<T>(o.betas[0]), b2 = static_cast<T>(o.betas[1]);
+    const T one_minus_b1 = static_cast<T>(1 - o.betas[0]), one_minus_b2 = static_cast<T>(1 - o.betas[1]);
+    const T eps = static_cast<T>(o.eps);
+    for (size_t i = 0; i < this->params_.size(); ++i) {
+      const Tensor<T> g = this->grad_of(i);
+      if (!g.defined()) continue;
+      const Tensor<T>& p = this->params_[i];
+      AdamState<T>& s = state_[i];
+      if (s.step == 0) {
+        s.exp_avg = zeros<T>(p.sizes());
+        s.exp_avg_sq = zeros<T>(p.sizes());
+        if (amsgrad) s.max_exp_avg_sq = zeros<T>(p.sizes());
+      }
+      const auto t = static_cast<double>(++s.step);
+      const double bias_correction1 = 1 - std::pow(o.betas[0], t);
+      const double bias_correction2 = 1 - std::pow(o.betas[1], t);
+      const T neg_step_size = static_cast<T>(-(lr / bias_correction1));
+      const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+      // One kernel for both variants; vmax aliases v when amsgrad is off.
+      auto update = [=](T& pv, T gv, T& m, T& v, T& vmax) {
+        if (maximize) gv = -gv;
+        if (decoupled) {
+          pv = pv * shrink;
+        } else if (decay) {
+          gv = gv + wd * pv;
+        }
+        m = m * b1 + one_minus_b1 * gv;
+        v = v + one_minus_b2 * gv * gv - (T(1) - b2) * v * T(0);  // placeholder, replaced below
+        (void)vmax;
+      };
+      (void)update;
+      const Tensor<T>& vmax_t = amsgrad ? s.max_exp_avg_sq : s.exp_avg_sq;
+      zip_apply(
+          [=](T& pv, T& gv_ref, T& m, T& v, T& vmax) {
+            T gv = maximize ? -gv_ref : gv_ref;
+            if (decoupled) {
+              pv = pv * shrink;
+            } else if (decay) {
+              gv = gv + wd * pv;
+            }
+            m = m * b1 + one_minus_b1 * gv;             // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
+            v = v * b2 + one_minus_b2 * gv * gv;        // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
+            if (amsgrad) vmax = max_nan(vmax, v);       // torch.maximum(vmax, v, out=vmax)
+            const T denom = std::sqrt(amsgrad ? vmax : v) / bias_correction2_sqrt + eps;
+            pv = pv + neg_step_size * m / denom;        // p.addcdiv_(m, denom, value=-step_size)
+          },
+          p, g, s.exp_avg, s.exp_avg_sq, vmax_t);
+      this->mark_updated(i);
+    }
+  }
+
+  /// The options, with lr the current learning rate.
+  Options options() const {
+    Options o = options_;
+    o.lr = this->lr();
+    return o;
+  }
+  /// Parameter i's state (torch's optimizer.state[params[i]]).
+  const AdamState<T>& state(size_t i) const {
+    this->check_state_index(i);
+    return state_[i];
+  }
+
+ protected:
+  static constexpr bool kDecoupled = std::is_same_v<Options, AdamWOptions>;
+
+  AdamBase(std::vector<Tensor<T>> params, const Options& options, const char* name)
+      : Optimizer<T>(std::move(params), validate(options, name).lr, name), options_(options),
+        state_(this->params_.size()) {}
+
+ private:
+  // The options are checked before the parameters, as in PyTorch.
+  static const Options& validate(const Options& o, const char* name) {
+    TAPEGRAD_CHECK(0.0 <= o.lr, ValueError, name, ": invalid learning rate: ", o.lr);
+    TAPEGRAD_CHECK(0.0 <= o.eps, ValueError, name, ": invalid epsilon value: ", o.eps);
+    for (size_t k = 0; k < 2; ++k)
+      TAPEGRAD_CHECK(0.0 <= o.betas[k] && o.betas[k] < 1.0, ValueError, name,
+                     ": invalid beta parameter at index ", k, ": ", o.betas[k]);
+    TAPEGRAD_CHECK(0.0 <= o.weight_decay, ValueError, name, ": invalid weight_decay value: ", o.weight_decay);
+    return o;
+  }
+
+  Options options_;
+  std::vector<AdamState<T>> state_;
+};
+}  // namespace detail
+
+/// Adam (Kingma & Ba), weight decay as an L2 term in the gradient.
+template <FloatingElement T>
+class Adam : public detail::AdamBase<T, AdamOptions> {
+ public:
+  explicit Adam(std::vector<Tensor<T>> params, AdamOptions options = {})
+      : detail::AdamBase<T, AdamOptions>(std::move(params), options, "Adam") {}
+  explicit Adam(std::initializer_list<Tensor<T>> params, AdamOptions options = {})
+      : Adam(std::vector<Tensor<T>>(params), options) {}
+};
+
+/// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay.
+template <FloatingElement T>
+class AdamW : public detail::AdamBase<T, AdamWOptions> {
+ public:
+  explicit AdamW(std::vector<Tensor<T>> params, AdamWOptions options = {})
+      : detail::AdamBase<T, AdamWOptions>(std::move(params), options, "AdamW") {}
+  explicit AdamW(std::initializer_list<Tensor<T>> params, AdamWOptions options = {})
+      : AdamW(std::vector<Tensor<T>>(params), options) {}
+};
+
+template <FloatingElement T>
+Adam(std::vector<Tensor<T>>, AdamOptions) -> Adam<T>;
+template <FloatingElement T>
+Adam(std::vector<Tensor<T>>) -> Adam<T>;
+template <FloatingElement T>
+Adam(std::initializer_list<Tensor<T>>, AdamOptions) -> Adam<T>;
+template <FloatingElement T>
+Adam(std::initializer_list<Tensor<T>>) -> Adam<T>;
+template <FloatingElement T>
+AdamW(std::vector<Tensor<T>>, AdamWOptions) -> AdamW<T>;
+template <FloatingElement T>
+AdamW(std::vector<Tensor<T>>) -> AdamW<T>;
+template <FloatingElement T>
+AdamW(std::initializer_list<Tensor<T>>, AdamWOptions) -> AdamW<T>;
+template <FloatingElement T>
+AdamW(std::initializer_list<Tensor<T>>) -> AdamW<T>;
+
+}  // namespace tapegrad::optim

@@ -1,0 +1,111 @@
+#pragma once
+// SGD with optional momentum, dampening, Nesterov momentum, weight decay and
+// maximize: torch.optim.SGD (1.13, the single-tensor loop).
+//   optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9});
+#include <limits>
+#include <vector>
+
+#include "optimizer.hpp"
+
+namespace tapegrad::optim {
+
+struct SGDOptions {
+  /// Required, as in PyTorch: the NaN default means "not given".
+  double lr = std::numeric_limits<double>::quiet_NaN();
+  double momentum = 0;
+  double dampening = 0;
+  double weight_decay = 0;
+  bool nesterov = false;
+  bool maximize = false;
+};
+
+/// Per-parameter state (torch's optimizer.state[p]).
+template <FloatingElement T>
+struct SGDState {
+  Tensor<T> momentum_buffer;  // undefined until the first step with momentum
+};
+
+/// Each step, for every parameter p with a gradient g:
+///   g = maximize ? -g : g;   g += weight_decay * p
+///   buf = g (first step), else buf = momentum * buf + (1 - dampening) * g
+///   g = nesterov ? g + momentum * buf : buf          (when momentum != 0)
+///   p -= lr * g
+template <FloatingElement T>
+class SGD : public Optimizer<T> {
+ public:
+  SGD(std::vector<Tensor<T>> params, SGDOptions options)
+      : Optimizer<T>(std::move(params), validate(options).lr, "SGD"), options_(options),
+        state_(this->params_.size()) {}
+  SGD(std::initializer_list<Tensor<T>> params, SGDOptions options)
+      : SGD(std::vector<Tensor<T>>(params), options) {}
+
+  void step() override {
+    NoGradGuard no_grad;
+    const bool maximize = options_.maximize, nesterov = options_.nesterov;
+    const bool decay = options_.weight_decay != 0, momentum_on = options_.momentum != 0;
+    const T wd = static_cast<T>(options_.weight_decay);
+    const T mom = static_cast<T>(options_.momentum);
+    const T keep = static_cast<T>(1 - options_.dampening);
+    const T neg_lr = static_cast<T>(-this->lr());
+    for (size_t i = 0; i < this->params_.size(); ++i) {
+      const Tensor<T> g = this->grad_of(i);
+      if (!g.defined()) continue;
+      const Tensor<T>& p = this->params_[i];
+      auto direction = [=](T pv, T gv) {
+        T d = maximize ? -gv : gv;
+        if (decay) d = d + wd * pv;
+        return d;
+      };
+      if (!momentum_on) {
+        detail::zip_apply([&](T& pv, T& gv) { pv = pv + neg_lr * direction(pv, gv); }, p, g);
+      } else {
+        Tensor<T>& buf = state_[i].momentum_buffer;
+        const bool first = !buf.defined();
+        if (first) buf = zeros<T>(p.sizes());
+        detail::zip_apply(
+            [&](T& pv, T& gv, T& bv) {
+              T d = direction(pv, gv);
+              bv = first ? d : bv * mom + keep * d;
+              d = nesterov ? d + mom * bv : bv;
+              pv = pv + neg_lr * d;
+            },
+            p, g, buf);
+      }
+      this->mark_updated(i);
+    }
+  }
+
+  /// The options, with lr the current learning rate.
+  SGDOptions options() const {
+    SGDOptions o = options_;
+    o.lr = this->lr();
+    return o;
+  }
+  /// Parameter i's state (torch's optimizer.state[params[i]]).
+  const SGDState<T>& state(size_t i) const {
+    this->check_state_index(i);
+    return state_[i];
+  }
+
+ private:
+  // The options are checked before the parameters, as in PyTorch.
+  static const SGDOptions& validate(const SGDOptions& o) {
+    TAPEGRAD_CHECK(!std::isnan(o.lr), ValueError, "SGD: a learning rate is required: SGD(params, {.lr = 0.01})");
+    TAPEGRAD_CHECK(!(o.lr < 0.0), ValueError, "SGD: invalid learning rate: ", o.lr);
+    TAPEGRAD_CHECK(!(o.momentum < 0.0), ValueError, "SGD: invalid momentum value: ", o.momentum);
+    TAPEGRAD_CHECK(!(o.weight_decay < 0.0), ValueError, "SGD: invalid weight_decay value: ", o.weight_decay);
+    TAPEGRAD_CHECK(!o.nesterov || (o.momentum > 0 && o.dampening == 0), ValueError,
+                   "SGD: nesterov momentum requires a momentum and zero dampening");
+    return o;
+  }
+
+  SGDOptions options_;
+  std::vector<SGDState<T>> state_;
+};
+
+template <FloatingElement T>
+SGD(std::vector<Tensor<T>>, SGDOptions) -> SGD<T>;
+template <FloatingElement T>
+SGD(std::initializer_list<Tensor<T>>, SGDOptions) -> SGD<T>;
+
+}  // namespace tapegrad::optim
