@@ -31,3 +31,7 @@
 #include "nn/module.hpp"
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
+#include "optim/optimizer.hpp"
+#include "optim/sgd.hpp"
+#include "optim/adam.hpp"
+#include "optim/lr_scheduler.hpp"

@@ -26,6 +26,7 @@
 // "read_idx: <file>: gzip support needs zlib". The functions live in an inline
 // namespace named after that choice, so translation units built both ways can
 // share one program.
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdint>
@@ -180,12 +181,26 @@ class IdxInput {
   uint64_t size() const { return size_; }
   const std::string& name() const { return name_; }
 
+  /// The first n bytes (fewer if the input is shorter), leaving the
+  /// position at the start.
+  size_t peek(uint8_t* dst, size_t n) {
+    const size_t got = read(dst, n);
+    if (file_) {
+      if (std::fseek(file_, 0, SEEK_SET) != 0)
+        tapegrad::detail::throw_error<IOError>("read_idx: ", name_, ": cannot seek: ",
+                                               std::strerror(errno));
+    } else {
+      pos_ = 0;
+    }
+    return got;
+  }
+
   /// Up to n bytes; fewer only at the end.
   size_t read(uint8_t* dst, size_t n) {
     if (file_) {
       size_t got = n ? std::fread(dst, 1, n, file_) : 0;
       if (got < n && std::ferror(file_))
-        throw_error<IOError>("read_idx: ", name_, ": read error: ", std::strerror(errno));
+        tapegrad::detail::throw_error<IOError>("read_idx: ", name_, ": read error: ", std::strerror(errno));
       return got;
     }
     size_t got = std::min<size_t>(n, size_ - pos_);
@@ -214,7 +229,7 @@ class IdxRawReader {
   void expect_end(uint64_t promised) {
     uint8_t extra;
     if (in_.read(&extra, 1) != 0)
-      throw_error<IOError>("read_idx: ", in_.name(), ": file is longer than the ", promised,
+      tapegrad::detail::throw_error<IOError>("read_idx: ", in_.name(), ": file is longer than the ", promised,
                            " bytes the header promises");
   }
 
@@ -222,3 +237,314 @@ class IdxRawReader {
   IdxInput& in_;
 };
 
+
+}  // namespace detail
+
+inline namespace TAPEGRAD_DATA_ZLIB_NS {
+namespace idx_impl {
+
+#if TAPEGRAD_DATA_HAS_ZLIB
+/// Gzip-compressed IDX bytes, inflated on demand. Several concatenated gzip
+/// members (as `cat a.gz b.gz` makes, and gunzip accepts) are one stream.
+class GzipReader {
+ public:
+  static constexpr bool kGzip = true;
+  static constexpr size_t kChunk = 64 * 1024;
+
+  explicit GzipReader(detail::IdxInput& in) : in_(in), buf_(new uint8_t[kChunk]) {
+    // 16 + MAX_WBITS: the gzip wrapper only (no zlib wrapper, no raw deflate).
+    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK)
+      tapegrad::detail::throw_error<IOError>("read_idx: ", in_.name(), ": cannot initialise zlib");
+  }
+  GzipReader(const GzipReader&) = delete;
+  GzipReader& operator=(const GzipReader&) = delete;
+  ~GzipReader() { inflateEnd(&zs_); }
+
+  /// Up to n decompressed bytes; fewer when the stream ends or, with
+  /// truncated() set, when the input ends inside the stream.
+  size_t read(uint8_t* dst, size_t n) {
+    size_t done = 0;
+    while (done < n && !ended_ && !truncated_) {
+      if (zs_.avail_in == 0 && !refill()) {
+        truncated_ = true;
+        break;
+      }
+      const size_t want = std::min<size_t>(n - done, size_t{1} << 30);  // uInt is 32 bits
+      zs_.next_out = dst + done;
+      zs_.avail_out = static_cast<uInt>(want);
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      done += want - zs_.avail_out;
+      if (rc == Z_STREAM_END) {
+        next_member();
+      } else if (rc == Z_BUF_ERROR) {
+        // No progress possible: inflate needs input, and avail_in is 0 here.
+        if (zs_.avail_in != 0) corrupt("inflate made no progress");
+      } else if (rc != Z_OK) {
+        corrupt(zs_.msg ? zs_.msg : "zlib error " + std::to_string(rc));
+      }
+    }
+    return done;
+  }
+  bool truncated() const { return truncated_; }
+
+  /// After the data: the stream must end here, which also checks its CRC.
+  void expect_end(uint64_t promised) {
+    uint8_t extra;
+    if (read(&extra, 1) != 0)
+      tapegrad::detail::throw_error<IOError>("read_idx: ", in_.name(),
+                                             ": decompressed data is longer than the ", promised,
+                                             " bytes the header promises");
+    if (truncated_)
+      tapegrad::detail::throw_error<IOError>(
+          "read_idx: ", in_.name(),
+          ": truncated gzip stream: the data is complete but the stream's end and checksum are "
+          "missing");
+  }
+
+ private:
+  // Read more input after the bytes zlib has not consumed yet.
+  bool refill() {
+    const size_t keep = zs_.avail_in;
+    if (keep && zs_.next_in != buf_.get()) std::memmove(buf_.get(), zs_.next_in, keep);
+    const size_t got = in_.read(buf_.get() + keep, kChunk - keep);
+    fed_ += got;
+    zs_.next_in = buf_.get();
+    zs_.avail_in = static_cast<uInt>(keep + got);
+    return got > 0;
+  }
+  // A gzip member ended (its CRC and length matched). Another member may
+  // follow; anything else is trailing garbage.
+  void next_member() {
+    while (zs_.avail_in < 2 && refill()) {
+    }
+    if (zs_.avail_in == 0) {
+      ended_ = true;
+      return;
+    }
+    if (zs_.avail_in < 2 || zs_.next_in[0] != 0x1f || zs_.next_in[1] != 0x8b)
+      tapegrad::detail::throw_error<IOError>("read_idx: ", in_.name(),
+                                             ": trailing garbage after the gzip stream (",
+                                             zs_.avail_in + (in_.size() - fed_), " bytes)");
+    if (inflateReset(&zs_) != Z_OK) corrupt("cannot reset zlib for the next gzip member");
+  }
+  [[noreturn]] void corrupt(const std::string& what) {
+    tapegrad::detail::throw_error<IOError>("read_idx: ", in_.name(), ": corrupt gzip stream: ",
+                                           what);
+  }
+
+  detail::IdxInput& in_;
+  std::unique_ptr<uint8_t[]> buf_;
+  z_stream zs_{};
+  uint64_t fed_ = 0;  // input bytes handed to buf_ so far
+  bool ended_ = false;
+  bool truncated_ = false;
+};
+#endif
+
+// The header: magic, type code, dims. Checked field by field (Note [Reading
+// untrusted IDX files]).
+struct Header {
+  uint8_t type = 0;
+  Shape dims;
+  uint64_t header_bytes = 0;
+  uint64_t data_bytes = 0;
+  uint64_t total() const { return header_bytes + data_bytes; }
+};
+
+template <class Reader>
+[[noreturn]] void short_input(const std::string& name, const Reader& r, uint64_t got,
+                              const std::string& needed) {
+  const char* what = Reader::kGzip ? "decompressed data has " : "file has ";
+  if (r.truncated())
+    tapegrad::detail::throw_error<IOError>("read_idx: ", name,
+                                           ": truncated gzip stream: it ends after ", got,
+                                           " bytes of decompressed data, ", needed);
+  tapegrad::detail::throw_error<IOError>("read_idx: ", name, ": ", what, got, " bytes, ", needed);
+}
+
+template <class Reader>
+Header read_header(Reader& r, const std::string& name) {
+  using tapegrad::detail::throw_error;
+  uint8_t head[4 + 4 * kIdxMaxDims];
+  const size_t got = r.read(head, 4);
+  if (got < 4) short_input(name, r, got, "too short for an IDX header (4 bytes)");
+  if (head[0] != 0 || head[1] != 0)
+    throw_error<IOError>("read_idx: ", name,
+                         ": bad magic: the first two bytes of an IDX file must be 0, got ",
+                         detail::idx_hex(head[0]), " ", detail::idx_hex(head[1]));
+  Header h;
+  h.type = head[2];
+  const uint64_t elem = detail::idx_type_size(h.type);
+  if (elem == 0)
+    throw_error<IOError>("read_idx: ", name, ": unknown element type code ",
+                         detail::idx_hex(h.type),
+                         " (IDX has 0x08 uint8, 0x09 int8, 0x0b int16, 0x0c int32, "
+                         "0x0d float32, 0x0e float64)");
+  const int ndim = head[3];
+  if (ndim < 1 || ndim > kIdxMaxDims)
+    throw_error<IOError>("read_idx: ", name, ": header has ", ndim, " dimensions, expected 1 to ",
+                         kIdxMaxDims);
+  h.header_bytes = 4 + 4 * static_cast<uint64_t>(ndim);
+  const size_t dims_got = r.read(head + 4, 4 * static_cast<size_t>(ndim));
+  if (dims_got < 4 * static_cast<size_t>(ndim))
+    short_input(name, r, 4 + dims_got,
+                "too short for the header of a " + std::to_string(ndim) + "-dimensional IDX file (" +
+                    std::to_string(h.header_bytes) + " bytes)");
+  bool too_big = false;
+  uint64_t bytes = elem;
+  for (int i = 0; i < ndim; ++i) {
+    const uint8_t* b = head + 4 + 4 * i;
+    const uint64_t d = (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) | (uint64_t{b[2]} << 8) | b[3];
+    h.dims.push_back(static_cast<int64_t>(d));
+    // Each factor is < 2^32 and bytes <= 2^31 while not too_big: no overflow.
+    if (!too_big) {
+      bytes *= d;
+      if (bytes > kIdxMaxDataBytes) too_big = true;
+    }
+  }
+  // A zero dim makes an empty tensor whatever the other dims are.
+  for (int64_t d : h.dims)
+    if (d == 0) too_big = false, bytes = 0;
+  if (too_big)
+    throw_error<IOError>("read_idx: ", name, ": dims ", h.dims, " of ",
+                         detail::idx_type_name(h.type), " exceed the 2 GiB limit on IDX data");
+  h.data_bytes = bytes;
+  return h;
+}
+
+template <Element T, class Reader>
+Tensor<T> read_data(Reader& r, const std::string& name, const Header& h) {
+  auto t = tapegrad::detail::make_empty<T>(h.dims);
+  auto* p = reinterpret_cast<uint8_t*>(t.data_ptr());
+  const uint64_t got = h.data_bytes ? r.read(p, static_cast<size_t>(h.data_bytes)) : 0;
+  if (got < h.data_bytes)
+    short_input(name, r, h.header_bytes + got,
+                "header promises " + std::to_string(h.total()));
+  r.expect_end(h.total());
+  detail::idx_from_big_endian(t.data_ptr(), t.numel());
+  return t;
+}
+
+// The data after a header the caller has checked against the input size.
+template <class Reader>
+IdxData read_body(Reader& r, const std::string& name, const Header& h) {
+  switch (h.type) {
+    case 0x08: return {read_data<uint8_t>(r, name, h)};
+    case 0x09: return {read_data<int8_t>(r, name, h)};
+    case 0x0B: return {read_data<int16_t>(r, name, h)};
+    case 0x0C: return {read_data<int32_t>(r, name, h)};
+    case 0x0D: return {read_data<float>(r, name, h)};
+    default: return {read_data<double>(r, name, h)};
+  }
+}
+
+// Deflate expands at most 1032:1 (a 258-byte match coded in 2 bits); a
+// little slack covers the gzip header and tiny streams.
+inline uint64_t gzip_max_output(uint64_t compressed) {
+  return compressed > (UINT64_MAX - 4096) / 1032 ? UINT64_MAX : compressed * 1032 + 4096;
+}
+
+inline void check_dtype(const std::string& name, const Header& h, uint8_t expected) {
+  if (expected && h.type != expected)
+    tapegrad::detail::throw_error<DTypeError>("read_idx: ", name, ": file holds ",
+                                              detail::idx_type_name(h.type), " data, not ",
+                                              detail::idx_type_name(expected));
+}
+
+// `expected`: the type code read_idx<T> wants, or 0 for any.
+inline IdxData read_any(detail::IdxInput& in, uint8_t expected) {
+  using tapegrad::detail::throw_error;
+  const std::string& name = in.name();
+  uint8_t magic[2] = {0, 0};
+  if (in.peek(magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+#if TAPEGRAD_DATA_HAS_ZLIB
+    GzipReader r(in);
+    const Header h = read_header(r, name);
+    check_dtype(name, h, expected);
+    if (h.total() > gzip_max_output(in.size()))
+      throw_error<IOError>("read_idx: ", name, ": a gzip stream of ", in.size(),
+                           " bytes cannot hold the ", h.total(), " bytes the header promises");
+    return read_body(r, name, h);
+#else
+    (void)expected;
+    throw_error<IOError>("read_idx: ", name, ": gzip support needs zlib");
+#endif
+  }
+  detail::IdxRawReader r(in);
+  const Header h = read_header(r, name);
+  check_dtype(name, h, expected);
+  if (in.size() < h.total())
+    throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
+                         h.total());
+  if (in.size() > h.total())
+    throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
+                         h.total(), " (", in.size() - h.total(), " bytes of trailing garbage)");
+  return read_body(r, name, h);
+}
+
+inline IdxData read_bytes(const uint8_t* data, size_t size, std::string_view name,
+                          uint8_t expected) {
+  const std::string n(name);
+  detail::IdxInput in(data, size, n);
+  return read_any(in, expected);
+}
+
+inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
+  using tapegrad::detail::throw_error;
+  namespace fs = std::filesystem;
+  const std::string name = path.string();
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) throw_error<IOError>("read_idx: ", name, ": no such file");
+  if (fs::is_directory(st)) throw_error<IOError>("read_idx: ", name, ": is a directory, not a file");
+  if (!fs::is_regular_file(st)) throw_error<IOError>("read_idx: ", name, ": not a regular file");
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) throw_error<IOError>("read_idx: ", name, ": cannot get the file size: ", ec.message());
+#ifdef _WIN32
+  std::FILE* f = ::_wfopen(path.c_str(), L"rb");
+#else
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+#endif
+  if (!f) throw_error<IOError>("read_idx: ", name, ": cannot open: ", std::strerror(errno));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
+  detail::IdxInput in(f, static_cast<uint64_t>(size), name);
+  return read_any(in, expected);
+}
+
+}  // namespace idx_impl
+
+/// Read an IDX file (raw, or gzip-compressed: detected by its first bytes)
+/// into a tensor of the file's element type with the header's dims.
+/// Malformed files throw IOError (Note [Reading untrusted IDX files]).
+inline IdxData read_idx(const std::filesystem::path& path) {
+  return idx_impl::read_file(path, 0);
+}
+
+/// read_idx for a file that must hold T elements (DTypeError otherwise):
+/// `Tensor<uint8_t> images = read_idx<uint8_t>("data/mnist/train-images-idx3-ubyte")`.
+template <Element T>
+Tensor<T> read_idx(const std::filesystem::path& path) {
+  static_assert(detail::is_idx_element<T>,
+                "read_idx<T>: IDX files hold uint8, int8, int16, int32, float or double");
+  return idx_impl::read_file(path, static_cast<uint8_t>(detail::idx_type_of<T>()))
+      .template get<T>();
+}
+
+/// read_idx on the bytes of an IDX file already in memory; `name` is used in
+/// error messages in place of the file name.
+inline IdxData read_idx_bytes(const uint8_t* data, size_t size,
+                              std::string_view name = "<memory>") {
+  return idx_impl::read_bytes(data, size, name, 0);
+}
+
+template <Element T>
+Tensor<T> read_idx_bytes(const uint8_t* data, size_t size, std::string_view name = "<memory>") {
+  static_assert(detail::is_idx_element<T>,
+                "read_idx_bytes<T>: IDX files hold uint8, int8, int16, int32, float or double");
+  return idx_impl::read_bytes(data, size, name, static_cast<uint8_t>(detail::idx_type_of<T>()))
+      .template get<T>();
+}
+
+}  // namespace TAPEGRAD_DATA_ZLIB_NS
+
+}  // namespace tapegrad::data

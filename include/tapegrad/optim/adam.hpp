@@ -5,6 +5,7 @@
 //   optim::AdamW opt(model.parameters(), {.lr = 1e-3, .weight_decay = 0.05});
 #include <array>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "optimizer.hpp"
@@ -79,18 +80,6 @@ class AdamBase : public Optimizer<T> {
       const T neg_step_size = static_cast<T>(-(lr / bias_correction1));
       const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
       // One kernel for both variants; vmax aliases v when amsgrad is off.
-      auto update = [=](T& pv, T gv, T& m, T& v, T& vmax) {
-        if (maximize) gv = -gv;
-        if (decoupled) {
-          pv = pv * shrink;
-        } else if (decay) {
-          gv = gv + wd * pv;
-        }
-        m = m * b1 + one_minus_b1 * gv;
-        v = v + one_minus_b2 * gv * gv - (T(1) - b2) * v * T(0);  // placeholder, replaced below
-        (void)vmax;
-      };
-      (void)update;
       const Tensor<T>& vmax_t = amsgrad ? s.max_exp_avg_sq : s.exp_avg_sq;
       zip_apply(
           [=](T& pv, T& gv_ref, T& m, T& v, T& vmax) {
@@ -166,22 +155,5 @@ class AdamW : public detail::AdamBase<T, AdamWOptions> {
   explicit AdamW(std::initializer_list<Tensor<T>> params, AdamWOptions options = {})
       : AdamW(std::vector<Tensor<T>>(params), options) {}
 };
-
-template <FloatingElement T>
-Adam(std::vector<Tensor<T>>, AdamOptions) -> Adam<T>;
-template <FloatingElement T>
-Adam(std::vector<Tensor<T>>) -> Adam<T>;
-template <FloatingElement T>
-Adam(std::initializer_list<Tensor<T>>, AdamOptions) -> Adam<T>;
-template <FloatingElement T>
-Adam(std::initializer_list<Tensor<T>>) -> Adam<T>;
-template <FloatingElement T>
-AdamW(std::vector<Tensor<T>>, AdamWOptions) -> AdamW<T>;
-template <FloatingElement T>
-AdamW(std::vector<Tensor<T>>) -> AdamW<T>;
-template <FloatingElement T>
-AdamW(std::initializer_list<Tensor<T>>, AdamWOptions) -> AdamW<T>;
-template <FloatingElement T>
-AdamW(std::initializer_list<Tensor<T>>) -> AdamW<T>;
 
 }  // namespace tapegrad::optim

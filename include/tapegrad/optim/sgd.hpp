@@ -103,9 +103,4 @@ class SGD : public Optimizer<T> {
   std::vector<SGDState<T>> state_;
 };
 
-template <FloatingElement T>
-SGD(std::vector<Tensor<T>>, SGDOptions) -> SGD<T>;
-template <FloatingElement T>
-SGD(std::initializer_list<Tensor<T>>, SGDOptions) -> SGD<T>;
-
 }  // namespace tapegrad::optim

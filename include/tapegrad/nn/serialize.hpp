@@ -1,0 +1,48 @@
+#pragma once
+// save(module, path) / load(module, path): a model's parameters and buffers
+// as a safetensors file, named as PyTorch names them ("1.weight"), so a model
+// saved by PyTorch's safetensors loads here and the other way round.
+#include <string>
+
+#include "../io/safetensors.hpp"
+#include "module.hpp"
+
+namespace tapegrad::nn {
+
+template <FloatingElement T>
+void save(const Module<T>& m, const std::string& path) {
+  io::NamedTensors tensors;
+  for (auto& [n, t] : m.named_parameters()) tensors.emplace_back(n, t.detach());
+  for (auto& [n, t] : m.named_buffers()) tensors.emplace_back(n, t.detach());
+  io::save_safetensors(path, tensors);
+}
+
+/// Load every parameter and buffer of m from path. Strict, like PyTorch's
+/// load_state_dict: every name must be present with m's dtype and shape and
+/// no other tensor may be in the file. Everything is checked before any value
+/// is copied, so a failed load leaves the model unchanged.
+template <FloatingElement T>
+void load(Module<T>& m, const std::string& path) {
+  const io::NamedTensors file = io::load_safetensors(path);
+  auto targets = m.named_parameters();
+  for (auto& b : m.named_buffers()) targets.push_back(b);
+  std::vector<Tensor<T>> sources;
+  for (const auto& [name, t] : targets) {
+    auto it = std::find_if(file.begin(), file.end(), [&](const auto& e) { return e.first == name; });
+    TAPEGRAD_CHECK(it != file.end(), IOError, "load: ", path, " has no tensor '", name, "' (", m.name(),
+                   " expects it with shape ", t.sizes(), ")");
+    auto src = io::get_as<T>(it->second, "load: " + path + ": tensor '" + name + "'");
+    TAPEGRAD_CHECK(src.sizes() == t.sizes(), ShapeError, "load: ", path, ": tensor '", name, "' has shape ",
+                   src.sizes(), " but the model's has shape ", t.sizes());
+    sources.push_back(src);
+  }
+  for (const auto& [name, t] : file) {
+    const bool known = std::any_of(targets.begin(), targets.end(), [&](const auto& e) { return e.first == name; });
+    TAPEGRAD_CHECK(known, IOError, "load: ", path, " has an unexpected tensor '", name, "' that ", m.name(),
+                   " does not have");
+  }
+  NoGradGuard no_grad;
+  for (size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(sources[i]);
+}
+
+}  // namespace tapegrad::nn
