@@ -2,16 +2,18 @@
 // The autograd tape. Note [Tape ownership]: each differentiable op that sees
 // an input requiring grad appends one record, a Node holding the edges to its
 // inputs' nodes, the values it saved and its backward function, stamped with a
-// thread-local sequence number: the order of the Wengert list. The records are
+// process-wide sequence number: the order of the Wengert list. The records are
 // owned by the tensors they produced (grad_fn) and by later records, not by a
 // global list, so a graph that is dropped without backward() (an evaluation
 // loop that forgot NoGradGuard) frees itself. backward() visits the records
 // reachable from the output in reverse sequence order.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "../tensor/map.hpp"
 #include "../tensor/tensor.hpp"
@@ -28,9 +30,11 @@ using Grads = std::array<Tensor<T>, kMaxInputs>;
 using Needs = std::array<bool, kMaxInputs>;
 
 namespace detail {
+// One counter for all threads: a record made in another thread from a tensor
+// made here must still sort after that tensor's record.
 inline uint64_t next_sequence_nr() {
-  thread_local uint64_t n = 0;
-  return ++n;
+  static std::atomic<uint64_t> n{0};
+  return n.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 // The node whose backward function is running (for error messages).
 inline const char*& current_node_name() {
@@ -39,11 +43,44 @@ inline const char*& current_node_name() {
 }
 }  // namespace detail
 
+namespace detail {
+// g as a Tensor<T>: itself, or a converted copy for mixed-dtype graphs
+// (not recorded, and cheap to instantiate: graphs of one dtype never use it).
+template <FloatingElement T, FloatingElement U>
+Tensor<T> as_dtype(const Tensor<U>& g) {
+  if constexpr (std::is_same_v<T, U>) {
+    return g;
+  } else {
+    auto out = tapegrad::detail::make_empty<T>(g.sizes());
+    tapegrad::detail::copy_into(out, g);
+    return out;
+  }
+}
+template <FloatingElement T>
+Tensor<T> plus(const Tensor<T>& a, const Tensor<T>& b) {
+  return tapegrad::detail::map2<T, T>(a, b, [](T x, T y) { return x + y; }, "backward");
+}
+}  // namespace detail
+
 /// One record of the tape.
 class Node {
  public:
   explicit Node(const char* name) : name_(name), seq_(detail::next_sequence_nr()) {}
-  virtual ~Node() = default;
+  // Releases the records only this one owns with a loop, not by recursion:
+  // dropping a chain of 10^5..10^6 records would otherwise overflow the stack.
+  virtual ~Node() {
+    std::vector<std::shared_ptr<Node>> doomed;
+    auto take_sole = [&doomed](std::array<std::shared_ptr<Node>, kMaxInputs>& edges) {
+      for (auto& e : edges)
+        if (e && e.use_count() == 1) doomed.push_back(std::move(e));
+    };
+    take_sole(next_);
+    while (!doomed.empty()) {
+      std::shared_ptr<Node> n = std::move(doomed.back());
+      doomed.pop_back();
+      take_sole(n->next_);
+    }  // n is destroyed here with no sole-owned edges left
+  }
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -81,11 +118,10 @@ class OutputNode : public Node {
  protected:
   template <FloatingElement U>
   void add(const Tensor<U>& g) {
-    Tensor<T> gt = g.template to<T>();
+    Tensor<T> gt = detail::as_dtype<T>(g);
     // Buffers are never written in place: the same gradient tensor may have
     // been handed to several inputs (AddBackward gives both the same one).
-    grad_ = grad_.defined() ? tapegrad::detail::map2<T, T>(grad_, gt, [](T a, T b) { return a + b; }, "backward")
-                            : gt;
+    grad_ = grad_.defined() ? detail::plus(grad_, gt) : gt;
   }
   Tensor<T> take_grad() {
     Tensor<T> g = std::move(grad_);
@@ -93,8 +129,7 @@ class OutputNode : public Node {
     if (auto out = retained_.lock()) {
       Tensor<T> owner(out);
       auto& slot = owner.mutable_grad();
-      slot = slot.defined() ? tapegrad::detail::map2<T, T>(slot, g, [](T a, T b) { return a + b; }, "retain_grad")
-                            : g.clone();
+      slot = slot.defined() ? detail::plus(slot, g) : tapegrad::detail::copy_of(g);
     }
     return g;
   }
@@ -144,15 +179,16 @@ class AccumulateGrad final : public Node {
  private:
   template <FloatingElement U>
   void add(const Tensor<U>& g) {
-    Tensor<T> gt = g.template to<T>();
     Tensor<T>& slot = leaf_.mutable_grad();
-    NoGradGuard no_grad;
     if (!slot.defined()) {
-      // Own the buffer: an optimizer may update grad() in place later, and gt
+      // Own the buffer: an optimizer may update grad() in place later, and g
       // may be shared with other parts of the graph, or be an expanded view.
-      slot = gt.clone();
+      slot = tapegrad::detail::make_empty<T>(g.sizes());
+      tapegrad::detail::copy_into(slot, g);
     } else {
-      slot.add_(gt);  // accumulate across backward calls, as PyTorch
+      // accumulate across backward calls, as PyTorch
+      NoGradGuard no_grad;
+      tapegrad::detail::map2_<T>(slot, detail::as_dtype<T>(g), [](T a, T b) { return a + b; }, "backward");
     }
   }
   Tensor<T> leaf_;

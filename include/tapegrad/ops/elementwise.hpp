@@ -90,22 +90,18 @@ T clamp_bound(double v, const char* op) {
 
 struct Add {
   template <class V> V operator()(V a, V b) const { return wrap_add(a, b); }
-  template <class X, class Y> auto array(const X& a, const Y& b) const { return a + b; }
 };
 struct Sub {
   template <class V> V operator()(V a, V b) const { return wrap_sub(a, b); }
-  template <class X, class Y> auto array(const X& a, const Y& b) const { return a - b; }
 };
 struct Mul {
   template <class V> V operator()(V a, V b) const {
     if constexpr (std::is_same_v<V, bool>) return a && b;
     else return wrap_mul(a, b);
   }
-  template <class X, class Y> auto array(const X& a, const Y& b) const { return a * b; }
 };
 struct Div {
   template <class V> V operator()(V a, V b) const { return a / b; }
-  template <class X, class Y> auto array(const X& a, const Y& b) const { return a / b; }
 };
 struct Pow {
   template <class V> V operator()(V a, V b) const {
@@ -113,7 +109,6 @@ struct Pow {
     else if constexpr (std::is_same_v<V, bool>) return a || !b;
     else return int_pow(a, b);
   }
-  template <class X, class Y> auto array(const X& a, const Y& b) const { return a.pow(b); }
 };
 struct Maximum {
   template <class V> V operator()(V a, V b) const { return max_nan(a, b); }
@@ -348,8 +343,9 @@ template <Element T>
 Tensor<T> relu(const Tensor<T>& x) {
   static_assert(!std::is_same_v<T, bool>, "relu: not supported for bool tensors (as PyTorch)");
   auto out = detail::map1<T, T>(x, detail::Relu{});
-  // d/dx relu(x) = 1 where the output is > 0, else 0 (so 0 at the kink)
-  detail::record_unary(out, "ReluBackward", x, out, [](T g, T y) { return y > T(0) ? g : T(0); });
+  // d/dx relu(x) = 0 where the output is <= 0 (so 0 at the kink), else 1; NaN
+  // passes its gradient, as PyTorch's threshold_backward
+  detail::record_unary(out, "ReluBackward", x, out, [](T g, T y) { return y <= T(0) ? T(0) : g; });
   return out;
 }
 /// clamp(x, min, max): min(max(x, min), max), NaN kept; either bound optional.
@@ -452,7 +448,9 @@ Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
             const auto& av = sa.get();
             const auto& bv = sb.get();
             Tensor<R> ga, gb;
-            if (n[0]) ga = sum_to(mul(g, mul(bv, pow(av, sub(bv, tensor<R>(R(1)))))), av.sizes());
+            // 0 where the exponent is 0, even at a base of 0 (as PyTorch; not 0 * 0^-1 = NaN)
+            if (n[0]) ga = sum_to(where(eq(bv, tensor<R>(R(0))), R(0), mul(g, mul(bv, pow(av, sub(bv, tensor<R>(R(1))))))),
+                                  av.sizes());
             if (n[1]) {
               auto d = detail::map3<R, R>(logical_and(eq(av, tensor<R>(R(0))), ge(bv, tensor<R>(R(0)))), so.get(), av,
                                           [](bool zero, R o, R x) { return zero ? R(0) : o * std::log(x); }, "pow");

@@ -44,27 +44,59 @@ void with_matrix(const Tensor<T>& x, F&& f) {
     if (ld >= std::max<int64_t>(r, 1))
       return f(StridedMap<const ColMajorMatrix<T>>(x.data_ptr(), rows, cols, Eigen::OuterStride<>(ld)));
   }
-  auto xc = x.contiguous();
+  auto xc = x.is_contiguous() ? x : copy_of(x);
   f(StridedMap<const RowMajorMatrix<T>>(xc.data_ptr(), rows, cols,
                                         Eigen::OuterStride<>(std::max<int64_t>(c, 1))));
+}
+
+// Note [Direct GEMM]: Eigen's `dst.noalias() += A * B` instantiates, per
+// storage-order pair, a coefficient-wise product for small sizes, two GEMV
+// paths and the GEMM. We call the GEMM driver directly, as Eigen's own product
+// does for large sizes (blocking, OpenMP split, packed kernel), which costs a
+// fraction of the compile time; vector-shaped products use a plain loop.
+template <class T, class Dst, class Lhs, class Rhs>
+void eigen_gemm(Dst& dst, const Lhs& lhs, const Rhs& rhs, T alpha) {
+  namespace ei = Eigen::internal;
+  using LhsC = std::decay_t<Lhs>;
+  using RhsC = std::decay_t<Rhs>;
+  using Blocking = ei::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>;
+  using Functor = ei::gemm_functor<
+      T, Eigen::Index,
+      ei::general_matrix_matrix_product<Eigen::Index, T, (LhsC::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor,
+                                        false, T, (RhsC::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor,
+                                        false, Eigen::RowMajor, 1>,
+      LhsC, RhsC, Dst, Blocking>;
+  Blocking blocking(dst.rows(), dst.cols(), lhs.cols(), 1, true);
+  ei::parallelize_gemm<true>(Functor(lhs, rhs, dst, alpha, blocking), lhs.rows(), rhs.cols(), lhs.cols(), true);
 }
 
 /// out = beta * out + alpha * a @ b for 2-D tensors; out is contiguous [m, n].
 template <Element T>
 void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T alpha, T beta) {
-  const int64_t m = a.sizes()[0], n = b.sizes()[1];
+  const int64_t m = a.sizes()[0], n = b.sizes()[1], k = a.sizes()[1];
   StridedMap<RowMajorMatrix<T>> o(out.data_ptr(), static_cast<Eigen::Index>(m),
                                   static_cast<Eigen::Index>(n),
                                   Eigen::OuterStride<>(std::max<int64_t>(n, 1)));
   if (beta == T(0)) o.setZero();
   else if (beta != T(1)) o *= beta;
-  if (a.sizes()[1] == 0 || m == 0 || n == 0) return;
-  with_matrix(a, [&](const auto& A) {
-    with_matrix(b, [&](const auto& B) {
-      if (alpha == T(1)) o.noalias() += A * B;
-      else o.noalias() += alpha * (A * B);
-    });
-  });
+  if (k == 0 || m == 0 || n == 0) return;
+  if (m == 1 || n == 1 || !FloatingElement<T>) {
+    // Vector-shaped (or integer) products: a dot product per output element.
+    const T* pa = a.data_ptr();
+    const T* pb = b.data_ptr();
+    const int64_t a0 = a.strides()[0], a1 = a.strides()[1], b0 = b.strides()[0], b1 = b.strides()[1];
+    T* po = out.data_ptr();
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        T acc(0);
+        for (int64_t p = 0; p < k; ++p) acc += pa[i * a0 + p * a1] * pb[p * b0 + j * b1];
+        po[i * n + j] += alpha * acc;
+      }
+    return;
+  }
+  if constexpr (FloatingElement<T>) {
+    with_matrix(a, [&](const auto& A) { with_matrix(b, [&](const auto& B) { eigen_gemm(o, A, B, alpha); }); });
+  }
 }
 
 /// [..., n, k] @ [..., k, m] with broadcast batch dims (both at least 2-D), not recorded.
@@ -132,9 +164,14 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
                  a.sizes(), " and ", b.sizes());
   detail::check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "addmm");
   const Shape shape{a.sizes()[0], b.sizes()[1]};
-  TAPEGRAD_CHECK(broadcast_shapes(bias.sizes(), shape, "addmm") == shape, ShapeError,
-                 "addmm: bias of shape ", bias.sizes(), " cannot be broadcast to the product's shape ",
-                 shape);
+  // bias must broadcast *to* shape (one message whether it has too many dims or a wrong size)
+  bool bias_fits = bias.dim() <= 2;
+  for (int64_t i = 0; bias_fits && i < bias.dim(); ++i) {
+    const int64_t have = bias.sizes()[i], want = shape[2 - bias.dim() + i];
+    bias_fits = have == want || have == 1;
+  }
+  TAPEGRAD_CHECK(bias_fits, ShapeError, "addmm: bias of shape ", bias.sizes(),
+                 " cannot be broadcast to the product's shape ", shape);
   auto out = detail::make_empty<T>(shape);
   if (beta != 0) detail::copy_into(out, bias);  // beta = 0 ignores bias, even NaN (as PyTorch)
   detail::gemm_into(out, a, b, static_cast<T>(alpha), static_cast<T>(beta));

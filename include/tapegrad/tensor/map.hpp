@@ -2,11 +2,11 @@
 // Elementwise kernels: map a functor over 1, 2 or 3 broadcast operands into a
 // fresh tensor (map1/map2/map3), or into an existing one (map1_/map2_).
 //
-// Note [Elementwise fast paths]: a functor may offer `array(x...)`, the same
-// op on Eigen arrays. When the operands are floating and of the compute type,
-// rows with unit or zero strides go through Eigen, which vectorises exp, log,
-// tanh and logistic with SIMD polynomials the compiler cannot produce from
-// std::exp; every other row runs the scalar loop.
+// Note [Elementwise fast paths]: a unary functor may offer `array(x)`, the
+// same op on an Eigen array. For contiguous floating rows it goes through
+// Eigen, which vectorises exp, log, tanh and logistic with SIMD polynomials
+// the compiler cannot produce from std::exp; everything else runs plain
+// loops, written so that unit and zero strides vectorise.
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
@@ -21,15 +21,9 @@ template <class T>
 using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <class T>
-auto constant_array(int64_t n, T v) {
-  return Eigen::Array<T, Eigen::Dynamic, 1>::Constant(static_cast<Eigen::Index>(n), v);
-}
 
 template <class F, class C>
 concept HasArray1 = requires(const F& f, ConstArrayMap<C> x) { f.array(x); };
-template <class F, class C>
-concept HasArray2 = requires(const F& f, ConstArrayMap<C> x) { f.array(x, x); };
 // A functor whose array form is exact only for arguments >= F::array_min<C>.
 template <class F, class C>
 concept HasArrayMin = requires { { F::template array_min<C> } -> std::convertible_to<C>; };
@@ -54,21 +48,21 @@ inline void row1(R* o, int64_t so, const A* a, int64_t sa, int64_t n, const F& f
   }
 }
 
-// out[k*so] = f(a[k*sa], b[k*sb]) for k < n, computing in C.
+// out[k*so] = f(a[k*sa], b[k*sb]) for k < n, computing in C. The unit- and
+// zero-stride rows get loops of their own so the compiler vectorises them
+// (plain loops here: Eigen expressions for every op and stride pattern cost
+// much compile time and buy nothing over -O3 for + - * /).
 template <class R, class C, class A, class B, class F>
 inline void row2(R* o, int64_t so, const A* a, int64_t sa, const B* b, int64_t sb, int64_t n,
                  const F& f) {
-  if constexpr (std::is_same_v<R, C> && std::is_same_v<A, C> && std::is_same_v<B, C> &&
-                FloatingElement<C> && HasArray2<F, C>) {
-    if (so == 1) {
-      ArrayMap<C> mo(o, n);
-      if (sa == 1 && sb == 1) return void(mo = f.array(ConstArrayMap<C>(a, n), ConstArrayMap<C>(b, n)));
-      if (sa == 0 && sb == 1) return void(mo = f.array(constant_array(n, *a), ConstArrayMap<C>(b, n)));
-      if (sa == 1 && sb == 0) return void(mo = f.array(ConstArrayMap<C>(a, n), constant_array(n, *b)));
-    }
-  }
   if (so == 1 && sa == 1 && sb == 1) {
     for (int64_t k = 0; k < n; ++k) o[k] = cast<R>(f(cast<C>(a[k]), cast<C>(b[k])));
+  } else if (so == 1 && sa == 0 && sb == 1) {
+    const C av = cast<C>(*a);
+    for (int64_t k = 0; k < n; ++k) o[k] = cast<R>(f(av, cast<C>(b[k])));
+  } else if (so == 1 && sa == 1 && sb == 0) {
+    const C bv = cast<C>(*b);
+    for (int64_t k = 0; k < n; ++k) o[k] = cast<R>(f(cast<C>(a[k]), bv));
   } else {
     for (int64_t k = 0; k < n; ++k)
       o[k * so] = cast<R>(f(cast<C>(a[k * sa]), cast<C>(b[k * sb])));
