@@ -783,6 +783,550 @@ def gen_isclose():
     return r
 
 
+def gen_optim():
+    r = RefFile("optim.txt", 1012)
+    r.comment(
+        "Optimizers on a fixed problem: loss = ((x @ w + b).tanh() ** 2).sum(), x [4, 3],\n"
+        "parameters w [3, 2] and b [2]; problem.x/.w/.b are float32 and exact in float64.\n"
+        "problem.<f32|f64>.loss/.grad_w/.grad_b: loss and gradients at the start.\n"
+        "Each optimizer case runs 3 times: zero_grad(); loss.backward(); step().\n"
+        "<case>.opts (float64):\n"
+        "  sgd.*:   [lr, momentum, dampening, weight_decay, nesterov, maximize]\n"
+        "  adam.*, adamw.*: [lr, beta1, beta2, eps, weight_decay, amsgrad, maximize]\n"
+        "<case>.<f32|f64>.w/.b: the parameters after the 3 steps, in that dtype.\n"
+        "sgd.defaults [momentum, dampening, weight_decay, nesterov, maximize] and\n"
+        "adam.defaults/adamw.defaults [lr, beta1, beta2, eps, weight_decay, amsgrad, maximize]:\n"
+        "the constructors' defaults.\n"
+        "Schedules (lr 0.1, SGD): <sched>.opts [base_lr, step_size or T_max, gamma or eta_min],\n"
+        "<sched>.lr (float64 [11]): get_last_lr() after construction and after each of\n"
+        "10 epochs of optimizer.step(); scheduler.step().\n"
+        "error.<case> (str): PyTorch's message for a bad argument.")
+    x = r.t("problem.x", quarters([4, 3], lo=-1.0, hi=1.0))
+    w0 = r.t("problem.w", (torch.randint(-8, 9, (3, 2)).to(F64) / 8).to(F32))
+    b0 = r.t("problem.b", (torch.randint(-4, 5, (2,)).to(F64) / 8).to(F32))
+
+    def loss_fn(xt, w, b):
+        return ((xt @ w + b).tanh() ** 2).sum()
+
+    def run(make_opt, dt, steps=3):
+        w = w0.to(dt).clone().requires_grad_()
+        b = b0.to(dt).clone().requires_grad_()
+        opt = make_opt([w, b])
+        xt = x.to(dt)
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = loss_fn(xt, w, b)
+            loss.backward()
+            # keep away from gradients near 0, where float32 rounding decides Adam's step
+            assert min(w.grad.abs().min().item(), b.grad.abs().min().item()) > 1e-3
+            opt.step()
+        return w.detach(), b.detach()
+
+    for tag, dt in FLOAT_TAGS:
+        w = w0.to(dt).clone().requires_grad_()
+        b = b0.to(dt).clone().requires_grad_()
+        loss = loss_fn(x.to(dt), w, b)
+        loss.backward()
+        r.t("problem.%s.loss" % tag, loss)
+        r.t("problem.%s.grad_w" % tag, w.grad)
+        r.t("problem.%s.grad_b" % tag, b.grad)
+
+    def record(case, opts, make_opt):
+        r.t(case + ".opts", torch.tensor([float(v) for v in opts], dtype=F64))
+        for tag, dt in FLOAT_TAGS:
+            w, b = run(make_opt, dt)
+            r.t("%s.%s.w" % (case, tag), w)
+            r.t("%s.%s.b" % (case, tag), b)
+
+    lr = 0.1
+    for momentum in (0.0, 0.9):
+        for dampening in (0.0, 0.5):
+            for wd in (0.0, 0.1):
+                for nesterov in (False, True):
+                    if nesterov and (momentum == 0 or dampening != 0):
+                        continue
+                    for maximize in (False, True):
+                        case = "sgd.m%g_d%g_wd%g_nest%d_max%d" % (momentum, dampening, wd, nesterov, maximize)
+                        kw = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=wd,
+                                  nesterov=nesterov, maximize=maximize)
+                        record(case, [lr, momentum, dampening, wd, nesterov, maximize],
+                               lambda ps, kw=kw: torch.optim.SGD(ps, **kw))
+
+    d = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).defaults
+    r.t("sgd.defaults", torch.tensor([float(d[k]) for k in
+                                      ("momentum", "dampening", "weight_decay", "nesterov", "maximize")], dtype=F64))
+    adam_keys = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize")
+
+    def adam_opts(kw):
+        return [kw["lr"], kw["betas"][0], kw["betas"][1], kw["eps"], kw["weight_decay"], kw["amsgrad"], kw["maximize"]]
+
+    for kind, cls in (("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW)):
+        defaults = cls([torch.zeros(1, requires_grad=True)]).defaults
+        base = {k: defaults[k] for k in adam_keys}
+        r.t(kind + ".defaults", torch.tensor([float(v) for v in adam_opts(base)], dtype=F64))
+        cases = [
+            ("default", {}),
+            ("lr0.1", dict(lr=0.1)),
+            ("lr0.1_wd0.1", dict(lr=0.1, weight_decay=0.1)),
+            ("lr0.1_betas0.8_0.5_amsgrad", dict(lr=0.1, betas=(0.8, 0.5), amsgrad=True)),
+            ("lr0.1_betas0.8_0.5", dict(lr=0.1, betas=(0.8, 0.5))),
+            ("lr0.1_wd0.1_eps0.01_max", dict(lr=0.1, weight_decay=0.1, eps=1e-2, maximize=True)),
+        ]
+        results = {}
+        for name, change in cases:
+            kw = dict(base, **change)
+            case = "%s.%s" % (kind, name)
+            record(case, adam_opts(kw), lambda ps, kw=kw, cls=cls: cls(ps, **kw))
+            results[name] = run(lambda ps, kw=kw, cls=cls: cls(ps, **kw), F64)
+        # the amsgrad case must exercise max_exp_avg_sq
+        a, b = results["lr0.1_betas0.8_0.5_amsgrad"], results["lr0.1_betas0.8_0.5"]
+        assert not (torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])), "amsgrad made no difference"
+
+    def schedule(case, opts, make_sched):
+        r.t(case + ".opts", torch.tensor([float(v) for v in opts], dtype=F64))
+        p = torch.zeros(2, requires_grad=True)
+        opt = torch.optim.SGD([p], lr=opts[0])
+        sched = make_sched(opt)
+        lrs = [sched.get_last_lr()[0]]
+        for _ in range(10):
+            p.grad = torch.ones(2)
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr()[0])
+        r.t(case + ".lr", torch.tensor(lrs, dtype=F64))
+
+    schedule("steplr.s3_g0.5", [0.1, 3, 0.5], lambda o: torch.optim.lr_scheduler.StepLR(o, 3, gamma=0.5))
+    schedule("steplr.s2_gdefault", [0.1, 2, 0.1], lambda o: torch.optim.lr_scheduler.StepLR(o, 2))
+    schedule("cosine.t10_min0", [0.1, 10, 0.0], lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 10))
+    schedule("cosine.t3_min0.01", [0.1, 3, 0.01],
+             lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 3, eta_min=0.01))
+    schedule("cosine.t4_min0.02", [0.1, 4, 0.02],
+             lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.02))
+
+    def err(name, fn):
+        msg = None
+        try:
+            fn()
+        except ValueError as e:
+            msg = str(e)
+        assert msg is not None, name
+        r.s("error." + name, msg)
+
+    p = [torch.zeros(2, requires_grad=True)]
+    err("empty", lambda: torch.optim.SGD([], lr=0.1))
+    err("sgd_lr", lambda: torch.optim.SGD(p, lr=-0.1))
+    err("sgd_momentum", lambda: torch.optim.SGD(p, lr=0.1, momentum=-0.5))
+    err("sgd_weight_decay", lambda: torch.optim.SGD(p, lr=0.1, weight_decay=-0.01))
+    err("sgd_nesterov_no_momentum", lambda: torch.optim.SGD(p, lr=0.1, nesterov=True))
+    err("sgd_nesterov_dampening", lambda: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.5, nesterov=True))
+    err("adam_lr", lambda: torch.optim.Adam(p, lr=-0.001))
+    err("adam_eps", lambda: torch.optim.Adam(p, eps=-1e-08))
+    err("adam_beta0", lambda: torch.optim.Adam(p, betas=(1.5, 0.999)))
+    err("adam_beta1", lambda: torch.optim.Adam(p, betas=(0.9, -0.5)))
+    err("adam_weight_decay", lambda: torch.optim.Adam(p, weight_decay=-0.25))
+    err("adamw_beta1", lambda: torch.optim.AdamW(p, betas=(0.9, 1.5)))
+    return r
+
+
+def safetensors_bytes(tensors, metadata=None):
+    """A safetensors file by the spec, without the `safetensors` package (not in
+    Debian 12): 8-byte little-endian header length, a JSON header
+    {name: {dtype, shape, data_offsets}}, "__metadata__" strings, spaces up to
+    8-byte alignment, then each tensor's raw little-endian bytes in name order."""
+    import json
+    import struct
+    codes = {F32: "F32", F64: "F64", I64: "I64", I32: "I32", I16: "I16", I8: "I8", U8: "U8", BOOL: "BOOL"}
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = dict(metadata)
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+
+
+def gen_nn():
+    import io as _io
+    import numpy as np
+    import torch.nn as tnn
+    import torch.nn.functional as TF
+
+    r = RefFile("nn.txt", 1013)
+    r.extra_files = {}  # binary fixtures written next to nn.txt (see main())
+    r.comment(
+        "nn and functional parity with PyTorch.  Inputs are float32 values written here;\n"
+        "'<tag>' is f32 or f64 (the same inputs computed in that dtype).\n"
+        "mlp.*: Linear(6,5)-ReLU-Linear(5,3); weights mlp.w1 [5,6] mlp.b1 [5] mlp.w2 [3,5]\n"
+        "  mlp.b2 [3], input mlp.x [4,6], mlp.target [4]; mlp.<tag>.logits, .loss\n"
+        "  (CrossEntropyLoss, mean), .grad.0.weight .grad.0.bias .grad.2.weight .grad.2.bias\n"
+        "  (names as in Sequential(Linear, ReLU, Linear)).\n"
+        "ce.*: cross_entropy(ce.logits [5,4], target), target ce.target (has two 1s) or\n"
+        "  ce.target_ign (has a -100); class weight ce.weight [4]; reduction none uses\n"
+        "  the upstream gradient ce.gout [5]. ce.<case>.<tag>.out / .grad (d/dlogits).\n"
+        "  cases: mean sum none (ce.target); ignore_default (ce.target_ign, mean);\n"
+        "  ignore1 ignore1_sum ignore1_none (ignore_index=1); smooth smooth_sum smooth_none\n"
+        "  (label_smoothing=0.1); weight weight_sum weight_none; smooth_ignore1 (0.1, ignore 1,\n"
+        "  no weight, mean); all all_sum all_none (weight + label_smoothing=0.1 + ignore_index=1);\n"
+        "  all_ignored (every target 1, ignore_index=1, mean: nan).\n"
+        "extreme.logits [2,3] = [[1000,1000,-1000],[-1e4,0,1e4]], extreme.target [2] = [2, 0]:\n"
+        "  extreme.<tag>.log_softmax / .softmax (dim 1), .ce (mean), .ce_grad, .ce_none.\n"
+        "nll.*: nll_loss(nll.input [5,4] (log-probabilities), ce.target); nll.weight [4];\n"
+        "  nll.<case>.<tag>.out/.grad for cases mean sum none (upstream ce.gout), weight,\n"
+        "  ignore1 (ignore_index=1, mean), weight_ignore1_none.\n"
+        "mse.input/mse.target [3,4]; mse.<mean|sum|none>.<tag>.out, .grad_input, .grad_target\n"
+        "  (none: upstream mse.gout [3,4]).\n"
+        "bce.input [2,4] (has 0 and 1), bce.target [2,4], bce.weight [4];\n"
+        "  bce.<mean|sum|none|weight>.<tag>.out/.grad (none: upstream bce.gout [2,4]).\n"
+        "bcel.input [2,4] (has +-100), bcel.target [2,4], bcel.weight [4], bcel.pos_weight [4];\n"
+        "  bcel.<mean|sum|none|weight|pos_weight|both>.<tag>.out/.grad (none: bcel.gout).\n"
+        "linear3d.x [2,3,4], .w [5,4], .b [5], .gout [2,3,5]; linear3d.<tag>.out/.grad_x/.grad_w/\n"
+        "  .grad_b with bias and linear3d.<tag>.nobias.out.\n"
+        "softmax3d.z: the (2,3,4) tensor of the tutorial; softmax3d.dim<d>: softmax along d.\n"
+        "tutorial.x [4,3], tutorial.w [3]: the regression table; tutorial.zhat = mv(x, w)\n"
+        "  in float32; tutorial.z the table's z; tutorial.eq = (zhat == z).\n"
+        "torch_model.*: Sequential(Flatten, Linear(6,5), ReLU, Linear(5,3)) in PyTorch's\n"
+        "  default init (torch.manual_seed(7)), saved as torch_model.safetensors by the\n"
+        "  pure-Python writer here; torch_model.<name> its state_dict, torch_model.x [2,2,3]\n"
+        "  and torch_model.out [2,3].\n"
+        "repr.*: str(model) for the d2l Sequential and a model with every layer.\n"
+        "npy/*.npy: fixtures written by numpy: f64_fortran (arange(6).reshape(2,3), Fortran\n"
+        "  order), i32_fortran (arange(24).reshape(2,3,4), Fortran order), bool_1d\n"
+        "  [True, False, True], f32_0d (2.5), i64_empty (shape (0, 3)), f8_bigendian (>f8 [3]).")
+
+    def leaf(t, dt):
+        return t.to(dt).clone().requires_grad_()
+
+    # ---- the Linear(6,5)-ReLU-Linear(5,3) parity model ----------------------------------
+    w1 = r.t("mlp.w1", (torch.randint(-8, 9, (5, 6)).to(F64) / 8).to(F32))
+    # hidden = x @ w1^T + b1 is a multiple of 1/32 plus 1/64: never 0, the ReLU's kink
+    b1 = r.t("mlp.b1", (torch.randint(-4, 5, (5,)).to(F64) / 8 + 1.0 / 64).to(F32))
+    w2 = r.t("mlp.w2", (torch.randint(-8, 9, (3, 5)).to(F64) / 8).to(F32))
+    b2 = r.t("mlp.b2", (torch.randint(-4, 5, (3,)).to(F64) / 8).to(F32))
+    x = r.t("mlp.x", quarters([4, 6], lo=-1.0, hi=1.0))
+    target = r.t("mlp.target", torch.tensor([0, 2, 1, 2], dtype=I64))
+    hidden = x.to(F64) @ w1.to(F64).t() + b1.to(F64)
+    assert bool((hidden.abs() >= 1.0 / 64).all()), "keep the ReLU away from its kink"
+    for tag, dt in FLOAT_TAGS:
+        net = tnn.Sequential(tnn.Linear(6, 5), tnn.ReLU(), tnn.Linear(5, 3)).to(dt)
+        with torch.no_grad():
+            net[0].weight.copy_(w1)
+            net[0].bias.copy_(b1)
+            net[2].weight.copy_(w2)
+            net[2].bias.copy_(b2)
+        logits = net(x.to(dt))
+        loss = tnn.CrossEntropyLoss()(logits, target)
+        loss.backward()
+        r.t("mlp.%s.logits" % tag, logits)
+        r.t("mlp.%s.loss" % tag, loss)
+        for name, p in net.named_parameters():
+            r.t("mlp.%s.grad.%s" % (tag, name), p.grad)
+
+    # ---- cross_entropy ------------------------------------------------------------------------
+    logits = r.t("ce.logits", rounded_randn([5, 4], scale=2.0, digits=2))
+    tgt = r.t("ce.target", torch.tensor([1, 0, 3, 1, 2], dtype=I64))
+    tgt_ign = r.t("ce.target_ign", torch.tensor([2, -100, 0, 3, 1], dtype=I64))
+    cw = r.t("ce.weight", torch.tensor([0.5, 2.0, 1.0, 0.25], dtype=F32))
+    gout = r.t("ce.gout", torch.tensor([1.0, -0.5, 2.0, 0.25, 1.5], dtype=F32))
+
+    def ce_case(case, t, **kw):
+        for tag, dt in FLOAT_TAGS:
+            z = leaf(logits, dt)
+            if "weight" in kw:
+                kw["weight"] = cw.to(dt)
+            out = TF.cross_entropy(z, t, **kw)
+            if kw.get("reduction") == "none":
+                out.backward(gout.to(dt))
+            else:
+                out.backward()
+            r.t("ce.%s.%s.out" % (case, tag), out)
+            r.t("ce.%s.%s.grad" % (case, tag), z.grad)
+
+    ce_case("mean", tgt)
+    ce_case("sum", tgt, reduction="sum")
+    ce_case("none", tgt, reduction="none")
+    ce_case("ignore_default", tgt_ign)
+    ce_case("ignore1", tgt, ignore_index=1)
+    ce_case("ignore1_sum", tgt, ignore_index=1, reduction="sum")
+    ce_case("ignore1_none", tgt, ignore_index=1, reduction="none")
+    ce_case("smooth", tgt, label_smoothing=0.1)
+    ce_case("smooth_sum", tgt, label_smoothing=0.1, reduction="sum")
+    ce_case("smooth_none", tgt, label_smoothing=0.1, reduction="none")
+    ce_case("weight", tgt, weight=True)
+    ce_case("weight_sum", tgt, weight=True, reduction="sum")
+    ce_case("weight_none", tgt, weight=True, reduction="none")
+    ce_case("smooth_ignore1", tgt, label_smoothing=0.1, ignore_index=1)
+    ce_case("all", tgt, weight=True, label_smoothing=0.1, ignore_index=1)
+    ce_case("all_sum", tgt, weight=True, label_smoothing=0.1, ignore_index=1, reduction="sum")
+    ce_case("all_none", tgt, weight=True, label_smoothing=0.1, ignore_index=1, reduction="none")
+    ce_case("all_ignored", torch.ones(5, dtype=I64), ignore_index=1)
+
+    # ---- extreme logits ---------------------------------------------------------------------------
+    ext = r.t("extreme.logits", torch.tensor([[1000.0, 1000.0, -1000.0], [-1e4, 0.0, 1e4]], dtype=F32))
+    ext_t = r.t("extreme.target", torch.tensor([2, 0], dtype=I64))
+    for tag, dt in FLOAT_TAGS:
+        z = leaf(ext, dt)
+        r.t("extreme.%s.log_softmax" % tag, TF.log_softmax(z, 1))
+        r.t("extreme.%s.softmax" % tag, TF.softmax(z, 1))
+        ce = TF.cross_entropy(z, ext_t)
+        ce.backward()
+        r.t("extreme.%s.ce" % tag, ce)
+        r.t("extreme.%s.ce_grad" % tag, z.grad)
+        r.t("extreme.%s.ce_none" % tag, TF.cross_entropy(z, ext_t, reduction="none"))
+
+    # ---- nll_loss ---------------------------------------------------------------------------------
+    lp = r.t("nll.input", TF.log_softmax(rounded_randn([5, 4], scale=1.5, digits=2).to(F64), 1).to(F32))
+    nw = r.t("nll.weight", torch.tensor([1.0, 0.5, 3.0, 2.0], dtype=F32))
+
+    def nll_case(case, **kw):
+        for tag, dt in FLOAT_TAGS:
+            z = leaf(lp, dt)
+            if "weight" in kw:
+                kw["weight"] = nw.to(dt)
+            out = TF.nll_loss(z, tgt, **kw)
+            if kw.get("reduction") == "none":
+                out.backward(gout.to(dt))
+            else:
+                out.backward()
+            r.t("nll.%s.%s.out" % (case, tag), out)
+            r.t("nll.%s.%s.grad" % (case, tag), z.grad)
+
+    nll_case("mean")
+    nll_case("sum", reduction="sum")
+    nll_case("none", reduction="none")
+    nll_case("weight", weight=True)
+    nll_case("ignore1", ignore_index=1)
+    nll_case("weight_ignore1_none", weight=True, ignore_index=1, reduction="none")
+
+    # ---- mse_loss ---------------------------------------------------------------------------------
+    mi = r.t("mse.input", quarters([3, 4]))
+    mt = r.t("mse.target", quarters([3, 4]))
+    mg = r.t("mse.gout", quarters([3, 4], lo=-1.0, hi=1.0))
+    for red in ("mean", "sum", "none"):
+        for tag, dt in FLOAT_TAGS:
+            a, b = leaf(mi, dt), leaf(mt, dt)
+            out = TF.mse_loss(a, b, reduction=red)
+            out.backward(mg.to(dt)) if red == "none" else out.backward()
+            r.t("mse.%s.%s.out" % (red, tag), out)
+            r.t("mse.%s.%s.grad_input" % (red, tag), a.grad)
+            r.t("mse.%s.%s.grad_target" % (red, tag), b.grad)
+
+    # ---- binary_cross_entropy (p = 0 and 1: logs clamped at -100) -------------------------------
+    bi = r.t("bce.input", torch.tensor([[0.0, 1.0, 0.25, 0.9], [0.5, 0.0, 1.0, 0.125]], dtype=F32))
+    bt = r.t("bce.target", torch.tensor([[0.0, 1.0, 1.0, 0.0], [0.3, 1.0, 0.0, 0.5]], dtype=F32))
+    bw = r.t("bce.weight", torch.tensor([0.5, 1.0, 2.0, 1.5], dtype=F32))
+    bg = r.t("bce.gout", torch.tensor([[1.0, 0.5, -1.0, 2.0], [0.25, 1.0, 1.0, -0.5]], dtype=F32))
+    for case, kw in (("mean", {}), ("sum", {"reduction": "sum"}), ("none", {"reduction": "none"}),
+                     ("weight", {"weight": True})):
+        for tag, dt in FLOAT_TAGS:
+            p = leaf(bi, dt)
+            kw2 = dict(kw)
+            if "weight" in kw2:
+                kw2["weight"] = bw.to(dt)
+            out = TF.binary_cross_entropy(p, bt.to(dt), **kw2)
+            out.backward(bg.to(dt)) if case == "none" else out.backward()
+            r.t("bce.%s.%s.out" % (case, tag), out)
+            r.t("bce.%s.%s.grad" % (case, tag), p.grad)
+
+    # ---- binary_cross_entropy_with_logits (|x| = 100 stays finite) -------------------------------
+    li = r.t("bcel.input", torch.tensor([[100.0, -100.0, 0.5, -2.0], [3.0, -0.25, 100.0, -100.0]], dtype=F32))
+    lt = r.t("bcel.target", torch.tensor([[0.0, 1.0, 1.0, 0.25], [1.0, 0.0, 1.0, 0.0]], dtype=F32))
+    lw = r.t("bcel.weight", torch.tensor([2.0, 0.5, 1.0, 1.5], dtype=F32))
+    lpw = r.t("bcel.pos_weight", torch.tensor([3.0, 0.5, 2.0, 1.0], dtype=F32))
+    lg = r.t("bcel.gout", torch.tensor([[1.0, 2.0, -0.5, 1.0], [0.5, 1.0, 1.0, 0.25]], dtype=F32))
+    for case, kw in (("mean", {}), ("sum", {"reduction": "sum"}), ("none", {"reduction": "none"}),
+                     ("weight", {"weight": True}), ("pos_weight", {"pos_weight": True}),
+                     ("both", {"weight": True, "pos_weight": True, "reduction": "sum"})):
+        for tag, dt in FLOAT_TAGS:
+            z = leaf(li, dt)
+            kw2 = dict(kw)
+            if "weight" in kw2:
+                kw2["weight"] = lw.to(dt)
+            if "pos_weight" in kw2:
+                kw2["pos_weight"] = lpw.to(dt)
+            out = TF.binary_cross_entropy_with_logits(z, lt.to(dt), **kw2)
+            out.backward(lg.to(dt)) if case == "none" else out.backward()
+            assert bool(torch.isfinite(out).all()) and bool(torch.isfinite(z.grad).all())
+            r.t("bcel.%s.%s.out" % (case, tag), out)
+            r.t("bcel.%s.%s.grad" % (case, tag), z.grad)
+
+    # ---- linear on a 3-D input -----------------------------------------------------------------
+    lx = r.t("linear3d.x", quarters([2, 3, 4]))
+    lW = r.t("linear3d.w", quarters([5, 4], lo=-1.0, hi=1.0))
+    lb = r.t("linear3d.b", quarters([5], lo=-1.0, hi=1.0))
+    lgo = r.t("linear3d.gout", quarters([2, 3, 5], lo=-1.0, hi=1.0))
+    for tag, dt in FLOAT_TAGS:
+        a, W, b = leaf(lx, dt), leaf(lW, dt), leaf(lb, dt)
+        out = TF.linear(a, W, b)
+        out.backward(lgo.to(dt))
+        r.t("linear3d.%s.out" % tag, out)
+        r.t("linear3d.%s.grad_x" % tag, a.grad)
+        r.t("linear3d.%s.grad_w" % tag, W.grad)
+        r.t("linear3d.%s.grad_b" % tag, b.grad)
+        r.t("linear3d.%s.nobias.out" % tag, TF.linear(a, W))
+
+    # ---- the tutorial (seed 003) --------------------------------------------------------------
+    z3 = r.t("softmax3d.z", torch.tensor([[[1.0, 2.0, 3.0, 4.0]] * 3, [[5.0, 6.0, 7.0, 8.0]] * 3]))
+    for d in range(3):
+        r.t("softmax3d.dim%d" % d, TF.softmax(z3, dim=d))
+    tx = r.t("tutorial.x", torch.tensor([[1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1]], dtype=F32))
+    tw = r.t("tutorial.w", torch.tensor([-0.2, 0.15, 0.15]))
+    tz = r.t("tutorial.z", torch.tensor([-0.2, -0.05, -0.05, 0.1]))
+    zhat = r.t("tutorial.zhat", torch.mv(tx, tw))
+    r.t("tutorial.eq", zhat == tz)
+
+    # ---- a PyTorch model saved as safetensors ---------------------------------------------------
+    torch.manual_seed(7)
+    model = tnn.Sequential(tnn.Flatten(), tnn.Linear(6, 5), tnn.ReLU(), tnn.Linear(5, 3))
+    sd = model.state_dict()
+    for name, t in sd.items():
+        r.t("torch_model." + name, t)
+    mx = r.t("torch_model.x", quarters([2, 2, 3], lo=-1.0, hi=1.0))
+    with torch.no_grad():
+        r.t("torch_model.out", model(mx))
+    r.extra_files["torch_model.safetensors"] = safetensors_bytes(sd, {"format": "pt"})
+
+    # ---- printing ------------------------------------------------------------------------------
+    r.s("repr.d2l", str(tnn.Sequential(tnn.Flatten(), tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 10))))
+    r.s("repr.every_layer", str(tnn.Sequential(
+        tnn.Flatten(), tnn.Linear(6, 4, bias=False), tnn.Tanh(), tnn.Dropout(0.2),
+        tnn.Sequential(tnn.Linear(4, 4), tnn.Sigmoid(), tnn.Identity()),
+        tnn.Linear(4, 3), tnn.Softmax(dim=1), tnn.LogSoftmax(dim=-1))))
+    r.s("repr.linear_nobias", str(tnn.Linear(2, 1, bias=False)))
+
+    # ---- .npy fixtures written by numpy ---------------------------------------------------------
+    def npy(arr):
+        buf = _io.BytesIO()
+        np.save(buf, arr)
+        return buf.getvalue()
+
+    r.extra_files["npy/f64_fortran.npy"] = npy(np.asfortranarray(np.arange(6, dtype=np.float64).reshape(2, 3)))
+    r.extra_files["npy/i32_fortran.npy"] = npy(np.asfortranarray(np.arange(24, dtype=np.int32).reshape(2, 3, 4)))
+    r.extra_files["npy/bool_1d.npy"] = npy(np.array([True, False, True]))
+    r.extra_files["npy/f32_0d.npy"] = npy(np.array(2.5, dtype=np.float32))
+    r.extra_files["npy/i64_empty.npy"] = npy(np.zeros((0, 3), dtype=np.int64))
+    r.extra_files["npy/f8_bigendian.npy"] = npy(np.array([1.0, 2.0, 3.0], dtype=">f8"))
+    return r
+
+
+def gen_autograd():
+    r = RefFile("autograd.txt", 1020)
+    r.comment(
+        "Gradients of composite expressions, from torch.autograd.  Inputs <case>.<name> are\n"
+        "float32 values (exact in float64 too); '<tag>' is f32 or f64, the same inputs\n"
+        "computed in that dtype: <case>.<tag>.out is the scalar loss, <case>.<tag>.grad_<name>\n"
+        "d loss / d <name>.  Integer targets <case>.target are int64 class indices.\n"
+        "logistic: w, x, b [10]; loss = sigmoid(w * x + b).sum(); grads of w and b (x is data).\n"
+        "softmax_nll: x [4,6], W [6,3], b [3], target [4];\n"
+        "  loss = -log_softmax(x @ W + b, 1)[range(4), target].mean(); grads of W and b.\n"
+        "mlp: x [5,4], W1 [4,8], b1 [8], W2 [8,3], b2 [3], target [5]; h = relu(x @ W1 + b1),\n"
+        "  z = h @ W2 + b2, loss = mean(logsumexp(z, 1) - z[range(5), target]); grads of\n"
+        "  W1 b1 W2 b2 (every pre-activation of h is at least 1e-3 away from 0).\n"
+        "broadcast: a [3,1,4], b [5,1], c [4], e [2,1]; z = a * b + c ([3,5,4]);\n"
+        "  loss = (z.sum((0, 2)).unsqueeze(0).expand(2, 5) * e).sum() + z.sum(1, keepdim=True).mean();\n"
+        "  grads of a, b, c, e.\n"
+        "stats: x [3,4] (values in [0.5, 1.5] times random signs); loss = x.var(1).sum()\n"
+        "  + 0.5 * x.std(0, unbiased=False).sum() + x.logsumexp(1).sum() + x.prod(1).sum()\n"
+        "  + x.var() + x.std(); grad of x.\n"
+        "attention: q [2,3,4], k [2,5,4], v [2,5,6], w [2,3,6];\n"
+        "  loss = (softmax(q @ k.transpose(1, 2) / 2, -1) @ v * w).sum(); grads of q, k, v.\n"
+        "elementwise: x, y [2,5] (|x - y| >= 0.1, |x| >= 0.1, |x| != 0.5);\n"
+        "  loss = (log(abs(x) + 1) * tanh(y) + clamp(x, -0.5, 0.5) + maximum(x, y) * minimum(x, y)\n"
+        "  + where(x > 0, x * x, exp(x)) + sqrt(y * y + 1) / (1 + sigmoid(x)) + (y * y + 1) ** x\n"
+        "  + rsqrt(x * x + 2) - log1p(y * y) + max(x) - min(y)).sum(); grads of x and y.\n"
+        "matmul_shapes: a [2,1,3,4], b [3,4,2], c [2,3,4], d [4,5], u [4];\n"
+        "  loss = (a @ b).pow(2).sum() + (c @ d).tanh().sum() + (c @ u).sum() + (u @ d).exp().sum()\n"
+        "  + torch.addmm(u[:1].expand(5), d.t(), d, beta=0.5, alpha=2).sum(); grads of a b c d u.")
+
+    def inputs(case, spec):
+        vals = {}
+        for name, shape in spec:
+            vals[name] = r.t("%s.%s" % (case, name), rounded_randn(shape, scale=1.0, digits=3, dtype=F32))
+        return vals
+
+    def case(case_name, vals, fn, wrt, ints=None):
+        for tag, dt in FLOAT_TAGS:
+            ts = {k: v.to(dt).clone().requires_grad_(k in wrt) for k, v in vals.items()}
+            loss = fn(ts, ints)
+            loss.backward()
+            r.t("%s.%s.out" % (case_name, tag), loss)
+            for k in wrt:
+                r.t("%s.%s.grad_%s" % (case_name, tag, k), ts[k].grad)
+
+    v = inputs("logistic", [("w", [10]), ("x", [10]), ("b", [10])])
+    case("logistic", v, lambda t, _: (t["w"] * t["x"] + t["b"]).sigmoid().sum(), ["w", "b"])
+
+    v = inputs("softmax_nll", [("x", [4, 6]), ("W", [6, 3]), ("b", [3])])
+    target = r.t("softmax_nll.target", torch.tensor([2, 0, 1, 2], dtype=I64))
+    case("softmax_nll", v,
+         lambda t, tg: -torch.log_softmax(t["x"] @ t["W"] + t["b"], dim=1)[torch.arange(4), tg].mean(),
+         ["W", "b"], target)
+
+    v = inputs("mlp", [("x", [5, 4]), ("W1", [4, 8]), ("b1", [8]), ("W2", [8, 3]), ("b2", [3])])
+    pre = v["x"].double() @ v["W1"].double() + v["b1"].double()
+    assert float(pre.abs().min()) >= 1e-3, "mlp: a pre-activation is too close to relu's kink"
+    target = r.t("mlp.target", torch.tensor([1, 0, 2, 2, 1], dtype=I64))
+
+    def mlp(t, tg):
+        h = torch.relu(t["x"] @ t["W1"] + t["b1"])
+        z = h @ t["W2"] + t["b2"]
+        return (torch.logsumexp(z, 1) - z[torch.arange(5), tg]).mean()
+    case("mlp", v, mlp, ["W1", "b1", "W2", "b2"], target)
+
+    v = inputs("broadcast", [("a", [3, 1, 4]), ("b", [5, 1]), ("c", [4]), ("e", [2, 1])])
+
+    def bcast(t, _):
+        z = t["a"] * t["b"] + t["c"]
+        return (z.sum((0, 2)).unsqueeze(0).expand(2, 5) * t["e"]).sum() + z.sum(1, keepdim=True).mean()
+    case("broadcast", v, bcast, ["a", "b", "c", "e"])
+
+    mag = torch.rand(3, 4, dtype=F64) + 0.5
+    sign = torch.where(torch.rand(3, 4, dtype=F64) < 0.5, -1.0, 1.0)
+    v = {"x": r.t("stats.x", (torch.round(mag * sign * 1000) / 1000).to(F32))}
+
+    def stats(t, _):
+        x = t["x"]
+        return (x.var(1).sum() + 0.5 * x.std(0, unbiased=False).sum() + x.logsumexp(1).sum()
+                + x.prod(1).sum() + x.var() + x.std())
+    case("stats", v, stats, ["x"])
+
+    v = inputs("attention", [("q", [2, 3, 4]), ("k", [2, 5, 4]), ("v", [2, 5, 6]), ("w", [2, 3, 6])])
+    case("attention", v,
+         lambda t, _: (torch.softmax(t["q"] @ t["k"].transpose(1, 2) / 2, -1) @ t["v"] * t["w"]).sum(),
+         ["q", "k", "v"])
+
+    # elementwise: keep x and y away from the kinks (abs, clamp bounds, maximum/minimum ties)
+    while True:
+        x = rounded_randn([2, 5], dtype=F32)
+        y = rounded_randn([2, 5], dtype=F32)
+        if ((x - y).abs().min() >= 0.1 and x.abs().min() >= 0.1
+                and ((x.abs() - 0.5).abs().min() >= 0.05)):
+            break
+    v = {"x": r.t("elementwise.x", x), "y": r.t("elementwise.y", y)}
+
+    def elementwise(t, _):
+        x, y = t["x"], t["y"]
+        return (torch.log(x.abs() + 1) * torch.tanh(y) + torch.clamp(x, -0.5, 0.5)
+                + torch.maximum(x, y) * torch.minimum(x, y)
+                + torch.where(x > 0, x * x, torch.exp(x)) + torch.sqrt(y * y + 1) / (1 + torch.sigmoid(x))
+                + (y * y + 1) ** x + torch.rsqrt(x * x + 2) - torch.log1p(y * y) + x.max() - y.min()).sum()
+    case("elementwise", v, elementwise, ["x", "y"])
+
+    v = inputs("matmul_shapes", [("a", [2, 1, 3, 4]), ("b", [3, 4, 2]), ("c", [2, 3, 4]), ("d", [4, 5]),
+                                 ("u", [4])])
+
+    def matmuls(t, _):
+        a, b, c, d, u = t["a"], t["b"], t["c"], t["d"], t["u"]
+        return ((a @ b).pow(2).sum() + (c @ d).tanh().sum() + (c @ u).sum() + (u @ d).exp().sum()
+                + torch.addmm(u[:1].expand(5), d.t(), d, beta=0.5, alpha=2).sum())
+    case("matmul_shapes", v, matmuls, ["a", "b", "c", "d", "u"])
+    return r
+
+
 GENERATORS = [
     gen_broadcasting,
     gen_promotion,
@@ -793,6 +1337,9 @@ GENERATORS = [
     gen_creation,
     gen_printing,
     gen_isclose,
+    gen_optim,
+    gen_nn,
+    gen_autograd,
 ]
 
 
@@ -809,6 +1356,13 @@ def main():
         size = os.path.getsize(path)
         total += size
         print("%-20s %4d records %8d bytes" % (ref.filename, len(ref.names), size))
+        for name, data in sorted(getattr(ref, "extra_files", {}).items()):  # binary fixtures
+            extra = os.path.join(args.out, name)
+            os.makedirs(os.path.dirname(extra), exist_ok=True)
+            with open(extra, "wb") as f:
+                f.write(data)
+            total += len(data)
+            print("%-20s %21d bytes" % (name, len(data)))
     print("%-20s %21d bytes" % ("total", total))
     return 0
 

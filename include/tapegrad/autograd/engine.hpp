@@ -2,6 +2,8 @@
 // backward(): walk the tape (Note [Tape ownership]) from an output, and the
 // Tensor methods that expose autograd state.
 #include <algorithm>
+#include <atomic>
+#include <utility>
 #include <vector>
 
 #include "../tensor/factory.hpp"
@@ -10,6 +12,16 @@
 namespace tapegrad {
 
 namespace autograd {
+namespace detail {
+// A fresh mark for one walk of the graph. One counter for every thread and
+// both root dtypes: a retained graph may be walked from float and double
+// roots, and from several threads, and a stale mark would skip records.
+inline uint64_t next_visit_mark() {
+  static std::atomic<uint64_t> mark{0};
+  return mark.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace detail
+
 /// Backpropagate `grad` (d loss / d root) through the records reachable from root.
 template <FloatingElement T>
 void run_backward(const Tensor<T>& root, Tensor<T> grad, bool retain_graph) {
@@ -29,9 +41,14 @@ void run_backward(const Tensor<T>& root, Tensor<T> grad, bool retain_graph) {
 
   // The reachable records, latest first: reverse tape order is a reverse
   // topological order, because a record's inputs were made before it.
-  thread_local uint64_t mark = 0;
-  const uint64_t visit = ++mark;
-  std::vector<Node*> order, stack{start.get()};
+  const uint64_t visit = detail::next_visit_mark();
+  // The lists are kept per thread between calls, so a small backward
+  // allocates nothing here (a backward run from inside a backward function
+  // finds them taken and makes its own).
+  thread_local std::vector<Node*> spare_order, spare_stack;
+  std::vector<Node*> order = std::exchange(spare_order, {}), stack = std::exchange(spare_stack, {});
+  order.clear();
+  stack.assign(1, start.get());
   start->visit_mark = visit;
   while (!stack.empty()) {
     Node* n = stack.back();
@@ -53,6 +70,10 @@ void run_backward(const Tensor<T>& root, Tensor<T> grad, bool retain_graph) {
   } catch (...) {
     for (Node* n : order) n->clear();  // no stale gradients for the next backward
     throw;
+  }
+  if (order.capacity() <= 4096) {  // a big graph's lists give their memory back
+    spare_order = std::move(order);
+    spare_stack = std::move(stack);
   }
 }
 }  // namespace autograd

@@ -56,6 +56,15 @@ Tensor<T> as_dtype(const Tensor<U>& g) {
     return out;
   }
 }
+// Nothing but the caller's handle refers to t or its memory, and the memory
+// is tapegrad's own, contiguous and exactly t's size: t may be kept as is.
+template <FloatingElement T>
+bool sole_owner(const Tensor<T>& t) {
+  const auto& impl = t.impl_ptr();
+  return impl.use_count() == 1 && !impl->autograd && impl->storage.use_count() == 1 &&
+         impl->storage->resizable() && impl->offset == 0 && impl->storage->size() == t.numel() &&
+         t.is_contiguous();
+}
 template <FloatingElement T>
 Tensor<T> plus(const Tensor<T>& a, const Tensor<T>& b) {
   return tapegrad::detail::map2<T, T>(a, b, [](T x, T y) { return x + y; }, "backward");
@@ -183,6 +192,11 @@ class AccumulateGrad final : public Node {
     if (!slot.defined()) {
       // Own the buffer: an optimizer may update grad() in place later, and g
       // may be shared with other parts of the graph, or be an expanded view.
+      // A fresh gradient that no other handle reaches (the sole result of a
+      // backward function) is taken as it is, as PyTorch's AccumulateGrad does.
+      if constexpr (std::is_same_v<T, U>) {
+        if (detail::sole_owner(g)) return void(slot = g);
+      }
       slot = tapegrad::detail::make_empty<T>(g.sizes());
       tapegrad::detail::copy_into(slot, g);
     } else {

@@ -20,6 +20,8 @@
 //    compressed size is refused before allocating. The stream is inflated
 //    straight into the tensor; it must end (CRC checked) exactly where the
 //    header says, with nothing but further gzip members after it.
+// tools/fuzz-idx.sh runs libFuzzer with ASan/UBSan on read_idx_bytes
+// (tests/fuzz/idx_fuzz.cpp) to keep it that way.
 //
 // zlib: tapegrad::data links it (CMake target tapegrad::data). Without it
 // (TAPEGRAD_NO_ZLIB, or no <zlib.h>) raw files still work and a .gz file gives
@@ -151,6 +153,11 @@ inline uint64_t idx_type_size(uint8_t code) {
 inline std::string idx_hex(uint8_t b) {
   const char* digits = "0123456789abcdef";
   return std::string{'0', 'x', digits[b >> 4], digits[b & 15]};
+}
+
+/// "1 byte", "4 bytes".
+inline std::string count_bytes(uint64_t n) {
+  return std::to_string(n) + (n == 1 ? " byte" : " bytes");
 }
 
 /// Big-endian file order to host order, in place.
@@ -324,7 +331,8 @@ class GzipReader {
     if (zs_.avail_in < 2 || zs_.next_in[0] != 0x1f || zs_.next_in[1] != 0x8b)
       tapegrad::detail::throw_error<IOError>("read_idx: ", in_.name(),
                                              ": trailing garbage after the gzip stream (",
-                                             zs_.avail_in + (in_.size() - fed_), " bytes)");
+                                             detail::count_bytes(zs_.avail_in + (in_.size() > fed_ ? in_.size() - fed_ : 0)),
+                                             ")");
     if (inflateReset(&zs_) != Z_OK) corrupt("cannot reset zlib for the next gzip member");
   }
   [[noreturn]] void corrupt(const std::string& what) {
@@ -390,25 +398,23 @@ Header read_header(Reader& r, const std::string& name) {
     short_input(name, r, 4 + dims_got,
                 "too short for the header of a " + std::to_string(ndim) + "-dimensional IDX file (" +
                     std::to_string(h.header_bytes) + " bytes)");
-  bool too_big = false;
+  // The limit applies to the product of the nonzero dims too, so that an
+  // empty tensor's strides cannot overflow either. Each factor is < 2^32 and
+  // bytes <= 2^31 before it: no overflow.
+  bool too_big = false, empty = false;
   uint64_t bytes = elem;
   for (int i = 0; i < ndim; ++i) {
     const uint8_t* b = head + 4 + 4 * i;
-    const uint64_t d = (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) | (uint64_t{b[2]} << 8) | b[3];
+    const uint64_t d =
+        (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) | (uint64_t{b[2]} << 8) | uint64_t{b[3]};
     h.dims.push_back(static_cast<int64_t>(d));
-    // Each factor is < 2^32 and bytes <= 2^31 while not too_big: no overflow.
-    if (!too_big) {
-      bytes *= d;
-      if (bytes > kIdxMaxDataBytes) too_big = true;
-    }
+    if (d == 0) empty = true;
+    else if (!too_big && (bytes *= d) > kIdxMaxDataBytes) too_big = true;
   }
-  // A zero dim makes an empty tensor whatever the other dims are.
-  for (int64_t d : h.dims)
-    if (d == 0) too_big = false, bytes = 0;
   if (too_big)
     throw_error<IOError>("read_idx: ", name, ": dims ", h.dims, " of ",
                          detail::idx_type_name(h.type), " exceed the 2 GiB limit on IDX data");
-  h.data_bytes = bytes;
+  h.data_bytes = empty ? 0 : bytes;
   return h;
 }
 
@@ -478,7 +484,8 @@ inline IdxData read_any(detail::IdxInput& in, uint8_t expected) {
                          h.total());
   if (in.size() > h.total())
     throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
-                         h.total(), " (", in.size() - h.total(), " bytes of trailing garbage)");
+                         h.total(), " (", detail::count_bytes(in.size() - h.total()),
+                         " of trailing garbage)");
   return read_body(r, name, h);
 }
 

@@ -21,13 +21,20 @@ using NamedTensors = std::vector<std::pair<std::string, AnyTensor>>;
 namespace detail {
 // A JSON value, only as much as safetensors headers need.
 struct Json {
+  struct Member;
   enum Kind { null, boolean, number, string, array, object } kind = null;
   double num = 0;
   bool integral = false;
   int64_t integer = 0;
   std::string str;
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  std::vector<Member> members;  // an object's keys and values, in file order
+};
+// Not std::pair<std::string, Json>: instantiating that pair while Json is
+// still incomplete is a hard error with clang and libstdc++ 12.
+struct Json::Member {
+  std::string first;
+  Json second;
 };
 
 // Note [Untrusted files]: a model file may be truncated, corrupt or hostile.
@@ -71,7 +78,7 @@ class JsonParser {
         for (const auto& [k, _] : v.members)
           if (k == key) fail("duplicate key \"" + key + "\"");
         expect(':');
-        v.members.emplace_back(std::move(key), value(depth + 1));
+        v.members.push_back(Json::Member{std::move(key), value(depth + 1)});
         skip_ws();
         if (p_ != end_ && *p_ == ',') { ++p_; continue; }
         expect('}');

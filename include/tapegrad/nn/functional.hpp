@@ -136,9 +136,10 @@ Tensor<T> cross_entropy_impl(const Tensor<T>& input, const Tensor<int64_t>& targ
     }
   }
   // PyTorch 1.13: the nll part is averaged over the target weights; the
-  // smoothing part over the same weights when a weight is given, else over N.
+  // smoothing part over the same weights when a weight is given, else over
+  // the rows not ignored.
   const T nll_norm = o.reduction == Reduction::mean ? T(1) / weight_total : T(1);
-  const T smooth_norm = o.reduction == Reduction::mean ? (w.defined() ? T(1) / weight_total : T(1) / static_cast<T>(n)) : T(1);
+  const T smooth_norm = o.reduction == Reduction::mean ? (w.defined() ? T(1) / weight_total : T(1) / static_cast<T>(kept)) : T(1);
   const T a = T(1) - eps, b = eps / static_cast<T>(c);
 
   Tensor<T> out;
@@ -151,7 +152,6 @@ Tensor<T> cross_entropy_impl(const Tensor<T>& input, const Tensor<int64_t>& targ
     for (int64_t i = 0; i < n; ++i) sn += nll[static_cast<size_t>(i)], ss += smooth[static_cast<size_t>(i)];
     out = tensor<T>(a * sn * nll_norm + (eps > 0 ? b * ss * smooth_norm : T(0)));
   }
-  (void)kept;
 
   if (autograd::needs_grad(input, o.weight)) {
     TAPEGRAD_CHECK(!o.weight.defined() || !o.weight.requires_grad(), ValueError, op,
@@ -162,7 +162,8 @@ Tensor<T> cross_entropy_impl(const Tensor<T>& input, const Tensor<int64_t>& targ
           auto gin = tapegrad::detail::make_empty<T>({n, c});
           const T* lp = logp.data_ptr();
           const int64_t* tp = tgt.data_ptr();
-          const T* gp = g.contiguous().data_ptr();
+          const Tensor<T> gc = g.contiguous();  // g may be a broadcast view (sum's backward)
+          const T* gp = gc.data_ptr();
           T* out = gin.data_ptr();
           for (int64_t i = 0; i < n; ++i) {
             T* row = out + i * c;
@@ -253,11 +254,11 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
   if (autograd::needs_grad(input, target)) {
     TAPEGRAD_CHECK(!target.requires_grad(), ValueError,
                    "binary_cross_entropy: gradients with respect to the target are not supported");
-    // d/dp = (p - y) / max(p (1 - p), 1e-12), as PyTorch
+    // d/dp = (p - y) / max(p (1 - p), 1e-12f), as PyTorch (whose epsilon is a float also in double)
     autograd::record(loss, "BinaryCrossEntropyBackward",
         [p = autograd::save(input), y = autograd::save(target)](const Tensor<T>& g, autograd::Needs) {
           auto d = tapegrad::detail::map2<T, T>(p.get(), y.get(), [](T pv, T yv) {
-            return (pv - yv) / std::max(pv * (T(1) - pv), T(1e-12));
+            return (pv - yv) / std::max(pv * (T(1) - pv), static_cast<T>(1e-12f));
           }, "binary_cross_entropy");
           return autograd::Grads<T>{mul(g, d), {}, {}};
         }, input);

@@ -27,7 +27,10 @@ void load(Module<T>& m, const std::string& path) {
   auto targets = m.named_parameters();
   for (auto& b : m.named_buffers()) targets.push_back(b);
   std::vector<Tensor<T>> sources;
-  for (const auto& [name, t] : targets) {
+  // (no structured bindings here: clang before 16 cannot capture them in the lambdas)
+  for (const auto& target : targets) {
+    const std::string& name = target.first;
+    const Tensor<T>& t = target.second;
     auto it = std::find_if(file.begin(), file.end(), [&](const auto& e) { return e.first == name; });
     TAPEGRAD_CHECK(it != file.end(), IOError, "load: ", path, " has no tensor '", name, "' (", m.name(),
                    " expects it with shape ", t.sizes(), ")");
@@ -36,7 +39,8 @@ void load(Module<T>& m, const std::string& path) {
                    src.sizes(), " but the model's has shape ", t.sizes());
     sources.push_back(src);
   }
-  for (const auto& [name, t] : file) {
+  for (const auto& entry : file) {
+    const std::string& name = entry.first;
     const bool known = std::any_of(targets.begin(), targets.end(), [&](const auto& e) { return e.first == name; });
     TAPEGRAD_CHECK(known, IOError, "load: ", path, " has an unexpected tensor '", name, "' that ", m.name(),
                    " does not have");

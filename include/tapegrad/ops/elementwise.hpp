@@ -261,47 +261,9 @@ Tensor<scalar_promote_t<B, S>> where(const Tensor<bool>& cond, S a, const Tensor
   return where(cond, detail::scalar_tensor<R>(a), b);
 }
 
-// ---- unary math -------------------------------------------------------------------------
-// Floating results; integer and bool inputs compute in float32 (as PyTorch).
-// `saves` is the capture list of the backward: x (input) and/or y (output).
-#define TAPEGRAD_FLOAT_UNARY(name, Op, Backward, saves, ...)                        \
-  template <Element T>                                                             \
-  Tensor<to_floating_t<T>> name(const Tensor<T>& input) {                           \
-    using R = to_floating_t<T>;                                                    \
-    auto output = detail::map1<R, R>(input, detail::Op{});                         \
-    if constexpr (FloatingElement<T>) {                                            \
-      if (autograd::needs_grad(input))                                             \
-        autograd::record(output, Backward,                                         \
-            [saves](const Tensor<R>& g, autograd::Needs) {                         \
-              return autograd::Grads<R>{__VA_ARGS__, {}, {}};                      \
-            }, input);                                                             \
-    }                                                                              \
-    return output;                                                                 \
-  }                                                                                \
-  template <Element T>                                                             \
-  Tensor<to_floating_t<T>> Tensor<T>::name() const { return tapegrad::name(*this); }
-#define TAPEGRAD_SAVE_X x = autograd::save(input)
-#define TAPEGRAD_SAVE_Y y = autograd::save(output)
-// d/dx exp(x) = exp(x): reuse the saved output
-TAPEGRAD_FLOAT_UNARY(exp, Exp, "ExpBackward", TAPEGRAD_SAVE_Y, g * y.get())
-// d/dx log(x) = 1 / x
-TAPEGRAD_FLOAT_UNARY(log, Log, "LogBackward", TAPEGRAD_SAVE_X, g / x.get())
-// d/dx log1p(x) = 1 / (1 + x)
-TAPEGRAD_FLOAT_UNARY(log1p, Log1p, "Log1pBackward", TAPEGRAD_SAVE_X, g / (x.get() + R(1)))
-// d/dx sqrt(x) = 1 / (2 sqrt(x))
-TAPEGRAD_FLOAT_UNARY(sqrt, Sqrt, "SqrtBackward", TAPEGRAD_SAVE_Y, g / (y.get() * R(2)))
-// d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3
-TAPEGRAD_FLOAT_UNARY(rsqrt, Rsqrt, "RsqrtBackward", TAPEGRAD_SAVE_Y, g * y.get() * y.get() * y.get() * R(-0.5))
-// d/dx sigmoid(x) = y (1 - y)
-TAPEGRAD_FLOAT_UNARY(sigmoid, Sigmoid, "SigmoidBackward", TAPEGRAD_SAVE_Y, g * y.get() * (R(1) - y.get()))
-// d/dx tanh(x) = 1 - y^2
-TAPEGRAD_FLOAT_UNARY(tanh, Tanh, "TanhBackward", TAPEGRAD_SAVE_Y, g * (R(1) - y.get() * y.get()))
-#undef TAPEGRAD_FLOAT_UNARY
-#undef TAPEGRAD_SAVE_X
-#undef TAPEGRAD_SAVE_Y
-
 namespace detail {
-// Record a unary op whose backward is an elementwise function of (g, saved).
+// Record a unary op whose backward is an elementwise function of (g, saved):
+// one fused pass and one buffer rather than a tensor op per term.
 template <Element T, class GradFn>
 void record_unary(const Tensor<T>& out, const char* name, const Tensor<T>& input,
                   const Tensor<T>& saved, GradFn grad_fn) {
@@ -314,6 +276,37 @@ void record_unary(const Tensor<T>& out, const char* name, const Tensor<T>& input
   }
 }
 }  // namespace detail
+
+// ---- unary math -------------------------------------------------------------------------
+// Floating results; integer and bool inputs compute in float32 (as PyTorch).
+// The backward is `grad(g, v)`, elementwise, with v the saved input or output.
+#define TAPEGRAD_FLOAT_UNARY(name, Op, Backward, saved, grad)                       \
+  template <Element T>                                                             \
+  Tensor<to_floating_t<T>> name(const Tensor<T>& input) {                           \
+    using R = to_floating_t<T>;                                                    \
+    auto output = detail::map1<R, R>(input, detail::Op{});                         \
+    if constexpr (FloatingElement<T>)                                              \
+      detail::record_unary(output, Backward, input, saved,                         \
+                           [](R g, R v) { return grad; });                         \
+    return output;                                                                 \
+  }                                                                                \
+  template <Element T>                                                             \
+  Tensor<to_floating_t<T>> Tensor<T>::name() const { return tapegrad::name(*this); }
+// d/dx exp(x) = exp(x): reuse the saved output
+TAPEGRAD_FLOAT_UNARY(exp, Exp, "ExpBackward", output, g * v)
+// d/dx log(x) = 1 / x
+TAPEGRAD_FLOAT_UNARY(log, Log, "LogBackward", input, g / v)
+// d/dx log1p(x) = 1 / (1 + x)
+TAPEGRAD_FLOAT_UNARY(log1p, Log1p, "Log1pBackward", input, g / (v + R(1)))
+// d/dx sqrt(x) = 1 / (2 sqrt(x))
+TAPEGRAD_FLOAT_UNARY(sqrt, Sqrt, "SqrtBackward", output, g / (v * R(2)))
+// d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3
+TAPEGRAD_FLOAT_UNARY(rsqrt, Rsqrt, "RsqrtBackward", output, g * v * v * v * R(-0.5))
+// d/dx sigmoid(x) = y (1 - y)
+TAPEGRAD_FLOAT_UNARY(sigmoid, Sigmoid, "SigmoidBackward", output, g * v * (R(1) - v))
+// d/dx tanh(x) = 1 - y^2
+TAPEGRAD_FLOAT_UNARY(tanh, Tanh, "TanhBackward", output, g * (R(1) - v * v))
+#undef TAPEGRAD_FLOAT_UNARY
 
 template <Element T>
 Tensor<T> abs(const Tensor<T>& x) {

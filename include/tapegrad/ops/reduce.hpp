@@ -158,6 +158,7 @@ Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim) {
   dim = wrap_dim(dim, x.dim(), Log ? "log_softmax" : "softmax");
   if (x.dim() == 0) return Log ? zeros<T>({}) : ones<T>({});
   auto out = make_empty<T>(x.sizes());
+  if (out.numel() == 0) return out;  // (the row loop below would offset a null pointer)
   const int64_t len = x.sizes()[dim], xs = x.strides()[dim], os = out.strides()[dim];
   Shape kept = x.sizes();
   kept[dim] = 1;

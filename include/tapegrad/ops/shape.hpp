@@ -162,7 +162,8 @@ template <Element T>
 Tensor<T> Tensor<T>::squeeze(int64_t d) const {
   if (dim() == 0) {
     wrap_dim(d, 0, "squeeze");
-    return detail::make_view(*this, sizes(), strides(), storage_offset());
+    return detail::recorded(detail::make_view(*this, sizes(), strides(), storage_offset()), *this,
+                            "SqueezeBackward", [](const Tensor<T>& g) { return g; });
   }
   d = wrap_dim(d, dim(), "squeeze");
   Shape sz = sizes(), st = strides();

@@ -2,6 +2,7 @@
 // SGD with optional momentum, dampening, Nesterov momentum, weight decay and
 // maximize: torch.optim.SGD (1.13, the single-tensor loop).
 //   optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9});
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -39,6 +40,7 @@ class SGD : public Optimizer<T> {
   SGD(std::initializer_list<Tensor<T>> params, SGDOptions options)
       : SGD(std::vector<Tensor<T>>(params), options) {}
 
+  /// One fused loop per parameter (Note [Optimizer steps]).
   void step() override {
     NoGradGuard no_grad;
     const bool maximize = options_.maximize, nesterov = options_.nesterov;

@@ -1,0 +1,133 @@
+#pragma once
+// Helpers for the tests of nn/, functional and io/ against tests/reference/nn.txt
+// (tools/gen_reference.py, gen_nn): load a record as a tensor, compare a tensor
+// with a record, temporary files.
+#include <doctest/doctest.h>
+#include <tapegrad/tapegrad.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <unistd.h>
+
+#include "support/reference.hpp"
+
+namespace nn_test {
+
+namespace tg = tapegrad;
+using tapegrad_test::RefTensor;
+
+inline const RefTensor& rec(const std::string& name) { return tapegrad_test::ref("nn.txt", name); }
+
+inline tg::Shape shape_of(const RefTensor& r) { return tg::Shape(r.shape.begin(), r.shape.end()); }
+
+template <class T>
+std::string tag() {
+  return std::is_same_v<T, float> ? "f32" : "f64";
+}
+
+/// Record `name` as a Tensor<T> (float32 records are exact in both dtypes).
+template <class T>
+tg::Tensor<T> load(const std::string& name) {
+  const RefTensor& r = rec(name);
+  return tg::from_vector(r.as<T>(), shape_of(r));
+}
+inline tg::Tensor<int64_t> load_index(const std::string& name) { return load<int64_t>(name); }
+
+/// A leaf requiring grad holding record `name`.
+template <class T>
+tg::Tensor<T> leaf(const std::string& name) {
+  auto t = load<T>(name);
+  t.requires_grad_();
+  return t;
+}
+
+struct Tol {
+  double rtol, atol;
+};
+// Our summation order differs from PyTorch's (Eigen's GEMM, row-wise loops):
+// float32 to about 4 ulp of O(1) values, float64 to 1e-12.
+template <class T>
+constexpr Tol kTol = std::is_same_v<T, float> ? Tol{4e-6, 2e-6} : Tol{1e-12, 1e-12};
+
+/// Empty when `got` has the shape and values of the record: NaN where it has
+/// NaN, the same infinities, |got - want| <= atol + rtol |want| elsewhere.
+template <class T>
+std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want, Tol tol = kTol<T>) {
+  std::ostringstream os;
+  if (!got.defined()) return "tensor is undefined";
+  if (!(got.sizes() == shape_of(want))) {
+    os << "shape " << got.sizes() << " != " << shape_of(want);
+    return os.str();
+  }
+  const std::vector<T> g = got.to_vector();
+  int shown = 0;
+  for (size_t i = 0; i < g.size() && shown < 4; ++i) {
+    const double x = static_cast<double>(g[i]), w = want.values[i];
+    bool ok;
+    if (std::isnan(w) || std::isnan(x)) ok = std::isnan(w) && std::isnan(x);
+    else if (std::isinf(w) || std::isinf(x)) ok = x == w;
+    else ok = std::abs(x - w) <= tol.atol + tol.rtol * std::abs(w);
+    if (!ok) {
+      os.precision(17);
+      os << (shown ? "; " : "") << "element " << i << ": got " << x << ", want " << w;
+      ++shown;
+    }
+  }
+  return os.str();
+}
+
+#define NN_CHECK_REF(got, name, ...)                                                      \
+  do {                                                                                    \
+    const std::string nn_mismatch_ = ::nn_test::mismatch((got), ::nn_test::rec(name) __VA_OPT__(, ) __VA_ARGS__); \
+    CHECK_MESSAGE(nn_mismatch_.empty(), (name), ": ", nn_mismatch_);                      \
+  } while (0)
+
+/// A fresh, empty directory under the system temp dir, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("tapegrad_nn_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+  /// Names of the files in the directory (to see what a failed write left).
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(path_)) out.push_back(e.path().filename().string());
+    return out;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::string reference_file(const std::string& name) { return std::string(TAPEGRAD_REFERENCE_DIR) + "/" + name; }
+
+}  // namespace nn_test
