@@ -14,13 +14,16 @@
 //   BM_forward_1e6/requires_grad    the same with w and b requiring grad: the
 //                                   recording overhead on a real-size forward
 //   BM_forward_1e6/paired           both forwards in each iteration, in turn
-//                                   (which goes first alternates), each timed:
-//                                   counters no_grad_us, requires_grad_us (medians
-//                                   over the iterations, wall clock) and
-//                                   overhead_pct. Pairs see the same machine and
-//                                   allocator state, so they resolve a few percent
-//                                   where two separate benchmarks on a loaded
-//                                   machine cannot (bench/autograd.md)
+//                                   (which goes first alternates), each timed in
+//                                   thread CPU time: counters no_grad_us,
+//                                   requires_grad_us (medians over the iterations)
+//                                   and overhead_pct; wall_overhead_pct is the same
+//                                   from the wall clock. Pairs see the same machine
+//                                   and allocator state, so they resolve a few
+//                                   percent where two separate benchmarks on a
+//                                   loaded machine cannot; CPU time, because under
+//                                   load the scheduler's time slices can fall on
+//                                   one member of each pair (bench/autograd.md)
 //
 // Times are per iteration, in microseconds.
 // GCC 12's AVX-512 intrinsics headers trip -Wmaybe-uninitialized inside
@@ -32,6 +35,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <vector>
 
 #include <tapegrad/tapegrad.hpp>
@@ -93,6 +97,22 @@ void BM_forward_1e6(benchmark::State& state, bool requires_grad) {
   state.SetBytesProcessed(state.iterations() * 1'000'000 * 8 * static_cast<int64_t>(sizeof(float)));
 }
 
+// CPU time of this thread in microseconds (the process's where POSIX is missing).
+double cpu_us() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) * 1e-3;
+#else
+  return static_cast<double>(std::clock()) * 1e6 / CLOCKS_PER_SEC;
+#endif
+}
+
+double wall_us() {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -101,27 +121,29 @@ double median(std::vector<double> v) {
 
 void BM_forward_1e6_paired(benchmark::State& state) {
   Inputs plain(1'000'000, false), recorded(1'000'000, true);  // the same values
-  std::vector<double> t_plain, t_recorded;
+  std::vector<double> cpu[2], wall[2];  // [0]: no grad, [1]: requires grad
   bool recorded_first = false;
   for (auto _ : state) {
     for (int k = 0; k < 2; ++k) {
-      const bool rec = (k == 0) == recorded_first;
+      const int rec = (k == 0) == recorded_first;
       const Inputs& in = rec ? recorded : plain;
-      const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_us(), w0 = wall_us();
       {
         auto y = (in.w * in.x + in.b).sigmoid();
         benchmark::DoNotOptimize(y.data_ptr());
         benchmark::ClobberMemory();
       }
-      const std::chrono::duration<double, std::micro> dt = std::chrono::steady_clock::now() - t0;
-      (rec ? t_recorded : t_plain).push_back(dt.count());
+      cpu[rec].push_back(cpu_us() - c0);
+      wall[rec].push_back(wall_us() - w0);
     }
     recorded_first = !recorded_first;
   }
-  const double a = median(t_plain), b = median(t_recorded);
+  const double a = median(cpu[0]), b = median(cpu[1]);
+  const double wa = median(wall[0]), wb = median(wall[1]);
   state.counters["no_grad_us"] = a;
   state.counters["requires_grad_us"] = b;
   state.counters["overhead_pct"] = a > 0 ? 100 * (b / a - 1) : 0;
+  state.counters["wall_overhead_pct"] = wa > 0 ? 100 * (wb / wa - 1) : 0;
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ out, rounds, modes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 med = statistics.median
 scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 
-PAIRED = ("no_grad_us", "requires_grad_us", "overhead_pct")
+PAIRED = ("no_grad_us", "requires_grad_us", "overhead_pct", "wall_overhead_pct")
 
 def tapegrad(mode, r):
     d = json.load(open(f"{out}/tapegrad_{mode}_{r}.json"))
@@ -132,9 +132,12 @@ for mode in modes:
             print(f"recording overhead, 1e6 forward, separate benchmarks, {who:8} ({kind}): "
                   f"{med(ov):+6.1f}% ({min(ov):+.1f}..{max(ov):+.1f})")
     for who, runs in (("tapegrad", tg), ("PyTorch", pt)):
-        a, b, ov = (series(runs, "paired", i) for i in range(3))
+        rounds_ = [run["paired"] for run in runs]
+        ov, wov = [p[2] for p in rounds_], [p[3] for p in rounds_]
         verdict = f" -> {'MET' if med(ov) < 5 else 'MISSED'} (target < 5%)" if who == "tapegrad" else ""
-        print(f"recording overhead, 1e6 forward, paired, {who:8} (wall): no_grad {med(a):.0f} us, "
-              f"requires_grad {med(b):.0f} us: {med(ov):+6.1f}% ({min(ov):+.1f}..{max(ov):+.1f}){verdict}")
+        detail = ", ".join(f"{a:.0f}/{b:.0f} us" for a, b, _, _ in rounds_)
+        print(f"recording overhead, 1e6 forward, paired, {who:8} (cpu): {med(ov):+6.1f}% "
+              f"({min(ov):+.1f}..{max(ov):+.1f}){verdict}; wall {med(wov):+.1f}% "
+              f"({min(wov):+.1f}..{max(wov):+.1f}); no_grad/requires_grad per round: {detail}")
     print()
 EOF

@@ -13,7 +13,8 @@ bench/autograd_compare.sh prints.
   forward_1e6/requires_grad   the same with w and b requiring grad
   forward_1e6/paired          both forwards in each iteration, in turn (which
                               goes first alternates), each timed: medians of
-                              the per-call wall times and the overhead in %
+                              the per-call thread CPU times (time.thread_time)
+                              and the overhead in %, also from the wall clock
 
 Each benchmark is calibrated to about --min-time seconds per repeat, then run
 --repeats times; it prints the median over the repeats of the time per
@@ -94,19 +95,25 @@ BENCHMARKS = {
 def measure_paired(repeats, min_time):
     plain, _ = make_forward_1e6(False)
     recorded, _ = make_forward_1e6(True)
-    plain(), recorded()
+    for _ in range(3):  # warm up
+        plain(), recorded()
     w0 = time.perf_counter()
-    plain(), recorded()
-    pairs = max(repeats, int(repeats * min_time / max(time.perf_counter() - w0, 1e-9)))
-    t_plain, t_recorded = [], []
+    for _ in range(3):
+        plain(), recorded()
+    pair = (time.perf_counter() - w0) / 3
+    pairs = max(50, int(repeats * min_time / max(pair, 1e-9)))
+    cpu, wall = ([], []), ([], [])  # [0]: no grad, [1]: requires grad
     for i in range(pairs):
-        order = ((recorded, t_recorded), (plain, t_plain)) if i % 2 else ((plain, t_plain), (recorded, t_recorded))
-        for step, out in order:
-            t0 = time.perf_counter()
+        for rec in ((1, 0) if i % 2 else (0, 1)):
+            step = recorded if rec else plain
+            c0, w0 = time.thread_time(), time.perf_counter()
             step()
-            out.append((time.perf_counter() - t0) * 1e6)
-    a, b = statistics.median(t_plain), statistics.median(t_recorded)
-    return {"pairs": pairs, "no_grad_us": a, "requires_grad_us": b, "overhead_pct": 100 * (b / a - 1)}
+            cpu[rec].append((time.thread_time() - c0) * 1e6)
+            wall[rec].append((time.perf_counter() - w0) * 1e6)
+    a, b = statistics.median(cpu[0]), statistics.median(cpu[1])
+    wa, wb = statistics.median(wall[0]), statistics.median(wall[1])
+    return {"pairs": pairs, "no_grad_us": a, "requires_grad_us": b, "overhead_pct": 100 * (b / a - 1),
+            "wall_overhead_pct": 100 * (wb / wa - 1)}
 
 
 def run_loop(step, iters):
@@ -167,8 +174,8 @@ def main():
         print(f"{name:32} {r['wall_us']:14.3f} {r['cpu_us']:14.3f} {r['iterations']:>9} x {r['repeats']}")
     if paired:
         print(f"forward_1e6/paired: no_grad {paired['no_grad_us']:.1f} us, requires_grad "
-              f"{paired['requires_grad_us']:.1f} us (wall, medians of {paired['pairs']} pairs): "
-              f"recording overhead {paired['overhead_pct']:+.2f}%")
+              f"{paired['requires_grad_us']:.1f} us (cpu, medians of {paired['pairs']} pairs): "
+              f"recording overhead {paired['overhead_pct']:+.2f}% (wall: {paired['wall_overhead_pct']:+.2f}%)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "../ops/elementwise.hpp"
+#include "../ops/reduce.hpp"
 #include "engine.hpp"
 
 namespace tapegrad {

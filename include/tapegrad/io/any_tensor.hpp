@@ -39,6 +39,9 @@ namespace detail {
 inline std::vector<char> read_file(const std::string& path, const char* op) {
   std::ifstream in(path, std::ios::binary);
   TAPEGRAD_CHECK(in.good(), IOError, op, ": cannot open '", path, "'");
+  // a directory opens, and then reports a size near 2^63
+  std::error_code ec;
+  TAPEGRAD_CHECK(std::filesystem::is_regular_file(path, ec), IOError, op, ": '", path, "' is not a regular file");
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::streamoff>(in.tellg());
   TAPEGRAD_CHECK(size >= 0, IOError, op, ": cannot read '", path, "'");

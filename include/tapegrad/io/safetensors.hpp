@@ -229,7 +229,10 @@ inline void save_safetensors(const std::string& path, const NamedTensors& tensor
     header += "\"__metadata__\":{";
     bool first = true;
     for (const auto& [k, v] : metadata) {
-      header += (first ? "" : ",") + detail::json_escape(k) + ":" + detail::json_escape(v);
+      if (!first) header += ',';
+      header += detail::json_escape(k);  // appends only: see below (GCC 12 -Wrestrict)
+      header += ':';
+      header += detail::json_escape(v);
       first = false;
     }
     header += "}";
@@ -242,20 +245,35 @@ inline void save_safetensors(const std::string& path, const NamedTensors& tensor
       TAPEGRAD_CHECK(tensors[j].first != name, ValueError, "save_safetensors: duplicate tensor name '", name, "'");
     const size_t begin = data.size();
     std::visit([&](const auto& x) { detail::append_le(data, x); }, t);
+    // Appends only: GCC 12 warns (-Wrestrict, a false positive, bug 105329)
+    // on "literal" + std::string temporaries at -O2 and above.
     std::string shape = "[";
     const Shape s = io::sizes(t);
-    for (int64_t d = 0; d < s.size(); ++d) shape += (d ? "," : "") + std::to_string(s[d]);
-    header += (header.size() > 1 ? "," : "") + detail::json_escape(name) + ":{\"dtype\":\"" +
-              detail::safetensors_dtype(t) + "\",\"shape\":" + shape + "],\"data_offsets\":[" +
-              std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+    for (int64_t d = 0; d < s.size(); ++d) {
+      if (d) shape += ',';
+      shape += std::to_string(s[d]);
+    }
+    if (header.size() > 1) header += ',';
+    header += detail::json_escape(name);
+    header += ":{\"dtype\":\"";
+    header += detail::safetensors_dtype(t);
+    header += "\",\"shape\":";
+    header += shape;
+    header += "],\"data_offsets\":[";
+    header += std::to_string(begin);
+    header += ',';
+    header += std::to_string(data.size());
+    header += "]}";
   }
   header += "}";
   while (header.size() % 8) header += ' ';  // the data starts 8-byte aligned, as Python's writer does
-  std::vector<char> file(8);
-  uint64_t n = header.size();
+  // One buffer, filled with memcpy (vector::insert here trips a false
+  // -Warray-bounds in GCC 12 at -O3).
+  const uint64_t n = header.size();
+  std::vector<char> file(8 + header.size() + data.size());
   for (int i = 0; i < 8; ++i) file[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
-  file.insert(file.end(), header.begin(), header.end());
-  file.insert(file.end(), data.begin(), data.end());
+  std::memcpy(file.data() + 8, header.data(), header.size());
+  if (!data.empty()) std::memcpy(file.data() + 8 + header.size(), data.data(), data.size());
   detail::write_file_atomic(path, file, "save_safetensors");
 }
 

@@ -28,17 +28,33 @@ concept HasArray1 = requires(const F& f, ConstArrayMap<C> x) { f.array(x); };
 template <class F, class C>
 concept HasArrayMin = requires { { F::template array_min<C> } -> std::convertible_to<C>; };
 
+// True when some a[k] < lo for k < n (NaN is below nothing), as std::none_of
+// would say, but block by block so that the comparisons vectorise.
+template <class C>
+inline bool any_below(const C* a, int64_t n, C lo) {
+  constexpr int64_t kBlock = 256;
+  for (int64_t i = 0; i < n; i += kBlock) {
+    const int64_t end = std::min(n, i + kBlock);
+    int below = 0;  // an int, not a bool: GCC vectorises this reduction
+    for (int64_t k = i; k < end; ++k) below |= a[k] < lo ? 1 : 0;
+    if (below) return true;
+  }
+  return false;
+}
+
 // out[k*so] = f(a[k*sa]) for k < n, computing in C.
 template <class R, class C, class A, class F>
 inline void row1(R* o, int64_t so, const A* a, int64_t sa, int64_t n, const F& f) {
   if constexpr (std::is_same_v<R, C> && std::is_same_v<A, C> && FloatingElement<C> &&
                 HasArray1<F, C>) {
-    bool in_range = true;
-    if constexpr (HasArrayMin<F, C>)
-      in_range = std::none_of(a, a + n, [](C v) { return v < F::template array_min<C>; });
-    if (so == 1 && sa == 1 && in_range) {
-      ArrayMap<C>(o, n) = f.array(ConstArrayMap<C>(a, n));
-      return;
+    // The range check reads a[0..n), so only for a unit-stride row.
+    if (so == 1 && sa == 1) {
+      bool in_range = true;
+      if constexpr (HasArrayMin<F, C>) in_range = !any_below(a, n, C(F::template array_min<C>));
+      if (in_range) {
+        ArrayMap<C>(o, n) = f.array(ConstArrayMap<C>(a, n));
+        return;
+      }
     }
   }
   if (so == 1 && sa == 1) {
