@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: from a fresh Debian machine to a full test run.
 #   1. tools/setup-deps.sh (installs missing Debian packages as root)
-#   2. build/werror:   g++,     -Werror, Release; tests, examples, benches,
+#   2. build/werror:   g++,     -Werror, -O1 (quick to compile; examples and
+#                      benches keep -O3 -march=native); tests, examples, benches,
 #                      header self-containedness; all CTest tests
 #   3. build/sanitize: clang++, -Werror, ASan+UBSan, Debug at -O1; tests and
 #                      examples; CTest tests except the packaging ones
@@ -55,6 +56,7 @@ for stage in $stages; do
       cmake -S . -B build/werror "${generator_args[@]}" \
         -DCMAKE_CXX_COMPILER="$cxx_gcc" \
         -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_HEADER_CHECK=ON
       end

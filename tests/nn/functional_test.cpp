@@ -328,11 +328,28 @@ TEST_CASE_TEMPLATE("linear: a 3-D input folds its leading dims, values and gradi
   NN_CHECK_REF(F::linear(x, w), base + ".nobias.out");
 }
 
-TEST_CASE("linear: gradcheck in double for 1-D, 2-D and 3-D inputs") {
+TEST_CASE("linear: gradcheck in double for 1-D, 2-D and 3-D inputs, with and without bias") {
   for (tg::Shape shape : {tg::Shape{4}, tg::Shape{3, 4}, tg::Shape{2, 3, 4}}) {
     CAPTURE(shape);
     check_gradcheck([](const Inputs& v) { return F::linear(v[0], v[1], v[2]); },
                     {uniform_leaf(shape, -1, 1, 17), uniform_leaf({5, 4}, -1, 1, 18), uniform_leaf({5}, -1, 1, 19)});
+    check_gradcheck([](const Inputs& v) { return F::linear(v[0], v[1]); },
+                    {uniform_leaf(shape, -1, 1, 20), uniform_leaf({5, 4}, -1, 1, 21)});
+  }
+}
+
+TEST_CASE_TEMPLATE("linear: the weight's gradient arrives contiguous, as PyTorch's", T, float, double) {
+  // weight.t() goes into the GEMM; its gradient is produced in the weight's
+  // layout, so accumulation and the optimizer run over contiguous memory
+  for (bool bias : {true, false}) {
+    CAPTURE(bias);
+    auto x = leaf<T>("linear3d.x"), w = leaf<T>("linear3d.w"), b = leaf<T>("linear3d.b");
+    auto out = bias ? F::linear(x, w, b) : F::linear(x, w);
+    out.backward(load<T>("linear3d.gout"));
+    CHECK(w.grad().is_contiguous());
+    CHECK(x.grad().is_contiguous());
+    NN_CHECK_REF(w.grad(), "linear3d." + tag<T>() + ".grad_w");
+    NN_CHECK_REF(x.grad(), "linear3d." + tag<T>() + ".grad_x");
   }
 }
 

@@ -27,7 +27,7 @@ inline double calculate_gain(std::string_view nonlinearity, double param = 0.01)
   if (nonlinearity == "relu") return std::sqrt(2.0);
   if (nonlinearity == "leaky_relu") return std::sqrt(2.0 / (1 + param * param));
   if (nonlinearity == "selu") return 3.0 / 4;
-  throw ValueError("calculate_gain: unsupported nonlinearity '" + std::string(nonlinearity) + "'");
+  tapegrad::detail::throw_error<ValueError>("calculate_gain: unsupported nonlinearity '", nonlinearity, "'");
 }
 
 template <FloatingElement T>

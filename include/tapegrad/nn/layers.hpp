@@ -85,7 +85,7 @@ TAPEGRAD_SIMPLE_LAYER(Identity, x)
     explicit Name(const Name<U>& other) : dim_(other.dim()) { this->convert_from(other); } \
     Tensor<T> forward(const Tensor<T>& x) override { return fn(x, dim_); }               \
     std::string name() const override { return #Name; }                                  \
-    std::string extra_repr() const override { return "dim=" + std::to_string(dim_); }    \
+    std::string extra_repr() const override { return std::string("dim=").append(std::to_string(dim_)); } \
     int64_t dim() const { return dim_; }                                                 \
                                                                                          \
    private:                                                                              \
@@ -105,7 +105,9 @@ class Flatten : public Cloneable<Flatten, T> {
   Tensor<T> forward(const Tensor<T>& x) override { return x.flatten(start_, end_); }
   std::string name() const override { return "Flatten"; }
   std::string extra_repr() const override {
-    return "start_dim=" + std::to_string(start_) + ", end_dim=" + std::to_string(end_);
+    std::ostringstream os;
+    os << "start_dim=" << start_ << ", end_dim=" << end_;
+    return os.str();
   }
   int64_t start_dim() const { return start_; }
   int64_t end_dim() const { return end_; }

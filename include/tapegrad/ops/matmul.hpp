@@ -127,6 +127,30 @@ Tensor<T> batched_matmul(const Tensor<T>& a, const Tensor<T>& b) {
   return out;
 }
 
+// Note [Gradient layout]: the gradient of an operand that is a transposed
+// matrix (weight.t() in linear) is computed as the transpose of a row-major
+// product, l @ r = (r^T @ l^T)^T, so that after TransposeBackward it reaches
+// the weight contiguous, as PyTorch's mm_mat2_backward does. Accumulating it
+// into weight.grad() and the optimizer's step then run over contiguous
+// memory instead of striding across rows (bench/train_step.md).
+template <Element T>
+bool is_transposed_matrix(const Tensor<T>& x) {
+  const Shape& s = x.sizes();
+  return s[0] > 1 && s[1] > 1 && x.strides()[0] == 1 && x.strides()[1] == s[0];
+}
+/// alpha * l @ r as a new [m, n] tensor, column-major when `transposed`.
+template <FloatingElement T>
+Tensor<T> gemm_grad(const Shape& s, bool transposed, const Tensor<T>& l, const Tensor<T>& r, T alpha) {
+  if (transposed) {
+    auto out = make_empty<T>({s[1], s[0]});
+    gemm_into(out, r.t(), l.t(), alpha, T(0));
+    return out.t();
+  }
+  auto out = make_empty<T>(s);
+  gemm_into(out, l, r, alpha, T(0));
+  return out;
+}
+
 inline void check_inner(const Shape& a, const Shape& b, int64_t ka, int64_t kb, const char* op) {
   TAPEGRAD_CHECK(ka == kb, ShapeError, op, ": inner dimensions must match, got ", a, " @ ", b, " (",
                  ka, " != ", kb, ")");
@@ -144,12 +168,15 @@ Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
   detail::gemm_into(out, a, b, A(1), A(0));
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
-      // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies)
+      // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies),
+      // each in its operand's layout (Note [Gradient layout])
       autograd::record(out, "MmBackward",
           [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
-           sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>()](const Tensor<A>& g, autograd::Needs n) {
-            return autograd::Grads<A>{n[0] ? mm(g, sb.get().t()) : Tensor<A>(),
-                                      n[1] ? mm(sa.get().t(), g) : Tensor<A>(), {}};
+           sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>(),
+           a_shape = a.sizes(), a_t = detail::is_transposed_matrix(a), b_shape = b.sizes(),
+           b_t = detail::is_transposed_matrix(b)](const Tensor<A>& g, autograd::Needs n) {
+            return autograd::Grads<A>{n[0] ? detail::gemm_grad(a_shape, a_t, g, sb.get().t(), A(1)) : Tensor<A>(),
+                                      n[1] ? detail::gemm_grad(b_shape, b_t, sa.get().t(), g, A(1)) : Tensor<A>(), {}};
           }, a, b);
   }
   return out;
@@ -183,14 +210,9 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
            be = static_cast<T>(beta)](const Tensor<T>& g, autograd::Needs n) {
             autograd::Grads<T> r;
             if (n[0]) r[0] = sum_to(be == T(1) ? g : mul(g, tensor<T>(be)), bias_shape);
-            if (n[1]) {
-              r[1] = detail::make_empty<T>(sa.sizes());
-              detail::gemm_into(r[1], g, sb.get().t(), al, T(0));
-            }
-            if (n[2]) {
-              r[2] = detail::make_empty<T>(sb.sizes());
-              detail::gemm_into(r[2], sa.get().t(), g, al, T(0));
-            }
+            // each in its operand's layout (Note [Gradient layout])
+            if (n[1]) r[1] = detail::gemm_grad(sa.sizes(), detail::is_transposed_matrix(sa.get()), g, sb.get().t(), al);
+            if (n[2]) r[2] = detail::gemm_grad(sb.sizes(), detail::is_transposed_matrix(sb.get()), sa.get().t(), g, al);
             return r;
           }, bias, a, b);
   }

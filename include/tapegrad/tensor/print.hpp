@@ -144,7 +144,8 @@ struct Printer {
     out += '[';
     if (ndim == 1) {
       const int64_t per_line = std::max<int64_t>(1, (kLineWidth - indent) / (fmt.width() + 2));
-      const std::string line_break = ",\n" + std::string(static_cast<size_t>(indent + 1), ' ');
+      std::string line_break = ",\n";
+      line_break.append(static_cast<size_t>(indent + 1), ' ');
       int64_t k = 0;  // items so far, "..." included
       auto item = [&](const std::string& s) {
         if (k > 0) out += k % per_line == 0 ? line_break : std::string(", ");
@@ -159,8 +160,8 @@ struct Printer {
         item(fmt.format(data[offset + i * strides[d]]));
       }
     } else {
-      const std::string sep = "," + std::string(static_cast<size_t>(ndim - 1), '\n') +
-                              std::string(static_cast<size_t>(indent + 1), ' ');
+      std::string sep = ",";  // append(): "lit" + string&& trips GCC 12's -Wrestrict (bug 105329)
+      sep.append(static_cast<size_t>(ndim - 1), '\n').append(static_cast<size_t>(indent + 1), ' ');
       for (int64_t i = 0; i < n; ++i) {
         if (i > 0) out += sep;
         if (elide && i == kEdgeItems) {
@@ -183,10 +184,10 @@ inline void add_suffixes(std::string& s, const std::vector<std::string>& suffixe
   for (const std::string& suffix : suffixes) {
     const int64_t n = len(suffix);
     if (last_line + n + 2 > kLineWidth) {
-      s += ",\n" + std::string(static_cast<size_t>(indent), ' ') + suffix;
+      s.append(",\n").append(static_cast<size_t>(indent), ' ').append(suffix);
       last_line = indent + n;
     } else {
-      s += ", " + suffix;
+      s.append(", ").append(suffix);
       last_line += n + 2;
     }
   }
@@ -211,7 +212,7 @@ std::string to_string(const Tensor<T>& t) {
     // is float32 (an empty tensor has no values to tell int64 from float).
     if (t.dim() != 1) {
       std::string size = "size=(";
-      for (int64_t i = 0; i < t.dim(); ++i) size += (i ? ", " : "") + std::to_string(t.size(i));
+      for (int64_t i = 0; i < t.dim(); ++i) size.append(i ? ", " : "").append(std::to_string(t.size(i)));
       suffixes.push_back(size + ")");
     }
     if (!std::is_same_v<T, float>) suffixes.push_back(dtype);
