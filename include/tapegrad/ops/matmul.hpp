@@ -26,7 +26,7 @@ constexpr void check_matmul_dtypes() {
                 "matmul/mm/mv/dot/bmm: both operands must have the same dtype (PyTorch raises "
                 "'expected scalar type ... but found ...'); convert one with .to<T>()");
   static_assert(!std::is_same_v<A, bool>,
-                "matmul/mm/mv/dot/bmm: not implemented for bool tensors (as PyTorch)");
+                "matmul/mm/mv/dot/bmm: bool tensors are refused (PyTorch has no bool matrix product)");
 }
 
 /// Call f with a zero-copy Eigen map of the 2-D tensor x (Note [GEMM without copies]).
