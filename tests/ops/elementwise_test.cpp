@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "support/reference.hpp"
+#include "support/tensor_check.hpp"
 
 namespace {
 
@@ -31,59 +32,21 @@ using tapegrad_test::RefTensor;
 
 const char* const kFile = "elementwise.txt";
 
-template <class T>
-std::string tag() {
-  return std::is_same_v<T, float> ? "f32" : "f64";
-}
+using tapegrad_test::mismatch;
+using tapegrad_test::tag;
+using Tol = tapegrad_test::Tol;
 
 const RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
 
-tg::Shape shape_of(const RefTensor& r) { return tg::Shape(r.shape.begin(), r.shape.end()); }
-
 template <class T>
 tg::Tensor<T> load(const std::string& name) {
-  const RefTensor& r = rec(name);
-  return tg::from_vector(r.as<T>(), shape_of(r));
+  return tapegrad_test::load<T>(kFile, name);
 }
 
-struct Tol {
-  double rtol = 0, atol = 0;
-};
-constexpr Tol kExact{};
+// Signed zeros count here: abs(-0.) is +0. and neg(0.) is -0. in PyTorch.
+constexpr Tol kExact{0, 0, true};
 template <class T>
-constexpr Tol kMath = std::is_same_v<T, float> ? Tol{1e-6, 0} : Tol{1e-13, 0};
-
-// Empty when `got` has the reference's shape and values: NaN exactly where it
-// has NaN, the same infinities, the same sign on zeros (std::signbit), and
-// |got - want| <= atol + rtol * |want| elsewhere (exact for integers and bool).
-template <class T>
-std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want, Tol tol) {
-  std::ostringstream os;
-  if (!(got.sizes() == shape_of(want))) {
-    os << "shape " << got.sizes() << " != " << shape_of(want);
-    return os.str();
-  }
-  const std::vector<T> g = got.to_vector();
-  int shown = 0;
-  for (size_t i = 0; i < g.size() && shown < 4; ++i) {
-    bool ok;
-    if constexpr (tg::FloatingElement<T>) {
-      const double x = static_cast<double>(g[i]), w = want.values[i];
-      if (std::isnan(w) || std::isnan(x)) ok = std::isnan(w) && std::isnan(x);
-      else if (std::isinf(w) || std::isinf(x)) ok = x == w;
-      else if (w == 0 && tol.atol == 0) ok = x == 0 && std::signbit(x) == std::signbit(w);
-      else ok = std::abs(x - w) <= tol.atol + tol.rtol * std::abs(w);
-    } else {
-      ok = static_cast<int64_t>(g[i]) == want.ints[i];
-    }
-    if (!ok) {
-      os.precision(10);
-      os << "[" << i << "] got " << +g[i] << " want " << want.values[i] << "; ";
-      ++shown;
-    }
-  }
-  return os.str();
-}
+constexpr Tol kMath = std::is_same_v<T, float> ? Tol{1e-6, 0, true} : Tol{1e-13, 0, true};
 
 #define CHECK_REF(got, record, tol)                                      \
   do {                                                                   \

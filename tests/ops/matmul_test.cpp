@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/reference.hpp"
+#include "support/tensor_check.hpp"
 
 namespace {
 
@@ -23,42 +24,14 @@ using tapegrad_test::RefTensor;
 
 const char* const kFile = "matmul.txt";
 
-template <class T>
-std::string tag() {
-  if constexpr (std::is_same_v<T, float>) return "f32";
-  else if constexpr (std::is_same_v<T, double>) return "f64";
-  else return "i64";
-}
+using tapegrad_test::mismatch;  // with the default Tol: exact values
+using tapegrad_test::tag;
 
 const RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
 
-tg::Shape shape_of(const RefTensor& r) { return tg::Shape(r.shape.begin(), r.shape.end()); }
-
 template <class T>
 tg::Tensor<T> load(const std::string& name) {
-  const RefTensor& r = rec(name);
-  return tg::from_vector(r.as<T>(), shape_of(r));
-}
-
-// Empty when `got` has exactly the reference's shape and values.
-template <class T>
-std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
-  std::ostringstream os;
-  if (!(got.sizes() == shape_of(want))) {
-    os << "shape " << got.sizes() << " != " << shape_of(want);
-    return os.str();
-  }
-  const std::vector<T> g = got.to_vector();
-  int shown = 0;
-  for (size_t i = 0; i < g.size() && shown < 4; ++i) {
-    const bool ok = want.is_integral() ? static_cast<int64_t>(g[i]) == want.ints[i]
-                                       : static_cast<double>(g[i]) == want.values[i];
-    if (!ok) {
-      os << "[" << i << "] got " << g[i] << " want " << want.values[i] << "; ";
-      ++shown;
-    }
-  }
-  return os.str();
+  return tapegrad_test::load<T>(kFile, name);
 }
 
 #define CHECK_REF(got, record)                                   \

@@ -1,0 +1,73 @@
+#pragma once
+// Comparing tapegrad tensors with PyTorch reference records, shared by the
+// tests under tests/ops/: shape, NaN positions, infinities and values within
+// a tolerance (integers exactly), reported as text naming the first misfits.
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <tapegrad/tapegrad.hpp>
+#include <type_traits>
+#include <vector>
+
+#include "support/reference.hpp"
+
+namespace tapegrad_test {
+
+/// "f32" / "f64" / "i64": the dtype part of record names.
+template <class T>
+std::string tag() {
+  if constexpr (std::is_same_v<T, float>) return "f32";
+  else if constexpr (std::is_same_v<T, double>) return "f64";
+  else return "i64";
+}
+
+inline tapegrad::Shape shape_of(const RefTensor& r) { return tapegrad::Shape(r.shape.begin(), r.shape.end()); }
+
+/// Record `name` of `file` as a Tensor<T>.
+template <class T>
+tapegrad::Tensor<T> load(const std::string& file, const std::string& name) {
+  const RefTensor& r = ref(file, name);
+  return tapegrad::from_vector(r.as<T>(), shape_of(r));
+}
+
+/// |got - want| <= atol + rtol * |want|. With signed_zeros, a zero reference
+/// compared at atol 0 also needs the same sign (PyTorch keeps -0. in places).
+struct Tol {
+  double rtol = 0, atol = 0;
+  bool signed_zeros = false;
+};
+
+/// Empty when `got` has the reference's shape and values: NaN exactly where it
+/// has NaN, the same infinities, values within `tol` (exact for integers);
+/// otherwise a description of the first mismatches.
+template <class T>
+std::string mismatch(const tapegrad::Tensor<T>& got, const RefTensor& want, Tol tol = {}) {
+  std::ostringstream os;
+  if (!(got.sizes() == shape_of(want))) {
+    os << "shape " << got.sizes() << " != " << shape_of(want);
+    return os.str();
+  }
+  const std::vector<T> g = got.to_vector();
+  int shown = 0;
+  for (size_t i = 0; i < g.size() && shown < 4; ++i) {
+    bool ok;
+    if constexpr (tapegrad::FloatingElement<T>) {
+      const double x = static_cast<double>(g[i]), w = want.values[i];
+      if (std::isnan(w) || std::isnan(x)) ok = std::isnan(w) && std::isnan(x);
+      else if (std::isinf(w) || std::isinf(x)) ok = x == w;
+      else if (tol.signed_zeros && w == 0 && tol.atol == 0) ok = x == 0 && std::signbit(x) == std::signbit(w);
+      else ok = std::abs(x - w) <= tol.atol + tol.rtol * std::abs(w);
+    } else {
+      ok = static_cast<int64_t>(g[i]) == want.ints[i];
+    }
+    if (!ok) {
+      os.precision(10);
+      os << "[" << i << "] got " << +g[i] << " want " << want.values[i] << "; ";
+      ++shown;
+    }
+  }
+  return os.str();
+}
+
+}  // namespace tapegrad_test
