@@ -17,7 +17,7 @@
 
 #include <unistd.h>
 
-#include "support/reference.hpp"
+#include "support/tensor_check.hpp"
 
 namespace nn_test {
 
@@ -26,7 +26,7 @@ using tapegrad_test::RefTensor;
 
 inline const RefTensor& rec(const std::string& name) { return tapegrad_test::ref("nn.txt", name); }
 
-inline tg::Shape shape_of(const RefTensor& r) { return tg::Shape(r.shape.begin(), r.shape.end()); }
+using tapegrad_test::shape_of;
 
 template <class T>
 std::string tag() {
@@ -57,31 +57,11 @@ struct Tol {
 template <class T>
 constexpr Tol kTol = std::is_same_v<T, float> ? Tol{4e-6, 2e-6} : Tol{1e-12, 1e-12};
 
-/// Empty when `got` has the shape and values of the record: NaN where it has
-/// NaN, the same infinities, |got - want| <= atol + rtol |want| elsewhere.
+/// Empty when `got` has the shape and values of the record (see
+/// tapegrad_test::mismatch); otherwise the first mismatches.
 template <class T>
 std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want, Tol tol = kTol<T>) {
-  std::ostringstream os;
-  if (!got.defined()) return "tensor is undefined";
-  if (!(got.sizes() == shape_of(want))) {
-    os << "shape " << got.sizes() << " != " << shape_of(want);
-    return os.str();
-  }
-  const std::vector<T> g = got.to_vector();
-  int shown = 0;
-  for (size_t i = 0; i < g.size() && shown < 4; ++i) {
-    const double x = static_cast<double>(g[i]), w = want.values[i];
-    bool ok;
-    if (std::isnan(w) || std::isnan(x)) ok = std::isnan(w) && std::isnan(x);
-    else if (std::isinf(w) || std::isinf(x)) ok = x == w;
-    else ok = std::abs(x - w) <= tol.atol + tol.rtol * std::abs(w);
-    if (!ok) {
-      os.precision(17);
-      os << (shown ? "; " : "") << "element " << i << ": got " << x << ", want " << w;
-      ++shown;
-    }
-  }
-  return os.str();
+  return tapegrad_test::mismatch(got, want, tapegrad_test::Tol{tol.rtol, tol.atol});
 }
 
 #define NN_CHECK_REF(got, name, ...)                                                      \

@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "support/reference.hpp"
+#include "support/tensor_check.hpp"
 
 namespace {
 
@@ -24,57 +24,21 @@ const char* const kFile = "broadcasting.txt";
 const char* const kPairs[] = {"3_3",   "2x3_3",     "2x1_1x4", "4x1x3_2x1", "2x3_0d", "0d_0d",
                               "0x3_1x3", "5x1_1x6", "2x3x4_3x1", "3_2x3",   "1_2x3"};
 
-tg::Shape shape_of(const RefTensor& r) { return tg::Shape(r.shape.begin(), r.shape.end()); }
+tg::Tensor<float> load(const std::string& name) { return tapegrad_test::load<float>(kFile, name); }
 
-tg::Tensor<float> load(const std::string& name) {
-  const RefTensor& r = tapegrad_test::ref(kFile, name);
-  return tg::from_vector(r.as<float>(), shape_of(r));
-}
-
-// Empty if `got` has the reference's shape and exactly its values (NaN where
-// it has NaN); otherwise a description of the first mismatches.
+// Broadcasting must not change a single bit: exact comparison, NaN where the
+// reference has NaN.
 std::string mismatch(const tg::Tensor<float>& got, const RefTensor& want) {
-  std::ostringstream os;
-  if (!(got.sizes() == shape_of(want))) {
-    os << "shape " << got.sizes() << " != " << shape_of(want);
-    return os.str();
-  }
-  const std::vector<float> g = got.to_vector();
-  int shown = 0;
-  for (size_t i = 0; i < g.size() && shown < 4; ++i) {
-    const double w = want.values[i];
-    const bool ok = std::isnan(w) ? std::isnan(g[i]) : static_cast<double>(g[i]) == w;
-    if (!ok) {
-      os << "[" << i << "] got " << g[i] << " want " << w << "; ";
-      ++shown;
-    }
-  }
-  return os.str();
+  return tapegrad_test::mismatch(got, want, tapegrad_test::Tol{0, 0});
 }
+using tapegrad_test::reversed_layout;
+using tapegrad_test::strided_copy;
 
 #define CHECK_MATCHES(got, record)                                   \
   do {                                                               \
     const std::string mm_ = mismatch((got), tapegrad_test::ref(kFile, (record))); \
     CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);                 \
   } while (0)
-
-// The same values as t in a non-contiguous layout: every other element of a
-// buffer twice as long in the last dim.
-tg::Tensor<float> strided_copy(const tg::Tensor<float>& t) {
-  if (t.dim() == 0) return t;
-  tg::Shape big = t.sizes();
-  big.back() *= 2;
-  auto view = tg::zeros<float>(big).slice(-1, 0, std::nullopt, 2);
-  view.copy_(t);
-  return view;
-}
-
-// The same values as t with the strides reversed (column-major for 2-D).
-tg::Tensor<float> reversed_layout(const tg::Tensor<float>& t) {
-  tg::Shape perm(t.dim());
-  for (int64_t d = 0; d < t.dim(); ++d) perm[d] = t.dim() - 1 - d;
-  return t.permute(perm).contiguous().permute(perm);
-}
 
 struct Op {
   const char* name;

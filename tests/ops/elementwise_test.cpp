@@ -33,6 +33,8 @@ using tapegrad_test::RefTensor;
 const char* const kFile = "elementwise.txt";
 
 using tapegrad_test::mismatch;
+using tapegrad_test::reversed_layout;
+using tapegrad_test::strided_copy;
 using tapegrad_test::tag;
 using Tol = tapegrad_test::Tol;
 
@@ -53,26 +55,6 @@ constexpr Tol kMath = std::is_same_v<T, float> ? Tol{1e-6, 0, true} : Tol{1e-13,
     const std::string mm_ = mismatch((got), rec(record), (tol));         \
     CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);                     \
   } while (0)
-
-// The same values as t, every other element of a buffer twice as long in the
-// last dim (a non-contiguous tensor).
-template <class T>
-tg::Tensor<T> strided_copy(const tg::Tensor<T>& t) {
-  if (t.dim() == 0) return t;
-  tg::Shape big = t.sizes();
-  big.back() *= 2;
-  auto view = tg::zeros<T>(big).slice(-1, 0, std::nullopt, 2);
-  view.copy_(t);
-  return view;
-}
-
-// The same values as t laid out with reversed strides (column-major for 2-D).
-template <class T>
-tg::Tensor<T> reversed_layout(const tg::Tensor<T>& t) {
-  tg::Shape perm(t.dim());
-  for (int64_t d = 0; d < t.dim(); ++d) perm[d] = t.dim() - 1 - d;
-  return t.permute(perm).contiguous().permute(perm);
-}
 
 template <class T>
 struct Unary {

@@ -29,6 +29,8 @@ using tapegrad_test::RefTensor;
 const char* const kFile = "reductions.txt";
 
 using tapegrad_test::mismatch;
+using tapegrad_test::reversed_layout;
+using tapegrad_test::strided_copy;
 using tapegrad_test::tag;
 using Tol = tapegrad_test::Tol;
 
@@ -54,25 +56,6 @@ template <class T>
 bool close_to(const tg::Tensor<T>& got, const tg::Tensor<T>& want) {
   if (!(got.sizes() == want.sizes())) return false;
   return tg::allclose(got, want, kTol<T>.rtol, kTol<T>.atol, /*equal_nan=*/true);
-}
-
-// The same values as t, every other element of a buffer twice as long in the last dim.
-template <class T>
-tg::Tensor<T> strided_copy(const tg::Tensor<T>& t) {
-  if (t.dim() == 0) return t;
-  tg::Shape big = t.sizes();
-  big.back() *= 2;
-  auto view = tg::zeros<T>(big).slice(-1, 0, std::nullopt, 2);
-  view.copy_(t);
-  return view;
-}
-
-// The same values as t with reversed strides.
-template <class T>
-tg::Tensor<T> reversed_layout(const tg::Tensor<T>& t) {
-  tg::Shape perm(t.dim());
-  for (int64_t d = 0; d < t.dim(); ++d) perm[d] = t.dim() - 1 - d;
-  return t.permute(perm).contiguous().permute(perm);
 }
 
 // The [3, 4, 5] input as stored, plus two non-contiguous tensors with the same values.

@@ -1,9 +1,11 @@
 #pragma once
 // Comparing tapegrad tensors with PyTorch reference records, shared by the
-// tests under tests/ops/: shape, NaN positions, infinities and values within
-// a tolerance (integers exactly), reported as text naming the first misfits.
+// tests under tests/ops/ and tests/nn/: shape, NaN positions, infinities and
+// values within a tolerance (integers exactly), reported as text naming the
+// first misfits; and the non-contiguous layouts the op tests run through.
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
@@ -44,6 +46,7 @@ struct Tol {
 template <class T>
 std::string mismatch(const tapegrad::Tensor<T>& got, const RefTensor& want, Tol tol = {}) {
   std::ostringstream os;
+  if (!got.defined()) return "tensor is undefined";
   if (!(got.sizes() == shape_of(want))) {
     os << "shape " << got.sizes() << " != " << shape_of(want);
     return os.str();
@@ -68,6 +71,26 @@ std::string mismatch(const tapegrad::Tensor<T>& got, const RefTensor& want, Tol 
     }
   }
   return os.str();
+}
+
+/// The same values as t, every other element of a buffer twice as long in the
+/// last dim (a non-contiguous tensor).
+template <class T>
+tapegrad::Tensor<T> strided_copy(const tapegrad::Tensor<T>& t) {
+  if (t.dim() == 0) return t;
+  tapegrad::Shape big = t.sizes();
+  big.back() *= 2;
+  auto view = tapegrad::zeros<T>(big).slice(-1, 0, std::nullopt, 2);
+  view.copy_(t);
+  return view;
+}
+
+/// The same values as t laid out with reversed strides (column-major for 2-D).
+template <class T>
+tapegrad::Tensor<T> reversed_layout(const tapegrad::Tensor<T>& t) {
+  tapegrad::Shape perm(t.dim());
+  for (int64_t d = 0; d < t.dim(); ++d) perm[d] = t.dim() - 1 - d;
+  return t.permute(perm).contiguous().permute(perm);
 }
 
 }  // namespace tapegrad_test
