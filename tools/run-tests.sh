@@ -49,40 +49,38 @@ begin "setup-deps"
 tools/setup-deps.sh
 end
 
+# build_and_test <stage> <build dir> <compiler> <ctest args> -- <cmake args...>
+build_and_test() {
+  local stage=$1 dir=$2 cxx=$3 ctest_args=$4
+  shift 5
+  begin "${stage}: configure (${cxx})"
+  cmake -S . -B "$dir" "${generator_args[@]}" -DCMAKE_CXX_COMPILER="$cxx" "$@"
+  end
+  begin "${stage}: build"
+  cmake --build "$dir" -j "$jobs"
+  end
+  begin "${stage}: ctest"
+  # shellcheck disable=SC2086  # ctest_args is a word list
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" $ctest_args
+  end
+}
+
 for stage in $stages; do
   case "$stage" in
     werror)
-      begin "werror: configure (${cxx_gcc})"
-      cmake -S . -B build/werror "${generator_args[@]}" \
-        -DCMAKE_CXX_COMPILER="$cxx_gcc" \
+      build_and_test werror build/werror "$cxx_gcc" "" -- \
         -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_HEADER_CHECK=ON
-      end
-      begin "werror: build"
-      cmake --build build/werror -j "$jobs"
-      end
-      begin "werror: ctest"
-      ctest --test-dir build/werror --output-on-failure -j "$jobs"
-      end
       ;;
     sanitize)
-      begin "sanitize: configure (${cxx_clang})"
-      cmake -S . -B build/sanitize "${generator_args[@]}" \
-        -DCMAKE_CXX_COMPILER="$cxx_clang" \
+      build_and_test sanitize build/sanitize "$cxx_clang" "-LE packaging" -- \
         -DCMAKE_BUILD_TYPE=Debug \
         -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
         -DTAPEGRAD_SANITIZE=ON \
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_BUILD_BENCH=OFF
-      end
-      begin "sanitize: build"
-      cmake --build build/sanitize -j "$jobs"
-      end
-      begin "sanitize: ctest"
-      ctest --test-dir build/sanitize --output-on-failure -j "$jobs" -LE packaging
-      end
       ;;
     *)
       echo "run-tests: unknown stage '$stage' (known: werror sanitize)" >&2
