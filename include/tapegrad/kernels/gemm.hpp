@@ -1,0 +1,285 @@
+#pragma once
+// tapegrad's own GEMM: C = alpha * A @ B + beta * C for float and double, in
+// the BLIS / GotoBLAS design.
+//
+// Note [Packed GEMM]: five loops around a micro-kernel. B is packed in blocks
+// of KC x NC (NR-column micro-panels) and A in blocks of MC x KC (MR-row
+// micro-panels); the micro-kernel multiplies one A micro-panel with one B
+// micro-panel into an MR x NR tile of C held in registers. Loop order (outer
+// to inner): jc (NC), pc (KC), ic (MC), jr (NR), ir (MR), so a B micro-panel
+// (KC * NR) stays in L1 while the A block (MC * KC) streams from L2. Packing
+// reads A and B through arbitrary row/column strides, so transposed views and
+// slices need no copy; it also zero-pads partial panels, so the micro-kernel
+// always runs full tiles and only its store handles edges.
+//
+// Note [GEMM dispatch]: the micro-kernel is picked at run time: AVX-512
+// (12x32 float, 12x16 double) or AVX2+FMA (6x16, 6x8) on x86-64 when the CPU
+// has them (kernels/gemm_x86.hpp), else a portable C++ one. The library
+// compiles for baseline x86-64; only the micro-kernels carry target
+// attributes. TAPEGRAD_GEMM_ISA=generic|avx2|avx512 in the environment, or
+// set_gemm_isa(), forces a lower path (tests run every path this way).
+//
+// Note [GEMM threads]: with OpenMP, products of at least kParallelMinWork
+// multiply-adds are split over get_num_threads() threads along n (or m when n
+// is narrow); each thread packs its own operands, so no barrier is needed.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "../core/threads.hpp"
+
+namespace tapegrad::kernels {
+
+enum class GemmIsa : int { generic = 0, avx2 = 1, avx512 = 2 };
+
+inline const char* to_string(GemmIsa isa) {
+  return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "generic";
+}
+
+namespace detail {
+
+/// micro-kernel: C[mr x nr] (strides rs_c, cs_c) = alpha * pa @ pb + beta * C for
+/// packed panels pa (kc x MR) and pb (kc x NR); beta == 0 never reads C.
+template <class T>
+using MicroKernel = void (*)(int64_t kc, const T* pa, const T* pb, T* c, int64_t rs_c, int64_t cs_c,
+                             int64_t mr, int64_t nr, T alpha, T beta);
+template <class T>
+using PackFn = void (*)(int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst);
+
+/// One micro-kernel and the blocking sized for it.
+template <class T>
+struct GemmConfig {
+  int64_t mr, nr, mc, kc, nc;
+  MicroKernel<T> kernel;
+  PackFn<T> pack_a, pack_b;
+};
+
+/// Packs `rows` rows (of A, or columns of B) of length kc into micro-panels of R:
+/// dst[panel][p][r] = src[(panel * R + r) * s_row + p * s_k], zero beyond `rows`.
+template <class T, int R>
+void pack_panels(int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst) {
+  for (int64_t i0 = 0; i0 < rows; i0 += R, dst += R * kc) {
+    const int64_t r = std::min<int64_t>(R, rows - i0);
+    const T* s = src + i0 * s_row;
+    if (r == R && s_row == 1) {  // the R values of each k are contiguous
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * R, s + p * s_k, sizeof(T) * R);
+    } else if (r == R && s_k == 1) {  // each of the R rows is contiguous along k
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = 0; i < R; ++i) dst[p * R + i] = s[i * s_row + p];
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t i = 0; i < r; ++i) dst[p * R + i] = s[i * s_row + p * s_k];
+        for (int64_t i = r; i < R; ++i) dst[p * R + i] = T(0);
+      }
+    }
+  }
+}
+
+/// C tile update from an accumulator tile acc[MR][NR] (row-major), for edges
+/// and non-unit column strides.
+template <class T>
+inline void store_tile(const T* acc, int64_t ld_acc, T* c, int64_t rs_c, int64_t cs_c, int64_t mr,
+                       int64_t nr, T alpha, T beta) {
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j) {
+      T& dst = c[i * rs_c + j * cs_c];
+      dst = beta == T(0) ? alpha * acc[i * ld_acc + j] : alpha * acc[i * ld_acc + j] + beta * dst;
+    }
+}
+
+/// The portable micro-kernel: plain loops the compiler may vectorise.
+template <class T, int MR, int NR>
+void micro_kernel_generic(int64_t kc, const T* pa, const T* pb, T* c, int64_t rs_c, int64_t cs_c,
+                          int64_t mr, int64_t nr, T alpha, T beta) {
+  T acc[MR * NR] = {};
+  for (int64_t p = 0; p < kc; ++p, pa += MR, pb += NR)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i * NR + j] += pa[i] * pb[j];
+  store_tile(acc, NR, c, rs_c, cs_c, mr, nr, alpha, beta);
+}
+
+template <class T>
+GemmConfig<T> generic_config() {
+  constexpr int MR = 4, NR = sizeof(T) == 4 ? 16 : 8;
+  return {MR, NR, 128, 256, 2048, &micro_kernel_generic<T, MR, NR>, &pack_panels<T, MR>, &pack_panels<T, NR>};
+}
+
+}  // namespace detail
+}  // namespace tapegrad::kernels
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#include "gemm_x86.hpp"
+#define TAPEGRAD_GEMM_X86 1
+#else
+#define TAPEGRAD_GEMM_X86 0
+#endif
+
+namespace tapegrad::kernels {
+namespace detail {
+
+inline GemmIsa detect_gemm_isa() {
+#if TAPEGRAD_GEMM_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return GemmIsa::avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return GemmIsa::avx2;
+#endif
+  return GemmIsa::generic;
+}
+
+inline GemmIsa isa_from_env(GemmIsa best) {
+  const char* env = std::getenv("TAPEGRAD_GEMM_ISA");
+  if (env == nullptr) return best;
+  GemmIsa want = best;
+  if (std::strcmp(env, "generic") == 0) want = GemmIsa::generic;
+  else if (std::strcmp(env, "avx2") == 0) want = GemmIsa::avx2;
+  else if (std::strcmp(env, "avx512") == 0) want = GemmIsa::avx512;
+  return std::min(want, best);
+}
+
+inline std::atomic<int>& active_isa() {
+  static std::atomic<int> isa{static_cast<int>(isa_from_env(detect_gemm_isa()))};
+  return isa;
+}
+
+}  // namespace detail
+
+/// The best micro-kernel this CPU supports.
+inline GemmIsa best_gemm_isa() {
+  static const GemmIsa best = detail::detect_gemm_isa();
+  return best;
+}
+/// The micro-kernel gemm() uses now.
+inline GemmIsa gemm_isa() { return static_cast<GemmIsa>(detail::active_isa().load(std::memory_order_relaxed)); }
+/// Forces a micro-kernel (capped at what the CPU supports); returns the previous one.
+inline GemmIsa set_gemm_isa(GemmIsa isa) {
+  const GemmIsa use = std::min(isa, best_gemm_isa());
+  return static_cast<GemmIsa>(detail::active_isa().exchange(static_cast<int>(use)));
+}
+
+namespace detail {
+
+template <class T>
+const GemmConfig<T>& gemm_config(GemmIsa isa) {
+#if TAPEGRAD_GEMM_X86
+  static const GemmConfig<T> avx512 = x86_avx512_config<T>(), avx2 = x86_avx2_config<T>();
+  if (isa == GemmIsa::avx512) return avx512;
+  if (isa == GemmIsa::avx2) return avx2;
+#endif
+  (void)isa;
+  static const GemmConfig<T> generic = generic_config<T>();
+  return generic;
+}
+
+/// Per-thread packing buffers, kept between calls (64-byte aligned).
+template <class T>
+T* pack_buffer(int which, size_t count) {
+  struct Buf {
+    T* p = nullptr;
+    size_t n = 0;
+    ~Buf() { ::operator delete(p, std::align_val_t{64}); }
+  };
+  thread_local Buf bufs[2];
+  Buf& b = bufs[which];
+  if (b.n < count) {
+    ::operator delete(b.p, std::align_val_t{64});
+    b.p = nullptr, b.n = 0;
+    b.p = static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t{64}));
+    b.n = count;
+  }
+  return b.p;
+}
+
+/// The five loops of Note [Packed GEMM] on one thread; k > 0 here.
+template <class T>
+void gemm_serial(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
+                 int64_t csa, const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+  const int64_t kc_max = std::min(k, g.kc);
+  const int64_t nc_max = std::min((n + g.nr - 1) / g.nr * g.nr, g.nc);
+  const int64_t mc_max = std::min((m + g.mr - 1) / g.mr * g.mr, g.mc);
+  T* pb = pack_buffer<T>(0, static_cast<size_t>(kc_max * nc_max));
+  T* pa = pack_buffer<T>(1, static_cast<size_t>(kc_max * mc_max));
+  for (int64_t jc = 0; jc < n; jc += g.nc) {
+    const int64_t nc = std::min(g.nc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += g.kc) {
+      const int64_t kc = std::min(g.kc, k - pc);
+      const T beta_p = pc == 0 ? beta : T(1);  // later K blocks accumulate
+      g.pack_b(nc, kc, b + jc * csb + pc * rsb, csb, rsb, pb);
+      for (int64_t ic = 0; ic < m; ic += g.mc) {
+        const int64_t mc = std::min(g.mc, m - ic);
+        g.pack_a(mc, kc, a + ic * rsa + pc * csa, rsa, csa, pa);
+        for (int64_t jr = 0; jr < nc; jr += g.nr)
+          for (int64_t ir = 0; ir < mc; ir += g.mr)
+            g.kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * rsc + (jc + jr) * csc, rsc, csc,
+                     std::min(g.mr, mc - ir), std::min(g.nr, nc - jr), alpha, beta_p);
+      }
+    }
+  }
+}
+
+/// Share of useful work when an extent is cut into tiles of `tile`.
+inline double tile_use(int64_t extent, int64_t tile) {
+  return static_cast<double>(extent) / static_cast<double>((extent + tile - 1) / tile * tile);
+}
+
+/// Below this many multiply-adds a product runs on one thread (Note [GEMM threads]).
+inline constexpr double kParallelMinWork = 96.0 * 96.0 * 96.0;
+
+}  // namespace detail
+
+/// C = alpha * A @ B + beta * C, all row/column-strided: A is m x k with element
+/// (i, p) at a[i * rsa + p * csa], B is k x n at b[p * rsb + j * csb], C is m x n
+/// at c[i * rsc + j * csc]. A transposed operand is the same memory with its
+/// strides swapped. beta == 0 overwrites C without reading it (NaN in C does not
+/// propagate), as BLAS and PyTorch.
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int64_t csa, const T* b,
+          int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "kernels::gemm: float or double");
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        T& dst = c[i * rsc + j * csc];
+        dst = beta == T(0) ? T(0) : beta * dst;
+      }
+    return;
+  }
+  const detail::GemmConfig<T>& g = detail::gemm_config<T>(gemm_isa());
+  // C^T = B^T A^T when that wastes less of the tiles (e.g. n = 10 against NR = 32).
+  if (detail::tile_use(n, g.mr) * detail::tile_use(m, g.nr) >
+      1.15 * detail::tile_use(m, g.mr) * detail::tile_use(n, g.nr)) {
+    const int64_t rsa_t = csb, csa_t = rsb, rsb_t = csa, csb_t = rsa;  // A' = B^T, B' = A^T
+    std::swap(m, n), std::swap(a, b), std::swap(rsc, csc);
+    rsa = rsa_t, csa = csa_t, rsb = rsb_t, csb = csb_t;
+  }
+#if defined(_OPENMP)
+  const int nt = get_num_threads();
+  if (nt > 1 && static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kParallelMinWork &&
+      !omp_in_parallel()) {
+    // Split along n in multiples of NR, or along m when n is too narrow.
+    const bool split_n = n >= 2 * g.nr * nt || n >= m;
+    const int64_t extent = split_n ? n : m, unit = split_n ? g.nr : g.mr;
+    const int64_t units = (extent + unit - 1) / unit;
+    const int parts = static_cast<int>(std::min<int64_t>(nt, units));
+#pragma omp parallel num_threads(parts)
+    {
+      const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+      const int64_t per = (units + nth - 1) / nth;
+      const int64_t lo = std::min(extent, t * per * unit), hi = std::min(extent, (t + 1) * per * unit);
+      if (lo < hi) {
+        if (split_n)
+          detail::gemm_serial(g, m, hi - lo, k, alpha, a, rsa, csa, b + lo * csb, rsb, csb, beta, c + lo * csc, rsc, csc);
+        else
+          detail::gemm_serial(g, hi - lo, n, k, alpha, a + lo * rsa, rsa, csa, b, rsb, csb, beta, c + lo * rsc, rsc, csc);
+      }
+    }
+    return;
+  }
+#endif
+  detail::gemm_serial(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+}
+
+}  // namespace tapegrad::kernels
