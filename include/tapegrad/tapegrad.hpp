@@ -15,6 +15,7 @@
 #include "core/grad_mode.hpp"
 #include "core/shape.hpp"
 #include "core/storage.hpp"
+#include "core/threads.hpp"
 #include "tensor/tensor.hpp"
 #include "tensor/factory.hpp"
 #include "tensor/eigen.hpp"

@@ -13,8 +13,9 @@
 // always runs full tiles and only its store handles edges.
 //
 // Note [GEMM dispatch]: the micro-kernel is picked at run time: AVX-512
-// (12x32 float, 12x16 double) or AVX2+FMA (6x16, 6x8) on x86-64 when the CPU
-// has them (kernels/gemm_x86.hpp), else a portable C++ one. The library
+// (12x32 float, 12x16 double; narrow 16x16, 16x8) or AVX2+FMA (6x16, 6x8;
+// narrow 12x8, 12x4) on x86-64 when the CPU has them (kernels/gemm_x86.hpp),
+// else a portable C++ one. The library
 // compiles for baseline x86-64; only the micro-kernels carry target
 // attributes. TAPEGRAD_GEMM_ISA=generic|avx2|avx512 in the environment, or
 // set_gemm_isa(), forces a lower path (tests run every path this way).
@@ -48,13 +49,21 @@ using MicroKernel = void (*)(int64_t kc, const T* pa, const T* pb, T* c, int64_t
                              int64_t mr, int64_t nr, T alpha, T beta);
 template <class T>
 using PackFn = void (*)(int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst);
+/// narrow kernel (Note [Narrow GEMM]): like MicroKernel, but A is read in place
+/// through strides (rs_a, cs_a) and the tile is MR x (one vector).
+template <class T>
+using NarrowKernel = void (*)(int64_t kc, const T* a, int64_t rs_a, int64_t cs_a, const T* pb, T* c, int64_t rs_c,
+                              int64_t cs_c, int64_t mr, int64_t nr, T alpha, T beta);
 
-/// One micro-kernel and the blocking sized for it.
+/// One micro-kernel and the blocking sized for it, and optionally a narrow kernel.
 template <class T>
 struct GemmConfig {
   int64_t mr, nr, mc, kc, nc;
   MicroKernel<T> kernel;
   PackFn<T> pack_a, pack_b;
+  int64_t mr_narrow = 0, nr_narrow = 0;
+  NarrowKernel<T> narrow = nullptr;
+  PackFn<T> pack_a_narrow = nullptr, pack_b_narrow = nullptr;
 };
 
 /// Packs `rows` rows (of A, or columns of B) of length kc into micro-panels of R:
@@ -192,10 +201,40 @@ T* pack_buffer(int which, size_t count) {
   return b.p;
 }
 
+// Note [Narrow GEMM]: when C has at most one vector of columns (n <= W, e.g.
+// the n = 10 of an MNIST output layer), packing A buys nothing: each A
+// element is used once per vector of C, and packing a row-major A is a
+// transposing gather that costs more than the product (it did in the packed
+// path: 27 us for 256x256 @ 256x10 against OpenBLAS's 17; 17 us now). The
+// narrow kernel reads A in place (any layout with a unit stride), 16 rows per
+// tile on AVX-512 (16 divides the usual batch sizes; 24 rows left a packed
+// remainder and took 21 us); only B (k x n, small) and a partial last row
+// panel are packed.
+template <class T>
+void gemm_narrow(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
+                 int64_t csa, const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+  const int64_t mr = g.mr_narrow;
+  T* pb = pack_buffer<T>(0, static_cast<size_t>(k * g.nr_narrow));
+  g.pack_b_narrow(n, k, b, csb, rsb, pb);
+  const bool direct = rsa == 1 || csa == 1;
+  for (int64_t i0 = 0; i0 < m; i0 += mr) {
+    const int64_t rows = std::min(mr, m - i0);
+    if (rows == mr && direct) {
+      g.narrow(k, a + i0 * rsa, rsa, csa, pb, c + i0 * rsc, rsc, csc, rows, n, alpha, beta);
+    } else {
+      T* pa = pack_buffer<T>(1, static_cast<size_t>(k * mr));
+      g.pack_a_narrow(rows, k, a + i0 * rsa, rsa, csa, pa);
+      g.narrow(k, pa, 1, mr, pb, c + i0 * rsc, rsc, csc, rows, n, alpha, beta);
+    }
+  }
+}
+
 /// The five loops of Note [Packed GEMM] on one thread; k > 0 here.
 template <class T>
 void gemm_serial(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
                  int64_t csa, const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+  if (g.narrow != nullptr && n <= g.nr_narrow)
+    return gemm_narrow(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
   const int64_t kc_max = std::min(k, g.kc);
   const int64_t nc_max = std::min((n + g.nr - 1) / g.nr * g.nr, g.nc);
   const int64_t mc_max = std::min((m + g.mr - 1) / g.mr * g.mr, g.mc);
@@ -248,9 +287,12 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
     return;
   }
   const detail::GemmConfig<T>& g = detail::gemm_config<T>(gemm_isa());
-  // C^T = B^T A^T when that wastes less of the tiles (e.g. n = 10 against NR = 32).
-  if (detail::tile_use(n, g.mr) * detail::tile_use(m, g.nr) >
-      1.15 * detail::tile_use(m, g.mr) * detail::tile_use(n, g.nr)) {
+  // C^T = B^T A^T when m, not n, fits the narrow kernel (Note [Narrow GEMM]),
+  // or when that wastes less of the tiles.
+  const bool narrow_n = g.narrow != nullptr && n <= g.nr_narrow, narrow_m = g.narrow != nullptr && m <= g.nr_narrow;
+  if ((narrow_m && !narrow_n) ||
+      (!narrow_n && detail::tile_use(n, g.mr) * detail::tile_use(m, g.nr) >
+                        1.15 * detail::tile_use(m, g.mr) * detail::tile_use(n, g.nr))) {
     const int64_t rsa_t = csb, csa_t = rsb, rsb_t = csa, csb_t = rsa;  // A' = B^T, B' = A^T
     std::swap(m, n), std::swap(a, b), std::swap(rsc, csc);
     rsa = rsa_t, csa = csa_t, rsb = rsb_t, csb = csb_t;

@@ -14,6 +14,7 @@
 // A kernel keeps an MR x (2 vectors) tile of C in registers: per k it loads two
 // vectors of the packed B row, broadcasts MR values of the packed A column and
 // issues 2*MR FMAs (AVX-512: 24 of the 32 zmm registers hold the tile). The
+// narrow kernels hold MR x (one vector) and read A in place. The
 // rows are spelled out by macros rather than loops so that the accumulators
 // are registers at every optimisation level.
 #include <cstdint>
@@ -88,6 +89,44 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   REP(TAPEGRAD_X86_SPILL)                                                        \
   store_tile<T>(tile, 2 * W, c, rs_c, cs_c, mr, nr, alpha, beta);
 
+// The narrow kernels (Note [Narrow GEMM] in gemm.hpp): one vector of C per
+// row, A read in place through its strides (rs_a, cs_a), B packed kc x W.
+#define TAPEGRAD_X86_REP16(X) TAPEGRAD_X86_REP12(X) X(12) X(13) X(14) X(15)
+#define TAPEGRAD_X86_NDECL(i) V c##i = {};
+// Row i is base[i / 8][off[i % 8]]: eight offsets and three bases fit in
+// registers, where 24 separate row offsets would be reloaded from the stack.
+#define TAPEGRAD_X86_NSTEP(i) \
+  c##i = TAPEGRAD_X86_FMA(V TAPEGRAD_X86_BCAST(base[(i) / 8][off[(i) % 8]]), b0, c##i);
+#define TAPEGRAD_X86_NSTORE_BETA0(i) *reinterpret_cast<VU*>(c + (i) * rs_c) = va * c##i;
+#define TAPEGRAD_X86_NSTORE(i)                               \
+  {                                                          \
+    VU* ci = reinterpret_cast<VU*>(c + (i) * rs_c);           \
+    *ci = va * c##i + vb * *ci;                              \
+  }
+#define TAPEGRAD_X86_NSPILL(i) *reinterpret_cast<V*>(tile + (i) * W) = c##i;
+#define TAPEGRAD_X86_NARROW_BODY(T, V, VU, W, MR, REP)                 \
+  REP(TAPEGRAD_X86_NDECL)                                              \
+  const int64_t off[8] = {0, rs_a, 2 * rs_a, 3 * rs_a, 4 * rs_a, 5 * rs_a, 6 * rs_a, 7 * rs_a}; \
+  const T* base[3] = {a, a + 8 * rs_a, a + 16 * rs_a};                \
+  for (int64_t p = 0; p < kc; ++p, pb += W) {                          \
+    const V b0 = *reinterpret_cast<const V*>(pb);                      \
+    REP(TAPEGRAD_X86_NSTEP)                                            \
+    base[0] += cs_a, base[1] += cs_a, base[2] += cs_a;                 \
+  }                                                                    \
+  if (mr == MR && nr == W && cs_c == 1) {                              \
+    const V va = TAPEGRAD_X86_BCAST(alpha);                            \
+    if (beta == T(0)) {                                                \
+      REP(TAPEGRAD_X86_NSTORE_BETA0)                                   \
+    } else {                                                           \
+      const V vb = TAPEGRAD_X86_BCAST(beta);                           \
+      REP(TAPEGRAD_X86_NSTORE)                                         \
+    }                                                                  \
+    return;                                                            \
+  }                                                                    \
+  alignas(64) T tile[MR * W];                                          \
+  REP(TAPEGRAD_X86_NSPILL)                                             \
+  store_tile<T>(tile, W, c, rs_c, cs_c, mr, nr, alpha, beta);
+
 // ---- AVX-512 ----------------------------------------------------------------
 #define TAPEGRAD_X86_BCAST(x) TAPEGRAD_X86_SPLAT16(x)
 #define TAPEGRAD_X86_FMA(a, b, c) __builtin_ia32_vfmaddps512_mask(a, b, c, static_cast<unsigned short>(-1), 4)
@@ -98,6 +137,14 @@ __attribute__((target("avx512f,fma"))) inline void micro_kernel_avx512_f32(
   using VU = x86::f32x16u;
   constexpr int W = 16;
   TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 12, TAPEGRAD_X86_REP12)
+}
+__attribute__((target("avx512f,fma"))) inline void narrow_kernel_avx512_f32(
+    int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* pb, float* c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, float alpha, float beta) {
+  using V = x86::f32x16;
+  using VU = x86::f32x16u;
+  constexpr int W = 16;
+  TAPEGRAD_X86_NARROW_BODY(float, V, VU, W, 16, TAPEGRAD_X86_REP16)
 }
 #undef TAPEGRAD_X86_BCAST
 #undef TAPEGRAD_X86_FMA
@@ -111,6 +158,14 @@ __attribute__((target("avx512f,fma"))) inline void micro_kernel_avx512_f64(
   using VU = x86::f64x8u;
   constexpr int W = 8;
   TAPEGRAD_X86_KERNEL_BODY(double, V, VU, W, 12, TAPEGRAD_X86_REP12)
+}
+__attribute__((target("avx512f,fma"))) inline void narrow_kernel_avx512_f64(
+    int64_t kc, const double* a, int64_t rs_a, int64_t cs_a, const double* pb, double* c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, double alpha, double beta) {
+  using V = x86::f64x8;
+  using VU = x86::f64x8u;
+  constexpr int W = 8;
+  TAPEGRAD_X86_NARROW_BODY(double, V, VU, W, 16, TAPEGRAD_X86_REP16)
 }
 #undef TAPEGRAD_X86_BCAST
 #undef TAPEGRAD_X86_FMA
@@ -126,6 +181,14 @@ __attribute__((target("avx2,fma"))) inline void micro_kernel_avx2_f32(
   constexpr int W = 8;
   TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 6, TAPEGRAD_X86_REP6)
 }
+__attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f32(
+    int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* pb, float* c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, float alpha, float beta) {
+  using V = x86::f32x8;
+  using VU = x86::f32x8u;
+  constexpr int W = 8;
+  TAPEGRAD_X86_NARROW_BODY(float, V, VU, W, 12, TAPEGRAD_X86_REP12)
+}
 #undef TAPEGRAD_X86_BCAST
 #undef TAPEGRAD_X86_FMA
 
@@ -139,10 +202,25 @@ __attribute__((target("avx2,fma"))) inline void micro_kernel_avx2_f64(
   constexpr int W = 4;
   TAPEGRAD_X86_KERNEL_BODY(double, V, VU, W, 6, TAPEGRAD_X86_REP6)
 }
+__attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f64(
+    int64_t kc, const double* a, int64_t rs_a, int64_t cs_a, const double* pb, double* c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, double alpha, double beta) {
+  using V = x86::f64x4;
+  using VU = x86::f64x4u;
+  constexpr int W = 4;
+  TAPEGRAD_X86_NARROW_BODY(double, V, VU, W, 12, TAPEGRAD_X86_REP12)
+}
 #undef TAPEGRAD_X86_BCAST
 #undef TAPEGRAD_X86_FMA
 
 #undef TAPEGRAD_X86_KERNEL_BODY
+#undef TAPEGRAD_X86_NARROW_BODY
+#undef TAPEGRAD_X86_NSPILL
+#undef TAPEGRAD_X86_NSTORE
+#undef TAPEGRAD_X86_NSTORE_BETA0
+#undef TAPEGRAD_X86_NSTEP
+#undef TAPEGRAD_X86_NDECL
+#undef TAPEGRAD_X86_REP16
 #undef TAPEGRAD_X86_PREFETCH
 #undef TAPEGRAD_X86_SPILL
 #undef TAPEGRAD_X86_STORE
@@ -163,16 +241,20 @@ __attribute__((target("avx2,fma"))) inline void micro_kernel_avx2_f64(
 template <class T>
 GemmConfig<T> x86_avx512_config() {
   if constexpr (sizeof(T) == 4)
-    return {12, 32, 192, 256, 3072, &micro_kernel_avx512_f32, &pack_panels<float, 12>, &pack_panels<float, 32>};
+    return {12, 32, 192, 256, 3072, &micro_kernel_avx512_f32, &pack_panels<float, 12>, &pack_panels<float, 32>,
+            16, 16, &narrow_kernel_avx512_f32, &pack_panels<float, 16>, &pack_panels<float, 16>};
   else
-    return {12, 16, 96, 256, 2048, &micro_kernel_avx512_f64, &pack_panels<double, 12>, &pack_panels<double, 16>};
+    return {12, 16, 96, 256, 2048, &micro_kernel_avx512_f64, &pack_panels<double, 12>, &pack_panels<double, 16>,
+            16, 8, &narrow_kernel_avx512_f64, &pack_panels<double, 16>, &pack_panels<double, 8>};
 }
 template <class T>
 GemmConfig<T> x86_avx2_config() {
   if constexpr (sizeof(T) == 4)
-    return {6, 16, 288, 256, 3072, &micro_kernel_avx2_f32, &pack_panels<float, 6>, &pack_panels<float, 16>};
+    return {6, 16, 288, 256, 3072, &micro_kernel_avx2_f32, &pack_panels<float, 6>, &pack_panels<float, 16>,
+            12, 8, &narrow_kernel_avx2_f32, &pack_panels<float, 12>, &pack_panels<float, 8>};
   else
-    return {6, 8, 144, 256, 2048, &micro_kernel_avx2_f64, &pack_panels<double, 6>, &pack_panels<double, 8>};
+    return {6, 8, 144, 256, 2048, &micro_kernel_avx2_f64, &pack_panels<double, 6>, &pack_panels<double, 8>,
+            12, 4, &narrow_kernel_avx2_f64, &pack_panels<double, 12>, &pack_panels<double, 4>};
 }
 
 }  // namespace tapegrad::kernels::detail

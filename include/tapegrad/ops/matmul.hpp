@@ -1,25 +1,20 @@
 #pragma once
 // The matmul family with PyTorch's semantics: matmul (1-D, 2-D, batched with
 // broadcast batch dims), mm, mv, dot, bmm, outer, addmm.
-// Note [GEMM without copies]: a 2-D operand whose rows or columns are
-// contiguous is handed to Eigen's GEMM as a row- or column-major map with its
-// own leading dimension, so transposed views (x.t()) and slices cost no copy.
-// Only operands with neither unit stride are copied first.
-#include <Eigen/Core>
-
+// Note [GEMM without copies]: float and double products go to tapegrad's own
+// packed GEMM (kernels/gemm.hpp), which reads each operand through its two
+// strides while packing, so transposed views (x.t()), slices and any other
+// strided 2-D operand cost no copy. It replaced Eigen's GEMM after measuring
+// both on every bench shape (bench/README.md, "matmul kernels"): it was
+// faster or equal on all of them, and dropping Eigen's product templates
+// also cut compile time.
+#include "../kernels/gemm.hpp"
 #include "elementwise.hpp"
 #include "shape.hpp"
 
 namespace tapegrad {
 
 namespace detail {
-template <class T>
-using RowMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using ColMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-template <class M>
-using StridedMap = Eigen::Map<M, Eigen::Unaligned, Eigen::OuterStride<>>;
-
 template <class A, class B>
 constexpr void check_matmul_dtypes() {
   static_assert(std::is_same_v<A, B>,
@@ -29,59 +24,16 @@ constexpr void check_matmul_dtypes() {
                 "matmul/mm/mv/dot/bmm: bool tensors are refused (PyTorch has no bool matrix product)");
 }
 
-/// Call f with a zero-copy Eigen map of the 2-D tensor x (Note [GEMM without copies]).
-template <Element T, class F>
-void with_matrix(const Tensor<T>& x, F&& f) {
-  const int64_t r = x.sizes()[0], c = x.sizes()[1], s0 = x.strides()[0], s1 = x.strides()[1];
-  const auto rows = static_cast<Eigen::Index>(r), cols = static_cast<Eigen::Index>(c);
-  if (c <= 1 || s1 == 1) {
-    const int64_t ld = r <= 1 ? std::max<int64_t>(c, 1) : s0;
-    if (ld >= std::max<int64_t>(c, 1))
-      return f(StridedMap<const RowMajorMatrix<T>>(x.data_ptr(), rows, cols, Eigen::OuterStride<>(ld)));
-  }
-  if (r <= 1 || s0 == 1) {
-    const int64_t ld = c <= 1 ? std::max<int64_t>(r, 1) : s1;
-    if (ld >= std::max<int64_t>(r, 1))
-      return f(StridedMap<const ColMajorMatrix<T>>(x.data_ptr(), rows, cols, Eigen::OuterStride<>(ld)));
-  }
-  auto xc = x.is_contiguous() ? x : copy_of(x);
-  f(StridedMap<const RowMajorMatrix<T>>(xc.data_ptr(), rows, cols,
-                                        Eigen::OuterStride<>(std::max<int64_t>(c, 1))));
-}
-
-// Note [Direct GEMM]: Eigen's `dst.noalias() += A * B` instantiates, per
-// storage-order pair, a coefficient-wise product for small sizes, two GEMV
-// paths and the GEMM. We call the GEMM driver directly, as Eigen's own product
-// does for large sizes (blocking, OpenMP split, packed kernel), which costs a
-// fraction of the compile time; vector-shaped products use a plain loop.
-template <class T, class Dst, class Lhs, class Rhs>
-void eigen_gemm(Dst& dst, const Lhs& lhs, const Rhs& rhs, T alpha) {
-  namespace ei = Eigen::internal;
-  using LhsC = std::decay_t<Lhs>;
-  using RhsC = std::decay_t<Rhs>;
-  using Blocking = ei::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>;
-  using Functor = ei::gemm_functor<
-      T, Eigen::Index,
-      ei::general_matrix_matrix_product<Eigen::Index, T, (LhsC::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor,
-                                        false, T, (RhsC::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor,
-                                        false, Eigen::RowMajor, 1>,
-      LhsC, RhsC, Dst, Blocking>;
-  Blocking blocking(dst.rows(), dst.cols(), lhs.cols(), 1, true);
-  ei::parallelize_gemm<true>(Functor(lhs, rhs, dst, alpha, blocking), lhs.rows(), rhs.cols(), lhs.cols(), true);
-}
-
 /// out = beta * out + alpha * a @ b for 2-D tensors; out is contiguous [m, n].
+/// beta == 0 ignores out's contents (even NaN), as PyTorch's addmm.
 template <Element T>
 void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T alpha, T beta) {
   const int64_t m = a.sizes()[0], n = b.sizes()[1], k = a.sizes()[1];
-  StridedMap<RowMajorMatrix<T>> o(out.data_ptr(), static_cast<Eigen::Index>(m),
-                                  static_cast<Eigen::Index>(n),
-                                  Eigen::OuterStride<>(std::max<int64_t>(n, 1)));
-  if (beta == T(0)) o.setZero();
-  else if (beta != T(1)) o *= beta;
-  if (k == 0 || m == 0 || n == 0) return;
-  if (m == 1 || n == 1 || !FloatingElement<T>) {
-    // Vector-shaped (or integer) products: a dot product per output element.
+  if constexpr (FloatingElement<T>) {
+    kernels::gemm<T>(m, n, k, alpha, a.data_ptr(), a.strides()[0], a.strides()[1], b.data_ptr(), b.strides()[0],
+                     b.strides()[1], beta, out.data_ptr(), n, 1);
+  } else {
+    // Integer products (PyTorch's CPU mm supports them): a dot product per element.
     const T* pa = a.data_ptr();
     const T* pb = b.data_ptr();
     const int64_t a0 = a.strides()[0], a1 = a.strides()[1], b0 = b.strides()[0], b1 = b.strides()[1];
@@ -90,12 +42,9 @@ void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T a
       for (int64_t j = 0; j < n; ++j) {
         T acc(0);
         for (int64_t p = 0; p < k; ++p) acc += pa[i * a0 + p * a1] * pb[p * b0 + j * b1];
-        po[i * n + j] += alpha * acc;
+        T& o = po[i * n + j];
+        o = static_cast<T>((beta == T(0) ? T(0) : static_cast<T>(beta * o)) + alpha * acc);
       }
-    return;
-  }
-  if constexpr (FloatingElement<T>) {
-    with_matrix(a, [&](const auto& A) { with_matrix(b, [&](const auto& B) { eigen_gemm(o, A, B, alpha); }); });
   }
 }
 
