@@ -1,0 +1,218 @@
+// kernels::gemm (include/tapegrad/kernels/gemm.hpp) against a naive triple
+// loop accumulating in double: every micro-kernel this CPU can run (forced
+// with set_gemm_isa, so an AVX-512 machine also tests AVX2 and the portable
+// kernel), float and double, odd shapes (1, 7, 33, 257, 1000 mixed over m, n,
+// k), transposed operands, alpha/beta, leading dimensions larger than the
+// row, and operands with no unit stride at all. The OpenMP split is checked
+// by the bench binary's self-test (bench/matmul_kernels_bench.cpp), since
+// this binary is built without OpenMP.
+#include <doctest/doctest.h>
+#include <tapegrad/tapegrad.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace tg = tapegrad;
+namespace tk = tapegrad::kernels;
+
+struct Shape3 {
+  int64_t m, n, k;
+};
+
+// Every combination of {1, 7, 33}, then 257 and 1000 in each position.
+std::vector<Shape3> shapes() {
+  std::vector<Shape3> s;
+  for (int64_t m : {1, 7, 33})
+    for (int64_t n : {1, 7, 33})
+      for (int64_t k : {1, 7, 33}) s.push_back({m, n, k});
+  for (Shape3 x : {Shape3{257, 33, 7}, Shape3{7, 257, 33}, Shape3{33, 7, 257}, Shape3{257, 257, 33},
+                   Shape3{1000, 7, 33}, Shape3{33, 1000, 7}, Shape3{7, 33, 1000}, Shape3{1000, 1, 257},
+                   Shape3{1, 1000, 257}, Shape3{257, 1000, 7}})
+    s.push_back(x);
+  return s;
+}
+
+// A matrix of rows x cols stored with strides (rs, cs) in a buffer of random
+// values in [-1, 1); the gaps between elements hold other random values.
+template <class T>
+struct Strided {
+  std::vector<T> buf;
+  int64_t rs, cs;
+  const T* data() const { return buf.data(); }
+  T& at(int64_t i, int64_t j) { return buf[static_cast<size_t>(i * rs + j * cs)]; }
+  T at(int64_t i, int64_t j) const { return buf[static_cast<size_t>(i * rs + j * cs)]; }
+};
+
+enum class Layout { row, col, row_padded, strided };
+
+template <class T>
+Strided<T> make(int64_t rows, int64_t cols, Layout layout, std::mt19937& gen) {
+  Strided<T> s;
+  switch (layout) {
+    case Layout::row: s.rs = cols, s.cs = 1; break;
+    case Layout::col: s.rs = 1, s.cs = rows; break;                    // a transposed view
+    case Layout::row_padded: s.rs = cols + 3, s.cs = 1; break;         // leading dim > cols
+    case Layout::strided: s.rs = 2 * cols + 1, s.cs = 2; break;        // no unit stride
+  }
+  const int64_t size = (rows - 1) * s.rs + (cols - 1) * s.cs + 1;
+  std::uniform_real_distribution<double> u(-1, 1);
+  s.buf.resize(static_cast<size_t>(size));
+  for (T& x : s.buf) x = static_cast<T>(u(gen));
+  return s;
+}
+
+// Largest error of kernels::gemm against the naive loop, relative to the
+// bound eps * (k + 2) * (|alpha| (1 + sqrt(k)) + |beta|) that a correct kernel
+// stays under (entries in [-1, 1): partial sums grow like sqrt(k)).
+template <class T>
+double relative_error(Shape3 s, Layout la, Layout lb, T alpha, T beta, bool nan_c, std::mt19937& gen) {
+  const Strided<T> a = make<T>(s.m, s.k, la, gen), b = make<T>(s.k, s.n, lb, gen);
+  Strided<T> c = make<T>(s.m, s.n, Layout::row_padded, gen);
+  if (nan_c)
+    for (T& x : c.buf) x = std::numeric_limits<T>::quiet_NaN();
+  Strided<T> want = c;
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < s.k; ++p) acc += static_cast<double>(a.at(i, p)) * static_cast<double>(b.at(p, j));
+      want.at(i, j) = static_cast<T>(beta == T(0) ? alpha * acc : alpha * acc + beta * static_cast<double>(c.at(i, j)));
+    }
+  tk::gemm<T>(s.m, s.n, s.k, alpha, a.data(), a.rs, a.cs, b.data(), b.rs, b.cs, beta, c.buf.data(), c.rs, c.cs);
+  const double bound = std::numeric_limits<T>::epsilon() * static_cast<double>(s.k + 2) *
+                       (std::abs(static_cast<double>(alpha)) * (1 + std::sqrt(static_cast<double>(s.k))) +
+                        std::abs(static_cast<double>(beta)));
+  double worst = 0;
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      const double e = std::abs(static_cast<double>(c.at(i, j)) - static_cast<double>(want.at(i, j)));
+      worst = std::max(worst, std::isnan(e) ? std::numeric_limits<double>::infinity() : e / bound);
+    }
+  // the padding between C's rows is untouched
+  for (int64_t i = 0; i + 1 < s.m; ++i)
+    for (int64_t j = s.n; j < c.rs; ++j)
+      if (!(c.buf[static_cast<size_t>(i * c.rs + j)] == want.buf[static_cast<size_t>(i * c.rs + j)]) &&
+          !(nan_c && std::isnan(c.buf[static_cast<size_t>(i * c.rs + j)])))
+        worst = std::numeric_limits<double>::infinity();
+  return worst;
+}
+
+// Runs every shape with every operand layout pair under one micro-kernel.
+template <class T>
+void check_all_shapes(tk::GemmIsa isa) {
+  std::mt19937 gen(42);
+  const Layout layouts[] = {Layout::row, Layout::col, Layout::row_padded, Layout::strided};
+  const T alphas[] = {T(1), T(1.5), T(-2), T(0.5)};
+  const T betas[] = {T(0), T(0.5), T(1), T(0)};
+  int variant = 0;
+  for (const Shape3 s : shapes())
+    for (Layout la : layouts)
+      for (Layout lb : layouts) {
+        const int v = variant++ % 4;
+        // the big shapes with the two common layouts only, to keep the naive loop short
+        if (s.m * s.n * s.k > 100000 && (la == Layout::strided || lb == Layout::row_padded)) continue;
+        const double err = relative_error<T>(s, la, lb, alphas[v], betas[v], v == 3, gen);
+        CHECK_MESSAGE(err <= 1.0, tk::to_string(isa), " m=", s.m, " n=", s.n, " k=", s.k, " layouts ",
+                      static_cast<int>(la), "/", static_cast<int>(lb), " alpha=", alphas[v], " beta=", betas[v],
+                      ": error ", err, " x bound");
+      }
+}
+
+// Restores the micro-kernel chosen at start-up when a test case ends.
+struct IsaGuard {
+  tk::GemmIsa saved = tk::gemm_isa();
+  ~IsaGuard() { tk::set_gemm_isa(saved); }
+};
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("gemm: every micro-kernel matches the naive product (odd shapes, layouts, alpha/beta)", T,
+                   float, double) {
+  IsaGuard guard;
+  for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
+    if (isa > tk::best_gemm_isa()) continue;  // this CPU cannot run it
+    CAPTURE(tk::to_string(isa));
+    tk::set_gemm_isa(isa);
+    REQUIRE(tk::gemm_isa() == isa);
+    check_all_shapes<T>(isa);
+  }
+}
+
+TEST_CASE("gemm: set_gemm_isa caps at the CPU's best kernel and reports the previous one") {
+  IsaGuard guard;
+  tk::set_gemm_isa(tk::GemmIsa::generic);
+  CHECK(tk::set_gemm_isa(tk::GemmIsa::avx512) == tk::GemmIsa::generic);
+  CHECK(tk::gemm_isa() == tk::best_gemm_isa());
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  // x86-64 CPUs from 2013 on have AVX2 + FMA; the CI and bench machines do.
+  if (__builtin_cpu_supports("avx512f")) CHECK(tk::best_gemm_isa() == tk::GemmIsa::avx512);
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) CHECK(tk::best_gemm_isa() == tk::GemmIsa::avx2);
+#endif
+}
+
+TEST_CASE("gemm: TAPEGRAD_GEMM_ISA selects a kernel, never above the CPU's best") {
+  using tk::GemmIsa;
+  const char* old = std::getenv("TAPEGRAD_GEMM_ISA");
+  const std::string saved = old ? old : "";
+  ::setenv("TAPEGRAD_GEMM_ISA", "generic", 1);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx512) == GemmIsa::generic);
+  ::setenv("TAPEGRAD_GEMM_ISA", "avx2", 1);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx512) == GemmIsa::avx2);
+  CHECK(tk::detail::isa_from_env(GemmIsa::generic) == GemmIsa::generic);
+  ::setenv("TAPEGRAD_GEMM_ISA", "avx512", 1);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx2) == GemmIsa::avx2);
+  ::setenv("TAPEGRAD_GEMM_ISA", "nonsense", 1);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx2) == GemmIsa::avx2);
+  if (old) ::setenv("TAPEGRAD_GEMM_ISA", saved.c_str(), 1);
+  else ::unsetenv("TAPEGRAD_GEMM_ISA");
+}
+
+TEST_CASE_TEMPLATE("gemm: k = 0 or alpha = 0 scales C by beta, and beta = 0 clears NaN", T, float, double) {
+  std::vector<T> c = {T(1), T(2), std::numeric_limits<T>::quiet_NaN(), T(4)};
+  const T a[2] = {T(1), T(1)}, b[2] = {T(1), T(1)};
+  tk::gemm<T>(2, 2, 0, T(1), a, 1, 1, b, 1, 1, T(2), c.data(), 2, 1);
+  CHECK(c[0] == T(2));
+  CHECK(c[3] == T(8));
+  CHECK(std::isnan(c[2]));
+  tk::gemm<T>(2, 2, 1, T(0), a, 1, 1, b, 1, 1, T(0), c.data(), 2, 1);
+  CHECK(c == std::vector<T>{T(0), T(0), T(0), T(0)});
+}
+
+TEST_CASE("set_num_threads: round-trips and rejects n < 1") {
+  const int before = tg::get_num_threads();
+  CHECK(before >= 1);
+  tg::set_num_threads(3);
+  CHECK(tg::get_num_threads() == 3);
+  CHECK(Eigen::nbThreads() >= 1);  // Eigen without OpenMP reports 1 whatever it is told
+  CHECK_THROWS_WITH_AS(tg::set_num_threads(0), "set_num_threads: expected a positive number of threads, got 0",
+                       tg::ValueError);
+  tg::set_num_threads(before);
+  CHECK(tg::get_num_threads() == before);
+}
+
+TEST_CASE_TEMPLATE("mm: operands with no unit stride and large odd shapes match the naive product", T, float,
+                   double) {
+  tg::manual_seed(3);
+  // every other column of a [257, 2000] matrix: strides (2000, 2)
+  const auto a = tg::randn<T>({257, 2000}).slice(1, 0, std::nullopt, 2);
+  const auto b = tg::randn<T>({33, 1000}).t();  // [1000, 33], column-major
+  const auto c = tg::mm(a, b);
+  REQUIRE(c.sizes() == tg::Shape{257, 33});
+  double worst = 0;
+  for (int64_t i = 0; i < 257; ++i)
+    for (int64_t j = 0; j < 33; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < 1000; ++p)
+        acc += static_cast<double>(a.data_ptr()[i * a.strides()[0] + p * a.strides()[1]]) *
+               static_cast<double>(b.data_ptr()[p * b.strides()[0] + j * b.strides()[1]]);
+      worst = std::max(worst, std::abs(acc - static_cast<double>(c.data_ptr()[i * 33 + j])));
+    }
+  CHECK(worst <= 1002 * std::numeric_limits<T>::epsilon() * 40);  // |sum| of 1000 products of N(0,1)
+}
