@@ -31,10 +31,8 @@
 #include <vector>
 
 #include <tapegrad/data.hpp>
+#include <tapegrad/core/threads.hpp>
 #include <tapegrad/tapegrad.hpp>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace tg = tapegrad;
 namespace nn = tapegrad::nn;
@@ -77,7 +75,7 @@ struct Run {
   std::vector<tg::Tensor<float>> params;
   std::unique_ptr<optim::SGD<float>> opt;
   std::unique_ptr<tg::Generator> gen;
-  std::unique_ptr<tg::data::DataLoader<float, int64_t>> loader;
+  std::unique_ptr<tg::data::DataLoader<float, int64_t, uint8_t>> loader;  // x = pixels / 255
 };
 
 EpochResult train_epoch(Run& r, const tg::data::MNIST& test) {
@@ -153,10 +151,7 @@ int main(int argc, char** argv) {
   try {
     const int threads = opt.threads > 0 ? static_cast<int>(opt.threads)
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    Eigen::setNbThreads(threads);
-#ifdef _OPENMP
-    omp_set_num_threads(threads);
-#endif
+    tg::set_num_threads(threads);  // tapegrad's GEMM, Eigen's and OpenMP's default
     const tg::data::MNIST train(opt.data, true), test(opt.data, false);
     std::printf("Fashion-MNIST from %s: %lld training, %lld test images\n", opt.data.c_str(),
                 static_cast<long long>(train.size()), static_cast<long long>(test.size()));
@@ -202,7 +197,8 @@ int main(int argc, char** argv) {
       r->opt = std::make_unique<optim::SGD<float>>(r->params, so);
       auto o = lo;
       o.generator = r->gen.get();
-      r->loader = std::make_unique<tg::data::DataLoader<float, int64_t>>(train.images(), train.labels(), o);
+      r->loader = std::make_unique<tg::data::DataLoader<float, int64_t, uint8_t>>(train.pixels(), train.labels(), o,
+                                                                                  255.0f);
     }
 
     std::cout << *net << "\n";

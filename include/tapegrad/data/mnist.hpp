@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "../core/error.hpp"
+#include "../ops/shape.hpp"
 #include "../tensor/factory.hpp"
 #include "../tensor/tensor.hpp"
 #include "idx.hpp"
@@ -80,10 +81,15 @@ class MNIST {
     float* o = images_.data_ptr();
     const int64_t total = raw_images.numel();
     for (int64_t i = 0; i < total; ++i) o[i] = scale[p[i]];
+    pixels_ = raw_images.reshape(images_.sizes());
   }
 
   /// float [N, H*W] or [N, 1, H, W], values in [0, 1].
   const Tensor<float>& images() const { return images_; }
+  /// The same images as stored, uint8 [N, H*W] or [N, 1, H, W] in [0, 255]:
+  /// a quarter of the bytes, for DataLoader(pixels(), labels(), {...}, 255.0f),
+  /// whose batches then equal the rows of images() exactly.
+  const Tensor<uint8_t>& pixels() const { return pixels_; }
   /// int64 [N], values in [0, 10).
   const Tensor<int64_t>& labels() const { return labels_; }
   /// Number of samples (len(dataset)).
@@ -105,6 +111,7 @@ class MNIST {
   }
 
   Tensor<float> images_;
+  Tensor<uint8_t> pixels_;
   Tensor<int64_t> labels_;
   std::filesystem::path images_path_;
   std::filesystem::path labels_path_;
