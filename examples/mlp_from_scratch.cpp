@@ -162,7 +162,9 @@ int main(int argc, char** argv) {
     // 1. From scratch: four leaves, relu as maximum(x, 0), the net as a lambda.
     Run scratch;
     scratch.gen = std::make_unique<tg::Generator>(seed);
-    auto [W1, W2] = draw_weights(*scratch.gen);
+    const auto weights = draw_weights(*scratch.gen);
+    // (named copies, not a structured binding: the lambda below captures them)
+    const tg::Tensor<float> W1 = weights.first, W2 = weights.second;
     W1.requires_grad_();
     W2.requires_grad_();
     auto b1 = tg::zeros<float>({256}).requires_grad_();
