@@ -1,14 +1,15 @@
 #pragma once
 // Storage<T>: the buffer that tensors and their views share. Owned buffers are
-// 64-byte aligned (SIMD loads, cache lines); from_blob wraps user memory
+// 64-byte aligned (SIMD loads, cache lines) and come from the caching
+// allocator (Note [Caching allocator] in allocator.hpp); from_blob wraps user memory
 // without owning it. The version counter lives here because views share it:
 // autograd uses it to notice in-place changes to saved tensors.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <new>
 
+#include "allocator.hpp"
 #include "dtype.hpp"
 #include "error.hpp"
 
@@ -17,8 +18,6 @@ namespace tapegrad {
 template <Element T>
 class Storage {
  public:
-  static constexpr std::align_val_t kAlign{64};
-
   /// An owned, uninitialised buffer of n elements.
   explicit Storage(int64_t n) : size_(n), owned_(true) { data_ = allocate(n); }
   /// A view of user memory; `deleter` (may be empty) runs when the last tensor
@@ -51,11 +50,11 @@ class Storage {
  private:
   static T* allocate(int64_t n) {
     if (n == 0) return nullptr;
-    return static_cast<T*>(::operator new(sizeof(T) * static_cast<size_t>(n), kAlign));
+    return static_cast<T*>(detail::allocate_bytes(sizeof(T) * static_cast<size_t>(n)));
   }
   void release() {
     if (owned_) {
-      if (data_) ::operator delete(static_cast<void*>(data_), kAlign);
+      if (data_) detail::deallocate_bytes(data_, sizeof(T) * static_cast<size_t>(size_));
     } else if (deleter_) {
       deleter_(data_);
     }

@@ -157,13 +157,14 @@ struct Neg {
   template <class X> auto array(const X& x) const { return -x; }
 };
 // Eigen's SIMD exp clamps its argument below at about -88.7 (float) / -709.4
-// (double) and then returns ~3e-39 / ~5e-309, even for -inf: rows holding an
-// argument below array_min take the scalar loop (Note [Elementwise fast paths]).
+// (double) and then returns ~3e-39 / ~5e-309, even for -inf: arguments below
+// array_min take the scalar form (Note [Range-limited array forms]).
 template <class V>
 inline constexpr V simd_exp_min = std::is_same_v<V, float> ? V(-87) : V(-708);
 struct Exp {
   template <class V> V operator()(V x) const { return std::exp(x); }
   template <class X> auto array(const X& x) const { return x.exp(); }
+  template <class P> P packet(const P& x) const { return Eigen::internal::pexp(x); }
   template <class V> static constexpr V array_min = simd_exp_min<V>;
 };
 // The same formula as PyTorch (1 / (1 + exp(-x)), 0 once exp(-x) overflows);
@@ -173,6 +174,12 @@ struct Sigmoid {
   template <class X> auto array(const X& x) const {
     using V = typename X::Scalar;
     return (V(1) + (-x).exp()).inverse();
+  }
+  // the array form's operations, packet by packet
+  template <class P> P packet(const P& x) const {
+    namespace ei = Eigen::internal;
+    const P one = ei::pset1<P>(typename ei::unpacket_traits<P>::type(1));
+    return ei::pdiv(one, ei::padd(one, ei::pexp(ei::pnegate(x))));
   }
   template <class V> static constexpr V array_min = simd_exp_min<V>;
 };
