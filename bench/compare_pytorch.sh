@@ -30,7 +30,8 @@
 #
 # Environment: BUILD_DIR (build/release), MODE, PRESET (d2l), DATASET (mnist),
 # EPOCHS (speed: 5; accuracy: the preset's), ROUNDS (3), THREADS ("1 2 2blas"),
-# SEEDS ("0 1 2 3 4"), PYTHON (/usr/bin/python3).
+# SEEDS ("0 1 2 3 4"), PYTHON (/usr/bin/python3), OUT_DIR (keep each run's log,
+# metrics JSON and peak RSS there; default a temporary directory).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -65,8 +66,13 @@ fi
 cmake --build "$BUILD_DIR" --target mnist_mlp -j2 >/dev/null
 TG="$BUILD_DIR/examples/mnist_mlp"
 
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+if [[ -n ${OUT_DIR:-} ]]; then  # keep the runs' logs and metrics there
+  OUT=$OUT_DIR
+  mkdir -p "$OUT"
+else
+  OUT=$(mktemp -d)
+  trap 'rm -rf "$OUT"' EXIT
+fi
 
 echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine: $(getconf _NPROCESSORS_ONLN) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
