@@ -23,13 +23,17 @@
 #   2 blas   PyTorch's best use of two cores: Debian's torch does its GEMMs in
 #            OpenBLAS, so OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2 with torch
 #            threads 1 (never 2 + 2, which oversubscribes); against tapegrad's 2.
+#   2p       as 2, with OMP_WAIT_POLICY=passive on both sides: OpenMP workers
+#            sleep instead of spinning between parallel regions. On a loaded
+#            machine spinning threads wait for partners that are not running
+#            (bench/mnist.md); on an idle one passive costs wake-up latency.
 #
 # MODE=accuracy: trains both sides once per seed in SEEDS with one thread and
 # prints each side's final test accuracy per seed and their distribution:
 # the d2l recipe's final accuracy moves by about a point from seed to seed.
 #
 # Environment: BUILD_DIR (build/release), MODE, PRESET (d2l), DATASET (mnist),
-# EPOCHS (speed: 5; accuracy: the preset's), ROUNDS (3), THREADS ("1 2 2blas"),
+# EPOCHS (speed: 5; accuracy: the preset's), ROUNDS (3), THREADS ("1 2 2blas 2p"),
 # SEEDS ("0 1 2 3 4"), PYTHON (/usr/bin/python3), OUT_DIR (keep each run's log,
 # metrics JSON and peak RSS there; default a temporary directory).
 set -euo pipefail
@@ -40,7 +44,7 @@ MODE=${MODE:-speed}
 PRESET=${PRESET:-d2l}
 DATASET=${DATASET:-mnist}
 ROUNDS=${ROUNDS:-3}
-THREADS=${THREADS:-1 2 2blas}
+THREADS=${THREADS:-1 2 2blas 2p}
 SEEDS=${SEEDS:-0 1 2 3 4}
 PYTHON=${PYTHON:-/usr/bin/python3}
 case "$MODE" in
@@ -92,18 +96,21 @@ run() {
     1) omp=1 blas=1 n=1 ;;
     2) omp=2 blas=1 n=2 ;;
     2blas) omp=1 blas=2 n=1 ;;
+    2p) omp=2 blas=1 n=2 ;;
   esac
+  local wait=${OMP_WAIT_POLICY:-}
+  [[ $cfg == 2p ]] && wait=passive
   local base="$OUT/${side}_${cfg}_${round}_${seed}"
   if [[ $side == tapegrad ]]; then
     if [[ $cfg == 2blas ]]; then  # tapegrad's two-thread run is config 2
       [[ " $THREADS " == *" 2 "* ]] && return 0
       cfg=2 omp=2 base="$OUT/${side}_2_${round}_${seed}"
     fi
-    OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas /usr/bin/time -f %M -o "$base.rss" \
+    env ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas /usr/bin/time -f %M -o "$base.rss" \
       "$TG" --preset "$PRESET" --dataset "$DATASET" --data "$data_dir" "${epoch_flag[@]}" --seed "$seed" \
       --threads "$omp" --metrics-json "$base.json" >"$base.log" 2>&1
   else
-    OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas /usr/bin/time -f %M -o "$base.rss" \
+    env ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas /usr/bin/time -f %M -o "$base.rss" \
       "$PYTHON" bench/compare_pytorch.py --preset "$PRESET" --dataset "$DATASET" --data "$data_dir" \
       "${epoch_flag[@]}" --seed "$seed" --threads "$n" --quiet --metrics-json "$base.json" >"$base.log" 2>&1
   fi
@@ -151,7 +158,7 @@ if mode == "speed":
         if not keys:
             continue
         ratios = [tg[k]["epoch"] / pt[k]["epoch"] for k in keys]
-        label = "2 blas" if cfg == "2blas" else cfg
+        label = {"2blas": "2 blas", "2p": "2 passive"}.get(cfg, cfg)
         print(f"{label:8} {st.median(tg[k]['epoch'] for k in keys):17.3f} "
               f"{st.median(pt[k]['epoch'] for k in keys):16.3f} {st.median(ratios):16.2f}x "
               f"{'(%.2f..%.2f)' % (min(ratios), max(ratios)):>13} "
