@@ -1,6 +1,6 @@
 #pragma once
 // The x86-64 micro-kernels of kernels/gemm.hpp (Note [GEMM dispatch]), for
-// GCC and Clang; included from gemm.hpp only on x86-64.
+// GCC and Clang; empty elsewhere (TAPEGRAD_GEMM_X86 says which).
 //
 // Note [Micro-kernels without <immintrin.h>]: the kernels use the compilers'
 // vector types (vector_size) and the FMA builtins that the vendor intrinsics
@@ -18,6 +18,11 @@
 // rows are spelled out by macros rather than loops so that the accumulators
 // are registers at every optimisation level.
 #include <cstdint>
+
+#include "gemm_pack.hpp"
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#define TAPEGRAD_GEMM_X86 1
 
 namespace tapegrad::kernels::detail {
 
@@ -258,3 +263,7 @@ GemmConfig<T> x86_avx2_config() {
 }
 
 }  // namespace tapegrad::kernels::detail
+
+#else
+#define TAPEGRAD_GEMM_X86 0
+#endif

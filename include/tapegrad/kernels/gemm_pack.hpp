@@ -1,0 +1,88 @@
+#pragma once
+// The parts of kernels/gemm.hpp that the micro-kernel headers share: the
+// micro-kernel and packing signatures, the blocking record, packing and the
+// portable micro-kernel (Note [Packed GEMM] in gemm.hpp).
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace tapegrad::kernels {
+
+namespace detail {
+
+/// micro-kernel: C[mr x nr] (strides rs_c, cs_c) = alpha * pa @ pb + beta * C for
+/// packed panels pa (kc x MR) and pb (kc x NR); beta == 0 never reads C.
+template <class T>
+using MicroKernel = void (*)(int64_t kc, const T* pa, const T* pb, T* c, int64_t rs_c, int64_t cs_c,
+                             int64_t mr, int64_t nr, T alpha, T beta);
+template <class T>
+using PackFn = void (*)(int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst);
+/// narrow kernel (Note [Narrow GEMM]): like MicroKernel, but A is read in place
+/// through strides (rs_a, cs_a) and the tile is MR x (one vector).
+template <class T>
+using NarrowKernel = void (*)(int64_t kc, const T* a, int64_t rs_a, int64_t cs_a, const T* pb, T* c, int64_t rs_c,
+                              int64_t cs_c, int64_t mr, int64_t nr, T alpha, T beta);
+
+/// One micro-kernel and the blocking sized for it, and optionally a narrow kernel.
+template <class T>
+struct GemmConfig {
+  int64_t mr, nr, mc, kc, nc;
+  MicroKernel<T> kernel;
+  PackFn<T> pack_a, pack_b;
+  int64_t mr_narrow = 0, nr_narrow = 0;
+  NarrowKernel<T> narrow = nullptr;
+  PackFn<T> pack_a_narrow = nullptr, pack_b_narrow = nullptr;
+};
+
+/// Packs `rows` rows (of A, or columns of B) of length kc into micro-panels of R:
+/// dst[panel][p][r] = src[(panel * R + r) * s_row + p * s_k], zero beyond `rows`.
+template <class T, int R>
+void pack_panels(int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst) {
+  for (int64_t i0 = 0; i0 < rows; i0 += R, dst += R * kc) {
+    const int64_t r = std::min<int64_t>(R, rows - i0);
+    const T* s = src + i0 * s_row;
+    if (r == R && s_row == 1) {  // the R values of each k are contiguous
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * R, s + p * s_k, sizeof(T) * R);
+    } else if (r == R && s_k == 1) {  // each of the R rows is contiguous along k
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = 0; i < R; ++i) dst[p * R + i] = s[i * s_row + p];
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t i = 0; i < r; ++i) dst[p * R + i] = s[i * s_row + p * s_k];
+        for (int64_t i = r; i < R; ++i) dst[p * R + i] = T(0);
+      }
+    }
+  }
+}
+
+/// C tile update from an accumulator tile acc[MR][NR] (row-major), for edges
+/// and non-unit column strides.
+template <class T>
+inline void store_tile(const T* acc, int64_t ld_acc, T* c, int64_t rs_c, int64_t cs_c, int64_t mr,
+                       int64_t nr, T alpha, T beta) {
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j) {
+      T& dst = c[i * rs_c + j * cs_c];
+      dst = beta == T(0) ? alpha * acc[i * ld_acc + j] : alpha * acc[i * ld_acc + j] + beta * dst;
+    }
+}
+
+/// The portable micro-kernel: plain loops the compiler may vectorise.
+template <class T, int MR, int NR>
+void micro_kernel_generic(int64_t kc, const T* pa, const T* pb, T* c, int64_t rs_c, int64_t cs_c,
+                          int64_t mr, int64_t nr, T alpha, T beta) {
+  T acc[MR * NR] = {};
+  for (int64_t p = 0; p < kc; ++p, pa += MR, pb += NR)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i * NR + j] += pa[i] * pb[j];
+  store_tile(acc, NR, c, rs_c, cs_c, mr, nr, alpha, beta);
+}
+
+template <class T>
+GemmConfig<T> generic_config() {
+  constexpr int MR = 4, NR = sizeof(T) == 4 ? 16 : 8;
+  return {MR, NR, 128, 256, 2048, &micro_kernel_generic<T, MR, NR>, &pack_panels<T, MR>, &pack_panels<T, NR>};
+}
+
+}  // namespace detail
+}  // namespace tapegrad::kernels
