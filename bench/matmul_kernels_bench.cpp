@@ -394,7 +394,9 @@ template <class T>
 bool self_test() {
   const std::vector<Shape> cases = {{"", 1, 1, 1}, {"", 7, 33, 1}, {"", 33, 7, 257, true, false},
                                     {"", 257, 33, 7, false, true}, {"", 100, 257, 33, true, true},
-                                    {"", 300, 300, 300}, {"", 1000, 7, 33}};
+                                    {"", 300, 300, 300}, {"", 1000, 7, 33},
+                                    // large enough for the OpenMP split along m (n narrow), packed and narrow paths
+                                    {"", 1000, 40, 300, true, false}, {"", 2000, 10, 300, false, true}};
   bool ok = true;
   for (const Kernel<T>& k : kernels<T>())
     for (int threads : {1, 2})
