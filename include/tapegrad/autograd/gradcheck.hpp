@@ -1,7 +1,6 @@
 #pragma once
 // gradcheck: compare autograd's gradients with central finite differences.
 #include <cmath>
-#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,25 +22,30 @@ struct GradcheckResult {
 /// checks d sum(f(inputs) * w) / d inputs against central differences, where w
 /// is a fixed pseudo-random weight (so every output element matters). Each
 /// input must require grad. Reports the element with the largest violation of
-/// |analytic - numeric| <= atol + rtol * |numeric|.
-inline GradcheckResult gradcheck(
-    const std::function<Tensor<double>(const std::vector<Tensor<double>>&)>& f,
-    const std::vector<Tensor<double>>& inputs, double eps = 1e-6, double atol = 1e-5,
-    double rtol = 1e-3) {
+/// |analytic - numeric| <= atol + rtol * |numeric|. f: any callable taking
+/// `const std::vector<Tensor<double>>&` and returning a Tensor<double>.
+// A template, not an inline function of std::function: an inline function's
+// body instantiates every double op it uses in every program that includes
+// the umbrella header, whether it calls gradcheck or not.
+// D is always double; it makes the body dependent, so that nothing in it is
+// instantiated before a call (GCC instantiates non-dependent calls early).
+template <class F, FloatingElement D = double>
+GradcheckResult gradcheck(const F& f, const std::vector<Tensor<D>>& inputs, double eps = 1e-6,
+                          double atol = 1e-5, double rtol = 1e-3) {
   for (const auto& x : inputs)
     TAPEGRAD_CHECK(x.requires_grad(), ValueError,
                    "gradcheck: every input must require grad, got one of shape ", x.sizes(),
                    " that does not");
   // Analytic: one backward of the weighted sum.
-  Tensor<double> out = f(inputs);
+  Tensor<D> out = f(inputs);
   Generator gen(1234);
-  auto weight = empty<double>(out.sizes());
+  auto weight = empty<D>(out.sizes());
   weight.uniform_(0.5, 1.5, gen);
-  auto scalar = [&](const Tensor<double>& y) {
+  auto scalar = [&](const Tensor<D>& y) {
     NoGradGuard g;
     return (y * weight).sum().item();
   };
-  for (const auto& x : inputs) x.mutable_grad() = Tensor<double>();
+  for (const auto& x : inputs) x.mutable_grad() = Tensor<D>();
   (out * weight).sum().backward();
 
   GradcheckResult result;
@@ -49,8 +53,8 @@ inline GradcheckResult gradcheck(
   NoGradGuard no_grad;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& x = inputs[i];
-    const std::vector<double> analytic =
-        x.grad().defined() ? x.grad().to_vector() : std::vector<double>(static_cast<size_t>(x.numel()), 0.0);
+    const std::vector<D> analytic =
+        x.grad().defined() ? x.grad().to_vector() : std::vector<D>(static_cast<size_t>(x.numel()), 0.0);
     for (int64_t k = 0; k < x.numel(); ++k) {
       // Address element k in row-major order through x's own strides.
       int64_t off = 0, rem = k;
@@ -58,8 +62,8 @@ inline GradcheckResult gradcheck(
         off += (rem % x.sizes()[d]) * x.strides()[d];
         rem /= x.sizes()[d];
       }
-      double& v = x.data_ptr()[off];
-      const double saved = v;
+      D& v = x.data_ptr()[off];
+      const D saved = v;
       v = saved + eps;
       const double plus = scalar(f(inputs));
       v = saved - eps;

@@ -118,19 +118,18 @@ template <FloatingElement T>
 class OutputNode : public Node {
  public:
   using Node::Node;
-  void accumulate(const Tensor<float>& g) override { add(g); }
-  void accumulate(const Tensor<double>& g) override { add(g); }
+  // The other dtype converts first: one instantiation of add() per T.
+  void accumulate(const Tensor<float>& g) override { add(detail::as_dtype<T>(g)); }
+  void accumulate(const Tensor<double>& g) override { add(detail::as_dtype<T>(g)); }
   void clear() override { grad_ = Tensor<T>(); }
   /// retain_grad(): also store the gradient in this tensor's grad().
   void retain(const std::shared_ptr<tapegrad::detail::TensorImpl<T>>& out) { retained_ = out; }
 
  protected:
-  template <FloatingElement U>
-  void add(const Tensor<U>& g) {
-    Tensor<T> gt = detail::as_dtype<T>(g);
+  void add(const Tensor<T>& g) {
     // Buffers are never written in place: the same gradient tensor may have
     // been handed to several inputs (AddBackward gives both the same one).
-    grad_ = grad_.defined() ? detail::plus(grad_, gt) : gt;
+    grad_ = grad_.defined() ? detail::plus(grad_, g) : g;
   }
   Tensor<T> take_grad() {
     Tensor<T> g = std::move(grad_);
@@ -188,21 +187,24 @@ class AccumulateGrad final : public Node {
  private:
   template <FloatingElement U>
   void add(const Tensor<U>& g) {
-    Tensor<T>& slot = leaf_.mutable_grad();
-    if (!slot.defined()) {
-      // Own the buffer: an optimizer may update grad() in place later, and g
-      // may be shared with other parts of the graph, or be an expanded view.
-      // A fresh gradient that no other handle reaches (the sole result of a
-      // backward function) is taken as it is, as PyTorch's AccumulateGrad does.
-      if constexpr (std::is_same_v<T, U>) {
-        if (detail::sole_owner(g)) return void(slot = g);
-      }
-      slot = tapegrad::detail::make_empty<T>(g.sizes());
-      tapegrad::detail::copy_into(slot, g);
+    // the other dtype converts first (a fresh tensor): one instantiation per T
+    if constexpr (!std::is_same_v<T, U>) {
+      return add(detail::as_dtype<T>(g));
     } else {
-      // accumulate across backward calls, as PyTorch
-      NoGradGuard no_grad;
-      tapegrad::detail::map2_<T>(slot, detail::as_dtype<T>(g), [](T a, T b) { return a + b; }, "backward");
+      Tensor<T>& slot = leaf_.mutable_grad();
+      if (!slot.defined()) {
+        // Own the buffer: an optimizer may update grad() in place later, and g
+        // may be shared with other parts of the graph, or be an expanded view.
+        // A fresh gradient that no other handle reaches (the sole result of a
+        // backward function) is taken as it is, as PyTorch's AccumulateGrad does.
+        if (detail::sole_owner(g)) return void(slot = g);
+        slot = tapegrad::detail::make_empty<T>(g.sizes());
+        tapegrad::detail::copy_into(slot, g);
+      } else {
+        // accumulate across backward calls, as PyTorch
+        NoGradGuard no_grad;
+        tapegrad::detail::map2_<T>(slot, g, [](T a, T b) { return a + b; }, "backward");
+      }
     }
   }
   Tensor<T> leaf_;
@@ -265,7 +267,13 @@ template <FloatingElement T, class Fn, Element... In>
 void record(const Tensor<T>& out, const char* name, Fn&& fn, const Tensor<In>&... inputs) {
   static_assert(sizeof...(In) <= kMaxInputs, "record: too many inputs");
   std::array<std::shared_ptr<Node>, kMaxInputs> next{gradient_edge(inputs)...};
-  auto node = std::make_shared<FunctionNode<T, std::decay_t<Fn>>>(name, std::forward<Fn>(fn), next);
+  // Note [Node allocation]: a Node* into shared_ptr<Node>, not make_shared of
+  // each FunctionNode type: the shared_ptr machinery is then instantiated once
+  // for Node instead of once per op and lambda, which was a large part of the
+  // compile time of a program that uses a few ops (one more allocation per
+  // recorded op at run time).
+  std::shared_ptr<Node> node(
+      static_cast<Node*>(new FunctionNode<T, std::decay_t<Fn>>(name, std::forward<Fn>(fn), next)));
   auto& impl = *out.impl_ptr();
   if (!impl.autograd) impl.autograd = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
   impl.autograd->requires_grad = true;

@@ -62,7 +62,10 @@ Tensor<R> reduce(const Tensor<T>& x, const std::vector<bool>& mask, bool keepdim
                             o[k * s[0]] = combine(o[k * s[0]], static_cast<R>(i[k * s[1]]));
                         }
                       });
-  return keepdim ? out : out.view(reduced_shape(x.sizes(), mask, false));
+  if (keepdim) return out;
+  Shape shape = reduced_shape(x.sizes(), mask, false);  // out is contiguous: a plain new shape
+  Shape st = contiguous_strides(shape);
+  return make_view(out, std::move(shape), std::move(st), 0);
 }
 
 template <Element T>
@@ -197,16 +200,20 @@ Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim) {
 }  // namespace detail
 
 namespace detail {
-// The gradient of a reduction, broadcast back over the input: unsqueeze the
-// reduced dims (unless keepdim) and expand (a stride-0 view, no copy).
+// The gradient of a reduction, broadcast back over the input: the reduced
+// dims (re-inserted unless keepdim) get stride 0, a view with no copy. Built
+// directly rather than with unsqueeze() and expand(): backward functions run
+// unrecorded, and the recorded forms would instantiate their own records.
 template <FloatingElement T>
 Tensor<T> expand_reduced(const Tensor<T>& g, const Shape& in_sizes, const std::vector<bool>& mask,
                          bool keepdim) {
-  Tensor<T> k = g;
-  if (!keepdim)
-    for (int64_t d = 0; d < in_sizes.size(); ++d)
-      if (mask[static_cast<size_t>(d)]) k = k.unsqueeze(d);
-  return k.expand(in_sizes);
+  Shape st(in_sizes.size(), 0);
+  for (int64_t d = 0, j = 0; d < in_sizes.size(); ++d) {
+    const bool reduced = mask[static_cast<size_t>(d)];
+    if (!reduced) st[d] = g.strides()[j];
+    if (!reduced || keepdim) ++j;
+  }
+  return make_view(g, in_sizes, std::move(st), g.storage_offset());
 }
 
 // Product of the other elements of each reduction group (exact with zeros):
@@ -254,7 +261,8 @@ Tensor<T> sum_to(const Tensor<T>& grad, const Shape& shape) {
   std::vector<bool> mask(static_cast<size_t>(grad.dim()), false);
   for (int64_t d = 0; d < grad.dim(); ++d)
     mask[static_cast<size_t>(d)] = d < lead || (shape[d - lead] == 1 && grad.sizes()[d] != 1);
-  return detail::sum_impl(grad, mask, true).view(shape);
+  auto s = detail::sum_impl(grad, mask, true);  // contiguous: the view is just new sizes
+  return detail::make_view(s, shape, contiguous_strides(shape), 0);
 }
 
 // ---- sum / mean / prod -----------------------------------------------------------------

@@ -299,7 +299,7 @@ const Tensor<T>& Tensor<T>::copy_(const Tensor<U>& src) const {
   // it was overwritten.
   bool overlap = false;
   if constexpr (std::is_same_v<T, U>) overlap = shares_storage(*this, src) && !is_same(src);
-  if (overlap) detail::copy_into(*this, src.clone());
+  if (overlap) detail::copy_into(*this, detail::copy_of(src));
   else detail::copy_into(*this, src);
   storage()->bump_version();
   return *this;
