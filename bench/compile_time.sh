@@ -10,13 +10,14 @@
 # RSS, which covers cc1plus). Prints the medians of each program and the ratio
 # tapegrad / Eigen. CPU seconds are the steadier number on a busy machine
 # (wall time also counts waiting for a core). CXX defaults to g++. Runs from
-# any directory.
+# any directory. TAPEGRAD_INCLUDE=<dir> measures another include/ tree.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$script_dir/.." && pwd)
 cxx=${CXX:-g++}
 eigen_include=${EIGEN_INCLUDE:-/usr/include/eigen3}
+tapegrad_include=${TAPEGRAD_INCLUDE:-$repo/include}  # another tree of headers to measure
 
 breakdown=0
 if [[ "${1:-}" == "--breakdown" ]]; then
@@ -54,7 +55,7 @@ measure() {
   shift 2
   local walls=() cpus=() rsss=() i log="$work/time.log"
   for ((i = 0; i < runs; i++)); do
-    if ! /usr/bin/time -v -o "$log" "$cxx" -std=c++20 "$opt" -I"$repo/include" -I"$eigen_include" \
+    if ! /usr/bin/time -v -o "$log" "$cxx" -std=c++20 "$opt" -I"$tapegrad_include" -I"$eigen_include" \
         "$@" "$src" -o "$work/a.out" 2>"$work/cc.err"; then
       echo "compile_time: compiling $src failed:" >&2
       cat "$work/cc.err" >&2
@@ -106,6 +107,10 @@ if ((breakdown)); then
     "<tapegrad/ops/elementwise.hpp>"
     "<tapegrad/ops/reduce.hpp>"
     "<tapegrad/ops/matmul.hpp>"
+    "<tapegrad/autograd/engine.hpp>"
+    "<tapegrad/autograd/gradcheck.hpp>"
+    "<tapegrad/nn/layers.hpp>"
+    "<tapegrad/optim/adam.hpp>"
     "<tapegrad/tapegrad.hpp>"
   )
   for h in "${headers[@]}"; do
@@ -114,18 +119,33 @@ if ((breakdown)); then
     row "$h" "$med_wall" "$med_cpu" "$med_rss"
   done
 
-  # The tapegrad program with its one matmul call swapped for an elementwise
-  # product: what instantiating the matmul family costs.
+  # Both programs with their matrix product swapped for an elementwise one:
+  # what instantiating the matmul family (tapegrad) or Eigen's GEMM costs, and
+  # what is left for the rest (views, elementwise ops, autograd, sum).
   echo
-  echo "breakdown at -O0: tapegrad_program.cpp with and without its matmul call, -c"
+  echo "breakdown: both programs with and without their matrix product, compile only (-c)"
   sed 's/tapegrad::matmul(a, b)/a * b/' "$script_dir/compile_time/tapegrad_program.cpp" \
     >"$work/no_matmul.cpp"
-  if cmp -s "$work/no_matmul.cpp" "$script_dir/compile_time/tapegrad_program.cpp"; then
-    echo "compile_time: could not remove the matmul call from tapegrad_program.cpp" >&2
+  sed 's/Matrix c = a \* b;/Matrix c = a.cwiseProduct(b);/' "$script_dir/compile_time/eigen_program.cpp" \
+    >"$work/eigen_no_product.cpp"
+  if cmp -s "$work/no_matmul.cpp" "$script_dir/compile_time/tapegrad_program.cpp" ||
+     cmp -s "$work/eigen_no_product.cpp" "$script_dir/compile_time/eigen_program.cpp"; then
+    echo "compile_time: could not remove the matrix product from the programs" >&2
     exit 1
   fi
-  measure "$script_dir/compile_time/tapegrad_program.cpp" -O0 -c
-  row "with matmul" "$med_wall" "$med_cpu" "$med_rss"
-  measure "$work/no_matmul.cpp" -O0 -c
-  row "without matmul" "$med_wall" "$med_cpu" "$med_rss"
+  row "program" "wall [s]" "CPU [s]" "peak RSS [MiB]"
+  for opt in -O0 -O2; do
+    measure "$script_dir/compile_time/tapegrad_program.cpp" "$opt" -c
+    row "$opt tapegrad with matmul" "$med_wall" "$med_cpu" "$med_rss"
+    measure "$work/no_matmul.cpp" "$opt" -c
+    tg=("$med_wall" "$med_cpu" "$med_rss")
+    row "$opt tapegrad without matmul" "${tg[@]}"
+    measure "$script_dir/compile_time/eigen_program.cpp" "$opt" -c
+    row "$opt eigen with product" "$med_wall" "$med_cpu" "$med_rss"
+    measure "$work/eigen_no_product.cpp" "$opt" -c
+    eg=("$med_wall" "$med_cpu" "$med_rss")
+    row "$opt eigen without product" "${eg[@]}"
+    row "$opt ratio without products" "$(ratio "${tg[0]}" "${eg[0]}")" "$(ratio "${tg[1]}" "${eg[1]}")" \
+      "$(ratio "${tg[2]}" "${eg[2]}")"
+  done
 fi
