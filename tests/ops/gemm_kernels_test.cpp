@@ -3,9 +3,8 @@
 // with set_gemm_isa, so an AVX-512 machine also tests AVX2 and the portable
 // kernel), float and double, odd shapes (1, 7, 33, 257, 1000 mixed over m, n,
 // k), transposed operands, alpha/beta, leading dimensions larger than the
-// row, and operands with no unit stride at all. The OpenMP split is checked
-// by the bench binary's self-test (bench/matmul_kernels_bench.cpp), since
-// this binary is built without OpenMP.
+// row, and operands with no unit stride at all; and the split of a product
+// over threads (Note [GEMM threads]) along n and along m.
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
@@ -183,6 +182,22 @@ TEST_CASE_TEMPLATE("gemm: k = 0 or alpha = 0 scales C by beta, and beta = 0 clea
   CHECK(std::isnan(c[2]));
   tk::gemm<T>(2, 2, 1, T(0), a, 1, 1, b, 1, 1, T(0), c.data(), 2, 1);
   CHECK(c == std::vector<T>{T(0), T(0), T(0), T(0)});
+}
+
+TEST_CASE_TEMPLATE("gemm: products split over 1 to 4 threads match the naive product", T, float, double) {
+  IsaGuard guard;
+  const int before = tg::get_num_threads();
+  std::mt19937 gen(7);
+  // n wide: split along n; n narrow and m large: split along m; uneven parts.
+  const Shape3 big[] = {{300, 200, 100}, {500, 20, 200}, {97, 1000, 33}, {1000, 7, 257}, {129, 129, 129}};
+  for (int threads : {1, 2, 3, 4})
+    for (const Shape3 s : big)
+      for (Layout la : {Layout::row, Layout::col}) {
+        tg::set_num_threads(threads);
+        const double err = relative_error<T>(s, la, Layout::row, T(1.5), T(0.5), false, gen);
+        CHECK_MESSAGE(err <= 1.0, threads, " threads, m=", s.m, " n=", s.n, " k=", s.k, ": error ", err, " x bound");
+      }
+  tg::set_num_threads(before);
 }
 
 TEST_CASE("set_num_threads: round-trips and rejects n < 1") {

@@ -1,15 +1,25 @@
 #pragma once
 // Intra-op threads, as torch.set_num_threads / torch.get_num_threads.
-// Note [Threads]: tapegrad's kernels run in parallel through OpenMP only when
-// the program is compiled with it (-fopenmp, or linking OpenMP::OpenMP_CXX),
-// as Eigen's do. Without OpenMP every kernel is single-threaded: a header-only
-// library has no thread pool of its own, and starting std::threads per call
-// costs tens of microseconds, more than a whole MLP-sized GEMM. The count
-// defaults to omp_get_max_threads() (OMP_NUM_THREADS, else the number of
-// cores), or 1 without OpenMP.
+// Note [Threads]: tapegrad's parallel kernels (the GEMM) run on its own thread
+// pool (core/parallel.hpp, Note [Thread pool]), with or without -fopenmp. The
+// count defaults to OMP_NUM_THREADS when that is set to a positive number, as
+// in PyTorch, else to the number of online processors.
 #include <atomic>
+#include <cstdlib>
 
 #include <Eigen/Core>
+
+#if defined(__unix__) || defined(__APPLE__)
+#define TAPEGRAD_POSIX_THREADS 1
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+#else
+#define TAPEGRAD_POSIX_THREADS 0
+#include <chrono>
+#include <thread>
+#endif
 
 #include "error.hpp"
 
@@ -20,22 +30,31 @@
 namespace tapegrad {
 
 namespace detail {
-inline std::atomic<int>& num_threads_state() {
-#if defined(_OPENMP)
-  static std::atomic<int> n{omp_get_max_threads() > 0 ? omp_get_max_threads() : 1};
+inline int default_num_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);  // "4" or the first of "4,2"
+    if (end != env && n > 0 && n <= 4096) return static_cast<int>(n);
+  }
+#if TAPEGRAD_POSIX_THREADS
+  const long hw = sysconf(_SC_NPROCESSORS_ONLN);
 #else
-  static std::atomic<int> n{1};
+  const long hw = static_cast<long>(std::thread::hardware_concurrency());
 #endif
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+inline std::atomic<int>& num_threads_state() {
+  static std::atomic<int> n{default_num_threads()};
   return n;
 }
 }  // namespace detail
 
-/// The number of threads tapegrad's kernels (its GEMM and Eigen's) may use.
+/// The number of threads tapegrad's kernels may use (Note [Threads]).
 inline int get_num_threads() { return detail::num_threads_state().load(std::memory_order_relaxed); }
 
-/// Sets the number of intra-op threads (n >= 1) for tapegrad's kernels, Eigen's
-/// (Eigen::setNbThreads) and OpenMP's default; without OpenMP it is recorded
-/// but kernels stay single-threaded (Note [Threads]).
+/// Sets the number of intra-op threads (n >= 1) for tapegrad's kernels, and
+/// for Eigen's (Eigen::setNbThreads) and OpenMP's default when the program
+/// uses OpenMP.
 inline void set_num_threads(int n) {
   TAPEGRAD_CHECK(n >= 1, ValueError, "set_num_threads: expected a positive number of threads, got ", n);
   detail::num_threads_state().store(n, std::memory_order_relaxed);

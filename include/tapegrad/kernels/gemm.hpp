@@ -20,9 +20,10 @@
 // attributes. TAPEGRAD_GEMM_ISA=generic|avx2|avx512 in the environment, or
 // set_gemm_isa(), forces a lower path (tests run every path this way).
 //
-// Note [GEMM threads]: with OpenMP, products of at least kParallelMinWork
-// multiply-adds are split over get_num_threads() threads along n (or m when n
-// is narrow); each thread packs its own operands, so no barrier is needed.
+// Note [GEMM threads]: products of at least kParallelMinWork multiply-adds are
+// cut into get_num_threads() parts along n (or m when n is narrow), run by the
+// thread pool (Note [Thread pool] in core/parallel.hpp); each part packs its
+// own operands, so no barrier is needed.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -30,6 +31,7 @@
 #include <cstring>
 #include <new>
 
+#include "../core/parallel.hpp"
 #include "../core/threads.hpp"
 #include "gemm_pack.hpp"
 
@@ -216,30 +218,24 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
     std::swap(m, n), std::swap(a, b), std::swap(rsc, csc);
     rsa = rsa_t, csa = csa_t, rsb = rsb_t, csb = csb_t;
   }
-#if defined(_OPENMP)
   const int nt = get_num_threads();
-  if (nt > 1 && static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kParallelMinWork &&
-      !omp_in_parallel()) {
+  if (nt > 1 && static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kParallelMinWork) {
     // Split along n in multiples of NR, or along m when n is too narrow.
     const bool split_n = n >= 2 * g.nr * nt || n >= m;
     const int64_t extent = split_n ? n : m, unit = split_n ? g.nr : g.mr;
     const int64_t units = (extent + unit - 1) / unit;
     const int parts = static_cast<int>(std::min<int64_t>(nt, units));
-#pragma omp parallel num_threads(parts)
-    {
-      const int t = omp_get_thread_num(), nth = omp_get_num_threads();
-      const int64_t per = (units + nth - 1) / nth;
+    const int64_t per = (units + parts - 1) / parts;
+    tapegrad::detail::parallel_for(parts, parts, [&](int64_t t) {
       const int64_t lo = std::min(extent, t * per * unit), hi = std::min(extent, (t + 1) * per * unit);
-      if (lo < hi) {
-        if (split_n)
-          detail::gemm_serial(g, m, hi - lo, k, alpha, a, rsa, csa, b + lo * csb, rsb, csb, beta, c + lo * csc, rsc, csc);
-        else
-          detail::gemm_serial(g, hi - lo, n, k, alpha, a + lo * rsa, rsa, csa, b, rsb, csb, beta, c + lo * rsc, rsc, csc);
-      }
-    }
+      if (lo >= hi) return;
+      if (split_n)
+        detail::gemm_serial(g, m, hi - lo, k, alpha, a, rsa, csa, b + lo * csb, rsb, csb, beta, c + lo * csc, rsc, csc);
+      else
+        detail::gemm_serial(g, hi - lo, n, k, alpha, a + lo * rsa, rsa, csa, b, rsb, csb, beta, c + lo * rsc, rsc, csc);
+    });
     return;
   }
-#endif
   detail::gemm_serial(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
 }
 
