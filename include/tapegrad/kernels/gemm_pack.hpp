@@ -32,6 +32,8 @@ struct GemmConfig {
   int64_t mr_narrow = 0, nr_narrow = 0;
   NarrowKernel<T> narrow = nullptr;
   PackFn<T> pack_a_narrow = nullptr, pack_b_narrow = nullptr;
+  /// the MR x NR kernel reading A in place (Note [Direct A]); null: always pack A
+  NarrowKernel<T> direct = nullptr;
 };
 
 /// Packs `rows` rows (of A, or columns of B) of length kc into micro-panels of R:

@@ -94,6 +94,40 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   REP(TAPEGRAD_X86_SPILL)                                                        \
   store_tile<T>(tile, 2 * W, c, rs_c, cs_c, mr, nr, alpha, beta);
 
+// The same tile with A read in place (Note [Direct A] in gemm.hpp): row i of
+// the tile is base[i / 4][off[i % 4]], A's rows r0..r0+MR-1 at column p.
+#define TAPEGRAD_X86_DSTEP(i)                                              \
+  {                                                                        \
+    const V ai = TAPEGRAD_X86_BCAST(base[(i) / 4][off[(i) % 4]]);          \
+    c##i##a = TAPEGRAD_X86_FMA(ai, b0, c##i##a);                             \
+    c##i##b = TAPEGRAD_X86_FMA(ai, b1, c##i##b);                             \
+  }
+#define TAPEGRAD_X86_DIRECT_BODY(T, V, VU, W, MR, REP)                            \
+  REP(TAPEGRAD_X86_DECL)                                                         \
+  if (cs_c == 1) { REP(TAPEGRAD_X86_PREFETCH) }                                  \
+  const int64_t off[4] = {0, rs_a, 2 * rs_a, 3 * rs_a};                          \
+  const T* base[(MR + 3) / 4];                                                   \
+  for (int q = 0; q < (MR + 3) / 4; ++q) base[q] = a + 4 * q * rs_a;             \
+  for (int64_t p = 0; p < kc; ++p, pb += 2 * W) {                                \
+    const V b0 = *reinterpret_cast<const V*>(pb);                                 \
+    const V b1 = *reinterpret_cast<const V*>(pb + W);                             \
+    REP(TAPEGRAD_X86_DSTEP)                                                      \
+    for (int q = 0; q < (MR + 3) / 4; ++q) base[q] += cs_a;                      \
+  }                                                                              \
+  if (mr == MR && nr == 2 * W && cs_c == 1) {                                    \
+    const V va = TAPEGRAD_X86_BCAST(alpha);                                      \
+    if (beta == T(0)) {                                                          \
+      REP(TAPEGRAD_X86_STORE_BETA0)                                              \
+    } else {                                                                     \
+      const V vb = TAPEGRAD_X86_BCAST(beta);                                     \
+      REP(TAPEGRAD_X86_STORE)                                                    \
+    }                                                                            \
+    return;                                                                      \
+  }                                                                              \
+  alignas(64) T tile[MR * 2 * W];                                                \
+  REP(TAPEGRAD_X86_SPILL)                                                        \
+  store_tile<T>(tile, 2 * W, c, rs_c, cs_c, mr, nr, alpha, beta);
+
 // The narrow kernels (Note [Narrow GEMM] in gemm.hpp): one vector of C per
 // row, A read in place through its strides (rs_a, cs_a), B packed kc x W.
 #define TAPEGRAD_X86_REP16(X) TAPEGRAD_X86_REP12(X) X(12) X(13) X(14) X(15)
@@ -143,6 +177,14 @@ __attribute__((target("avx512f,fma"))) inline void micro_kernel_avx512_f32(
   constexpr int W = 16;
   TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 12, TAPEGRAD_X86_REP12)
 }
+__attribute__((target("avx512f,fma"))) inline void direct_kernel_avx512_f32(
+    int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* pb, float* c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, float alpha, float beta) {
+  using V = x86::f32x16;
+  using VU = x86::f32x16u;
+  constexpr int W = 16;
+  TAPEGRAD_X86_DIRECT_BODY(float, V, VU, W, 12, TAPEGRAD_X86_REP12)
+}
 __attribute__((target("avx512f,fma"))) inline void narrow_kernel_avx512_f32(
     int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* pb, float* c, int64_t rs_c, int64_t cs_c,
     int64_t mr, int64_t nr, float alpha, float beta) {
@@ -163,6 +205,14 @@ __attribute__((target("avx512f,fma"))) inline void micro_kernel_avx512_f64(
   using VU = x86::f64x8u;
   constexpr int W = 8;
   TAPEGRAD_X86_KERNEL_BODY(double, V, VU, W, 12, TAPEGRAD_X86_REP12)
+}
+__attribute__((target("avx512f,fma"))) inline void direct_kernel_avx512_f64(
+    int64_t kc, const double* a, int64_t rs_a, int64_t cs_a, const double* pb, double* c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, double alpha, double beta) {
+  using V = x86::f64x8;
+  using VU = x86::f64x8u;
+  constexpr int W = 8;
+  TAPEGRAD_X86_DIRECT_BODY(double, V, VU, W, 12, TAPEGRAD_X86_REP12)
 }
 __attribute__((target("avx512f,fma"))) inline void narrow_kernel_avx512_f64(
     int64_t kc, const double* a, int64_t rs_a, int64_t cs_a, const double* pb, double* c, int64_t rs_c, int64_t cs_c,
@@ -219,6 +269,8 @@ __attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f64(
 #undef TAPEGRAD_X86_FMA
 
 #undef TAPEGRAD_X86_KERNEL_BODY
+#undef TAPEGRAD_X86_DIRECT_BODY
+#undef TAPEGRAD_X86_DSTEP
 #undef TAPEGRAD_X86_NARROW_BODY
 #undef TAPEGRAD_X86_NSPILL
 #undef TAPEGRAD_X86_NSTORE
@@ -342,10 +394,12 @@ template <class T>
 GemmConfig<T> x86_avx512_config() {
   if constexpr (sizeof(T) == 4)
     return {12, 32, 192, 256, 3072, &micro_kernel_avx512_f32, &pack_rows_avx2_f32<12>, &pack_rows_avx2_f32<32>,
-            16, 16, &narrow_kernel_avx512_f32, &pack_rows_avx2_f32<16>, &pack_rows_avx2_f32<16>};
+            16, 16, &narrow_kernel_avx512_f32, &pack_rows_avx2_f32<16>, &pack_rows_avx2_f32<16>,
+            &direct_kernel_avx512_f32};
   else
     return {12, 16, 96, 256, 2048, &micro_kernel_avx512_f64, &pack_panels<double, 12>, &pack_panels<double, 16>,
-            16, 8, &narrow_kernel_avx512_f64, &pack_panels<double, 16>, &pack_panels<double, 8>};
+            16, 8, &narrow_kernel_avx512_f64, &pack_panels<double, 16>, &pack_panels<double, 8>,
+            &direct_kernel_avx512_f64};
 }
 template <class T>
 GemmConfig<T> x86_avx2_config() {
