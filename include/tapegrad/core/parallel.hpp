@@ -18,7 +18,7 @@
 // (its workers are detached and sleep at exit, so no static-destruction order
 // or exit-from-a-task deadlock can arise). Workers are started on demand, up
 // to the largest thread count asked for. Between jobs a worker spins briefly,
-// then yields, then sleeps on a futex (std::atomic::wait), so an idle process
+// then yields, then sleeps on a futex, so an idle process
 // uses no CPU, and back-to-back kernels (a training step) see no wake-up
 // latency.
 //
@@ -36,7 +36,12 @@
 #include <exception>
 
 #include "error.hpp"
-#include "threads.hpp"  // hardware_threads(); POSIX or <thread>
+#include "threads.hpp"  // TAPEGRAD_POSIX_THREADS: POSIX, or <thread> and <chrono>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 namespace tapegrad::detail {
 
@@ -69,6 +74,24 @@ inline int64_t monotonic_ns() {
       .count();
 #endif
 }
+// Sleep until *word != expected (or a spurious wake-up), and wake all such
+// sleepers: a futex on Linux; std::atomic::wait elsewhere (its libstdc++
+// templates cost a tenth of a second of -O2 compile time per program).
+inline void wait_while_equal(std::atomic<uint32_t>& word, uint32_t expected) {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+#else
+  word.wait(expected, std::memory_order_seq_cst);
+#endif
+}
+inline void wake_all(std::atomic<uint32_t>& word) {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr, nullptr, 0);
+#else
+  word.notify_all();
+#endif
+}
+
 /// Starts fn(arg) on a new detached thread; false if the system refused.
 inline bool start_detached(void (*fn)(void*), void* arg) {
 #if TAPEGRAD_POSIX_THREADS
@@ -138,7 +161,7 @@ class ThreadPool {
     ticket_.store(gen << 32 | static_cast<uint64_t>(n), std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       wake_.fetch_add(1, std::memory_order_seq_cst);
-      wake_.notify_all();
+      wake_all(wake_);
     }
     claim_all(gen, task, ctx);
     // Only chunks a worker has claimed remain; wait for them.
@@ -230,9 +253,9 @@ class ThreadPool {
       // run() publishes the ticket, then reads sleepers_; we count ourselves
       // in sleepers_, then read the ticket (all seq_cst): one of the two sees
       // the other, so no wake-up is lost.
-      const uint64_t w = wake_.load(std::memory_order_seq_cst);
+      const uint32_t w = wake_.load(std::memory_order_seq_cst);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      if (gen_of(ticket_.load(std::memory_order_seq_cst)) == seen) wake_.wait(w, std::memory_order_seq_cst);
+      if (gen_of(ticket_.load(std::memory_order_seq_cst)) == seen) wait_while_equal(wake_, w);
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       start = monotonic_ns();
     }
@@ -250,7 +273,8 @@ class ThreadPool {
   std::atomic<int> threads_started_{0};
   bool start_failed_ = false;
   std::atomic<int> sleepers_{0};
-  std::atomic<uint64_t> wake_{0};
+  std::atomic<uint32_t> wake_{0};
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "a futex word is 32 bits");
 };
 
 /// Runs f(i) for every i in [0, n) on up to `threads` threads (the caller and

@@ -360,17 +360,17 @@ __attribute__((target("avx2"), always_inline)) inline void transpose_4x8(const f
 }  // namespace x86
 
 /// pack_panels<float, R> for operands whose packed rows are contiguous along k
-/// (Note [Packing a row-major A]); a partial last panel is zero-padded.
-template <int R>
-__attribute__((target("avx2"))) void pack_rows_avx2_f32(int64_t rows, int64_t kc, const float* src, int64_t s_row,
-                                                        int64_t s_k, float* dst) {
-  if (s_k != 1 || s_row == 1) return pack_panels<float, R>(rows, kc, src, s_row, s_k, dst);
+/// (Note [Packing a row-major A]); a partial last panel is zero-padded. One
+/// function for every R (a run-time argument): compiled once per program,
+/// not once per panel width.
+__attribute__((target("avx2"), noinline)) inline void pack_rows_avx2_f32(int64_t R, int64_t rows, int64_t kc,
+                                                                        const float* src, int64_t s_row, float* dst) {
   for (int64_t i0 = 0; i0 < rows; i0 += R, dst += R * kc) {
     const float* s = src + i0 * s_row;
-    const int n = static_cast<int>(std::min<int64_t>(R, rows - i0));
+    const int64_t n = std::min<int64_t>(R, rows - i0);
     int64_t p = 0;
     for (; p + 8 <= kc; p += 8) {
-      int r = 0;
+      int64_t r = 0;
       for (; r + 8 <= n; r += 8) x86::transpose_8x8(s + r * s_row + p, s_row, dst + p * R + r, R);
       for (; r + 4 <= n; r += 4) x86::transpose_4x8(s + r * s_row + p, s_row, dst + p * R + r, R);
       for (; r < n; ++r)
@@ -379,10 +379,15 @@ __attribute__((target("avx2"))) void pack_rows_avx2_f32(int64_t rows, int64_t kc
         for (int k = 0; k < 8; ++k) dst[(p + k) * R + r] = 0.0f;
     }
     for (; p < kc; ++p) {
-      for (int r = 0; r < n; ++r) dst[p * R + r] = s[r * s_row + p];
-      for (int r = n; r < R; ++r) dst[p * R + r] = 0.0f;
+      for (int64_t r = 0; r < n; ++r) dst[p * R + r] = s[r * s_row + p];
+      for (int64_t r = n; r < R; ++r) dst[p * R + r] = 0.0f;
     }
   }
+}
+template <int R>
+void pack_rows_f32(int64_t rows, int64_t kc, const float* src, int64_t s_row, int64_t s_k, float* dst) {
+  if (s_k != 1 || s_row == 1) return pack_panels<float, R>(rows, kc, src, s_row, s_k, dst);
+  pack_rows_avx2_f32(R, rows, kc, src, s_row, dst);
 }
 
 // Blocking: a B micro-panel (KC x NR, 32 KiB) stays in L1 (48 KiB here) while
@@ -393,8 +398,8 @@ __attribute__((target("avx2"))) void pack_rows_avx2_f32(int64_t rows, int64_t kc
 template <class T>
 GemmConfig<T> x86_avx512_config() {
   if constexpr (sizeof(T) == 4)
-    return {12, 32, 192, 256, 3072, &micro_kernel_avx512_f32, &pack_rows_avx2_f32<12>, &pack_rows_avx2_f32<32>,
-            16, 16, &narrow_kernel_avx512_f32, &pack_rows_avx2_f32<16>, &pack_rows_avx2_f32<16>,
+    return {12, 32, 192, 256, 3072, &micro_kernel_avx512_f32, &pack_rows_f32<12>, &pack_rows_f32<32>,
+            16, 16, &narrow_kernel_avx512_f32, &pack_rows_f32<16>, &pack_rows_f32<16>,
             &direct_kernel_avx512_f32};
   else
     return {12, 16, 96, 256, 2048, &micro_kernel_avx512_f64, &pack_panels<double, 12>, &pack_panels<double, 16>,
@@ -404,8 +409,8 @@ GemmConfig<T> x86_avx512_config() {
 template <class T>
 GemmConfig<T> x86_avx2_config() {
   if constexpr (sizeof(T) == 4)
-    return {6, 16, 288, 256, 3072, &micro_kernel_avx2_f32, &pack_rows_avx2_f32<6>, &pack_rows_avx2_f32<16>,
-            12, 8, &narrow_kernel_avx2_f32, &pack_rows_avx2_f32<12>, &pack_rows_avx2_f32<8>};
+    return {6, 16, 288, 256, 3072, &micro_kernel_avx2_f32, &pack_rows_f32<6>, &pack_rows_f32<16>,
+            12, 8, &narrow_kernel_avx2_f32, &pack_rows_f32<12>, &pack_rows_f32<8>};
   else
     return {6, 8, 144, 256, 2048, &micro_kernel_avx2_f64, &pack_panels<double, 6>, &pack_panels<double, 8>,
             12, 4, &narrow_kernel_avx2_f64, &pack_panels<double, 12>, &pack_panels<double, 4>};
