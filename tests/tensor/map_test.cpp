@@ -1,7 +1,9 @@
 // The unary kernel's range-limited SIMD path (tensor/map.hpp, Note
 // [Range-limited array forms]): exp and sigmoid on rows long enough for
 // several blocks, with arguments below Eigen's SIMD range (and NaN, which must
-// not hide them) at block and packet boundaries, out of place and in place.
+// not hide them) at block and packet boundaries, out of place and in place;
+// and the split of large contiguous maps over threads (Note [Parallel
+// elementwise]).
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
@@ -88,5 +90,61 @@ TEST_CASE_TEMPLATE("exp/sigmoid kernel: in place on a long row equals out of pla
     CHECK(std::isnan(y(1500)));
     y(1500) = want(1500) = 0;
     CHECK(tg::equal(y, want));
+  }
+}
+
+namespace {
+// Sets the thread count for a scope.
+struct Threads {
+  int saved = tg::get_num_threads();
+  explicit Threads(int n) { tg::set_num_threads(n); }
+  ~Threads() { tg::set_num_threads(saved); }
+};
+}  // namespace
+
+TEST_CASE_TEMPLATE("parallel elementwise: 1 to 4 threads give bit-identical results, in and out of place", T, float,
+                   double) {
+  // Sizes below, at and above two grains (2 * 32768), and uneven splits.
+  for (int64_t n : {int64_t{1000}, int64_t{65535}, int64_t{65536}, int64_t{3 * 32768 + 5}, int64_t{200003}}) {
+    CAPTURE(n);
+    tg::manual_seed(11);
+    const auto a = tg::randn<T>({n}), b = tg::randn<T>({n});
+    std::vector<std::vector<T>> results;
+    for (int threads : {1, 2, 3, 4}) {
+      Threads scope(threads);
+      std::vector<T> r;
+      auto append = [&r](const tg::Tensor<T>& t) {
+        const auto v = t.to_vector();
+        r.insert(r.end(), v.begin(), v.end());
+      };
+      append(tg::exp(a));
+      append(a + b);
+      append(a * b);
+      append(a.relu());
+      auto c = a.clone();
+      c.add_(b);
+      c.mul_(b);
+      c.relu_();
+      c.clamp_(-0.5, 0.5);
+      append(c);
+      tg::optim::SGD sgd({a.clone().requires_grad_()}, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
+      sgd.params()[0].mutable_grad() = b.clone();
+      sgd.step();
+      sgd.step();
+      append(sgd.params()[0]);
+      results.push_back(std::move(r));
+    }
+    for (size_t t = 1; t < results.size(); ++t) {
+      CAPTURE(t + 1);
+      CHECK(results[t] == results[0]);
+    }
+    // and the serial result is the elementwise definition
+    const auto av = a.to_vector(), bv = b.to_vector();
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      wrong += results[0][static_cast<size_t>(n + i)] != av[static_cast<size_t>(i)] + bv[static_cast<size_t>(i)];
+      wrong += results[0][static_cast<size_t>(2 * n + i)] != av[static_cast<size_t>(i)] * bv[static_cast<size_t>(i)];
+    }
+    CHECK(wrong == 0);
   }
 }

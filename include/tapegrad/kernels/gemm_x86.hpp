@@ -70,16 +70,9 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   *reinterpret_cast<V*>(tile + (i) * 2 * W + W) = c##i##b;
 #define TAPEGRAD_X86_PREFETCH(i) __builtin_prefetch(c + (i) * rs_c);
 
-// The kernel body for element T, vector V (W lanes), unaligned vector VU and
-// REP = the row repetition macro (MR rows).
-#define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP)                            \
-  REP(TAPEGRAD_X86_DECL)                                                         \
-  if (cs_c == 1) { REP(TAPEGRAD_X86_PREFETCH) }                                  \
-  for (int64_t p = 0; p < kc; ++p, pa += MR, pb += 2 * W) {                      \
-    const V b0 = *reinterpret_cast<const V*>(pb);                                 \
-    const V b1 = *reinterpret_cast<const V*>(pb + W);                             \
-    REP(TAPEGRAD_X86_STEP)                                                       \
-  }                                                                              \
+// The tile's store: alpha * acc + beta * C, straight from the registers for a
+// full tile with unit column stride, else through a spilled tile.
+#define TAPEGRAD_X86_EPILOGUE(T, V, W, MR, REP)                                  \
   if (mr == MR && nr == 2 * W && cs_c == 1) {                                    \
     const V va = TAPEGRAD_X86_BCAST(alpha);                                      \
     if (beta == T(0)) {                                                          \
@@ -93,6 +86,18 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   alignas(64) T tile[MR * 2 * W];                                                \
   REP(TAPEGRAD_X86_SPILL)                                                        \
   store_tile<T>(tile, 2 * W, c, rs_c, cs_c, mr, nr, alpha, beta);
+
+// The kernel body for element T, vector V (W lanes), unaligned vector VU and
+// REP = the row repetition macro (MR rows).
+#define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP)                            \
+  REP(TAPEGRAD_X86_DECL)                                                         \
+  if (cs_c == 1) { REP(TAPEGRAD_X86_PREFETCH) }                                  \
+  for (int64_t p = 0; p < kc; ++p, pa += MR, pb += 2 * W) {                      \
+    const V b0 = *reinterpret_cast<const V*>(pb);                                 \
+    const V b1 = *reinterpret_cast<const V*>(pb + W);                             \
+    REP(TAPEGRAD_X86_STEP)                                                       \
+  }                                                                              \
+  TAPEGRAD_X86_EPILOGUE(T, V, W, MR, REP)
 
 // The same tile with A read in place (Note [Direct A] in gemm.hpp): row i of
 // the tile is base[i / 4][off[i % 4]], A's rows r0..r0+MR-1 at column p.
@@ -114,19 +119,7 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
     REP(TAPEGRAD_X86_DSTEP)                                                      \
     for (int q = 0; q < (MR + 3) / 4; ++q) base[q] += cs_a;                      \
   }                                                                              \
-  if (mr == MR && nr == 2 * W && cs_c == 1) {                                    \
-    const V va = TAPEGRAD_X86_BCAST(alpha);                                      \
-    if (beta == T(0)) {                                                          \
-      REP(TAPEGRAD_X86_STORE_BETA0)                                              \
-    } else {                                                                     \
-      const V vb = TAPEGRAD_X86_BCAST(beta);                                     \
-      REP(TAPEGRAD_X86_STORE)                                                    \
-    }                                                                            \
-    return;                                                                      \
-  }                                                                              \
-  alignas(64) T tile[MR * 2 * W];                                                \
-  REP(TAPEGRAD_X86_SPILL)                                                        \
-  store_tile<T>(tile, 2 * W, c, rs_c, cs_c, mr, nr, alpha, beta);
+  TAPEGRAD_X86_EPILOGUE(T, V, W, MR, REP)
 
 // The narrow kernels (Note [Narrow GEMM] in gemm.hpp): one vector of C per
 // row, A read in place through its strides (rs_a, cs_a), B packed kc x W.
@@ -270,6 +263,7 @@ __attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f64(
 
 #undef TAPEGRAD_X86_KERNEL_BODY
 #undef TAPEGRAD_X86_DIRECT_BODY
+#undef TAPEGRAD_X86_EPILOGUE
 #undef TAPEGRAD_X86_DSTEP
 #undef TAPEGRAD_X86_NARROW_BODY
 #undef TAPEGRAD_X86_NSPILL

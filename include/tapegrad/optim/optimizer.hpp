@@ -29,15 +29,18 @@ namespace tapegrad::optim {
 namespace detail {
 /// f(a[i], b[i], ...) for every element of same-shaped tensors, by reference:
 /// the update loop of Note [Optimizer steps]. Contiguous operands (the usual
-/// case) run one flat loop the compiler can vectorise.
+/// case) run one flat loop the compiler can vectorise, split over threads for
+/// large tensors (Note [Parallel elementwise] in tensor/map.hpp).
 template <FloatingElement T, class F, class... Rest>
 void zip_apply(F&& f, const Tensor<T>& first, const Rest&... rest) {
   constexpr size_t N = 1 + sizeof...(Rest);
   const std::array<T*, N> ptr{first.data_ptr(), rest.data_ptr()...};
   [&]<size_t... I>(std::index_sequence<I...>) {
     if ((first.is_contiguous() && ... && rest.is_contiguous())) {
-      const int64_t n = first.numel();
-      for (int64_t k = 0; k < n; ++k) f(ptr[I][k]...);
+      // Note [Parallel elementwise]: f touches element k of each tensor only
+      tapegrad::detail::parallel_range(first.numel(), [&](int64_t lo, int64_t n) {
+        for (int64_t k = lo; k < lo + n; ++k) f(ptr[I][k]...);
+      });
       return;
     }
     tapegrad::detail::for_each_strided<N>(

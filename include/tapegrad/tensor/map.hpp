@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "../core/parallel.hpp"
+#include "../core/threads.hpp"
 #include "factory.hpp"
 #include "iterator.hpp"
 #include "tensor.hpp"
@@ -125,6 +127,29 @@ inline void row2(R* o, int64_t so, const A* a, int64_t sa, const B* b, int64_t s
   }
 }
 
+// Note [Parallel elementwise]: a contiguous map over at least 2 *
+// kParallelGrain elements runs as one chunk per thread on the pool (Note
+// [Thread pool] in core/parallel.hpp), each chunk at least kParallelGrain =
+// 32768 elements (PyTorch's grain size) and starting at a multiple of 1024;
+// smaller and strided maps stay on the calling thread. Every element's result
+// depends on that element only, so the numbers do not depend on the split.
+inline constexpr int64_t kParallelGrain = 32768;
+
+/// body(begin, count) over [0, n), split as Note [Parallel elementwise].
+template <class Body>
+void parallel_range(int64_t n, const Body& body) {
+  const int64_t parts = std::min<int64_t>(get_num_threads(), n / kParallelGrain);
+  if (parts <= 1) {
+    body(int64_t{0}, n);
+    return;
+  }
+  const int64_t per = ((n + parts - 1) / parts + 1023) / 1024 * 1024;
+  parallel_for(parts, static_cast<int>(parts), [&](int64_t t) {
+    const int64_t lo = t * per, hi = std::min(n, lo + per);
+    if (lo < hi) body(lo, hi - lo);
+  });
+}
+
 /// A fresh tensor R[i] = f(C(a[i])).
 template <Element R, Element C, Element A, class F>
 Tensor<R> map1(const Tensor<A>& a, const F& f) {
@@ -132,7 +157,7 @@ Tensor<R> map1(const Tensor<A>& a, const F& f) {
   R* po = out.data_ptr();
   const A* pa = a.data_ptr();
   if (a.is_contiguous()) {
-    row1<R, C>(po, 1, pa, 1, a.numel(), f);
+    parallel_range(a.numel(), [&](int64_t lo, int64_t n) { row1<R, C>(po + lo, 1, pa + lo, 1, n, f); });
     return out;
   }
   for_each_strided<2>(a.sizes(), {out.strides(), a.strides()},
@@ -152,7 +177,8 @@ Tensor<R> map2(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* o
   const A* pa = a.data_ptr();
   const B* pb = b.data_ptr();
   if (same && a.is_contiguous() && b.is_contiguous()) {
-    row2<R, C>(po, 1, pa, 1, pb, 1, out.numel(), f);
+    parallel_range(out.numel(),
+                   [&](int64_t lo, int64_t n) { row2<R, C>(po + lo, 1, pa + lo, 1, pb + lo, 1, n, f); });
     return out;
   }
   for_each_strided<3>(shape, {out.strides(), broadcast_strides(a, shape), broadcast_strides(b, shape)},
@@ -199,10 +225,14 @@ void map1_(const Tensor<A>& a, const F& f, const char* op) {
   check_inplace(a, op);
   check_writable(a, op);
   A* pa = a.data_ptr();
-  for_each_strided<1>(a.sizes(), {a.strides()},
-                      [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
-                        row1<A, C>(pa + b[0], s[0], pa + b[0], s[0], n, f);
-                      });
+  if (a.is_contiguous()) {
+    parallel_range(a.numel(), [&](int64_t lo, int64_t n) { row1<A, C>(pa + lo, 1, pa + lo, 1, n, f); });
+  } else {
+    for_each_strided<1>(a.sizes(), {a.strides()},
+                        [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
+                          row1<A, C>(pa + b[0], s[0], pa + b[0], s[0], n, f);
+                        });
+  }
   a.storage()->bump_version();
 }
 
@@ -222,10 +252,15 @@ void map2_(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
   }
   A* pa = a.data_ptr();
   const B* pb = b.data_ptr();
-  for_each_strided<2>(shape, {a.strides(), broadcast_strides(b, shape)},
-                      [&](const Offsets<2>& o, int64_t n, const Offsets<2>& s) {
-                        row2<A, C>(pa + o[0], s[0], pa + o[0], s[0], pb + o[1], s[1], n, f);
-                      });
+  if (a.sizes() == b.sizes() && a.is_contiguous() && b.is_contiguous()) {
+    parallel_range(a.numel(),
+                   [&](int64_t lo, int64_t n) { row2<A, C>(pa + lo, 1, pa + lo, 1, pb + lo, 1, n, f); });
+  } else {
+    for_each_strided<2>(shape, {a.strides(), broadcast_strides(b, shape)},
+                        [&](const Offsets<2>& o, int64_t n, const Offsets<2>& s) {
+                          row2<A, C>(pa + o[0], s[0], pa + o[0], s[0], pb + o[1], s[1], n, f);
+                        });
+  }
   a.storage()->bump_version();
 }
 
