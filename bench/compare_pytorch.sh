@@ -27,6 +27,8 @@
 #            sleep instead of spinning between parallel regions. On a loaded
 #            machine spinning threads wait for partners that are not running
 #            (bench/mnist.md); on an idle one passive costs wake-up latency.
+#            Since commit bd20937 tapegrad does not use OpenMP (its own pool,
+#            Note [Thread pool]), so this only changes PyTorch's side.
 #
 # MODE=accuracy: trains both sides once per seed in SEEDS with one thread and
 # prints each side's final test accuracy per seed and their distribution:

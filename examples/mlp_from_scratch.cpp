@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   try {
     const int threads = opt.threads > 0 ? static_cast<int>(opt.threads)
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    tg::set_num_threads(threads);  // tapegrad's GEMM, Eigen's and OpenMP's default
+    tg::set_num_threads(threads);  // tapegrad's kernels (its thread pool) and Eigen's
     const tg::data::MNIST train(opt.data, true), test(opt.data, false);
     std::printf("Fashion-MNIST from %s: %lld training, %lld test images\n", opt.data.c_str(),
                 static_cast<long long>(train.size()), static_cast<long long>(test.size()));

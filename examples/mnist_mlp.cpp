@@ -335,7 +335,7 @@ int main(int argc, char** argv) {
 #endif
     const int threads = cfg.threads > 0 ? static_cast<int>(cfg.threads)
                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    tg::set_num_threads(threads);  // tapegrad's GEMM, Eigen's and OpenMP's default
+    tg::set_num_threads(threads);  // tapegrad's kernels (its thread pool) and Eigen's
     tg::manual_seed(static_cast<uint64_t>(cfg.seed));
 
     const auto t_load = Clock::now();

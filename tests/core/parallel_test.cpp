@@ -14,6 +14,11 @@
 #include <thread>
 #include <vector>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 namespace {
 
 namespace tg = tapegrad;
@@ -109,3 +114,22 @@ TEST_CASE("parallel_for: an exception in a chunk reaches the caller, the other c
   CHECK_THROWS_WITH_AS(parallel_for(int64_t{1} << 31, 2, [](int64_t) {}),
                        "parallel_for: too many chunks (2147483648)", tg::ValueError);
 }
+
+#if defined(__unix__) || defined(__APPLE__)
+TEST_CASE("parallel_for: a forked child, which has no workers, still runs every chunk") {
+  parallel_for(4, 2, [](int64_t) {});  // the parent's workers exist
+  REQUIRE(tg::detail::ThreadPool::instance().workers() >= 1);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    alarm(20);  // a child that waits for absent workers dies here, and the CHECKs below fail
+    std::atomic<int64_t> sum{0};
+    for (int r = 0; r < 100; ++r) parallel_for(8, 2, [&](int64_t i) { sum.fetch_add(i); });
+    _exit(sum.load() == 100 * 28 ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+#endif

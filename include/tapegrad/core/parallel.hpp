@@ -23,7 +23,9 @@
 // latency.
 //
 // One job at a time: a call made while the pool is busy (from a task, or from
-// another user thread) runs its chunks serially on its own thread.
+// another user thread) runs its chunks serially on its own thread. A child
+// process made by fork() has no workers, and needs none: its caller claims
+// every chunk itself.
 //
 // The job's ticket packs (generation << 32 | chunks not yet claimed) into one
 // atomic word; a worker claims chunk r - 1 by moving (g, r) to (g, r - 1), so
