@@ -1,7 +1,8 @@
 #pragma once
 // Intra-op threads, as torch.set_num_threads / torch.get_num_threads.
-// Note [Threads]: tapegrad's parallel kernels (the GEMM) run on its own thread
-// pool (core/parallel.hpp, Note [Thread pool]), with or without -fopenmp. The
+// Note [Threads]: tapegrad's parallel kernels (the GEMM, large elementwise ops
+// and optimizer updates) run on its own thread pool (core/parallel.hpp, Note
+// [Thread pool]), with or without -fopenmp. The
 // count defaults to OMP_NUM_THREADS when that is set to a positive number, as
 // in PyTorch, else to the number of online processors.
 #include <atomic>
