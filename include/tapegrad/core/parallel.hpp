@@ -38,8 +38,16 @@
 #include <exception>
 
 #include "error.hpp"
-#include "threads.hpp"  // TAPEGRAD_POSIX_THREADS: POSIX, or <thread> and <chrono>
+#include "threads.hpp"  // TAPEGRAD_POSIX_THREADS
 
+#if TAPEGRAD_POSIX_THREADS
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+#else
+#include <chrono>
+#include <thread>
+#endif
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>

@@ -2,9 +2,9 @@
 // Intra-op threads, as torch.set_num_threads / torch.get_num_threads.
 // Note [Threads]: tapegrad's parallel kernels (the GEMM, large elementwise ops
 // and optimizer updates) run on its own thread pool (core/parallel.hpp, Note
-// [Thread pool]), with or without -fopenmp. The
-// count defaults to OMP_NUM_THREADS when that is set to a positive number, as
-// in PyTorch, else to the number of online processors.
+// [Thread pool]), with or without -fopenmp. The count defaults to
+// OMP_NUM_THREADS when that is set to a positive number, as in PyTorch, else
+// to the number of online processors.
 #include <atomic>
 #include <cstdlib>
 
@@ -12,14 +12,10 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #define TAPEGRAD_POSIX_THREADS 1
-#include <pthread.h>
-#include <sched.h>
-#include <time.h>
-#include <unistd.h>
+#include <unistd.h>  // sysconf
 #else
 #define TAPEGRAD_POSIX_THREADS 0
-#include <chrono>
-#include <thread>
+#include <thread>  // std::thread::hardware_concurrency
 #endif
 
 #include "error.hpp"
