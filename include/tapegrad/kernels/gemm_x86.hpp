@@ -68,7 +68,13 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
 #define TAPEGRAD_X86_SPILL(i)                                      \
   *reinterpret_cast<V*>(tile + (i) * 2 * W) = c##i##a;             \
   *reinterpret_cast<V*>(tile + (i) * 2 * W + W) = c##i##b;
-#define TAPEGRAD_X86_PREFETCH(i) __builtin_prefetch(c + (i) * rs_c);
+// Both cache lines of a full tile row (2 * W elements: 128 bytes when C is
+// 64-byte aligned), with write intent: C is stored at the end. Without the
+// second line a 2048 x 2048 product ran about 6 % slower (its C, 16 MiB, comes
+// from L3 or memory on every K block).
+#define TAPEGRAD_X86_PREFETCH(i) \
+  __builtin_prefetch(c + (i) * rs_c, 1);  \
+  __builtin_prefetch(c + (i) * rs_c + 2 * W - 1, 1);
 
 // The tile's store: alpha * acc + beta * C, straight from the registers for a
 // full tile with unit column stride, else through a spilled tile.
