@@ -27,27 +27,24 @@ Shape broadcast_strides(const Tensor<T>& t, const Shape& shape) {
 template <size_t N>
 using Offsets = std::array<int64_t, N>;
 
-// The coalesced loop nest of for_each_strided (Note [Coalescing]).
+/// The row function behind for_each_strided: `ctx` is the caller's functor.
 template <size_t N>
-struct StridedPlan {
-  bool none = false;         // a size-0 dim: nothing to visit
-  Shape sz;                  // coalesced sizes; empty for a single element
-  std::array<Shape, N> st;   // each operand's strides over sz
-};
+using RowFn = void (*)(const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& stride);
 
-// Out of line and templated on N only: one copy per operand count rather than
-// one per op and functor, which shortens the compile of every program (the
-// call costs nothing next to an op).
+// Note [Type-erased loop nest]: the loop nest is compiled once per operand
+// count N, out of line, and calls the op's row function through a pointer.
+// Inlining it into every op (with the row loop in three places: one element,
+// one row, the outer loops) made for_each_strided the largest single item in
+// the compile time of every program at -O2. One indirect call per row costs
+// nothing next to the row; contiguous operands never get here (map.hpp).
 template <size_t N>
-[[gnu::noinline]] StridedPlan<N> plan_strided(const Shape& shape, const std::array<Shape, N>& strides) {
-  StridedPlan<N> p;
-  auto& sz = p.sz;
-  auto& st = p.st;
+[[gnu::noinline]] void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, RowFn<N> row,
+                                    const void* ctx) {
+  // Coalesce (Note [Coalescing]).
+  Shape sz;
+  std::array<Shape, N> st;
   for (int64_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 0) {
-      p.none = true;
-      return p;
-    }
+    if (shape[d] == 0) return;
     if (shape[d] == 1) continue;
     bool merge = !sz.empty();
     for (size_t k = 0; k < N && merge; ++k) merge = st[k].back() == strides[k][d] * shape[d];
@@ -59,32 +56,19 @@ template <size_t N>
       for (size_t k = 0; k < N; ++k) st[k].push_back(strides[k][d]);
     }
   }
-  return p;
-}
-
-template <size_t N, class Inner>
-void for_each_strided(const Shape& shape, const std::array<Shape, N>& strides, Inner&& inner) {
-  const StridedPlan<N> p = plan_strided<N>(shape, strides);
-  if (p.none) return;
-  const auto& sz = p.sz;
-  const auto& st = p.st;
   Offsets<N> base{};
   if (sz.empty()) {  // a single element
-    inner(base, int64_t{1}, Offsets<N>{});
+    row(ctx, base, int64_t{1}, Offsets<N>{});
     return;
   }
   const int64_t nd = sz.size(), n = sz[nd - 1];
   Offsets<N> inner_stride;
   for (size_t k = 0; k < N; ++k) inner_stride[k] = st[k][nd - 1];
-  if (nd == 1) {  // one row: the contiguous and the fully coalesced cases
-    inner(base, n, inner_stride);
-    return;
-  }
   int64_t outer = 1;
   for (int64_t d = 0; d + 1 < nd; ++d) outer *= sz[d];
   Shape idx(nd, 0);
   for (int64_t o = 0; o < outer; ++o) {
-    inner(base, n, inner_stride);
+    row(ctx, base, n, inner_stride);
     for (int64_t d = nd - 2; d >= 0; --d) {
       for (size_t k = 0; k < N; ++k) base[k] += st[k][d];
       if (++idx[d] < sz[d]) break;
@@ -92,6 +76,18 @@ void for_each_strided(const Shape& shape, const std::array<Shape, N>& strides, I
       idx[d] = 0;
     }
   }
+}
+
+/// Calls `inner(base, n, inner_strides)` once per innermost row of `shape`,
+/// with each operand's element offsets in `base` (Note [Type-erased loop nest]).
+template <size_t N, class Inner>
+void for_each_strided(const Shape& shape, const std::array<Shape, N>& strides, const Inner& inner) {
+  for_each_row<N>(
+      shape, strides,
+      [](const void* ctx, const Offsets<N>& b, int64_t n, const Offsets<N>& s) {
+        (*static_cast<const Inner*>(ctx))(b, n, s);
+      },
+      &inner);
 }
 
 }  // namespace tapegrad::detail
