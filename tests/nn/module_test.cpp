@@ -253,6 +253,33 @@ TEST_CASE("to<double>: converts values and keeps the structure, mode and require
   CHECK(tg::allclose((*md)(tg::ones<double>({2, 3})), m(tg::ones<float>({2, 3})).to<double>(), 1e-5, 1e-6));
 }
 
+TEST_CASE("to<double>: every built-in layer converts; a module that cannot convert says how to fix it") {
+  tg::manual_seed(2);
+  auto net = nn::Sequential(nn::Linear(4, 3), nn::Tanh(), nn::Sigmoid(), nn::Identity(), nn::LogSoftmax(1));
+  auto d = net.to<double>();
+  CHECK(d->repr() == net.repr());
+  REQUIRE(d->children().size() == 5);
+  CHECK(d->children()[1]->as<nn::Tanh<double>>() != nullptr);
+  CHECK(d->children()[4]->as<nn::LogSoftmax<double>>() != nullptr);
+  auto x = tg::rand<float>({2, 4});
+  CHECK(tg::allclose((*d)(x.to<double>()), net(x).to<double>(), 1e-5, 1e-6));
+
+  // a module that is neither built in nor Cloneable
+  struct Plain : nn::Module<float> {
+    tg::Tensor<float> forward(const tg::Tensor<float>& x) override { return x; }
+    std::string name() const override { return "Plain"; }
+  };
+  const std::string msg =
+      "Plain: to<double>() cannot convert this module: derive it from nn::Cloneable<Plain, T> and give it a "
+      "converting constructor Plain(const Plain<U>&)";
+  Plain plain;
+  CHECK_THROWS_WITH_AS(plain.to<double>(), msg.c_str(), tg::ValueError);
+  // inside a container too, and the container is left as it was
+  nn::Sequential<float> seq{std::make_shared<nn::Linear<float>>(2, 2), std::make_shared<Plain>()};
+  CHECK_THROWS_WITH_AS(seq.to<double>(), msg.c_str(), tg::ValueError);
+  CHECK(seq.size() == 2);
+}
+
 // ---- printing --------------------------------------------------------------------------------
 
 TEST_CASE("repr: the d2l Sequential prints as PyTorch prints it") {

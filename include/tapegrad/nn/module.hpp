@@ -38,14 +38,16 @@ class Module {
   virtual std::string extra_repr() const { return ""; }
 
   /// This module converted to dtype U (a new module with converted copies of
-  /// the parameters and buffers; requires_grad kept).
+  /// the parameters and buffers; requires_grad kept). Works for the built-in
+  /// layers and for modules derived from Cloneable (Note [Lazy dtype
+  /// conversion]); defined in layers.hpp.
   template <FloatingElement U>
-  std::shared_ptr<Module<U>> to() const {
-    if constexpr (std::is_same_v<U, float>) return to_float();
-    else return to_double();
-  }
-  virtual std::shared_ptr<Module<float>> to_float() const = 0;
-  virtual std::shared_ptr<Module<double>> to_double() const = 0;
+  std::shared_ptr<Module<U>> to() const;
+
+  /// Conversion of a module the built-in list does not know: Cloneable
+  /// overrides these; to<U>() calls them. The default throws.
+  virtual std::shared_ptr<Module<float>> to_float() const { throw not_convertible("float"); }
+  virtual std::shared_ptr<Module<double>> to_double() const { throw not_convertible("double"); }
 
   // ---- parameters, buffers, children ------------------------------------------------
   /// Parameters with dotted names ("0.weight", "2.bias"), children's after own.
@@ -158,6 +160,11 @@ class Module {
   }
 
  private:
+  ValueError not_convertible(const char* dtype) const {
+    const std::string n = name();
+    return ValueError(n + ": to<" + dtype + ">() cannot convert this module: derive it from nn::Cloneable<" + n +
+                      ", T> and give it a converting constructor " + n + "(const " + n + "<U>&)");
+  }
   void check_new_name(const std::string& name) const {
     TAPEGRAD_CHECK(!name.empty() && name.find('.') == std::string::npos, ValueError, this->name(),
                    ": invalid name '", name, "' (must be non-empty and contain no '.')");
@@ -195,8 +202,11 @@ std::ostream& operator<<(std::ostream& os, const Module<T>& m) {
   return os << m.repr();
 }
 
-/// Helper base implementing to_float()/to_double() for a layer Derived<T>
-/// that has a converting constructor `Derived(const Derived<U>&)`.
+/// Base for a user-defined module template Derived<T> that has a converting
+/// constructor `Derived(const Derived<U>&)`: makes to<float>() and
+/// to<double>() work for it. It instantiates Derived<U> (and its forward) for
+/// the other dtype in every program that uses Derived<T>, which the built-in
+/// layers avoid (Note [Lazy dtype conversion] in layers.hpp).
 template <template <class> class Derived, FloatingElement T>
 class Cloneable : public Module<T> {
  public:
