@@ -25,54 +25,103 @@ constexpr void check_matmul_dtypes() {
                 "matmul/mm/mv/dot/bmm: bool tensors are refused (PyTorch has no bool matrix product)");
 }
 
-/// out = beta * out + alpha * a @ b for 2-D tensors; out is contiguous [m, n].
-/// beta == 0 ignores out's contents (even NaN), as PyTorch's addmm.
+/// C = alpha * A @ B + beta * C on raw strided memory, C [m, n] with rows rsc
+/// apart and unit column stride. beta == 0 ignores C's contents (even NaN),
+/// as PyTorch's addmm.
 template <Element T>
-void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T alpha, T beta) {
-  const int64_t m = a.sizes()[0], n = b.sizes()[1], k = a.sizes()[1];
+void gemm_strided(int64_t m, int64_t n, int64_t k, T alpha, const T* pa, int64_t rsa, int64_t csa, const T* pb,
+                  int64_t rsb, int64_t csb, T beta, T* pc, int64_t rsc) {
   if constexpr (FloatingElement<T>) {
-    kernels::gemm<T>(m, n, k, alpha, a.data_ptr(), a.strides()[0], a.strides()[1], b.data_ptr(), b.strides()[0],
-                     b.strides()[1], beta, out.data_ptr(), n, 1);
+    kernels::gemm<T>(m, n, k, alpha, pa, rsa, csa, pb, rsb, csb, beta, pc, rsc, 1);
   } else {
     // Integer products (PyTorch's CPU mm supports them): a dot product per element.
-    const T* pa = a.data_ptr();
-    const T* pb = b.data_ptr();
-    const int64_t a0 = a.strides()[0], a1 = a.strides()[1], b0 = b.strides()[0], b1 = b.strides()[1];
-    T* po = out.data_ptr();
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         T acc(0);
-        for (int64_t p = 0; p < k; ++p) acc += pa[i * a0 + p * a1] * pb[p * b0 + j * b1];
-        T& o = po[i * n + j];
+        for (int64_t p = 0; p < k; ++p) acc += pa[i * rsa + p * csa] * pb[p * rsb + j * csb];
+        T& o = pc[i * rsc + j];
         o = static_cast<T>((beta == T(0) ? T(0) : static_cast<T>(beta * o)) + alpha * acc);
       }
   }
 }
 
-/// [..., n, k] @ [..., k, m] with broadcast batch dims (both at least 2-D), not recorded.
+/// out = beta * out + alpha * a @ b for 2-D tensors; out is contiguous [m, n].
+template <Element T>
+void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T alpha, T beta) {
+  gemm_strided(a.sizes()[0], b.sizes()[1], a.sizes()[1], alpha, a.data_ptr(), a.strides()[0], a.strides()[1],
+               b.data_ptr(), b.strides()[0], b.strides()[1], beta, out.data_ptr(), b.sizes()[1]);
+}
+
+// Note [Unrecorded matmul]: matmul's 1-D and batched cases work on raw
+// strides (the views below are not recorded ops) and record one
+// MatmulBackward node, whose backward uses the same functions. Built from
+// recorded unsqueeze/squeeze/reshape/expand/select/view, matmul compiled
+// each of those ops' autograd nodes into every program that called it: it
+// cost 0.9 s more than mm at -O2 (bench/compile_time.sh).
+
+/// x's last two dims swapped, as an unrecorded view.
+template <Element T>
+Tensor<T> transposed_view(const Tensor<T>& x) {
+  Shape s = x.sizes(), st = x.strides();
+  const int64_t d = s.size();
+  std::swap(s[d - 1], s[d - 2]);
+  std::swap(st[d - 1], st[d - 2]);
+  return make_view(x, std::move(s), std::move(st), x.storage_offset());
+}
+/// x with `shape` (same numel): an unrecorded view, or a view of a contiguous copy.
+template <Element T>
+Tensor<T> reshaped_view(const Tensor<T>& x, const Shape& shape) {
+  if (auto st = view_strides(x.sizes(), x.strides(), shape)) return make_view(x, shape, *st, x.storage_offset());
+  return make_view(copy_of(x), shape, contiguous_strides(shape), 0);
+}
+/// A 1-D matmul operand as a matrix: [k] -> [1, k] (left) or [k, 1] (right).
+template <Element T>
+Tensor<T> as_matrix(const Tensor<T>& x, bool left) {
+  if (x.dim() != 1) return x;
+  const int64_t k = x.sizes()[0], s = x.strides()[0];
+  return left ? make_view(x, {1, k}, {k * s, s}, x.storage_offset()) : make_view(x, {k, 1}, {s, 1}, x.storage_offset());
+}
+
+/// [..., n, k] @ [..., k, m] with broadcast batch dims (both at least 2-D), not
+/// recorded. A 2-D right operand whose left operand's batch folds into its
+/// rows is one GEMM.
 template <Element T>
 Tensor<T> batched_matmul(const Tensor<T>& a, const Tensor<T>& b) {
-  const Shape batch_a(a.sizes().begin(), a.sizes().end() - 2);
-  const Shape batch_b(b.sizes().begin(), b.sizes().end() - 2);
+  const int64_t da = a.dim(), db = b.dim();
+  const Shape batch_a(a.sizes().begin(), a.sizes().end() - 2), batch_b(b.sizes().begin(), b.sizes().end() - 2);
   const Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
-  const int64_t n = a.sizes()[a.dim() - 2], k = a.sizes()[a.dim() - 1], m = b.sizes()[b.dim() - 1];
-  Shape ea = batch, eb = batch, out_shape = batch;
-  ea.push_back(n), ea.push_back(k), eb.push_back(k), eb.push_back(m);
+  const int64_t n = a.sizes()[da - 2], k = a.sizes()[da - 1], m = b.sizes()[db - 1];
+  Shape out_shape = batch;
   out_shape.push_back(n), out_shape.push_back(m);
-  NoGradGuard no_record;  // views below are bookkeeping
-  auto ax = a.expand(ea), bx = b.expand(eb);
   auto out = make_empty<T>(out_shape);
   const int64_t nb = shape_numel(batch);
-  auto out3 = out.view({nb, n, m});
-  Shape idx(batch.size(), 0);  // row-major multi-index into the batch
-  for (int64_t i = 0; i < nb; ++i) {
-    auto ai = ax, bi = bx;
-    for (int64_t d = 0; d < batch.size(); ++d) {
-      ai = ai.select(0, idx[d]);
-      bi = bi.select(0, idx[d]);
+  if (out.numel() == 0) return out;
+  const int64_t rsb = b.strides()[db - 2], csb = b.strides()[db - 1];
+  if (db == 2 && da > 2) {
+    if (auto st = view_strides(a.sizes(), a.strides(), {nb * n, k})) {
+      gemm_strided(nb * n, m, k, T(1), a.data_ptr(), (*st)[0], (*st)[1], b.data_ptr(), rsb, csb, T(0),
+                   out.data_ptr(), m);
+      return out;
     }
-    gemm_into(out3[i], ai, bi, T(1), T(0));
-    for (int64_t d = batch.size() - 1; d >= 0 && ++idx[d] == batch[d]; --d) idx[d] = 0;
+  }
+  // Each operand's strides over the batch dims, 0 where it is broadcast.
+  const int64_t nd = batch.size();
+  Shape sta(nd, 0), stb(nd, 0);
+  for (int64_t d = 0; d < batch_a.size(); ++d)
+    if (batch_a[d] != 1) sta[nd - batch_a.size() + d] = a.strides()[d];
+  for (int64_t d = 0; d < batch_b.size(); ++d)
+    if (batch_b[d] != 1) stb[nd - batch_b.size() + d] = b.strides()[d];
+  Shape idx(nd, 0);  // row-major multi-index into the batch
+  int64_t oa = 0, ob = 0;
+  for (int64_t i = 0; i < nb; ++i) {
+    gemm_strided(n, m, k, T(1), a.data_ptr() + oa, a.strides()[da - 2], a.strides()[da - 1], b.data_ptr() + ob, rsb,
+                 csb, T(0), out.data_ptr() + i * n * m, m);
+    for (int64_t d = nd - 1; d >= 0; --d) {
+      oa += sta[d], ob += stb[d];
+      if (++idx[d] < batch[d]) break;
+      oa -= sta[d] * batch[d], ob -= stb[d] * batch[d];
+      idx[d] = 0;
+    }
   }
   return out;
 }
@@ -93,8 +142,8 @@ template <FloatingElement T>
 Tensor<T> gemm_grad(const Shape& s, bool transposed, const Tensor<T>& l, const Tensor<T>& r, T alpha) {
   if (transposed) {
     auto out = make_empty<T>({s[1], s[0]});
-    gemm_into(out, r.t(), l.t(), alpha, T(0));
-    return out.t();
+    gemm_into(out, transposed_view(r), transposed_view(l), alpha, T(0));
+    return transposed_view(out);
   }
   auto out = make_empty<T>(s);
   gemm_into(out, l, r, alpha, T(0));
@@ -125,8 +174,9 @@ Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
            sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>(),
            a_shape = a.sizes(), a_t = detail::is_transposed_matrix(a), b_shape = b.sizes(),
            b_t = detail::is_transposed_matrix(b)](const Tensor<A>& g, autograd::Needs n) {
-            return autograd::Grads<A>{n[0] ? detail::gemm_grad(a_shape, a_t, g, sb.get().t(), A(1)) : Tensor<A>(),
-                                      n[1] ? detail::gemm_grad(b_shape, b_t, sa.get().t(), g, A(1)) : Tensor<A>(), {}};
+            return autograd::Grads<A>{
+                n[0] ? detail::gemm_grad(a_shape, a_t, g, detail::transposed_view(sb.get()), A(1)) : Tensor<A>(),
+                n[1] ? detail::gemm_grad(b_shape, b_t, detail::transposed_view(sa.get()), g, A(1)) : Tensor<A>(), {}};
           }, a, b);
   }
   return out;
@@ -161,13 +211,20 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
             autograd::Grads<T> r;
             if (n[0]) r[0] = sum_to(be == T(1) ? g : mul(g, tensor<T>(be)), bias_shape);
             // each in its operand's layout (Note [Gradient layout])
-            if (n[1]) r[1] = detail::gemm_grad(sa.sizes(), detail::is_transposed_matrix(sa.get()), g, sb.get().t(), al);
-            if (n[2]) r[2] = detail::gemm_grad(sb.sizes(), detail::is_transposed_matrix(sb.get()), sa.get().t(), g, al);
+            if (n[1])
+              r[1] = detail::gemm_grad(sa.sizes(), detail::is_transposed_matrix(sa.get()), g,
+                                       detail::transposed_view(sb.get()), al);
+            if (n[2])
+              r[2] = detail::gemm_grad(sb.sizes(), detail::is_transposed_matrix(sb.get()),
+                                       detail::transposed_view(sa.get()), g, al);
             return r;
           }, bias, a, b);
   }
   return out;
 }
+
+template <Element A, Element B>
+Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b);
 
 /// mv(a, v): [n, m] @ [m] -> [n].
 template <Element A, Element B>
@@ -176,7 +233,7 @@ Tensor<A> mv(const Tensor<A>& a, const Tensor<B>& v) {
   TAPEGRAD_CHECK(a.dim() == 2 && v.dim() == 1, ShapeError,
                  "mv: expected a 2-D matrix and a 1-D vector, got ", a.sizes(), " and ", v.sizes());
   detail::check_inner(a.sizes(), v.sizes(), a.sizes()[1], v.sizes()[0], "mv");
-  return mm(a, v.unsqueeze(1)).view({a.sizes()[0]});
+  return matmul(a, v);
 }
 
 /// dot(a, b): sum(a * b) of two 1-D tensors of equal length, as a 0-d tensor.
@@ -186,7 +243,7 @@ Tensor<A> dot(const Tensor<A>& a, const Tensor<B>& b) {
   TAPEGRAD_CHECK(a.dim() == 1 && b.dim() == 1, ShapeError, "dot: expected 1-D tensors, got ",
                  a.sizes(), " and ", b.sizes());
   detail::check_inner(a.sizes(), b.sizes(), a.sizes()[0], b.sizes()[0], "dot");
-  return mm(a.unsqueeze(0), b.unsqueeze(1)).view({});
+  return matmul(a, b);
 }
 
 /// outer(a, b): [n] x [m] -> [n, m], a[i] * b[j].
@@ -206,17 +263,13 @@ Tensor<A> bmm(const Tensor<A>& a, const Tensor<B>& b) {
   TAPEGRAD_CHECK(a.sizes()[0] == b.sizes()[0], ShapeError, "bmm: batch sizes must match, got ",
                  a.sizes(), " and ", b.sizes(), " (", a.sizes()[0], " != ", b.sizes()[0], ")");
   detail::check_inner(a.sizes(), b.sizes(), a.sizes()[2], b.sizes()[1], "bmm");
-  auto out = detail::make_empty<A>({a.sizes()[0], a.sizes()[1], b.sizes()[2]});
-  {
-    NoGradGuard no_record;  // the per-batch slices are bookkeeping, not ops
-    for (int64_t i = 0; i < a.sizes()[0]; ++i) detail::gemm_into(out[i], a[i], b[i], A(1), A(0));
-  }
+  auto out = detail::batched_matmul(a, b);
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
       // per batch entry: grad_a = g b^T, grad_b = a^T g
       autograd::record(out, "BmmBackward", [sa = autograd::save(a), sb = autograd::save(b)](const Tensor<A>& g, autograd::Needs n) {
-        return autograd::Grads<A>{n[0] ? bmm(g, sb.get().transpose(1, 2)) : Tensor<A>(),
-                                  n[1] ? bmm(sa.get().transpose(1, 2), g) : Tensor<A>(), {}};
+        return autograd::Grads<A>{n[0] ? detail::batched_matmul(g, detail::transposed_view(sb.get())) : Tensor<A>(),
+                                  n[1] ? detail::batched_matmul(detail::transposed_view(sa.get()), g) : Tensor<A>(), {}};
       }, a, b);
   }
   return out;
@@ -233,35 +286,38 @@ Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
                  a.sizes(), " and ", b.sizes());
   const int64_t ka = a.sizes()[da - 1], kb = b.sizes()[db == 1 ? 0 : db - 2];
   detail::check_inner(a.sizes(), b.sizes(), ka, kb, "matmul");
-  if (da == 1 && db == 1) return dot(a, b);
-  if (da == 2 && db == 1) return mv(a, b);
-  if (da == 1 && db == 2) return mm(a.unsqueeze(0), b).squeeze(0);
   if (da == 2 && db == 2) return mm(a, b);
-  if (da >= 3 && db <= 2) {
-    // Fold the batch into the rows: [..., n, k] @ [k, m] is one GEMM.
-    Shape out_shape(a.sizes().begin(), a.sizes().end() - 1);
-    auto b2 = db == 1 ? b.unsqueeze(1) : b;
-    if (db == 2) out_shape.push_back(b.sizes()[1]);
-    return mm(a.reshape({-1, ka}), b2).view(out_shape);
-  }
-  // General batched case: broadcast the batch dims, one GEMM per batch entry.
-  auto out = detail::batched_matmul(da == 1 ? a.detach().unsqueeze(0) : a.detach(),
-                                    db == 1 ? b.detach().unsqueeze(1) : b.detach());
-  Shape out_shape = out.sizes(), final_shape = out.sizes();
+  // Note [Unrecorded matmul]: 1-D operands as [1, k] / [k, 1] matrices, the
+  // product [..., n, m], and the added dims dropped again.
+  const auto a2 = detail::as_matrix(a, true), b2 = detail::as_matrix(b, false);
+  auto out = detail::batched_matmul(a2, b2);
+  const Shape out_shape = out.sizes();
+  Shape final_shape = out_shape;
   if (da == 1) final_shape.erase(final_shape.size() - 2);
   if (db == 1) final_shape.erase(final_shape.size() - 1);
-  out = out.view(final_shape);
+  out = detail::make_view(out, final_shape, contiguous_strides(final_shape), 0);
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
       // grad_a = g b^T, grad_b = a^T g per batch entry, summed over broadcast batch dims
       autograd::record(out, "MatmulBackward",
-          [sa = autograd::save(a), sb = autograd::save(b), out_shape, da, db](const Tensor<A>& g, autograd::Needs n) {
-            auto a3 = da == 1 ? sa.get().unsqueeze(0) : sa.get();
-            auto b3 = db == 1 ? sb.get().unsqueeze(1) : sb.get();
-            auto g3 = g.reshape(out_shape);
+          [sa = autograd::save(a), sb = autograd::save(b), out_shape](const Tensor<A>& g, autograd::Needs n) {
+            using detail::batched_matmul, detail::reshaped_view, detail::transposed_view;
+            const auto a2 = detail::as_matrix(sa.get(), true), b2 = detail::as_matrix(sb.get(), false);
+            const auto g2 = reshaped_view(g, out_shape);
             autograd::Grads<A> r;
-            if (n[0]) r[0] = sum_to(detail::batched_matmul(g3, b3.transpose(-2, -1)), a3.sizes()).reshape(sa.sizes());
-            if (n[1]) r[1] = sum_to(detail::batched_matmul(a3.transpose(-2, -1), g3), b3.sizes()).reshape(sb.sizes());
+            if (n[0]) r[0] = reshaped_view(sum_to(batched_matmul(g2, transposed_view(b2)), a2.sizes()), sa.sizes());
+            if (n[1]) {
+              if (b2.dim() == 2 && a2.dim() > 2) {  // folded: one GEMM over all rows
+                const int64_t rows = a2.numel() / a2.sizes()[a2.dim() - 1];
+                const auto af = reshaped_view(a2, {rows, a2.sizes()[a2.dim() - 1]});
+                const auto gf = reshaped_view(g2, {rows, g2.sizes()[g2.dim() - 1]});
+                r[1] = reshaped_view(detail::gemm_grad(b2.sizes(), detail::is_transposed_matrix(b2),
+                                                       transposed_view(af), gf, A(1)),
+                                     sb.sizes());
+              } else {
+                r[1] = reshaped_view(sum_to(batched_matmul(transposed_view(a2), g2), b2.sizes()), sb.sizes());
+              }
+            }
             return r;
           }, a, b);
   }
