@@ -32,9 +32,10 @@ namespace detail {
 // of argument types (and string literals of many lengths), so the formatting
 // must not be a template on them: each part is passed as a pointer plus a
 // function that streams its type, instantiated once per type; the message is
-// built and thrown out of line, once per error class. A variadic template
-// with its own ostringstream was instantiated ~130 times in a program such
-// as examples/mnist_mlp.cpp, a noticeable part of its -O2 compile.
+// built and thrown out of line, once per error class. TAPEGRAD_CHECK builds
+// the parts at the check site; a variadic template (with its own
+// ostringstream, at first) was instantiated ~130 times in a program such as
+// examples/mnist_mlp.cpp, a noticeable part of its -O2 compile.
 struct MsgPart {
   const void* value;
   void (*put)(std::ostream&, const void*);
@@ -70,7 +71,7 @@ template <class E, class... Parts>
 #define TAPEGRAD_CHECK(cond, ErrorType, ...)                                  \
   do {                                                                        \
     if (!(cond)) [[unlikely]]                                                 \
-      ::tapegrad::detail::throw_error<::tapegrad::ErrorType>(__VA_ARGS__);    \
+      ::tapegrad::detail::throw_parts<::tapegrad::ErrorType>({__VA_ARGS__});  \
   } while (0)
 
 #define TAPEGRAD_ASSERT(cond) assert((cond) && "tapegrad internal error")
