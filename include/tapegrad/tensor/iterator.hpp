@@ -27,19 +27,23 @@ Shape broadcast_strides(const Tensor<T>& t, const Shape& shape) {
 template <size_t N>
 using Offsets = std::array<int64_t, N>;
 
-/// The row function behind for_each_strided: `ctx` is the caller's functor.
+/// The function behind for_each_strided: `rows` rows of n elements, row r of
+/// operand k starting at base[k] + r * row_stride[k]; `ctx` is the caller's functor.
 template <size_t N>
-using RowFn = void (*)(const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& stride);
+using RowsFn = void (*)(const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& stride, int64_t rows,
+                        const Offsets<N>& row_stride);
 
 // Note [Type-erased loop nest]: the loop nest is compiled once per operand
-// count N, out of line, and calls the op's row function through a pointer.
-// Inlining it into every op (with the row loop in three places: one element,
-// one row, the outer loops) made for_each_strided the largest single item in
-// the compile time of every program at -O2. One indirect call per row costs
-// nothing next to the row; contiguous operands never get here (map.hpp).
+// count N, out of line, and calls the op's code through a pointer, once per
+// block of the two innermost dims. Inlining the nest into every op (with the
+// row loop in three places: one element, one row, the outer loops) made
+// for_each_strided the largest single item in the compile time of every
+// program at -O2. Handing over two dims rather than one row keeps the
+// indirect call off short rows ([64, 10] + [10] is one call; one call per
+// row of 10 cost 35%). Contiguous operands never get here (map.hpp).
 template <size_t N>
-[[gnu::noinline]] void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, RowFn<N> row,
-                                    const void* ctx) {
+[[gnu::noinline]] void for_each_block(const Shape& shape, const std::array<Shape, N>& strides, RowsFn<N> fn,
+                                      const void* ctx) {
   // Coalesce (Note [Coalescing]).
   Shape sz;
   std::array<Shape, N> st;
@@ -56,20 +60,27 @@ template <size_t N>
       for (size_t k = 0; k < N; ++k) st[k].push_back(strides[k][d]);
     }
   }
-  Offsets<N> base{};
-  if (sz.empty()) {  // a single element
-    row(ctx, base, int64_t{1}, Offsets<N>{});
+  Offsets<N> base{}, inner_stride{}, row_stride{};
+  const int64_t nd = sz.size();
+  if (nd == 0) {  // a single element
+    fn(ctx, base, int64_t{1}, inner_stride, int64_t{1}, row_stride);
     return;
   }
-  const int64_t nd = sz.size(), n = sz[nd - 1];
-  Offsets<N> inner_stride;
-  for (size_t k = 0; k < N; ++k) inner_stride[k] = st[k][nd - 1];
+  const int64_t n = sz[nd - 1], rows = nd >= 2 ? sz[nd - 2] : 1;
+  for (size_t k = 0; k < N; ++k) {
+    inner_stride[k] = st[k][nd - 1];
+    row_stride[k] = nd >= 2 ? st[k][nd - 2] : 0;
+  }
+  if (nd <= 2) {
+    fn(ctx, base, n, inner_stride, rows, row_stride);
+    return;
+  }
   int64_t outer = 1;
-  for (int64_t d = 0; d + 1 < nd; ++d) outer *= sz[d];
+  for (int64_t d = 0; d + 2 < nd; ++d) outer *= sz[d];
   Shape idx(nd, 0);
   for (int64_t o = 0; o < outer; ++o) {
-    row(ctx, base, n, inner_stride);
-    for (int64_t d = nd - 2; d >= 0; --d) {
+    fn(ctx, base, n, inner_stride, rows, row_stride);
+    for (int64_t d = nd - 3; d >= 0; --d) {
       for (size_t k = 0; k < N; ++k) base[k] += st[k][d];
       if (++idx[d] < sz[d]) break;
       for (size_t k = 0; k < N; ++k) base[k] -= st[k][d] * sz[d];
@@ -82,10 +93,16 @@ template <size_t N>
 /// with each operand's element offsets in `base` (Note [Type-erased loop nest]).
 template <size_t N, class Inner>
 void for_each_strided(const Shape& shape, const std::array<Shape, N>& strides, const Inner& inner) {
-  for_each_row<N>(
+  for_each_block<N>(
       shape, strides,
-      [](const void* ctx, const Offsets<N>& b, int64_t n, const Offsets<N>& s) {
-        (*static_cast<const Inner*>(ctx))(b, n, s);
+      [](const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& s, int64_t rows,
+         const Offsets<N>& rs) {
+        const Inner& f = *static_cast<const Inner*>(ctx);
+        Offsets<N> b = base;
+        for (int64_t r = 0; r < rows; ++r) {
+          f(b, n, s);
+          for (size_t k = 0; k < N; ++k) b[k] += rs[k];
+        }
       },
       &inner);
 }
