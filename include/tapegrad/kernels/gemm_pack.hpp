@@ -36,25 +36,40 @@ struct GemmConfig {
   NarrowKernel<T> direct = nullptr;
 };
 
-/// Packs `rows` rows (of A, or columns of B) of length kc into micro-panels of R:
-/// dst[panel][p][r] = src[(panel * R + r) * s_row + p * s_k], zero beyond `rows`.
-template <class T, int R>
-void pack_panels(int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst) {
+/// pack_panels for any strides and partial panels, with R at run time: one
+/// copy per element type rather than one per panel width (Note [Packing
+/// compile cost]).
+template <class T>
+void pack_panels_any(int64_t R, int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst) {
   for (int64_t i0 = 0; i0 < rows; i0 += R, dst += R * kc) {
     const int64_t r = std::min<int64_t>(R, rows - i0);
     const T* s = src + i0 * s_row;
-    if (r == R && s_row == 1) {  // the R values of each k are contiguous
-      for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * R, s + p * s_k, sizeof(T) * R);
-    } else if (r == R && s_k == 1) {  // each of the R rows is contiguous along k
+    if (r < R)
       for (int64_t p = 0; p < kc; ++p)
-        for (int i = 0; i < R; ++i) dst[p * R + i] = s[i * s_row + p];
-    } else {
-      for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t i = 0; i < r; ++i) dst[p * R + i] = s[i * s_row + p * s_k];
         for (int64_t i = r; i < R; ++i) dst[p * R + i] = T(0);
-      }
+    if (s_k == 1) {  // each row contiguous along k: read rows, write with stride R
+      for (int64_t i = 0; i < r; ++i)
+        for (int64_t p = 0; p < kc; ++p) dst[p * R + i] = s[i * s_row + p];
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t i = 0; i < r; ++i) dst[p * R + i] = s[i * s_row + p * s_k];
     }
   }
+}
+
+/// Packs `rows` rows (of A, or columns of B) of length kc into micro-panels of R:
+/// dst[panel][p][r] = src[(panel * R + r) * s_row + p * s_k], zero beyond `rows`.
+// Note [Packing compile cost]: only the common layout, whose R values of each
+// k are contiguous (a row-major B, a column-major A), is specialised on R
+// here: fixed-size copies of R elements. With every layout specialised, the
+// six panel widths in use made packing the most expensive part of compiling
+// the GEMM into a program.
+template <class T, int R>
+void pack_panels(int64_t rows, int64_t kc, const T* src, int64_t s_row, int64_t s_k, T* dst) {
+  const int64_t full = s_row == 1 ? rows / R * R : 0;
+  for (int64_t i0 = 0; i0 < full; i0 += R, dst += R * kc)
+    for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * R, src + i0 + p * s_k, sizeof(T) * R);
+  if (full < rows) pack_panels_any<T>(R, rows - full, kc, src + full * s_row, s_row, s_k, dst);
 }
 
 /// C tile update from an accumulator tile acc[MR][NR] (row-major), for edges
