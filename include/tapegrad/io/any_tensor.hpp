@@ -82,7 +82,9 @@ inline void write_file_atomic(const std::string& path, const std::vector<char>& 
 // Element bytes in little-endian order, whatever the host.
 template <Element T>
 void append_le(std::vector<char>& out, const Tensor<T>& t) {
-  auto c = t.contiguous();
+  // unrecorded copy: saving needs no autograd, and t.contiguous() would
+  // compile a recorded clone for each of the eight dtypes
+  const Tensor<T> c = t.is_contiguous() ? t : tapegrad::detail::copy_of(t);
   const size_t n = static_cast<size_t>(c.numel()) * sizeof(T);
   const size_t at = out.size();
   out.resize(at + n);

@@ -117,10 +117,10 @@ inline AnyTensor load_npy_any(const std::string& path) {
     // Column-major data: read with reversed shape, then transpose back.
     Shape rev(std::make_reverse_iterator(shape.end()), std::make_reverse_iterator(shape.begin()));
     AnyTensor t = detail::npy_make(descr, file.data() + start + hlen, rev, where);
-    return std::visit([&](const auto& x) -> AnyTensor {
-      Shape perm;
-      for (int64_t d = x.dim() - 1; d >= 0; --d) perm.push_back(d);
-      return x.permute(perm).contiguous();
+    return std::visit([&](const auto& x) -> AnyTensor {  // reversed dims, unrecorded
+      Shape sizes(std::make_reverse_iterator(x.sizes().end()), std::make_reverse_iterator(x.sizes().begin()));
+      Shape strides(std::make_reverse_iterator(x.strides().end()), std::make_reverse_iterator(x.strides().begin()));
+      return tapegrad::detail::copy_of(tapegrad::detail::make_view(x, sizes, strides, x.storage_offset()));
     }, t);
   }
   return detail::npy_make(descr, file.data() + start + hlen, shape, where);
