@@ -120,7 +120,8 @@ inline AnyTensor load_npy_any(const std::string& path) {
     return std::visit([&](const auto& x) -> AnyTensor {  // reversed dims, unrecorded
       Shape sizes(std::make_reverse_iterator(x.sizes().end()), std::make_reverse_iterator(x.sizes().begin()));
       Shape strides(std::make_reverse_iterator(x.strides().end()), std::make_reverse_iterator(x.strides().begin()));
-      return tapegrad::detail::copy_of(tapegrad::detail::make_view(x, sizes, strides, x.storage_offset()));
+      using X = std::decay_t<decltype(x)>;
+      return tapegrad::detail::copy_of(X(x.storage(), std::move(sizes), std::move(strides), x.storage_offset()));
     }, t);
   }
   return detail::npy_make(descr, file.data() + start + hlen, shape, where);
