@@ -146,32 +146,68 @@ class OutputNode : public Node {
   std::weak_ptr<tapegrad::detail::TensorImpl<T>> retained_;
 };
 
-/// The record of one differentiable op: `fn(grad_out, needs) -> Grads<T>`.
-template <FloatingElement T, class Fn>
-class FunctionNode final : public OutputNode<T> {
+/// The part of a differentiable op's record that does not depend on its
+/// backward function: running it, the edges, what is needed.
+// Note [Node code per op]: only FunctionNode<T, Fn>'s three small overrides
+// (and record's allocation) are compiled per op; run(), the edges and the
+// output's autograd state are compiled once per dtype. With all of it in the
+// per-op template, each recorded op's node and record were 1 to 2 KB of code
+// in every program that used the op.
+template <FloatingElement T>
+class FunctionNodeBase : public OutputNode<T> {
  public:
-  FunctionNode(const char* name, Fn fn, const std::array<std::shared_ptr<Node>, kMaxInputs>& next)
-      : OutputNode<T>(name), fn_(std::move(fn)) {
-    this->next_ = next;
-    for (int i = 0; i < kMaxInputs; ++i) needs_[static_cast<size_t>(i)] = next[static_cast<size_t>(i)] != nullptr;
-  }
-  void run(bool retain_graph) override {
+  void run(bool retain_graph) final {
     if (!this->grad_.defined()) return;
-    TAPEGRAD_CHECK(fn_.has_value(), ValueError, "backward: trying to backward through the graph a second time (",
+    TAPEGRAD_CHECK(has_fn(), ValueError, "backward: trying to backward through the graph a second time (",
                    this->name_,
                    "); its saved values were freed by the first backward(). Pass retain_graph=true "
                    "to the first backward() if you need to backward twice");
     Tensor<T> g = this->take_grad();
     detail::current_node_name() = this->name_;
-    Grads<T> grads = (*fn_)(g, needs_);
-    if (!retain_graph) fn_.reset();  // frees the saved tensors
+    Grads<T> grads = apply(g, needs_);
+    if (!retain_graph) release();  // frees the saved tensors
     for (size_t i = 0; i < kMaxInputs; ++i)
       if (this->next_[i] && grads[i].defined()) this->next_[i]->accumulate(grads[i]);
   }
 
+  /// Makes `node` (just allocated) out's grad_fn, with edges `next`.
+  static void attach(const Tensor<T>& out, FunctionNodeBase* node,
+                     const std::array<std::shared_ptr<Node>, kMaxInputs>& next) {
+    // Note [Node allocation]: a Node* into shared_ptr<Node>, not make_shared of
+    // each FunctionNode type: the shared_ptr machinery is then instantiated once
+    // for Node instead of once per op and lambda (one more allocation per
+    // recorded op at run time).
+    std::shared_ptr<Node> owner(static_cast<Node*>(node));
+    node->next_ = next;
+    for (size_t i = 0; i < kMaxInputs; ++i) node->needs_[i] = next[i] != nullptr;
+    auto& impl = *out.impl_ptr();
+    if (!impl.autograd) impl.autograd = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
+    impl.autograd->requires_grad = true;
+    impl.autograd->grad_fn = std::move(owner);
+  }
+
+ protected:
+  using OutputNode<T>::OutputNode;
+  virtual bool has_fn() const = 0;
+  virtual Grads<T> apply(const Tensor<T>& g, const Needs& needs) = 0;
+  virtual void release() = 0;
+
  private:
-  std::optional<Fn> fn_;
   Needs needs_{};
+};
+
+/// The record of one differentiable op: `fn(grad_out, needs) -> Grads<T>`.
+template <FloatingElement T, class Fn>
+class FunctionNode final : public FunctionNodeBase<T> {
+ public:
+  FunctionNode(const char* name, Fn fn) : FunctionNodeBase<T>(name), fn_(std::move(fn)) {}
+
+ private:
+  bool has_fn() const override { return fn_.has_value(); }
+  Grads<T> apply(const Tensor<T>& g, const Needs& needs) override { return (*fn_)(g, needs); }
+  void release() override { fn_.reset(); }
+
+  std::optional<Fn> fn_;
 };
 
 /// The sink of a leaf: adds incoming gradients into leaf.grad().
@@ -266,18 +302,8 @@ std::shared_ptr<Node> gradient_edge(const Tensor<U>& t) {
 template <FloatingElement T, class Fn, Element... In>
 void record(const Tensor<T>& out, const char* name, Fn&& fn, const Tensor<In>&... inputs) {
   static_assert(sizeof...(In) <= kMaxInputs, "record: too many inputs");
-  std::array<std::shared_ptr<Node>, kMaxInputs> next{gradient_edge(inputs)...};
-  // Note [Node allocation]: a Node* into shared_ptr<Node>, not make_shared of
-  // each FunctionNode type: the shared_ptr machinery is then instantiated once
-  // for Node instead of once per op and lambda, which was a large part of the
-  // compile time of a program that uses a few ops (one more allocation per
-  // recorded op at run time).
-  std::shared_ptr<Node> node(
-      static_cast<Node*>(new FunctionNode<T, std::decay_t<Fn>>(name, std::forward<Fn>(fn), next)));
-  auto& impl = *out.impl_ptr();
-  if (!impl.autograd) impl.autograd = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
-  impl.autograd->requires_grad = true;
-  impl.autograd->grad_fn = std::move(node);
+  const std::array<std::shared_ptr<Node>, kMaxInputs> next{gradient_edge(inputs)...};
+  FunctionNodeBase<T>::attach(out, new FunctionNode<T, std::decay_t<Fn>>(name, std::forward<Fn>(fn)), next);
 }
 
 }  // namespace tapegrad::autograd
