@@ -62,11 +62,7 @@ void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T a
 /// x's last two dims swapped, as an unrecorded view.
 template <Element T>
 Tensor<T> transposed_view(const Tensor<T>& x) {
-  Shape s = x.sizes(), st = x.strides();
-  const int64_t d = s.size();
-  std::swap(s[d - 1], s[d - 2]);
-  std::swap(st[d - 1], st[d - 2]);
-  return make_view(x, std::move(s), std::move(st), x.storage_offset());
+  return swapped_view(x, x.dim() - 2, x.dim() - 1);
 }
 /// x with `shape` (same numel): an unrecorded view, or a view of a contiguous copy.
 template <Element T>
@@ -104,13 +100,11 @@ Tensor<T> batched_matmul(const Tensor<T>& a, const Tensor<T>& b) {
       return out;
     }
   }
-  // Each operand's strides over the batch dims, 0 where it is broadcast.
+  // Each operand's strides over the batch dims (the first nd), 0 where it is broadcast.
   const int64_t nd = batch.size();
-  Shape sta(nd, 0), stb(nd, 0);
-  for (int64_t d = 0; d < batch_a.size(); ++d)
-    if (batch_a[d] != 1) sta[nd - batch_a.size() + d] = a.strides()[d];
-  for (int64_t d = 0; d < batch_b.size(); ++d)
-    if (batch_b[d] != 1) stb[nd - batch_b.size() + d] = b.strides()[d];
+  Shape shape_a = batch, shape_b = batch;
+  shape_a.push_back(n), shape_a.push_back(k), shape_b.push_back(k), shape_b.push_back(m);
+  const Shape sta = broadcast_strides(a, shape_a), stb = broadcast_strides(b, shape_b);
   Shape idx(nd, 0);  // row-major multi-index into the batch
   int64_t oa = 0, ob = 0;
   for (int64_t i = 0; i < nb; ++i) {

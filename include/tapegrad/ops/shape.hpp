@@ -14,6 +14,14 @@ template <Element T>
 Tensor<T> make_view(const Tensor<T>& t, Shape sizes, Shape strides, int64_t offset) {
   return Tensor<T>(t.storage(), std::move(sizes), std::move(strides), offset);
 }
+/// t with dims d0 and d1 (already wrapped) swapped, not recorded.
+template <Element T>
+Tensor<T> swapped_view(const Tensor<T>& t, int64_t d0, int64_t d1) {
+  Shape sz = t.sizes(), st = t.strides();
+  std::swap(sz[d0], sz[d1]);
+  std::swap(st[d0], st[d1]);
+  return make_view(t, std::move(sz), std::move(st), t.storage_offset());
+}
 
 // Record a view (or copy) op whose backward is grad_fn(g) -> gradient of input.
 template <Element T, class GradFn>
@@ -178,17 +186,16 @@ Tensor<T> Tensor<T>::squeeze(int64_t d) const {
 /// x.transpose(d0, d1): swap two dims.
 template <Element T>
 Tensor<T> Tensor<T>::transpose(int64_t d0, int64_t d1) const {
-  Shape sz = sizes(), st = strides();
   if (dim() == 0) {
     wrap_dim(d0, 0, "transpose");
     wrap_dim(d1, 0, "transpose");
   } else {
     d0 = wrap_dim(d0, dim(), "transpose");
     d1 = wrap_dim(d1, dim(), "transpose");
-    std::swap(sz[d0], sz[d1]);
-    std::swap(st[d0], st[d1]);
   }
-  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "TransposeBackward",
+  auto out = dim() == 0 ? detail::make_view(*this, sizes(), strides(), storage_offset())
+                        : detail::swapped_view(*this, d0, d1);
+  return detail::recorded(out, *this, "TransposeBackward",
                           [d0, d1](const Tensor<T>& g) { return g.transpose(d0, d1); });
 }
 
