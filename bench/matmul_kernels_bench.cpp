@@ -437,10 +437,13 @@ bool self_test() {
   return ok;
 }
 
+#if TAPEGRAD_BENCH_OPENBLAS || TAPEGRAD_BENCH_BLIS
+// The shared object a symbol came from (which BLAS answered cblas_sgemm).
 std::string library_of(void* symbol) {
   Dl_info info{};
   return dladdr(symbol, &info) && info.dli_fname ? info.dli_fname : "?";
 }
+#endif
 
 template <class T>
 void register_all(const char* type, const std::vector<Shape>& all, bool all_shapes, int max_threads) {
