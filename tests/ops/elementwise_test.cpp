@@ -19,6 +19,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -662,4 +663,136 @@ TEST_CASE("add_/sub_/mul_/div_/clamp_/relu_: each bumps the storage version, vie
   auto y = x + 1;
   CHECK(st->version() == v0);
   CHECK(y.storage()->version() == 0);
+}
+
+// ---- out variants (Note [Out variants]) ------------------------------------------------------
+
+TEST_CASE_TEMPLATE("add_out/sub_out/mul_out/div_out: match PyTorch in a given out, whatever its layout", T,
+                   float, double) {
+  const std::string t = tag<T>();
+  auto a = load<T>("arith." + t + ".a"), b = load<T>("arith." + t + ".b");  // [2, 5]
+  using Fn = std::function<const tg::Tensor<T>&(const tg::Tensor<T>&, const tg::Tensor<T>&, const tg::Tensor<T>&)>;
+  const std::vector<std::pair<std::string, Fn>> ops = {
+      {"add", [](auto& o, auto& x, auto& y) -> const tg::Tensor<T>& { return tg::add_out(o, x, y); }},
+      {"sub", [](auto& o, auto& x, auto& y) -> const tg::Tensor<T>& { return tg::sub_out(o, x, y); }},
+      {"mul", [](auto& o, auto& x, auto& y) -> const tg::Tensor<T>& { return tg::mul_out(o, x, y); }},
+      {"div", [](auto& o, auto& x, auto& y) -> const tg::Tensor<T>& { return tg::div_out(o, x, y); }}};
+  for (const auto& [name, fn] : ops) {
+    const std::string want = "arith." + t + "." + name + ".out";
+    CAPTURE(want);
+    auto out = tg::full<T>({2, 5}, T(7));
+    const auto* data = out.data_ptr();
+    const tg::Tensor<T>& ret = fn(out, a, b);
+    CHECK(&ret == &out);
+    CHECK(out.data_ptr() == data);  // written in place, not replaced
+    CHECK_REF(out, want, kExact);
+    // strided operands and a transposed out
+    auto base = tg::zeros<T>({5, 2});
+    auto tout = base.t();
+    REQUIRE_FALSE(tout.is_contiguous());
+    fn(tout, strided_copy(a), reversed_layout(b));
+    CHECK_REF(tout, want, kExact);
+    CHECK_REF(base.t().contiguous(), want, kExact);
+  }
+}
+
+TEST_CASE("add_out: broadcasts like add, converts to out's dtype, resizes only an empty out") {
+  auto col = tg::tensor<float>({{1}, {2}}), row = tg::tensor<float>({10, 20, 30});
+  auto out = tg::empty<float>({2, 3});
+  tg::add_out(out, col, row);
+  CHECK(tg::equal(out, col + row));
+  // int64 + int64 into a float64 out: computed in int64, then converted (as PyTorch)
+  auto d = tg::zeros<double>({3});
+  tg::mul_out(d, tg::tensor<int64_t>({3, -4, 5}), tg::tensor<int64_t>({2, 2, 2}));
+  CHECK(d.to_vector() == std::vector<double>{6, -8, 10});
+  // integer true division into a float out
+  auto q = tg::zeros<float>({2});
+  tg::div_out(q, tg::tensor<int64_t>({1, 7}), tg::tensor<int64_t>({2, 2}));
+  CHECK(q.to_vector() == std::vector<float>{0.5f, 3.5f});
+  // an out with no elements takes the result's shape
+  auto e = tg::empty<float>({0});
+  tg::sub_out(e, col, row);
+  CHECK(e.sizes() == tg::Shape{2, 3});
+  CHECK(tg::equal(e, col - row));
+  // any other shape is refused, and out is left as it was
+  auto wrong = tg::zeros<float>({3});
+  CHECK_THROWS_WITH_AS(tg::add_out(wrong, col, row),
+                       "add_out: out has shape [3] but the result has shape [2, 3] (only an out with no "
+                       "elements is resized)",
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::add_out(wrong, tg::ones<float>({2}), row),
+                       "add_out: shapes [2] and [3] are not broadcastable: dim 0 is 2 vs 3", tg::ShapeError);
+  CHECK(wrong.to_vector() == std::vector<float>{0, 0, 0});
+  CHECK_THROWS_WITH_AS(tg::exp_out(tg::Tensor<float>(), row), "exp_out: out is an undefined tensor",
+                       tg::ValueError);
+  auto expanded = tg::zeros<float>({1, 3}).expand({2, 3});
+  CHECK_THROWS_WITH_AS(tg::add_out(expanded, col, row),
+                       "add_out: unsupported operation: more than one element of the written-to tensor "
+                       "refers to a single memory location (shape [2, 3], strides [0, 1]); call clone() first",
+                       tg::ValueError);
+  // (add_out of a float result into an int64 out does not compile: tests/compile_fail/add_out_int_float.cpp)
+}
+
+TEST_CASE_TEMPLATE("exp_out/log_out/sqrt_out/sigmoid_out/tanh_out/abs_out/neg_out: match PyTorch", T, float,
+                   double) {
+  using Fn = std::function<void(const tg::Tensor<T>&, const tg::Tensor<T>&)>;
+  const std::vector<std::tuple<std::string, Fn, Tol>> ops = {
+      {"exp", [](auto& o, auto& x) { tg::exp_out(o, x); }, kMath<T>},
+      {"log", [](auto& o, auto& x) { tg::log_out(o, x); }, kMath<T>},
+      {"sqrt", [](auto& o, auto& x) { tg::sqrt_out(o, x); }, kExact},
+      {"sigmoid", [](auto& o, auto& x) { tg::sigmoid_out(o, x); }, kMath<T>},
+      {"tanh", [](auto& o, auto& x) { tg::tanh_out(o, x); }, kMath<T>},
+      {"abs", [](auto& o, auto& x) { tg::abs_out(o, x); }, kExact},
+      {"neg", [](auto& o, auto& x) { tg::neg_out(o, x); }, kExact}};
+  for (const auto& [name, fn, tol] : ops) {
+    const std::string base = name + "." + tag<T>();
+    CAPTURE(base);
+    auto a = load<T>(base + ".a");
+    auto out = tg::empty_like(a);
+    fn(out, a);
+    CHECK_REF(out, base + ".out", tol);
+    auto strided = strided_copy(tg::zeros_like(a));
+    fn(strided, reversed_layout(a));
+    CHECK_REF(strided, base + ".out", tol);
+    // out may be the input itself
+    auto x = a.clone();
+    fn(x, x);
+    CHECK_REF(x, base + ".out", tol);
+  }
+}
+
+TEST_CASE("add_out/exp_out: out overlapping an input in another layout gives the out-of-place result") {
+  auto m = tg::arange<float>(0, 16).view({4, 4}) * 1.5f - 3.0f;
+  auto y = m.clone();
+  tg::add_out(y, y, y.t());
+  CHECK(tg::equal(y, m + m.t()));
+  // out = v[1:], input = v[:-1]: shifted views of one buffer
+  auto v = tg::arange<float>(1, 9);
+  auto want = tg::neg(v.slice(0, 0, 7));
+  tg::neg_out(v.slice(0, 1), v.slice(0, 0, 7));
+  CHECK(tg::equal(v.slice(0, 1), want));
+  CHECK(v(0) == 1.0f);
+}
+
+TEST_CASE("add_out: not differentiable; bumps out's version") {
+  auto w = tg::ones<float>({3}).requires_grad_();
+  auto out = tg::zeros<float>({3});
+  const char* msg =
+      "add_out: functions with out=... arguments don't support automatic differentiation, but one of the "
+      "arguments requires grad";
+  CHECK_THROWS_WITH_AS(tg::add_out(out, w, tg::ones<float>({3})), msg, tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::add_out(w, out, out), msg, tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::exp_out(out, w),
+                       "exp_out: functions with out=... arguments don't support automatic differentiation, "
+                       "but one of the arguments requires grad",
+                       tg::ValueError);
+  CHECK(out.to_vector() == std::vector<float>{0, 0, 0});
+  {
+    tg::NoGradGuard guard;  // the parameter-update idiom: allowed without grad mode
+    const auto v0 = out.storage()->version();
+    tg::add_out(out, w, w);
+    CHECK(out.to_vector() == std::vector<float>{2, 2, 2});
+    CHECK(out.storage()->version() > v0);
+    CHECK_FALSE(out.requires_grad());
+  }
 }

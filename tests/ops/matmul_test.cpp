@@ -253,3 +253,78 @@ TEST_CASE("mm/mv/dot/bmm/outer/addmm: wrong ranks and sizes throw ShapeError nam
                        "addmm: bias of shape [5, 3] cannot be broadcast to the product's shape [3, 5]",
                        tg::ShapeError);
 }
+
+// ---- out variants (Note [Out variants] in ops/elementwise.hpp) -------------------------------
+
+TEST_CASE_TEMPLATE("mm_out/matmul_out: match PyTorch for every operand layout and out layout", T, float,
+                   double) {
+  const auto into_empty = [](auto fn) {
+    return [fn](const tg::Tensor<T>& a, const tg::Tensor<T>& b) {
+      auto out = tg::empty<T>({0});
+      const tg::Tensor<T>& ret = fn(out, a, b);
+      CHECK(&ret == &out);
+      return out;
+    };
+  };
+  check_case<T>("mm", into_empty([](auto& o, auto& a, auto& b) -> const tg::Tensor<T>& { return tg::mm_out(o, a, b); }));
+  check_case<T>("tmm", [&](const auto& a, const auto& b) {
+    return into_empty([](auto& o, auto& x, auto& y) -> const tg::Tensor<T>& { return tg::mm_out(o, x, y); })(a.t(), b);
+  });
+  for (const char* c : kMatmulCases)
+    check_case<T>(c, into_empty([](auto& o, auto& a, auto& b) -> const tg::Tensor<T>& {
+      return tg::matmul_out(o, a, b);
+    }));
+  // an existing out in every layout is written through its strides
+  const std::string base = "mm." + tag<T>();
+  auto a = load<T>(base + ".a"), b = load<T>(base + ".b");
+  const auto want = load<T>(base + ".out");
+  for (const auto& lo : layouts(tg::full_like(want, T(9)))) {
+    CAPTURE(lo.first);
+    const T* data = lo.second.data_ptr();
+    tg::mm_out(lo.second, a, b);
+    CHECK(lo.second.data_ptr() == data);
+    CHECK_REF(lo.second, base + ".out");
+  }
+}
+
+TEST_CASE("mm_out: an out sharing memory with an operand gives the out-of-place result") {
+  auto m = tg::arange<float>(0, 9).view({3, 3}) * 0.5f - 1.0f;
+  auto x = m.clone();
+  tg::mm_out(x, x, x.t());
+  CHECK(tg::equal(x, tg::mm(m, m.t())));
+  auto y = m.clone();
+  tg::mm_out(y, m, y);
+  CHECK(tg::equal(y, tg::mm(m, m)));
+}
+
+TEST_CASE("mm_out/matmul_out: wrong shapes and arguments that require grad throw, out untouched") {
+  auto a = tg::ones<float>({2, 3}), b = tg::ones<float>({4, 5});
+  auto out = tg::zeros<float>({2, 5});
+  CHECK_THROWS_WITH_AS(tg::mm_out(out, a, b), "mm_out: inner dimensions must match, got [2, 3] @ [4, 5] (3 != 4)",
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::mm_out(out, tg::ones<float>({3}), b), "mm_out: expected 2-D tensors, got [3] and [4, 5]",
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::mm_out(out, a, tg::ones<float>({3, 4})),
+                       "mm_out: out has shape [2, 5] but the result has shape [2, 4] (only an out with no "
+                       "elements is resized)",
+                       tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::matmul_out(out, tg::ones<float>({2, 2, 3}), tg::ones<float>({3, 5})),
+                       "matmul_out: out has shape [2, 5] but the result has shape [2, 2, 5] (only an out with "
+                       "no elements is resized)",
+                       tg::ShapeError);
+  auto w = tg::ones<float>({3, 5}).requires_grad_();
+  CHECK_THROWS_WITH_AS(tg::mm_out(out, a, w),
+                       "mm_out: functions with out=... arguments don't support automatic differentiation, but "
+                       "one of the arguments requires grad",
+                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(tg::matmul_out(out, tg::ones<float>({3}), w),
+                       "matmul_out: functions with out=... arguments don't support automatic differentiation, "
+                       "but one of the arguments requires grad",
+                       tg::ValueError);
+  CHECK(tg::equal(out, tg::zeros<float>({2, 5})));
+  tg::NoGradGuard guard;
+  tg::mm_out(out, a, w);
+  CHECK(tg::equal(out, tg::full<float>({2, 5}, 3.0f)));
+  // (an out of another dtype than the operands' does not compile: "mm_out/matmul_out: out must have the
+  // operands' dtype")
+}

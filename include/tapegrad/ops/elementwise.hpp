@@ -8,6 +8,7 @@
 
 #include "../autograd/node.hpp"
 #include "../tensor/map.hpp"
+#include "shape.hpp"  // resize_ (out variants)
 
 namespace tapegrad {
 
@@ -606,6 +607,92 @@ TAPEGRAD_INPLACE(sub_, sub, Sub, -=)
 TAPEGRAD_INPLACE(mul_, mul, Mul, *=)
 TAPEGRAD_INPLACE(div_, div, Div, /=)
 #undef TAPEGRAD_INPLACE
+
+// ---- out variants ----------------------------------------------------------------------
+// Note [Out variants]: add_out(out, a, b) is PyTorch's torch.add(a, b, out=out)
+// (LibTorch's at::add_out): the result goes into an existing tensor, so a loop
+// that reuses its buffers allocates nothing (bench/elementwise_bench.cpp: a
+// fresh tensor is most of the cost of a 1000-element add). out's dtype must be
+// one the result can be cast to (a compile error otherwise, as the in-place
+// forms). An out of the result's shape is written in place, whatever its
+// strides; an out with no elements is resized to the result's shape (as
+// PyTorch); any other shape is a ShapeError (PyTorch resizes it with a
+// deprecation warning). out may be one of the inputs (exp_out(x, x)); any
+// other overlap goes through a temporary. As in PyTorch, out variants are not
+// differentiable: with grad mode on, an out or input that requires grad is an
+// error.
+namespace detail {
+template <Element R>
+void prepare_out(const Tensor<R>& out, const Shape& shape, bool inputs_require_grad, const char* op) {
+  TAPEGRAD_CHECK(out.defined(), ValueError, op, ": out is an undefined tensor");
+  TAPEGRAD_CHECK(!GradMode::is_enabled() || (!inputs_require_grad && !out.requires_grad()), ValueError, op,
+                 ": functions with out=... arguments don't support automatic differentiation, "
+                 "but one of the arguments requires grad");
+  if (out.sizes() != shape) {
+    TAPEGRAD_CHECK(out.numel() == 0, ShapeError, op, ": out has shape ", out.sizes(),
+                   " but the result has shape ", shape, " (only an out with no elements is resized)");
+    out.resize_(shape);
+  }
+  check_writable(out, op);
+}
+/// True when out shares x's storage with another layout: writing out could
+/// then change an element of x that is still to be read.
+template <Element R, Element X>
+bool overlaps_differently(const Tensor<R>& out, const Tensor<X>& x) {
+  if constexpr (!std::is_same_v<R, X>) return false;
+  else
+    return shares_storage(out, x) && !(out.sizes() == x.sizes() && out.strides() == x.strides() &&
+                                       out.storage_offset() == x.storage_offset());
+}
+}  // namespace detail
+
+/// add_out(out, a, b) and sub_out, mul_out, div_out: out = a op b with
+/// broadcasting, written into out (Note [Out variants]); returns out.
+#define TAPEGRAD_BINARY_OUT(name, fn, Op)                                                              \
+  template <Element O, Element A, Element B>                                                           \
+  const Tensor<O>& name(const Tensor<O>& out, const Tensor<A>& a, const Tensor<B>& b) {                \
+    using C = typename decltype(fn(std::declval<Tensor<A>>(), std::declval<Tensor<B>>()))::value_type; \
+    static_assert(can_cast_v<C, O>, #name ": the result dtype of the op can't be cast to out's dtype "  \
+                                    "(e.g. a float result into an int tensor)");                      \
+    const Shape shape = a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), #name); \
+    detail::prepare_out(out, shape, a.requires_grad() || b.requires_grad(), #name);                  \
+    if (detail::overlaps_differently(out, a) || detail::overlaps_differently(out, b))                 \
+      detail::copy_into(out, fn(a, b));                                                                \
+    else                                                                                               \
+      detail::map2_into<O, C>(out, a, b, detail::Op{});                                                \
+    out.storage()->bump_version();                                                                     \
+    return out;                                                                                        \
+  }
+TAPEGRAD_BINARY_OUT(add_out, add, Add)
+TAPEGRAD_BINARY_OUT(sub_out, sub, Sub)
+TAPEGRAD_BINARY_OUT(mul_out, mul, Mul)
+TAPEGRAD_BINARY_OUT(div_out, div, Div)
+#undef TAPEGRAD_BINARY_OUT
+
+/// exp_out(out, x) and log_out, sqrt_out, sigmoid_out, tanh_out, abs_out,
+/// neg_out: out = op(x), written into out (Note [Out variants]); returns out.
+#define TAPEGRAD_UNARY_OUT(name, Op)                                                                   \
+  template <Element O, Element T>                                                                      \
+  const Tensor<O>& name##_out(const Tensor<O>& out, const Tensor<T>& x) {                              \
+    using C = typename decltype(name(std::declval<Tensor<T>>()))::value_type;                         \
+    static_assert(can_cast_v<C, O>, #name "_out: the result dtype of the op can't be cast to out's "  \
+                                    "dtype (e.g. a float result into an int tensor)");                \
+    detail::prepare_out(out, x.sizes(), x.requires_grad(), #name "_out");                            \
+    if (detail::overlaps_differently(out, x))                                                          \
+      detail::copy_into(out, name(x));                                                                 \
+    else                                                                                               \
+      detail::map1_into<O, C>(out, x, detail::Op{});                                                   \
+    out.storage()->bump_version();                                                                     \
+    return out;                                                                                        \
+  }
+TAPEGRAD_UNARY_OUT(exp, Exp)
+TAPEGRAD_UNARY_OUT(log, Log)
+TAPEGRAD_UNARY_OUT(sqrt, Sqrt)
+TAPEGRAD_UNARY_OUT(sigmoid, Sigmoid)
+TAPEGRAD_UNARY_OUT(tanh, Tanh)
+TAPEGRAD_UNARY_OUT(abs, Abs)
+TAPEGRAD_UNARY_OUT(neg, Neg)
+#undef TAPEGRAD_UNARY_OUT
 
 template <Element T>
 const Tensor<T>& Tensor<T>::clamp_(std::optional<double> min, std::optional<double> max) const {

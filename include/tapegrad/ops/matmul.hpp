@@ -318,6 +318,47 @@ Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
   return out;
 }
 
+/// mm_out(out, a, b): a @ b ([n, k] @ [k, m]) written into out [n, m], which
+/// must have the operands' dtype (Note [Out variants] in elementwise.hpp). An
+/// out with unit column stride that shares no memory with a or b gets the
+/// product straight from the GEMM, with no temporary; returns out.
+template <Element O, Element A, Element B>
+const Tensor<O>& mm_out(const Tensor<O>& out, const Tensor<A>& a, const Tensor<B>& b) {
+  detail::check_matmul_dtypes<A, B>();
+  static_assert(std::is_same_v<O, A>, "mm_out/matmul_out: out must have the operands' dtype (PyTorch raises "
+                                      "'expected out tensor to have dtype ...')");
+  TAPEGRAD_CHECK(a.dim() == 2 && b.dim() == 2, ShapeError, "mm_out: expected 2-D tensors, got ", a.sizes(),
+                 " and ", b.sizes());
+  detail::check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "mm_out");
+  detail::prepare_out(out, {a.sizes()[0], b.sizes()[1]}, a.requires_grad() || b.requires_grad(), "mm_out");
+  if ((out.strides()[1] == 1 || out.sizes()[1] <= 1) && !shares_storage(out, a) && !shares_storage(out, b))
+    detail::gemm_strided(a.sizes()[0], b.sizes()[1], a.sizes()[1], A(1), a.data_ptr(), a.strides()[0],
+                         a.strides()[1], b.data_ptr(), b.strides()[0], b.strides()[1], A(0), out.data_ptr(),
+                         out.strides()[0]);  // a one-column out's column stride is never used
+  else
+    detail::copy_into(out, mm(a, b));
+  out.storage()->bump_version();
+  return out;
+}
+/// matmul_out(out, a, b): matmul(a, b) written into out (torch.matmul(a, b,
+/// out=out)). 2-D @ 2-D runs as mm_out; the other cases compute the product
+/// first and copy it.
+template <Element O, Element A, Element B>
+const Tensor<O>& matmul_out(const Tensor<O>& out, const Tensor<A>& a, const Tensor<B>& b) {
+  if (a.dim() == 2 && b.dim() == 2) return mm_out(out, a, b);
+  detail::check_matmul_dtypes<A, B>();
+  static_assert(std::is_same_v<O, A>, "mm_out/matmul_out: out must have the operands' dtype (PyTorch raises "
+                                      "'expected out tensor to have dtype ...')");
+  TAPEGRAD_CHECK(!GradMode::is_enabled() || (!a.requires_grad() && !b.requires_grad()), ValueError,
+                 "matmul_out: functions with out=... arguments don't support automatic differentiation, "
+                 "but one of the arguments requires grad");
+  const Tensor<A> product = matmul(a, b);
+  detail::prepare_out(out, product.sizes(), false, "matmul_out");
+  detail::copy_into(out, product);
+  out.storage()->bump_version();
+  return out;
+}
+
 template <Element T> template <Element U> Tensor<T> Tensor<T>::matmul(const Tensor<U>& o) const { return tapegrad::matmul(*this, o); }
 template <Element T> template <Element U> Tensor<T> Tensor<T>::mm(const Tensor<U>& o) const { return tapegrad::mm(*this, o); }
 template <Element T> template <Element U> Tensor<T> Tensor<T>::mv(const Tensor<U>& o) const { return tapegrad::mv(*this, o); }

@@ -1,6 +1,7 @@
 #pragma once
 // Elementwise kernels: map a functor over 1, 2 or 3 broadcast operands into a
-// fresh tensor (map1/map2/map3), or into an existing one (map1_/map2_).
+// fresh tensor (map1/map2/map3), into a given output (map1_into/map2_into), or
+// in place (map1_/map2_).
 //
 // Note [Elementwise fast paths]: a unary functor may offer `array(x)`, the
 // same op on an Eigen array. For contiguous floating rows it goes through
@@ -150,41 +151,53 @@ void parallel_range(int64_t n, const Body& body) {
   });
 }
 
-/// A fresh tensor R[i] = f(C(a[i])).
+/// out[i] = R(f(C(a[i]))), out of a's shape (Note [Out variants] in ops/elementwise.hpp).
 template <Element R, Element C, Element A, class F>
-Tensor<R> map1(const Tensor<A>& a, const F& f) {
-  auto out = make_empty<R>(a.sizes());
+void map1_into(const Tensor<R>& out, const Tensor<A>& a, const F& f) {
   R* po = out.data_ptr();
   const A* pa = a.data_ptr();
-  if (a.is_contiguous()) {
+  if (a.is_contiguous() && out.is_contiguous()) {
     parallel_range(a.numel(), [&](int64_t lo, int64_t n) { row1<R, C>(po + lo, 1, pa + lo, 1, n, f); });
-    return out;
+    return;
   }
   for_each_strided<2>(a.sizes(), {out.strides(), a.strides()},
                       [&](const Offsets<2>& b, int64_t n, const Offsets<2>& s) {
                         row1<R, C>(po + b[0], s[0], pa + b[1], s[1], n, f);
                       });
+}
+
+/// A fresh tensor R[i] = f(C(a[i])).
+template <Element R, Element C, Element A, class F>
+Tensor<R> map1(const Tensor<A>& a, const F& f) {
+  auto out = make_empty<R>(a.sizes());
+  map1_into<R, C>(out, a, f);
   return out;
 }
 
-/// A fresh tensor R[i] = f(C(a[i]), C(b[i])) over the broadcast shape.
+/// out[i] = R(f(C(a[i]), C(b[i]))), a and b broadcast to out's shape.
 template <Element R, Element C, Element A, Element B, class F>
-Tensor<R> map2(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
-  const bool same = a.sizes() == b.sizes();
-  const Shape shape = same ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), op);
-  auto out = make_empty<R>(shape);
+void map2_into(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b, const F& f) {
+  const Shape& shape = out.sizes();
   R* po = out.data_ptr();
   const A* pa = a.data_ptr();
   const B* pb = b.data_ptr();
-  if (same && a.is_contiguous() && b.is_contiguous()) {
+  if (a.sizes() == shape && b.sizes() == shape && a.is_contiguous() && b.is_contiguous() &&
+      out.is_contiguous()) {
     parallel_range(out.numel(),
                    [&](int64_t lo, int64_t n) { row2<R, C>(po + lo, 1, pa + lo, 1, pb + lo, 1, n, f); });
-    return out;
+    return;
   }
   for_each_strided<3>(shape, {out.strides(), broadcast_strides(a, shape), broadcast_strides(b, shape)},
                       [&](const Offsets<3>& o, int64_t n, const Offsets<3>& s) {
                         row2<R, C>(po + o[0], s[0], pa + o[1], s[1], pb + o[2], s[2], n, f);
                       });
+}
+
+/// A fresh tensor R[i] = f(C(a[i]), C(b[i])) over the broadcast shape.
+template <Element R, Element C, Element A, Element B, class F>
+Tensor<R> map2(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
+  auto out = make_empty<R>(a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), op));
+  map2_into<R, C>(out, a, b, f);
   return out;
 }
 
