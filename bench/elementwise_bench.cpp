@@ -39,6 +39,9 @@ struct AddOp {
   static tg::Tensor<float> tapegrad(const tg::Tensor<float>& a, const tg::Tensor<float>& b) {
     return a + b;
   }
+  static void tapegrad_out(const tg::Tensor<float>& c, const tg::Tensor<float>& a, const tg::Tensor<float>& b) {
+    tg::add_out(c, a, b);
+  }
   static auto eigen(const ArrayXf& a, const ArrayXf& b) { return a + b; }
 };
 struct MulOp {
@@ -46,12 +49,18 @@ struct MulOp {
   static tg::Tensor<float> tapegrad(const tg::Tensor<float>& a, const tg::Tensor<float>& b) {
     return a * b;
   }
+  static void tapegrad_out(const tg::Tensor<float>& c, const tg::Tensor<float>& a, const tg::Tensor<float>& b) {
+    tg::mul_out(c, a, b);
+  }
   static auto eigen(const ArrayXf& a, const ArrayXf& b) { return a * b; }
 };
 struct ExpOp {
   static constexpr int kTraffic = 2;  // read a, write c
   static tg::Tensor<float> tapegrad(const tg::Tensor<float>& a, const tg::Tensor<float>&) {
     return tg::exp(a);
+  }
+  static void tapegrad_out(const tg::Tensor<float>& c, const tg::Tensor<float>& a, const tg::Tensor<float>&) {
+    tg::exp_out(c, a);
   }
   static auto eigen(const ArrayXf& a, const ArrayXf&) { return a.exp(); }
 };
@@ -63,6 +72,20 @@ void BM_tapegrad(benchmark::State& state) {
   auto a = tg::rand<float>({n}), b = tg::rand<float>({n});
   for (auto _ : state) {
     auto c = Op::tapegrad(a, b);
+    benchmark::DoNotOptimize(c.data_ptr());
+    benchmark::ClobberMemory();
+  }
+  set_bytes(state, Op::kTraffic * n);
+}
+
+// The out variant (Note [Out variants]): c preallocated once, as Eigen's c below.
+template <class Op>
+void BM_tapegrad_out(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  tg::manual_seed(0);
+  auto a = tg::rand<float>({n}), b = tg::rand<float>({n}), c = tg::empty<float>({n});
+  for (auto _ : state) {
+    Op::tapegrad_out(c, a, b);
     benchmark::DoNotOptimize(c.data_ptr());
     benchmark::ClobberMemory();
   }
@@ -99,6 +122,7 @@ void sizes(benchmark::internal::Benchmark* b) {
 
 #define TAPEGRAD_ELEMENTWISE_BENCH(name, Op)                                            \
   BENCHMARK(BM_tapegrad<Op>)->Name("BM_" name "/tapegrad")->Apply(sizes);              \
+  BENCHMARK(BM_tapegrad_out<Op>)->Name("BM_" name "/tapegrad_out")->Apply(sizes);      \
   BENCHMARK(BM_eigen<Op>)->Name("BM_" name "/eigen")->Apply(sizes);                    \
   BENCHMARK(BM_eigen_alloc<Op>)->Name("BM_" name "/eigen_alloc")->Apply(sizes);
 
