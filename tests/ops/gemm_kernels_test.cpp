@@ -3,8 +3,9 @@
 // with set_gemm_isa, so an AVX-512 machine also tests AVX2 and the portable
 // kernel), float and double, odd shapes (1, 7, 33, 257, 1000 mixed over m, n,
 // k), transposed operands, alpha/beta, leading dimensions larger than the
-// row, and operands with no unit stride at all; and the split of a product
-// over threads (Note [GEMM threads]) along n and along m.
+// row, and operands with no unit stride at all; the split of a product over
+// threads (Note [GEMM threads]) along n and along m; and the path for a
+// mostly-zero operand (Note [Sparse operand GEMM]).
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
@@ -52,8 +53,9 @@ struct Strided {
 
 enum class Layout { row, col, row_padded, strided };
 
+// zeros: the share of the matrix's elements set to 0 (for the sparse path).
 template <class T>
-Strided<T> make(int64_t rows, int64_t cols, Layout layout, std::mt19937& gen) {
+Strided<T> make(int64_t rows, int64_t cols, Layout layout, std::mt19937& gen, double zeros = 0) {
   Strided<T> s;
   switch (layout) {
     case Layout::row: s.rs = cols, s.cs = 1; break;
@@ -65,6 +67,10 @@ Strided<T> make(int64_t rows, int64_t cols, Layout layout, std::mt19937& gen) {
   std::uniform_real_distribution<double> u(-1, 1);
   s.buf.resize(static_cast<size_t>(size));
   for (T& x : s.buf) x = static_cast<T>(u(gen));
+  if (zeros > 0)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        if (u(gen) < 2 * zeros - 1) s.at(i, j) = T(0);
   return s;
 }
 
@@ -72,8 +78,9 @@ Strided<T> make(int64_t rows, int64_t cols, Layout layout, std::mt19937& gen) {
 // bound eps * (k + 2) * (|alpha| (1 + sqrt(k)) + |beta|) that a correct kernel
 // stays under (entries in [-1, 1): partial sums grow like sqrt(k)).
 template <class T>
-double relative_error(Shape3 s, Layout la, Layout lb, T alpha, T beta, bool nan_c, std::mt19937& gen) {
-  const Strided<T> a = make<T>(s.m, s.k, la, gen), b = make<T>(s.k, s.n, lb, gen);
+double relative_error(Shape3 s, Layout la, Layout lb, T alpha, T beta, bool nan_c, std::mt19937& gen,
+                      double zeros_a = 0, double zeros_b = 0) {
+  const Strided<T> a = make<T>(s.m, s.k, la, gen, zeros_a), b = make<T>(s.k, s.n, lb, gen, zeros_b);
   Strided<T> c = make<T>(s.m, s.n, Layout::row_padded, gen);
   if (nan_c)
     for (T& x : c.buf) x = std::numeric_limits<T>::quiet_NaN();
@@ -230,4 +237,127 @@ TEST_CASE_TEMPLATE("mm: operands with no unit stride and large odd shapes match 
       worst = std::max(worst, std::abs(acc - static_cast<double>(c.data_ptr()[i * 33 + j])));
     }
   CHECK(worst <= 1002 * std::numeric_limits<T>::epsilon() * 40);  // |sum| of 1000 products of N(0,1)
+}
+
+// Note [Sparse operand GEMM]: every kernel, both operand positions, every
+// layout, alpha/beta, threads; gemm_sparse_count() proves the path was taken.
+namespace {
+struct SparseGuard {
+  bool saved = tk::set_gemm_sparse(true);
+  int threads = tg::get_num_threads();
+  ~SparseGuard() {
+    tk::set_gemm_sparse(saved);
+    tg::set_num_threads(threads);
+  }
+};
+// Shapes over kSparseMinWork with k past one L1 block of D and n off the panel widths (32, 64, 128).
+const Shape3 kSparseShapes[] = {{256, 100, 200}, {70, 257, 300}, {300, 33, 257}, {1000, 65, 40}, {40, 1000, 65}};
+}  // namespace
+
+TEST_CASE_TEMPLATE("gemm: a mostly-zero A or B takes the sparse path and matches the naive product", T, float,
+                   double) {
+  IsaGuard guard;
+  SparseGuard sparse;
+  std::mt19937 gen(11);
+  const Layout layouts[] = {Layout::row, Layout::col, Layout::row_padded, Layout::strided};
+  const T alphas[] = {T(1), T(1.5), T(-2), T(0.5)};
+  const T betas[] = {T(0), T(0.5), T(1), T(0)};
+  int variant = 0;
+  for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
+    if (isa > tk::best_gemm_isa()) continue;
+    tk::set_gemm_isa(isa);
+    for (const Shape3 s : kSparseShapes)
+      for (Layout la : layouts)
+        for (Layout lb : layouts)
+          for (const bool sparse_a : {true, false}) {
+            const int v = variant++ % 4;
+            tg::set_num_threads(1 + variant % 3);
+            const uint64_t before = tk::gemm_sparse_count();
+            const double err = relative_error<T>(s, la, lb, alphas[v], betas[v], v == 3, gen, sparse_a ? 0.85 : 0,
+                                                 sparse_a ? 0 : 0.85);
+            CHECK_MESSAGE(err <= 1.0, tk::to_string(isa), " m=", s.m, " n=", s.n, " k=", s.k, " layouts ",
+                          static_cast<int>(la), "/", static_cast<int>(lb), " sparse ", sparse_a ? "A" : "B",
+                          ": error ", err, " x bound");
+            CHECK_MESSAGE(tk::gemm_sparse_count() == before + 1, tk::to_string(isa), " m=", s.m, " n=", s.n,
+                          " k=", s.k, " sparse ", sparse_a ? "A" : "B", ": the sparse path was not taken");
+          }
+  }
+}
+
+TEST_CASE_TEMPLATE("gemm: the sparse path is skipped for dense, small or switched-off products", T, float, double) {
+  SparseGuard sparse;
+  std::mt19937 gen(12);
+  const uint64_t before = tk::gemm_sparse_count();
+  // half zeros: over kSparseMaxDensity
+  CHECK(relative_error<T>({256, 100, 200}, Layout::row, Layout::col, T(1), T(0), false, gen, 0.5, 0.5) <= 1.0);
+  // too little work, and C too narrow for either operand
+  CHECK(relative_error<T>({33, 33, 33}, Layout::row, Layout::row, T(1), T(0), false, gen, 0.9, 0.9) <= 1.0);
+  CHECK(relative_error<T>({20, 20, 20000}, Layout::row, Layout::row, T(1), T(0), false, gen, 0.9, 0.9) <= 1.0);
+  CHECK(tk::gemm_sparse_count() == before);
+  CHECK(tk::set_gemm_sparse(false) == true);
+  CHECK_FALSE(tk::gemm_sparse_enabled());
+  CHECK(relative_error<T>({256, 100, 200}, Layout::row, Layout::col, T(1), T(0), false, gen, 0.9, 0) <= 1.0);
+  CHECK(tk::gemm_sparse_count() == before);
+  CHECK(tk::set_gemm_sparse(true) == false);
+  CHECK(relative_error<T>({256, 100, 200}, Layout::row, Layout::col, T(1), T(0), false, gen, 0.9, 0) <= 1.0);
+  CHECK(tk::gemm_sparse_count() == before + 1);
+}
+
+// 0 * inf is NaN: an inf or NaN in the dense operand must reach exactly the
+// entries the dense product gives NaN, so the sparse path declines; a NaN in
+// the sparse operand is a nonzero and spreads as in the dense product.
+TEST_CASE_TEMPLATE("gemm: inf and NaN give the dense product's NaNs with a mostly-zero operand", T, float, double) {
+  IsaGuard guard;
+  SparseGuard sparse;
+  const int64_t m = 256, n = 96, k = 200;
+  std::mt19937 gen(13);
+  for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
+    if (isa > tk::best_gemm_isa()) continue;
+    tk::set_gemm_isa(isa);
+    for (const int where : {0, 1, 2}) {  // inf in D, NaN in D, NaN in S
+      CAPTURE(where);
+      Strided<T> a = make<T>(m, k, Layout::row, gen, 0.9), b = make<T>(k, n, Layout::col, gen);
+      const T bad = where == 0 ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::quiet_NaN();
+      if (where < 2) {
+        b.at(17, 5) = bad;
+      } else {
+        a.at(3, 17) = bad;
+      }
+      std::vector<T> c(static_cast<size_t>(m * n), T(7));
+      const uint64_t before = tk::gemm_sparse_count();
+      tk::gemm<T>(m, n, k, T(1), a.data(), a.rs, a.cs, b.data(), b.rs, b.cs, T(0), c.data(), n, 1);
+      CHECK(tk::gemm_sparse_count() == before + (where == 2 ? 1 : 0));
+      int64_t wrong = 0;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0;
+          for (int64_t p = 0; p < k; ++p) acc += static_cast<double>(a.at(i, p)) * static_cast<double>(b.at(p, j));
+          const double got = static_cast<double>(c[static_cast<size_t>(i * n + j)]);
+          if (std::isnan(acc) != std::isnan(got) || (!std::isnan(acc) && std::abs(got - acc) > 1e-3)) ++wrong;
+        }
+      CHECK_MESSAGE(wrong == 0, tk::to_string(isa), ": ", wrong, " entries differ from the naive product");
+    }
+  }
+}
+
+TEST_CASE("nn::Linear on mostly-zero input: forward and weight gradient as with the sparse path off") {
+  SparseGuard sparse;
+  tg::manual_seed(5);
+  // MNIST-like: 80 % zeros, the rest in (0, 1]
+  const auto x = tg::rand<float>({256, 784}) * (tg::rand<float>({256, 784}) > 0.8f).to<float>();
+  tg::nn::Linear fc(784, 128);
+  const auto run = [&] {
+    fc.zero_grad(/*set_to_none=*/true);
+    const auto y = fc(x);
+    (y * y).sum().backward();
+    return std::make_pair(y.detach().clone(), fc.weight.grad().clone());
+  };
+  const uint64_t before = tk::gemm_sparse_count();
+  const auto [y1, g1] = run();
+  CHECK(tk::gemm_sparse_count() == before + 2);  // x @ W^T and G^T @ x
+  tk::set_gemm_sparse(false);
+  const auto [y0, g0] = run();
+  CHECK(tk::gemm_sparse_count() == before + 2);
+  CHECK(tg::allclose(y1, y0, 1e-5, 1e-5));
+  CHECK(tg::allclose(g1, g0, 1e-4, 1e-4));
 }

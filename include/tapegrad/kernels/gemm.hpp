@@ -46,6 +46,7 @@ inline const char* to_string(GemmIsa isa) {
 }  // namespace tapegrad::kernels
 
 #include "gemm_x86.hpp"  // empty unless x86-64 with GCC or Clang (TAPEGRAD_GEMM_X86)
+#include "gemm_sparse.hpp"
 
 namespace tapegrad::kernels {
 namespace detail {
@@ -90,6 +91,27 @@ inline GemmIsa set_gemm_isa(GemmIsa isa) {
 }
 
 namespace detail {
+inline std::atomic<bool>& sparse_state() {
+  static std::atomic<bool> on{[] {
+    const char* env = std::getenv("TAPEGRAD_GEMM_SPARSE");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+  }()};
+  return on;
+}
+inline std::atomic<uint64_t>& sparse_count() {
+  static std::atomic<uint64_t> n{0};
+  return n;
+}
+}  // namespace detail
+/// How many products gemm() has computed by the sparse path so far (to see
+/// whether a model's products take it).
+inline uint64_t gemm_sparse_count() { return detail::sparse_count().load(std::memory_order_relaxed); }
+/// Whether gemm() takes the sparse path for a mostly-zero operand (Note [Sparse operand GEMM]).
+inline bool gemm_sparse_enabled() { return detail::sparse_state().load(std::memory_order_relaxed); }
+/// Turns the sparse path on or off; returns the previous setting.
+inline bool set_gemm_sparse(bool on) { return detail::sparse_state().exchange(on); }
+
+namespace detail {
 
 template <class T>
 const GemmConfig<T>& gemm_config(GemmIsa isa) {
@@ -110,25 +132,6 @@ inline bool direct_a_enabled() {
     return env == nullptr || std::strcmp(env, "0") != 0;
   }();
   return on;
-}
-
-/// Per-thread packing buffers, kept between calls (64-byte aligned).
-template <class T>
-T* pack_buffer(int which, size_t count) {
-  struct Buf {
-    T* p = nullptr;
-    size_t n = 0;
-    ~Buf() { ::operator delete(p, std::align_val_t{64}); }
-  };
-  thread_local Buf bufs[2];
-  Buf& b = bufs[which];
-  if (b.n < count) {
-    ::operator delete(b.p, std::align_val_t{64});
-    b.p = nullptr, b.n = 0;
-    b.p = static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t{64}));
-    b.n = count;
-  }
-  return b.p;
 }
 
 // Note [Narrow GEMM]: when C has at most one vector of columns (n <= W, e.g.
@@ -238,7 +241,19 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
       }
     return;
   }
-  const detail::GemmConfig<T>& g = detail::gemm_config<T>(gemm_isa());
+  const GemmIsa isa = gemm_isa();
+  if (gemm_sparse_enabled() &&
+      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kSparseMinWork) {
+    // A mostly-zero A (C = A @ B), else B (C^T = B^T @ A^T): Note [Sparse operand GEMM]
+    if ((n >= detail::kSparseMinWidth &&
+         detail::gemm_sparse(isa, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)) ||
+        (m >= detail::kSparseMinWidth &&
+         detail::gemm_sparse(isa, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, csc, rsc))) {
+      detail::sparse_count().fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  const detail::GemmConfig<T>& g = detail::gemm_config<T>(isa);
   // C^T = B^T A^T when m, not n, fits the narrow kernel (Note [Narrow GEMM]),
   // or when that wastes less of the tiles.
   const bool narrow_n = g.narrow != nullptr && n <= g.nr_narrow, narrow_m = g.narrow != nullptr && m <= g.nr_narrow;

@@ -5,10 +5,31 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 namespace tapegrad::kernels {
 
 namespace detail {
+
+/// Per-thread scratch buffers of T, six slots, kept between calls (64-byte
+/// aligned; the packed GEMM uses slots 0 and 1, the sparse one 2 to 5).
+template <class T>
+T* pack_buffer(int which, size_t count) {
+  struct Buf {
+    T* p = nullptr;
+    size_t n = 0;
+    ~Buf() { ::operator delete(p, std::align_val_t{64}); }
+  };
+  thread_local Buf bufs[6];
+  Buf& b = bufs[which];
+  if (b.n < count) {
+    ::operator delete(b.p, std::align_val_t{64});
+    b.p = nullptr, b.n = 0;
+    b.p = static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t{64}));
+    b.n = count;
+  }
+  return b.p;
+}
 
 /// micro-kernel: C[mr x nr] (strides rs_c, cs_c) = alpha * pa @ pb + beta * C for
 /// packed panels pa (kc x MR) and pb (kc x NR); beta == 0 never reads C.

@@ -1,0 +1,481 @@
+#pragma once
+// GEMM with a mostly-zero operand (Note [Sparse operand GEMM]), used by
+// kernels::gemm before the packed path.
+//
+// Note [Sparse operand GEMM]: the first layer of an MLP multiplies its input,
+// and MNIST images are 81 % zero pixels (Fashion-MNIST 50 %): X @ W^T in the
+// forward pass and G^T @ X for the weight gradient spend most of a training
+// step multiplying zeros. When one operand S of C = S @ D (or C = D @ S,
+// computed as C^T = S^T @ D^T) has at most kSparseMaxDensity nonzeros, gemm
+// lists S's nonzeros row by row (compressed sparse rows) and computes
+//   C[r, :] = alpha * sum over nonzero S[r, p] of S[r, p] * D[p, :] + beta * C[r, :]
+// in strips of C's columns held in registers (the strip of D, k rows, stays
+// in L2 across all rows of C). Only the multiplications by zero are left out,
+// so the result is the dense product up to the order of the additions, with
+// one exception handled here: 0 * inf and 0 * NaN are NaN, so D must be all
+// finite (checked; otherwise the dense path runs). Deciding costs one pass
+// over S that stops as soon as the nonzeros pass the limit, so a dense
+// operand pays for reading kSparseMaxDensity of it (well under 1 % of the
+// product for the shapes that qualify). TAPEGRAD_GEMM_SPARSE=0 in the
+// environment, or kernels::set_gemm_sparse(false), turns it off.
+// bench/README.md has the measurements behind the constants.
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <type_traits>
+
+#include "../core/parallel.hpp"
+#include "../core/threads.hpp"
+#include "gemm_pack.hpp"
+#include "gemm_x86.hpp"
+
+namespace tapegrad::kernels::detail {
+
+/// Densest operand the sparse path takes (nonzeros / elements).
+inline constexpr double kSparseMaxDensity = 0.3;
+/// Narrowest D (columns of C) and smallest product (multiply-adds) it takes.
+inline constexpr int64_t kSparseMinWidth = 32;
+inline constexpr double kSparseMinWork = 64.0 * 128.0 * 128.0;
+/// Fewest multiply-adds (nonzeros x n) that it splits between threads.
+inline constexpr double kSparseParallelMinWork = 96.0 * 96.0 * 96.0;
+/// Bytes of D's strip that the x86 kernels keep in L1 at a time.
+inline constexpr size_t kSparseBlockBytes = 16384;
+
+/// Rows [r0, r1) of C = alpha * S @ D + beta * C: S as compressed rows (row
+/// r's nonzeros are idx/val[ptr[r] .. ptr[r + 1]), column indices ascending),
+/// D (k x n) in panels of the kernel's sparse_panel_width P: D[p, j] at
+/// d[(j / P) * k * P + p * P + j % P]. Contiguous panels keep a strip of D
+/// free of cache-set conflicts whatever D's leading dimension (with 256
+/// floats, 64 rows of a strip fell into 16 of L1's 64 sets).
+template <class T>
+using SparseKernel = void (*)(int64_t r0, int64_t r1, const int64_t* ptr, const int32_t* idx, const T* val,
+                              const T* d, int64_t k, int64_t n, T alpha, T beta, T* c, int64_t rsc, int64_t csc);
+
+/// c[j * csc] = alpha * acc[j] (+ beta * c[j * csc]) for j < nn; beta == 0 never reads C.
+template <class T>
+inline void sparse_store(const T* acc, int64_t nn, T* c, int64_t csc, T alpha, T beta) {
+  if (beta == T(0)) {
+    for (int64_t j = 0; j < nn; ++j) c[j * csc] = alpha * acc[j];
+  } else {
+    for (int64_t j = 0; j < nn; ++j) c[j * csc] = alpha * acc[j] + beta * c[j * csc];
+  }
+}
+
+/// Columns [j0, j0 + nn) of rows [r0, r1), nn <= P, in plain loops; D's
+/// panel starts at dpan (row stride P). The portable kernel and the x86
+/// kernels' last columns.
+template <class T, int64_t P>
+void sparse_rows_scalar(int64_t r0, int64_t r1, const int64_t* ptr, const int32_t* idx, const T* val,
+                        const T* dpan, int64_t j0, int64_t nn, T alpha, T beta, T* c, int64_t rsc, int64_t csc) {
+  for (int64_t r = r0; r < r1; ++r) {
+    T acc[P] = {};
+    for (int64_t e = ptr[r]; e < ptr[r + 1]; ++e) {
+      const T v = val[e];
+      const T* dp = dpan + idx[e] * P;
+      if (nn == P) {
+        for (int64_t j = 0; j < P; ++j) acc[j] += v * dp[j];
+      } else {
+        for (int64_t j = 0; j < nn; ++j) acc[j] += v * dp[j];
+      }
+    }
+    sparse_store(acc, nn, c + r * rsc + j0 * csc, csc, alpha, beta);
+  }
+}
+
+/// The portable SparseKernel (panel width 32).
+template <class T>
+void sparse_rows_generic(int64_t r0, int64_t r1, const int64_t* ptr, const int32_t* idx, const T* val, const T* d,
+                         int64_t k, int64_t n, T alpha, T beta, T* c, int64_t rsc, int64_t csc) {
+  constexpr int64_t P = 32;
+  for (int64_t j0 = 0; j0 < n; j0 += P)
+    sparse_rows_scalar<T, P>(r0, r1, ptr, idx, val, d + j0 * k, j0, std::min(P, n - j0), alpha, beta, c, rsc, csc);
+}
+
+#if TAPEGRAD_GEMM_X86
+// The x86 kernels (vector types and FMA builtins as Note [Micro-kernels
+// without <immintrin.h>] in gemm_x86.hpp), panel width 8 vectors: a full
+// panel's columns are held in 8 accumulators, per nonzero one broadcast and
+// 8 FMAs with D's row read from L1. To keep it there, the panel is taken
+// kSparseBlockBytes of rows at a time, every row of C accumulating its
+// nonzeros in that block into a partial sum (part, per thread); cur holds
+// each row's next nonzero. A last, narrower panel goes by single vectors
+// and then scalars.
+#define TAPEGRAD_SPARSE_FMA8(i) a##i = TAPEGRAD_SPARSE_FMA(v, dp[i], a##i);
+#define TAPEGRAD_SPARSE_REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define TAPEGRAD_SPARSE_SAVE8(i) pr[i] = a##i;
+#define TAPEGRAD_SPARSE_LOAD8(i) a##i = pr[i];
+#define TAPEGRAD_SPARSE_BODY(T, V, VU)                                                               \
+  constexpr int64_t W = static_cast<int64_t>(sizeof(V) / sizeof(T)), P = 8 * W;                    \
+  constexpr auto KB = static_cast<int64_t>(kSparseBlockBytes / (P * sizeof(T)));                    \
+  T* part = pack_buffer<T>(5, static_cast<size_t>((r1 - r0) * P));                                  \
+  int64_t* cur = pack_buffer<int64_t>(5, static_cast<size_t>(r1 - r0));                             \
+  for (int64_t j0 = 0; j0 < n; j0 += P) {                                                           \
+    const T* dpan = d + j0 * k;                                                                     \
+    const int64_t nn = std::min(P, n - j0);                                                         \
+    if (nn < P) {                                                                                   \
+      int64_t jv = 0;                                                                               \
+      for (; jv + W <= nn; jv += W)                                                                 \
+        for (int64_t r = r0; r < r1; ++r) {                                                         \
+          V a0 = {};                                                                                \
+          for (int64_t e = ptr[r]; e < ptr[r + 1]; ++e) {                                           \
+            const V v = V{} + val[e];                                                               \
+            const VU* dp = reinterpret_cast<const VU*>(dpan + idx[e] * P + jv);                     \
+            TAPEGRAD_SPARSE_FMA8(0)                                                                 \
+          }                                                                                         \
+          T acc[W];                                                                                 \
+          *reinterpret_cast<VU*>(acc) = a0;                                                         \
+          sparse_store(acc, W, c + r * rsc + (j0 + jv) * csc, csc, alpha, beta);                    \
+        }                                                                                           \
+      if (jv < nn)                                                                                  \
+        sparse_rows_scalar<T, P>(r0, r1, ptr, idx, val, dpan + jv, j0 + jv, nn - jv, alpha, beta, c, \
+                                 rsc, csc);                                                         \
+      break;                                                                                        \
+    }                                                                                               \
+    for (int64_t r = r0; r < r1; ++r) cur[r - r0] = ptr[r];                                         \
+    for (int64_t p1 = KB; p1 - KB < k; p1 += KB)                                                    \
+      for (int64_t r = r0; r < r1; ++r) {                                                           \
+        int64_t e = cur[r - r0];                                                                    \
+        const int64_t end = ptr[r + 1];                                                             \
+        if (e == end || idx[e] >= p1) continue;                                                     \
+        VU* pr = reinterpret_cast<VU*>(part + (r - r0) * P);                                        \
+        V a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};                   \
+        if (e != ptr[r]) {                                                                          \
+          TAPEGRAD_SPARSE_REP8(TAPEGRAD_SPARSE_LOAD8)                                               \
+        }                                                                                           \
+        for (; e < end && idx[e] < p1; ++e) {                                                       \
+          const V v = V{} + val[e];                                                                 \
+          const VU* dp = reinterpret_cast<const VU*>(dpan + idx[e] * P);                            \
+          TAPEGRAD_SPARSE_REP8(TAPEGRAD_SPARSE_FMA8)                                                \
+        }                                                                                           \
+        cur[r - r0] = e;                                                                            \
+        TAPEGRAD_SPARSE_REP8(TAPEGRAD_SPARSE_SAVE8)                                                 \
+      }                                                                                             \
+    for (int64_t r = r0; r < r1; ++r) {                                                             \
+      T* pr = part + (r - r0) * P;                                                                  \
+      if (ptr[r] == ptr[r + 1]) std::fill(pr, pr + P, T(0));                                        \
+      sparse_store(pr, P, c + r * rsc + j0 * csc, csc, alpha, beta);                                \
+    }                                                                                               \
+  }
+
+#define TAPEGRAD_SPARSE_KERNEL(name, isa, T, V, VU)                                                              \
+  __attribute__((target(isa))) inline void name(int64_t r0, int64_t r1, const int64_t* ptr, const int32_t* idx,  \
+                                                const T* val, const T* d, int64_t k, int64_t n, T alpha, T beta, \
+                                                T* c, int64_t rsc, int64_t csc) {                                \
+    TAPEGRAD_SPARSE_BODY(T, V, VU)                                                                               \
+  }
+#define TAPEGRAD_SPARSE_FMA(a, b, c) __builtin_ia32_vfmaddps512_mask(a, b, c, static_cast<unsigned short>(-1), 4)
+TAPEGRAD_SPARSE_KERNEL(sparse_rows_avx512_f32, "avx512f,fma", float, x86::f32x16, x86::f32x16u)
+#undef TAPEGRAD_SPARSE_FMA
+#define TAPEGRAD_SPARSE_FMA(a, b, c) __builtin_ia32_vfmaddpd512_mask(a, b, c, static_cast<unsigned char>(-1), 4)
+TAPEGRAD_SPARSE_KERNEL(sparse_rows_avx512_f64, "avx512f,fma", double, x86::f64x8, x86::f64x8u)
+#undef TAPEGRAD_SPARSE_FMA
+#define TAPEGRAD_SPARSE_FMA(a, b, c) __builtin_ia32_vfmaddps256(a, b, c)
+TAPEGRAD_SPARSE_KERNEL(sparse_rows_avx2_f32, "avx2,fma", float, x86::f32x8, x86::f32x8u)
+#undef TAPEGRAD_SPARSE_FMA
+#define TAPEGRAD_SPARSE_FMA(a, b, c) __builtin_ia32_vfmaddpd256(a, b, c)
+TAPEGRAD_SPARSE_KERNEL(sparse_rows_avx2_f64, "avx2,fma", double, x86::f64x4, x86::f64x4u)
+#undef TAPEGRAD_SPARSE_FMA
+#undef TAPEGRAD_SPARSE_KERNEL
+#undef TAPEGRAD_SPARSE_BODY
+#undef TAPEGRAD_SPARSE_SAVE8
+#undef TAPEGRAD_SPARSE_LOAD8
+#undef TAPEGRAD_SPARSE_REP8
+#undef TAPEGRAD_SPARSE_FMA8
+#endif
+
+// Preparation (Note [Sparse operand GEMM]): listing S's nonzeros, packing D
+// and checking it is finite cost about as much as the sparse product itself
+// when written as scalar loops, so each has an AVX2 float version.
+
+/// Most nonzeros rows [0, done) of `outer` may hold: the limit, and early on
+/// twice its share so far plus a row, so that a dense operand is turned away
+/// after a few rows (rows need not be alike; a wrong refusal only costs time).
+inline int64_t sparse_limit_at(int64_t done, int64_t outer, int64_t inner, int64_t limit) {
+  return std::min(limit, 2 * limit / outer * done + inner);
+}
+
+/// Lists the nonzeros of rows [0, outer) of a matrix (row o's element i at
+/// s[o * so + i * si]): row o's are idx/val[ptr[o] .. ptr[o + 1]). Stops and
+/// returns false once there are more than sparse_limit_at allows; idx and
+/// val need room for limit + inner + 8 (each row is written branch-free, one
+/// slot per element, advancing past nonzeros only). NaN counts as nonzero,
+/// -0 as zero.
+template <class T>
+bool sparse_compress_generic(const T* s, int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t limit,
+                             int64_t* ptr, int32_t* idx, T* val) {
+  int64_t e = 0;
+  ptr[0] = 0;
+  for (int64_t o = 0; o < outer; ++o) {
+    const T* row = s + o * so;
+    for (int64_t i = 0; i < inner; ++i) {
+      const T x = row[i * si];
+      idx[e] = static_cast<int32_t>(i);
+      val[e] = x;
+      e += x != T(0);
+    }
+    ptr[o + 1] = e;
+    if (e > sparse_limit_at(o + 1, outer, inner, limit)) return false;
+  }
+  return true;
+}
+
+/// True when no element of the rows x cols matrix d (row stride ld, unit
+/// column stride) is inf or NaN (an all-ones exponent).
+template <class T>
+bool all_finite_generic(const T* d, int64_t rows, int64_t cols, int64_t ld) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr U kExp = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
+  for (int64_t p = 0; p < rows; ++p) {
+    const T* row = d + p * ld;
+    U bad = 0;
+    for (int64_t j = 0; j < cols; ++j) bad |= U((std::bit_cast<U>(row[j]) & kExp) == kExp);
+    if (bad) return false;
+  }
+  return true;
+}
+
+/// D (k x n, D[p, j] at d[p * rsd + j * csd]) into panels of width P as
+/// SparseKernel reads it.
+template <class T>
+void sparse_pack_generic(const T* d, int64_t k, int64_t n, int64_t rsd, int64_t csd, int64_t P, T* dst) {
+  for (int64_t j0 = 0; j0 < n; j0 += P) {
+    const int64_t nn = std::min(P, n - j0);
+    T* pan = dst + j0 * k;
+    if (csd == 1) {
+      for (int64_t p = 0; p < k; ++p) std::copy(d + p * rsd + j0, d + p * rsd + j0 + nn, pan + p * P);
+      continue;
+    }
+    constexpr int64_t B = 32;
+    for (int64_t p0 = 0; p0 < k; p0 += B)
+      for (int64_t j = 0; j < nn; ++j)
+        for (int64_t p = p0; p < std::min(k, p0 + B); ++p) pan[p * P + j] = d[p * rsd + (j0 + j) * csd];
+  }
+}
+
+#if TAPEGRAD_GEMM_X86
+namespace x86 {
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8u __attribute__((vector_size(32), aligned(4), may_alias));
+typedef uint32_t u32x8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+/// For each 8-bit mask, the positions of its set bits, in order: the
+/// vpermps control that moves a vector's selected elements to its front.
+struct CompressLut {
+  alignas(32) int32_t perm[256][8];
+};
+inline constexpr CompressLut kCompressLut = [] {
+  CompressLut lut{};
+  for (int mask = 0; mask < 256; ++mask) {
+    int n = 0;
+    for (int b = 0; b < 8; ++b)
+      if (mask >> b & 1) lut.perm[mask][n++] = b;
+  }
+  return lut;
+}();
+}  // namespace x86
+
+/// sparse_compress_generic for float rows with unit stride, 8 elements at a
+/// time: compare with zero, look up the permutation for the mask, store the
+/// compressed values and their indices, advance by the mask's popcount.
+__attribute__((target("avx2,popcnt"), noinline)) inline bool sparse_compress_avx2_f32(
+    const float* s, int64_t outer, int64_t inner, int64_t so, int64_t limit, int64_t* ptr, int32_t* idx,
+    float* val) {
+  int64_t e = 0;
+  ptr[0] = 0;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* row = s + o * so;
+    int64_t i = 0;
+    for (; i + 8 <= inner; i += 8) {
+      const x86::f32x8 v = *reinterpret_cast<const x86::f32x8u*>(row + i);
+      const int mask = __builtin_ia32_movmskps256(__builtin_ia32_cmpps256(v, x86::f32x8{}, 4 /* NEQ_UQ */));
+      const x86::i32x8 perm = *reinterpret_cast<const x86::i32x8*>(x86::kCompressLut.perm[mask]);
+      *reinterpret_cast<x86::f32x8u*>(val + e) = __builtin_ia32_permvarsf256(v, perm);
+      *reinterpret_cast<x86::i32x8u*>(idx + e) = perm + static_cast<int32_t>(i);
+      e += __builtin_popcount(static_cast<unsigned>(mask));
+    }
+    for (; i < inner; ++i) {
+      idx[e] = static_cast<int32_t>(i);
+      val[e] = row[i];
+      e += row[i] != 0.0f;
+    }
+    ptr[o + 1] = e;
+    if (e > sparse_limit_at(o + 1, outer, inner, limit)) return false;
+  }
+  return true;
+}
+
+__attribute__((target("avx2"), noinline)) inline bool all_finite_avx2_f32(const float* d, int64_t rows, int64_t cols,
+                                                                         int64_t ld) {
+  typedef uint32_t u32x8 __attribute__((vector_size(32)));
+  const u32x8 exp = u32x8{} + 0x7f800000u;
+  for (int64_t p = 0; p < rows; ++p) {
+    const float* row = d + p * ld;
+    u32x8 bad = {};
+    int64_t j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      const u32x8 x = *reinterpret_cast<const x86::u32x8u*>(row + j) & exp;
+      bad |= reinterpret_cast<u32x8>(x == exp);
+    }
+    uint32_t any = 0;
+    for (int i = 0; i < 8; ++i) any |= bad[i];
+    if (any != 0 || !all_finite_generic(row + j, 1, cols - j, 0)) return false;
+  }
+  return true;
+}
+
+/// sparse_pack_generic for a float D with unit row stride (a transposed
+/// view, x @ weight.t()): 8 x 8 blocks transposed in registers (Note
+/// [Packing a row-major A]); P a multiple of 8.
+__attribute__((target("avx2"), noinline)) inline void sparse_pack_avx2_f32(const float* d, int64_t k, int64_t n,
+                                                                          int64_t csd, int64_t P, float* dst) {
+  const int64_t k8 = k / 8 * 8;
+  for (int64_t j0 = 0; j0 < n; j0 += P) {
+    const int64_t nn = std::min(P, n - j0), nn8 = nn / 8 * 8;
+    float* pan = dst + j0 * k;
+    for (int64_t j = 0; j < nn8; j += 8)
+      for (int64_t p = 0; p < k8; p += 8) x86::transpose_8x8(d + (j0 + j) * csd + p, csd, pan + p * P + j, P);
+    for (int64_t j = 0; j < nn; ++j)
+      for (int64_t p = j < nn8 ? k8 : 0; p < k; ++p) pan[p * P + j] = d[(j0 + j) * csd + p];
+  }
+}
+#endif
+
+/// Panel width of sparse_kernel<T>(isa): 8 vectors, or 32 for the portable one.
+template <class T>
+int64_t sparse_panel_width(GemmIsa isa) {
+#if TAPEGRAD_GEMM_X86
+  if (isa == GemmIsa::avx512) return 8 * 64 / static_cast<int64_t>(sizeof(T));
+  if (isa == GemmIsa::avx2) return 8 * 32 / static_cast<int64_t>(sizeof(T));
+#endif
+  (void)isa;
+  return 32;
+}
+
+template <class T>
+SparseKernel<T> sparse_kernel(GemmIsa isa) {
+#if TAPEGRAD_GEMM_X86
+  if constexpr (sizeof(T) == 4) {
+    if (isa == GemmIsa::avx512) return &sparse_rows_avx512_f32;
+    if (isa == GemmIsa::avx2) return &sparse_rows_avx2_f32;
+  } else {
+    if (isa == GemmIsa::avx512) return &sparse_rows_avx512_f64;
+    if (isa == GemmIsa::avx2) return &sparse_rows_avx2_f64;
+  }
+#endif
+  (void)isa;
+  return &sparse_rows_generic<T>;
+}
+
+/// C (m x n) = alpha * S @ D + beta * C by Note [Sparse operand GEMM], S m x k
+/// at s[r * rss + p * css], D k x n at d[p * rsd + j * csd], C at c[r * rsc +
+/// j * csc]. Returns false, having written nothing, when S is too dense or D
+/// not all finite. Scratch: pack_buffer slots 2-4.
+template <class T>
+bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T* s, int64_t rss, int64_t css,
+                 const T* d, int64_t rsd, int64_t csd, T beta, T* c, int64_t rsc, int64_t csc) {
+  if (k > INT32_MAX || m > INT32_MAX) return false;
+  const auto limit = static_cast<int64_t>(kSparseMaxDensity * static_cast<double>(m) * static_cast<double>(k));
+#if TAPEGRAD_GEMM_X86
+  constexpr bool kFloat = std::is_same_v<T, float>;
+  const bool avx2 = kFloat && isa != GemmIsa::generic;
+#else
+  constexpr bool kFloat = false;
+  const bool avx2 = false;
+#endif
+  const auto compress = [&](const T* src, int64_t outer, int64_t inner, int64_t so, int64_t si, int slot,
+                            int64_t*& ptr, int32_t*& idx, T*& val) {
+    const auto room = static_cast<size_t>(limit + inner + 8);
+    ptr = pack_buffer<int64_t>(slot, static_cast<size_t>(outer + 1));
+    idx = pack_buffer<int32_t>(slot, room);
+    val = pack_buffer<T>(slot, room);
+#if TAPEGRAD_GEMM_X86
+    if constexpr (kFloat)
+      if (avx2 && si == 1) return sparse_compress_avx2_f32(src, outer, inner, so, limit, ptr, idx, val);
+#endif
+    return sparse_compress_generic(src, outer, inner, so, si, limit, ptr, idx, val);
+  };
+  // S's nonzeros by rows, listed in its memory order: straight when its rows
+  // are contiguous, else by columns and then sorted into rows (a counting
+  // sort over the nonzeros, stable, so each row's indices ascend).
+  int64_t* ptr = nullptr;
+  int32_t* idx = nullptr;
+  T* val = nullptr;
+  const bool by_rows = css == 1 || (rss != 1 && std::abs(css) <= std::abs(rss));
+  if (by_rows) {
+    if (!compress(s, m, k, rss, css, 2, ptr, idx, val)) return false;
+  } else {
+    int64_t* cptr = nullptr;
+    int32_t* cidx = nullptr;
+    T* cval = nullptr;
+    if (!compress(s, k, m, css, rss, 3, cptr, cidx, cval)) return false;
+    const int64_t nnz = cptr[k];
+    ptr = pack_buffer<int64_t>(2, static_cast<size_t>(m + 1));
+    idx = pack_buffer<int32_t>(2, static_cast<size_t>(nnz));
+    val = pack_buffer<T>(2, static_cast<size_t>(nnz));
+    int64_t* next = pack_buffer<int64_t>(4, static_cast<size_t>(m));
+    std::fill(next, next + m, int64_t{0});
+    for (int64_t e = 0; e < nnz; ++e) ++next[cidx[e]];
+    ptr[0] = 0;
+    for (int64_t r = 0; r < m; ++r) {
+      ptr[r + 1] = ptr[r] + next[r];
+      next[r] = ptr[r];
+    }
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t e = cptr[p]; e < cptr[p + 1]; ++e) {
+        const int64_t at = next[cidx[e]]++;
+        idx[at] = static_cast<int32_t>(p);
+        val[at] = cval[e];
+      }
+  }
+  // D in panels (SparseKernel), all finite.
+  const int64_t P = sparse_panel_width<T>(isa);
+  T* dp = pack_buffer<T>(4, static_cast<size_t>(k * ((n + P - 1) / P * P)));  // the last panel is P wide too
+#if TAPEGRAD_GEMM_X86
+  if constexpr (kFloat) {
+    if (avx2 && rsd == 1) {
+      sparse_pack_avx2_f32(d, k, n, csd, P, dp);
+    } else {
+      sparse_pack_generic(d, k, n, rsd, csd, P, dp);
+    }
+  } else
+#endif
+    sparse_pack_generic(d, k, n, rsd, csd, P, dp);
+  for (int64_t j0 = 0; j0 < n; j0 += P) {
+    const int64_t nn = std::min(P, n - j0);
+    bool finite;
+#if TAPEGRAD_GEMM_X86
+    if constexpr (kFloat)
+      finite = avx2 ? all_finite_avx2_f32(dp + j0 * k, k, nn, P) : all_finite_generic(dp + j0 * k, k, nn, P);
+    else
+#endif
+      finite = all_finite_generic(dp + j0 * k, k, nn, P);
+    if (!finite) return false;
+  }
+  // Rows split between threads by their share of nonzeros (plus one per row).
+  const SparseKernel<T> kernel = sparse_kernel<T>(isa);
+  const int nt = get_num_threads();
+  const double work = static_cast<double>(ptr[m] + m) * static_cast<double>(n);
+  const int parts = nt > 1 && work >= kSparseParallelMinWork ? static_cast<int>(std::min<int64_t>(nt, m)) : 1;
+  if (parts == 1) {
+    kernel(0, m, ptr, idx, val, dp, k, n, alpha, beta, c, rsc, csc);
+    return true;
+  }
+  tapegrad::detail::parallel_for(parts, parts, [&](int64_t t) {
+    const auto row_at = [&](int64_t q) {
+      const int64_t target = (ptr[m] + m) * q / parts;
+      int64_t lo = 0, hi = m;  // first row r with ptr[r] + r >= target
+      while (lo < hi) {
+        const int64_t mid = (lo + hi) / 2;
+        if (ptr[mid] + mid < target) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const int64_t r0 = row_at(t), r1 = t + 1 == parts ? m : row_at(t + 1);
+    if (r0 < r1) kernel(r0, r1, ptr, idx, val, dp, k, n, alpha, beta, c, rsc, csc);
+  });
+  return true;
+}
+
+}  // namespace tapegrad::kernels::detail
