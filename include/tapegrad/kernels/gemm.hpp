@@ -34,17 +34,6 @@
 #include "../core/parallel.hpp"
 #include "../core/threads.hpp"
 #include "gemm_pack.hpp"
-
-namespace tapegrad::kernels {
-
-enum class GemmIsa : int { generic = 0, avx2 = 1, avx512 = 2 };
-
-inline const char* to_string(GemmIsa isa) {
-  return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "generic";
-}
-
-}  // namespace tapegrad::kernels
-
 #include "gemm_x86.hpp"  // empty unless x86-64 with GCC or Clang (TAPEGRAD_GEMM_X86)
 #include "gemm_sparse.hpp"
 

@@ -9,6 +9,12 @@
 
 namespace tapegrad::kernels {
 
+enum class GemmIsa : int { generic = 0, avx2 = 1, avx512 = 2 };
+
+inline const char* to_string(GemmIsa isa) {
+  return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "generic";
+}
+
 namespace detail {
 
 /// Per-thread scratch buffers of T, six slots, kept between calls (64-byte

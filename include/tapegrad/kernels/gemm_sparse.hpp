@@ -370,7 +370,7 @@ SparseKernel<T> sparse_kernel(GemmIsa isa) {
 /// C (m x n) = alpha * S @ D + beta * C by Note [Sparse operand GEMM], S m x k
 /// at s[r * rss + p * css], D k x n at d[p * rsd + j * csd], C at c[r * rsc +
 /// j * csc]. Returns false, having written nothing, when S is too dense or D
-/// not all finite. Scratch: pack_buffer slots 2-4.
+/// not all finite. Scratch: pack_buffer slots 2-5.
 template <class T>
 bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T* s, int64_t rss, int64_t css,
                  const T* d, int64_t rsd, int64_t csd, T beta, T* c, int64_t rsc, int64_t csc) {
@@ -379,9 +379,6 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
 #if TAPEGRAD_GEMM_X86
   constexpr bool kFloat = std::is_same_v<T, float>;
   const bool avx2 = kFloat && isa != GemmIsa::generic;
-#else
-  constexpr bool kFloat = false;
-  const bool avx2 = false;
 #endif
   const auto compress = [&](const T* src, int64_t outer, int64_t inner, int64_t so, int64_t si, int slot,
                             int64_t*& ptr, int32_t*& idx, T*& val) {
