@@ -11,6 +11,13 @@
 //   dW2 = H^T @ G2   [256,256] @ [256,10]    (left operand transposed)
 //   dH  = G2 @ W2^T  [256,10]  @ [10,256]    (right operand transposed)
 //   dX  = G1 @ W1^T  [256,256] @ [256,784]   (right operand transposed)
+// and the two products of the first layer with MNIST-like input, 19 % of X's
+// entries nonzero (the mean of MNIST's training images), as nn::Linear runs
+// them: X @ W1^T forward and G1^T @ X for the weight gradient:
+//   mlp_fc1_x19      X[256,784] @ W1^T, W1 stored [256,784]
+//   mlp_dW1_x19      G1^T @ X, G1 stored [256,256], X [256,784]
+// There BM_matmul/tapegrad_dense/... is tapegrad with its sparse-operand path
+// switched off (kernels::set_gemm_sparse(false)); Eigen does not skip zeros.
 // The counter is 2*M*N*K flops per iteration, printed as FLOP/s of wall time
 // (UseRealTime): Eigen's GEMM runs on OMP_NUM_THREADS OpenMP threads (benches
 // link OpenMP), whose CPU time would add up. See bench/README.md.
@@ -23,6 +30,8 @@
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
+#include <cmath>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,7 +50,16 @@ struct Case {
   std::string name;
   int64_t m, k, n;
   Trans trans = Trans::None;
+  char sparse = 0;  // 'a' or 'b': that operand has 19 % nonzeros
 };
+
+// Keeps 19 % of the count values at p (made nonnegative, as pixels), zeros the
+// rest; the same pattern for the same count on both sides.
+void thin(float* p, int64_t count) {
+  std::mt19937 gen(42);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int64_t i = 0; i < count; ++i) p[i] = u(gen) < 0.19f ? std::abs(p[i]) + 0.01f : 0.0f;
+}
 
 void set_flops(benchmark::State& state, const Case& c) {
   state.counters["FLOPS"] =
@@ -50,17 +68,20 @@ void set_flops(benchmark::State& state, const Case& c) {
                          benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void bm_tapegrad(benchmark::State& state, const Case& c) {
+void bm_tapegrad(benchmark::State& state, const Case& c, bool sparse_path) {
   tg::manual_seed(0);
-  const auto a = c.trans == Trans::Left ? tg::randn<float>({c.k, c.m}).t()
-                                        : tg::randn<float>({c.m, c.k});
-  const auto b = c.trans == Trans::Right ? tg::randn<float>({c.n, c.k}).t()
-                                         : tg::randn<float>({c.k, c.n});
+  auto a = c.trans == Trans::Left ? tg::randn<float>({c.k, c.m}) : tg::randn<float>({c.m, c.k});
+  auto b = c.trans == Trans::Right ? tg::randn<float>({c.n, c.k}) : tg::randn<float>({c.k, c.n});
+  if (c.sparse) thin((c.sparse == 'a' ? a : b).data_ptr(), (c.sparse == 'a' ? a : b).numel());
+  if (c.trans == Trans::Left) a = a.t();
+  if (c.trans == Trans::Right) b = b.t();
+  const bool was = tg::kernels::set_gemm_sparse(sparse_path);
   for (auto _ : state) {
     auto out = tg::matmul(a, b);
     benchmark::DoNotOptimize(out.data_ptr());
     benchmark::ClobberMemory();
   }
+  tg::kernels::set_gemm_sparse(was);
   set_flops(state, c);
 }
 
@@ -70,6 +91,7 @@ void bm_eigen(benchmark::State& state, const Case& c) {
   RowMatrix out(m, n);
   if (c.trans == Trans::Left) {
     RowMatrix a = RowMatrix::Random(k, m), b = RowMatrix::Random(k, n);
+    if (c.sparse) thin((c.sparse == 'a' ? a : b).data(), (c.sparse == 'a' ? a : b).size());
     for (auto _ : state) {
       out.noalias() = a.transpose() * b;
       benchmark::DoNotOptimize(out.data());
@@ -77,6 +99,7 @@ void bm_eigen(benchmark::State& state, const Case& c) {
     }
   } else if (c.trans == Trans::Right) {
     RowMatrix a = RowMatrix::Random(m, k), b = RowMatrix::Random(n, k);
+    if (c.sparse) thin((c.sparse == 'a' ? a : b).data(), (c.sparse == 'a' ? a : b).size());
     for (auto _ : state) {
       out.noalias() = a * b.transpose();
       benchmark::DoNotOptimize(out.data());
@@ -84,6 +107,7 @@ void bm_eigen(benchmark::State& state, const Case& c) {
     }
   } else {
     RowMatrix a = RowMatrix::Random(m, k), b = RowMatrix::Random(k, n);
+    if (c.sparse) thin((c.sparse == 'a' ? a : b).data(), (c.sparse == 'a' ? a : b).size());
     for (auto _ : state) {
       out.noalias() = a * b;
       benchmark::DoNotOptimize(out.data());
@@ -103,6 +127,8 @@ std::vector<Case> cases() {
   v.push_back({"mlp_dW2_HT256x256@256x10", 256, 256, 10, Trans::Left});
   v.push_back({"mlp_dH_256x10@W2T10x256", 256, 10, 256, Trans::Right});
   v.push_back({"mlp_dX_256x256@W1T256x784", 256, 256, 784, Trans::Right});
+  v.push_back({"mlp_fc1_x19_256x784@W1T784x256", 256, 784, 256, Trans::Right, 'a'});
+  v.push_back({"mlp_dW1_x19_G1T256x256@256x784", 256, 256, 784, Trans::Left, 'b'});
   return v;
 }
 
@@ -112,12 +138,15 @@ const bool registered = [] {
     const double flops = 2.0 * static_cast<double>(c.m * c.n * c.k);
     // Bounded run time: 0.2 s per run (0.5 s for 2048^3, ~3 iterations).
     const double min_time = flops > 4e9 ? 0.5 : 0.2;
-    for (auto [impl, fn] : {std::pair{"tapegrad", &bm_tapegrad}, std::pair{"eigen", &bm_eigen}}) {
+    const auto add = [&](const char* impl, auto fn) {
       benchmark::RegisterBenchmark((std::string("BM_matmul/") + impl + "/" + c.name).c_str(), fn, c)
           ->MinTime(min_time)
           ->UseRealTime()  // Eigen's GEMM may run on several OpenMP threads
           ->Unit(flops > 1e9 ? benchmark::kMillisecond : benchmark::kMicrosecond);
-    }
+    };
+    add("tapegrad", [](benchmark::State& st, const Case& cs) { bm_tapegrad(st, cs, true); });
+    if (c.sparse) add("tapegrad_dense", [](benchmark::State& st, const Case& cs) { bm_tapegrad(st, cs, false); });
+    add("eigen", &bm_eigen);
   }
   return true;
 }();

@@ -314,28 +314,55 @@ TEST_CASE_TEMPLATE("gemm: inf and NaN give the dense product's NaNs with a mostl
   for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
     if (isa > tk::best_gemm_isa()) continue;
     tk::set_gemm_isa(isa);
-    for (const int where : {0, 1, 2}) {  // inf in D, NaN in D, NaN in S
-      CAPTURE(where);
-      Strided<T> a = make<T>(m, k, Layout::row, gen, 0.9), b = make<T>(k, n, Layout::col, gen);
-      const T bad = where == 0 ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::quiet_NaN();
-      if (where < 2) {
-        b.at(17, 5) = bad;
-      } else {
-        a.at(3, 17) = bad;
+    // inf in D, NaN in D, NaN in S; in the first or the last panel of D and
+    // rows of S, which with several threads another thread prepares
+    for (const int where : {0, 1, 2})
+      for (const bool last : {false, true}) {
+        CAPTURE(where);
+        CAPTURE(last);
+        tg::set_num_threads(last ? 3 : 1 + where % 2);
+        Strided<T> a = make<T>(m, k, Layout::row, gen, 0.9), b = make<T>(k, n, Layout::col, gen);
+        const T bad = where == 0 ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::quiet_NaN();
+        if (where < 2) {
+          b.at(last ? k - 1 : 17, last ? n - 1 : 5) = bad;
+        } else {
+          a.at(last ? m - 1 : 3, 17) = bad;
+        }
+        std::vector<T> c(static_cast<size_t>(m * n), T(7));
+        const uint64_t before = tk::gemm_sparse_count();
+        tk::gemm<T>(m, n, k, T(1), a.data(), a.rs, a.cs, b.data(), b.rs, b.cs, T(0), c.data(), n, 1);
+        CHECK(tk::gemm_sparse_count() == before + (where == 2 ? 1 : 0));
+        int64_t wrong = 0;
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double acc = 0;
+            for (int64_t p = 0; p < k; ++p) acc += static_cast<double>(a.at(i, p)) * static_cast<double>(b.at(p, j));
+            const double got = static_cast<double>(c[static_cast<size_t>(i * n + j)]);
+            if (std::isnan(acc) != std::isnan(got) || (!std::isnan(acc) && std::abs(got - acc) > 1e-3)) ++wrong;
+          }
+        CHECK_MESSAGE(wrong == 0, tk::to_string(isa), ": ", wrong, " entries differ from the naive product");
       }
-      std::vector<T> c(static_cast<size_t>(m * n), T(7));
+  }
+}
+
+// Each row of C is summed in the same order whichever thread prepares and
+// computes it, so the thread count does not change a bit.
+TEST_CASE_TEMPLATE("gemm: the sparse path gives the same bits on 1, 2 and 3 threads", T, float, double) {
+  SparseGuard sparse;
+  std::mt19937 gen(14);
+  for (const bool sparse_a : {true, false}) {
+    const int64_t m = 300, n = 200, k = 257;
+    const Strided<T> a = make<T>(m, k, Layout::row, gen, sparse_a ? 0.85 : 0);
+    const Strided<T> b = make<T>(k, n, Layout::col, gen, sparse_a ? 0 : 0.85);
+    std::vector<T> first;
+    for (const int threads : {1, 2, 3}) {
+      tg::set_num_threads(threads);
+      std::vector<T> c(static_cast<size_t>(m * n));
       const uint64_t before = tk::gemm_sparse_count();
       tk::gemm<T>(m, n, k, T(1), a.data(), a.rs, a.cs, b.data(), b.rs, b.cs, T(0), c.data(), n, 1);
-      CHECK(tk::gemm_sparse_count() == before + (where == 2 ? 1 : 0));
-      int64_t wrong = 0;
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          double acc = 0;
-          for (int64_t p = 0; p < k; ++p) acc += static_cast<double>(a.at(i, p)) * static_cast<double>(b.at(p, j));
-          const double got = static_cast<double>(c[static_cast<size_t>(i * n + j)]);
-          if (std::isnan(acc) != std::isnan(got) || (!std::isnan(acc) && std::abs(got - acc) > 1e-3)) ++wrong;
-        }
-      CHECK_MESSAGE(wrong == 0, tk::to_string(isa), ": ", wrong, " entries differ from the naive product");
+      CHECK(tk::gemm_sparse_count() == before + 1);
+      if (threads == 1) first = c;
+      CHECK_MESSAGE(c == first, "sparse ", sparse_a ? "A" : "B", ", ", threads, " threads");
     }
   }
 }

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <type_traits>
+#include <vector>
 
 #include "../core/parallel.hpp"
 #include "../core/threads.hpp"
@@ -37,8 +38,9 @@ inline constexpr double kSparseMaxDensity = 0.3;
 /// Narrowest D (columns of C) and smallest product (multiply-adds) it takes.
 inline constexpr int64_t kSparseMinWidth = 32;
 inline constexpr double kSparseMinWork = 64.0 * 128.0 * 128.0;
-/// Fewest multiply-adds (nonzeros x n) that it splits between threads.
-inline constexpr double kSparseParallelMinWork = 96.0 * 96.0 * 96.0;
+/// Smallest product (m x n x k multiply-adds, zeros included) that it splits
+/// between threads.
+inline constexpr double kSparseParallelMinWork = 128.0 * 128.0 * 128.0;
 /// Bytes of D's strip that the x86 kernels keep in L1 at a time.
 inline constexpr size_t kSparseBlockBytes = 16384;
 
@@ -371,107 +373,144 @@ SparseKernel<T> sparse_kernel(GemmIsa isa) {
 /// at s[r * rss + p * css], D k x n at d[p * rsd + j * csd], C at c[r * rsc +
 /// j * csc]. Returns false, having written nothing, when S is too dense or D
 /// not all finite. Scratch: pack_buffer slots 2-5.
+///
+/// With several threads the preparation is split as the product: thread t
+/// lists the nonzeros of its share of S's rows into its own compressed rows
+/// and packs its share of D's panels; after a join every thread multiplies
+/// its rows.
 template <class T>
 bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T* s, int64_t rss, int64_t css,
                  const T* d, int64_t rsd, int64_t csd, T beta, T* c, int64_t rsc, int64_t csc) {
   if (k > INT32_MAX || m > INT32_MAX) return false;
-  const auto limit = static_cast<int64_t>(kSparseMaxDensity * static_cast<double>(m) * static_cast<double>(k));
+  const int nt = get_num_threads();
+  const double dense_work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const int parts = nt > 1 && dense_work >= kSparseParallelMinWork ? static_cast<int>(std::min<int64_t>(nt, m)) : 1;
+  const int64_t P = sparse_panel_width<T>(isa);
+  const int64_t panels = (n + P - 1) / P;
+  const auto row_of = [&](int64_t t) { return m * t / parts; };
+  const auto limit_of = [&](int64_t rows) {
+    return static_cast<int64_t>(kSparseMaxDensity * static_cast<double>(rows) * static_cast<double>(k));
+  };
+  // Each part's region of the shared buffers: compressed rows (ptr, idx,
+  // val), and when S is stored by columns the compressed columns first
+  // (cptr, cidx, cval) and the sort's cursors (next).
+  const bool by_rows = css == 1 || (rss != 1 && std::abs(css) <= std::abs(rss));
+  int64_t n_ptr = 0, n_nz = 0, n_cptr = 0, n_cnz = 0;
+  for (int64_t t = 0; t < parts; ++t) {
+    const int64_t rows = row_of(t + 1) - row_of(t);
+    n_ptr += rows + 1;
+    n_nz += by_rows ? limit_of(rows) + k + 8 : limit_of(rows);
+    n_cptr += k + 1;
+    n_cnz += limit_of(rows) + rows + 8;
+  }
+  int64_t* ptr_buf = pack_buffer<int64_t>(2, static_cast<size_t>(n_ptr));
+  int32_t* idx_buf = pack_buffer<int32_t>(2, static_cast<size_t>(n_nz));
+  T* val_buf = pack_buffer<T>(2, static_cast<size_t>(n_nz));
+  int64_t* cptr_buf = by_rows ? nullptr : pack_buffer<int64_t>(3, static_cast<size_t>(n_cptr));
+  int32_t* cidx_buf = by_rows ? nullptr : pack_buffer<int32_t>(3, static_cast<size_t>(n_cnz));
+  T* cval_buf = by_rows ? nullptr : pack_buffer<T>(3, static_cast<size_t>(n_cnz));
+  int64_t* next_buf = by_rows ? nullptr : pack_buffer<int64_t>(4, static_cast<size_t>(m));
+  T* dp = pack_buffer<T>(4, static_cast<size_t>(k * panels * P));  // the last panel is P wide too
+  struct Part {
+    int64_t* ptr;
+    int32_t* idx;
+    T* val;
+    bool ok;
+  };
+  std::vector<Part> part(static_cast<size_t>(parts));
 #if TAPEGRAD_GEMM_X86
   constexpr bool kFloat = std::is_same_v<T, float>;
   const bool avx2 = kFloat && isa != GemmIsa::generic;
 #endif
-  const auto compress = [&](const T* src, int64_t outer, int64_t inner, int64_t so, int64_t si, int slot,
-                            int64_t*& ptr, int32_t*& idx, T*& val) {
-    const auto room = static_cast<size_t>(limit + inner + 8);
-    ptr = pack_buffer<int64_t>(slot, static_cast<size_t>(outer + 1));
-    idx = pack_buffer<int32_t>(slot, room);
-    val = pack_buffer<T>(slot, room);
+  const auto compress = [&](const T* src, int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t limit,
+                            int64_t* ptr, int32_t* idx, T* val) {
 #if TAPEGRAD_GEMM_X86
     if constexpr (kFloat)
       if (avx2 && si == 1) return sparse_compress_avx2_f32(src, outer, inner, so, limit, ptr, idx, val);
 #endif
     return sparse_compress_generic(src, outer, inner, so, si, limit, ptr, idx, val);
   };
-  // S's nonzeros by rows, listed in its memory order: straight when its rows
-  // are contiguous, else by columns and then sorted into rows (a counting
-  // sort over the nonzeros, stable, so each row's indices ascend).
-  int64_t* ptr = nullptr;
-  int32_t* idx = nullptr;
-  T* val = nullptr;
-  const bool by_rows = css == 1 || (rss != 1 && std::abs(css) <= std::abs(rss));
-  if (by_rows) {
-    if (!compress(s, m, k, rss, css, 2, ptr, idx, val)) return false;
-  } else {
-    int64_t* cptr = nullptr;
-    int32_t* cidx = nullptr;
-    T* cval = nullptr;
-    if (!compress(s, k, m, css, rss, 3, cptr, cidx, cval)) return false;
-    const int64_t nnz = cptr[k];
-    ptr = pack_buffer<int64_t>(2, static_cast<size_t>(m + 1));
-    idx = pack_buffer<int32_t>(2, static_cast<size_t>(nnz));
-    val = pack_buffer<T>(2, static_cast<size_t>(nnz));
-    int64_t* next = pack_buffer<int64_t>(4, static_cast<size_t>(m));
-    std::fill(next, next + m, int64_t{0});
-    for (int64_t e = 0; e < nnz; ++e) ++next[cidx[e]];
-    ptr[0] = 0;
-    for (int64_t r = 0; r < m; ++r) {
-      ptr[r + 1] = ptr[r] + next[r];
-      next[r] = ptr[r];
-    }
-    for (int64_t p = 0; p < k; ++p)
-      for (int64_t e = cptr[p]; e < cptr[p + 1]; ++e) {
-        const int64_t at = next[cidx[e]]++;
-        idx[at] = static_cast<int32_t>(p);
-        val[at] = cval[e];
+  const auto pack = [&](int64_t j0, int64_t nn) {  // D's columns [j0, j0 + nn), j0 a multiple of P
+    T* dst = dp + j0 * k;
+#if TAPEGRAD_GEMM_X86
+    if constexpr (kFloat) {
+      if (avx2 && rsd == 1) {
+        sparse_pack_avx2_f32(d + j0 * csd, k, nn, csd, P, dst);
+      } else {
+        sparse_pack_generic(d + j0 * csd, k, nn, rsd, csd, P, dst);
       }
-  }
-  // D in panels (SparseKernel), all finite.
-  const int64_t P = sparse_panel_width<T>(isa);
-  T* dp = pack_buffer<T>(4, static_cast<size_t>(k * ((n + P - 1) / P * P)));  // the last panel is P wide too
+    } else
+#endif
+      sparse_pack_generic(d + j0 * csd, k, nn, rsd, csd, P, dst);
+    for (int64_t j = j0; j < j0 + nn; j += P) {
+      const int64_t w = std::min(P, j0 + nn - j);
 #if TAPEGRAD_GEMM_X86
-  if constexpr (kFloat) {
-    if (avx2 && rsd == 1) {
-      sparse_pack_avx2_f32(d, k, n, csd, P, dp);
-    } else {
-      sparse_pack_generic(d, k, n, rsd, csd, P, dp);
+      if constexpr (kFloat)
+        if (avx2) {
+          if (!all_finite_avx2_f32(dp + j * k, k, w, P)) return false;
+          continue;
+        }
+#endif
+      if (!all_finite_generic(dp + j * k, k, w, P)) return false;
     }
-  } else
-#endif
-    sparse_pack_generic(d, k, n, rsd, csd, P, dp);
-  for (int64_t j0 = 0; j0 < n; j0 += P) {
-    const int64_t nn = std::min(P, n - j0);
-    bool finite;
-#if TAPEGRAD_GEMM_X86
-    if constexpr (kFloat)
-      finite = avx2 ? all_finite_avx2_f32(dp + j0 * k, k, nn, P) : all_finite_generic(dp + j0 * k, k, nn, P);
-    else
-#endif
-      finite = all_finite_generic(dp + j0 * k, k, nn, P);
-    if (!finite) return false;
-  }
-  // Rows split between threads by their share of nonzeros (plus one per row).
+    return true;
+  };
+  // Part t: rows [row_of(t), row_of(t + 1)) of S in memory order: straight
+  // when its rows are contiguous, else by columns and then sorted into rows
+  // (a counting sort over the nonzeros, stable, so each row's indices
+  // ascend); then its share of D's panels.
+  const auto prepare = [&](int64_t t) {
+    int64_t o_ptr = 0, o_nz = 0, o_cnz = 0;
+    for (int64_t u = 0; u < t; ++u) {
+      const int64_t rows = row_of(u + 1) - row_of(u);
+      o_ptr += rows + 1;
+      o_nz += by_rows ? limit_of(rows) + k + 8 : limit_of(rows);
+      o_cnz += limit_of(rows) + rows + 8;
+    }
+    const int64_t r0 = row_of(t), rows = row_of(t + 1) - r0;
+    Part& pt = part[static_cast<size_t>(t)];
+    pt = {ptr_buf + o_ptr, idx_buf + o_nz, val_buf + o_nz, false};
+    if (by_rows) {
+      if (!compress(s + r0 * rss, rows, k, rss, css, limit_of(rows), pt.ptr, pt.idx, pt.val)) return;
+    } else {
+      int64_t* cptr = cptr_buf + t * (k + 1);
+      int32_t* cidx = cidx_buf + o_cnz;
+      T* cval = cval_buf + o_cnz;
+      if (!compress(s + r0 * rss, k, rows, css, rss, limit_of(rows), cptr, cidx, cval)) return;
+      int64_t* next = next_buf + r0;
+      std::fill(next, next + rows, int64_t{0});
+      for (int64_t e = 0; e < cptr[k]; ++e) ++next[cidx[e]];
+      pt.ptr[0] = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        pt.ptr[r + 1] = pt.ptr[r] + next[r];
+        next[r] = pt.ptr[r];
+      }
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t e = cptr[p]; e < cptr[p + 1]; ++e) {
+          const int64_t at = next[cidx[e]]++;
+          pt.idx[at] = static_cast<int32_t>(p);
+          pt.val[at] = cval[e];
+        }
+    }
+    const int64_t q0 = panels * t / parts * P, q1 = std::min(n, panels * (t + 1) / parts * P);
+    pt.ok = q0 >= q1 || pack(q0, q1 - q0);
+  };
   const SparseKernel<T> kernel = sparse_kernel<T>(isa);
-  const int nt = get_num_threads();
-  const double work = static_cast<double>(ptr[m] + m) * static_cast<double>(n);
-  const int parts = nt > 1 && work >= kSparseParallelMinWork ? static_cast<int>(std::min<int64_t>(nt, m)) : 1;
+  const auto multiply = [&](int64_t t) {
+    const Part& pt = part[static_cast<size_t>(t)];
+    const int64_t r0 = row_of(t);
+    kernel(0, row_of(t + 1) - r0, pt.ptr, pt.idx, pt.val, dp, k, n, alpha, beta, c + r0 * rsc, rsc, csc);
+  };
   if (parts == 1) {
-    kernel(0, m, ptr, idx, val, dp, k, n, alpha, beta, c, rsc, csc);
+    prepare(0);
+    if (!part[0].ok) return false;
+    multiply(0);
     return true;
   }
-  tapegrad::detail::parallel_for(parts, parts, [&](int64_t t) {
-    const auto row_at = [&](int64_t q) {
-      const int64_t target = (ptr[m] + m) * q / parts;
-      int64_t lo = 0, hi = m;  // first row r with ptr[r] + r >= target
-      while (lo < hi) {
-        const int64_t mid = (lo + hi) / 2;
-        if (ptr[mid] + mid < target) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    const int64_t r0 = row_at(t), r1 = t + 1 == parts ? m : row_at(t + 1);
-    if (r0 < r1) kernel(r0, r1, ptr, idx, val, dp, k, n, alpha, beta, c, rsc, csc);
-  });
+  tapegrad::detail::parallel_for(parts, parts, prepare);
+  for (const Part& pt : part)
+    if (!pt.ok) return false;
+  tapegrad::detail::parallel_for(parts, parts, multiply);
   return true;
 }
 
