@@ -34,7 +34,14 @@
 # prints each side's final test accuracy per seed and their distribution:
 # the d2l recipe's final accuracy moves by about a point from seed to seed.
 #
-# Environment: BUILD_DIR (build/release), MODE, PRESET (d2l), DATASET (mnist),
+# OpenBLAS's kernel: Debian's torch does its GEMMs in OpenBLAS, which picks
+# its kernel for the CPU unless OPENBLAS_CORETYPE names one. Machines here
+# set OPENBLAS_CORETYPE=Haswell (AVX2) and OPENBLAS_L2_SIZE in the
+# environment, which on an AVX-512 CPU is not PyTorch at its best, so the
+# PyTorch side runs with both removed (OPENBLAS_ENV=best, the default) and
+# the header prints the kernel OpenBLAS chose; OPENBLAS_ENV=keep leaves them.
+#
+# Environment: BUILD_DIR (build/release), MODE, OPENBLAS_ENV (best), PRESET (d2l), DATASET (mnist),
 # EPOCHS (speed: 5; accuracy: the preset's), ROUNDS (3), THREADS ("1 2 2blas 2p"),
 # SEEDS ("0 1 2 3 4"), PYTHON (/usr/bin/python3), OUT_DIR (keep each run's log,
 # metrics JSON and peak RSS there; default a temporary directory).
@@ -49,6 +56,12 @@ ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-1 2 2blas 2p}
 SEEDS=${SEEDS:-0 1 2 3 4}
 PYTHON=${PYTHON:-/usr/bin/python3}
+OPENBLAS_ENV=${OPENBLAS_ENV:-best}
+case "$OPENBLAS_ENV" in
+  best) openblas_env=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE) ;;
+  keep) openblas_env=() ;;
+  *) echo "compare_pytorch.sh: OPENBLAS_ENV must be best or keep, got '$OPENBLAS_ENV'" >&2; exit 2 ;;
+esac
 case "$MODE" in
   speed) EPOCHS=${EPOCHS:-5} ;;
   accuracy) EPOCHS=${EPOCHS:-} ;;
@@ -84,6 +97,12 @@ echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine: $(getconf _NPROCESSORS_ONLN) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) before the run"
 echo "torch:   $("$PYTHON" -c 'import torch; print(torch.__version__)')"
+corename=$(env "${openblas_env[@]}" "$PYTHON" -c '
+import ctypes, ctypes.util
+lib = ctypes.CDLL(ctypes.util.find_library("openblas") or "libopenblas.so.0")
+lib.openblas_get_corename.restype = ctypes.c_char_p
+print(lib.openblas_get_corename().decode())' 2>/dev/null || echo unknown)
+echo "openblas: core $corename for PyTorch (OPENBLAS_ENV=$OPENBLAS_ENV; machine's OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-unset})"
 epochs_text=${EPOCHS:-default}
 echo "setup:   preset $PRESET, $DATASET, epochs $epochs_text, mode $MODE"
 
@@ -112,8 +131,8 @@ run() {
       "$TG" --preset "$PRESET" --dataset "$DATASET" --data "$data_dir" "${epoch_flag[@]}" --seed "$seed" \
       --threads "$omp" --metrics-json "$base.json" >"$base.log" 2>&1
   else
-    env ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas /usr/bin/time -f %M -o "$base.rss" \
-      "$PYTHON" bench/compare_pytorch.py --preset "$PRESET" --dataset "$DATASET" --data "$data_dir" \
+    env "${openblas_env[@]}" ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas \
+      /usr/bin/time -f %M -o "$base.rss" "$PYTHON" bench/compare_pytorch.py --preset "$PRESET" --dataset "$DATASET" --data "$data_dir" \
       "${epoch_flag[@]}" --seed "$seed" --threads "$n" --quiet --metrics-json "$base.json" >"$base.log" 2>&1
   fi
 }

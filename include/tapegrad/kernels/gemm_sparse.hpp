@@ -26,6 +26,10 @@
 #include <type_traits>
 #include <vector>
 
+#if __has_include(<unistd.h>)
+#include <unistd.h>  // sysconf
+#endif
+
 #include "../core/parallel.hpp"
 #include "../core/threads.hpp"
 #include "gemm_pack.hpp"
@@ -41,8 +45,20 @@ inline constexpr double kSparseMinWork = 64.0 * 128.0 * 128.0;
 /// Smallest product (m x n x k multiply-adds, zeros included) that it splits
 /// between threads.
 inline constexpr double kSparseParallelMinWork = 128.0 * 128.0 * 128.0;
-/// Bytes of D's strip that the x86 kernels keep in L1 at a time.
-inline constexpr size_t kSparseBlockBytes = 16384;
+/// Bytes of D's strip that the x86 kernels keep in L1 at a time: half the
+/// L1 data cache where the C library tells its size, clamped to 16 to 32 KiB
+/// (bench/README.md section 8: 24 KiB on a 48 KiB L1 took 4-7 % off the
+/// MNIST products against 16 KiB, which suits a 32 KiB L1).
+inline size_t sparse_block_bytes() {
+  static const size_t bytes = [] {
+    long l1 = 0;
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    l1 = ::sysconf(_SC_LEVEL1_DCACHE_SIZE);
+#endif
+    return l1 > 0 ? std::clamp<size_t>(static_cast<size_t>(l1) / 2, 16384, 32768) : size_t{16384};
+  }();
+  return bytes;
+}
 
 /// Rows [r0, r1) of C = alpha * S @ D + beta * C: S as compressed rows (row
 /// r's nonzeros are idx/val[ptr[r] .. ptr[r + 1]), column indices ascending),
@@ -99,7 +115,7 @@ void sparse_rows_generic(int64_t r0, int64_t r1, const int64_t* ptr, const int32
 // without <immintrin.h>] in gemm_x86.hpp), panel width 8 vectors: a full
 // panel's columns are held in 8 accumulators, per nonzero one broadcast and
 // 8 FMAs with D's row read from L1. To keep it there, the panel is taken
-// kSparseBlockBytes of rows at a time, every row of C accumulating its
+// sparse_block_bytes() of rows at a time, every row of C accumulating its
 // nonzeros in that block into a partial sum (part, per thread); cur holds
 // each row's next nonzero. A last, narrower panel goes by single vectors
 // and then scalars.
@@ -109,7 +125,7 @@ void sparse_rows_generic(int64_t r0, int64_t r1, const int64_t* ptr, const int32
 #define TAPEGRAD_SPARSE_LOAD8(i) a##i = pr[i];
 #define TAPEGRAD_SPARSE_BODY(T, V, VU)                                                               \
   constexpr int64_t W = static_cast<int64_t>(sizeof(V) / sizeof(T)), P = 8 * W;                    \
-  constexpr auto KB = static_cast<int64_t>(kSparseBlockBytes / (P * sizeof(T)));                    \
+  const auto KB = static_cast<int64_t>(sparse_block_bytes() / (P * sizeof(T)));                      \
   T* part = pack_buffer<T>(5, static_cast<size_t>((r1 - r0) * P));                                  \
   int64_t* cur = pack_buffer<int64_t>(5, static_cast<size_t>(r1 - r0));                             \
   for (int64_t j0 = 0; j0 < n; j0 += P) {                                                           \
