@@ -393,6 +393,21 @@ __attribute__((target("avx2"), noinline)) inline void sparse_pack_avx2_f32(const
       for (int64_t p = j < nn8 ? k8 : 0; p < k; ++p) pan[p * P + j] = d[(j0 + j) * csd + p];
   }
 }
+/// dst[q * k + p] = src[q + p * css] for q < rows, p < k: rows of S stored by
+/// columns, made contiguous (8 x 8 register transposes) for compressing.
+__attribute__((target("avx2"), noinline)) inline void sparse_rows_of_columns_avx2_f32(const float* src, int64_t rows,
+                                                                                     int64_t k, int64_t css,
+                                                                                     float* dst) {
+  int64_t q0 = 0;
+  for (; q0 + 8 <= rows; q0 += 8) {
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8) x86::transpose_8x8(src + q0 + p * css, css, dst + q0 * k + p, k);
+    for (; p < k; ++p)
+      for (int64_t q = q0; q < q0 + 8; ++q) dst[q * k + p] = src[q + p * css];
+  }
+  for (int64_t q = q0; q < rows; ++q)
+    for (int64_t p = 0; p < k; ++p) dst[q * k + p] = src[q + p * css];
+}
 #endif
 
 /// Panel width of sparse_kernel<T>(isa): 8 vectors, or 32 for the portable one.
@@ -447,21 +462,31 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
   // val), and when S is stored by columns the compressed columns first
   // (cptr, cidx, cval) and the sort's cursors (next).
   const bool by_rows = css == 1 || (rss != 1 && std::abs(css) <= std::abs(rss));
+#if TAPEGRAD_GEMM_X86
+  constexpr bool kFloat = std::is_same_v<T, float>;
+  const bool avx2 = kFloat && isa != GemmIsa::generic;
+  // float columns with unit stride: 16 rows at a time transposed, then compressed
+  const bool blocked = !by_rows && avx2 && rss == 1;
+#else
+  constexpr bool blocked = false;
+#endif
+  const bool sort = !by_rows && !blocked;
+  const auto nz_room = [&](int64_t rows) { return sort ? limit_of(rows) : limit_of(rows) + k + 8; };
   int64_t n_ptr = 0, n_nz = 0, n_cptr = 0, n_cnz = 0;
   for (int64_t t = 0; t < parts; ++t) {
     const int64_t rows = row_of(t + 1) - row_of(t);
     n_ptr += rows + 1;
-    n_nz += by_rows ? limit_of(rows) + k + 8 : limit_of(rows);
+    n_nz += nz_room(rows);
     n_cptr += k + 1;
     n_cnz += limit_of(rows) + rows + 8;
   }
   int64_t* ptr_buf = pack_buffer<int64_t>(2, static_cast<size_t>(n_ptr));
   int32_t* idx_buf = pack_buffer<int32_t>(2, static_cast<size_t>(n_nz));
   T* val_buf = pack_buffer<T>(2, static_cast<size_t>(n_nz));
-  int64_t* cptr_buf = by_rows ? nullptr : pack_buffer<int64_t>(3, static_cast<size_t>(n_cptr));
-  int32_t* cidx_buf = by_rows ? nullptr : pack_buffer<int32_t>(3, static_cast<size_t>(n_cnz));
-  T* cval_buf = by_rows ? nullptr : pack_buffer<T>(3, static_cast<size_t>(n_cnz));
-  int64_t* next_buf = by_rows ? nullptr : pack_buffer<int64_t>(4, static_cast<size_t>(m));
+  int64_t* cptr_buf = sort ? pack_buffer<int64_t>(3, static_cast<size_t>(n_cptr)) : nullptr;
+  int32_t* cidx_buf = sort ? pack_buffer<int32_t>(3, static_cast<size_t>(n_cnz)) : nullptr;
+  T* cval_buf = sort ? pack_buffer<T>(3, static_cast<size_t>(n_cnz)) : nullptr;
+  int64_t* next_buf = sort ? pack_buffer<int64_t>(4, static_cast<size_t>(m)) : nullptr;
   T* dp = pack_buffer<T>(4, static_cast<size_t>(k * panels * P));  // the last panel is P wide too
   struct Part {
     int64_t* ptr;
@@ -470,10 +495,6 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
     bool ok;
   };
   std::vector<Part> part(static_cast<size_t>(parts));
-#if TAPEGRAD_GEMM_X86
-  constexpr bool kFloat = std::is_same_v<T, float>;
-  const bool avx2 = kFloat && isa != GemmIsa::generic;
-#endif
   const auto compress = [&](const T* src, int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t limit,
                             int64_t* ptr, int32_t* idx, T* val) {
 #if TAPEGRAD_GEMM_X86
@@ -510,15 +531,16 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
     return true;
   };
   // Part t: rows [row_of(t), row_of(t + 1)) of S in memory order: straight
-  // when its rows are contiguous, else by columns and then sorted into rows
-  // (a counting sort over the nonzeros, stable, so each row's indices
-  // ascend); then its share of D's panels.
+  // when its rows are contiguous; float columns with unit stride by blocks
+  // of 16 rows transposed; else by columns and then sorted into rows (a
+  // counting sort over the nonzeros, stable, so each row's indices ascend).
+  // Then its share of D's panels.
   const auto prepare = [&](int64_t t) {
     int64_t o_ptr = 0, o_nz = 0, o_cnz = 0;
     for (int64_t u = 0; u < t; ++u) {
       const int64_t rows = row_of(u + 1) - row_of(u);
       o_ptr += rows + 1;
-      o_nz += by_rows ? limit_of(rows) + k + 8 : limit_of(rows);
+      o_nz += nz_room(rows);
       o_cnz += limit_of(rows) + rows + 8;
     }
     const int64_t r0 = row_of(t), rows = row_of(t + 1) - r0;
@@ -526,6 +548,24 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
     pt = {ptr_buf + o_ptr, idx_buf + o_nz, val_buf + o_nz, false};
     if (by_rows) {
       if (!compress(s + r0 * rss, rows, k, rss, css, limit_of(rows), pt.ptr, pt.idx, pt.val)) return;
+    } else if (blocked) {
+#if TAPEGRAD_GEMM_X86
+      if constexpr (kFloat) {
+        // 16 rows at a time into this thread's scratch, each block's lists
+        // appended; the limit and its early refusal as for the whole part
+        float* rows16 = pack_buffer<float>(3, static_cast<size_t>(16 * k));
+        const int64_t limit = limit_of(rows);
+        int64_t e0 = 0;
+        for (int64_t b = 0; b < rows; b += 16) {
+          const int64_t nb = std::min<int64_t>(16, rows - b);
+          sparse_rows_of_columns_avx2_f32(s + r0 + b, nb, k, css, rows16);
+          if (!compress(rows16, nb, k, k, 1, limit - e0, pt.ptr + b, pt.idx + e0, pt.val + e0)) return;
+          for (int64_t q = 0; q <= nb; ++q) pt.ptr[b + q] += e0;
+          e0 = pt.ptr[b + nb];
+          if (e0 > sparse_limit_at(b + nb, rows, k, limit)) return;
+        }
+      }
+#endif
     } else {
       int64_t* cptr = cptr_buf + t * (k + 1);
       int32_t* cidx = cidx_buf + o_cnz;
