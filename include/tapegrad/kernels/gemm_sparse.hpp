@@ -505,28 +505,32 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
 #endif
     return sparse_compress_generic(src, outer, inner, so, si, limit, ptr, idx, val);
   };
-  const auto pack = [&](int64_t j0, int64_t nn) {  // D's columns [j0, j0 + nn), j0 a multiple of P
-    T* dst = dp + j0 * k;
-#if TAPEGRAD_GEMM_X86
-    if constexpr (kFloat) {
-      if (avx2 && rsd == 1) {
-        sparse_pack_avx2_f32(d + j0 * csd, k, nn, csd, P, dst);
-      } else {
-        sparse_pack_generic(d + j0 * csd, k, nn, rsd, csd, P, dst);
-      }
-    } else
-#endif
-      sparse_pack_generic(d + j0 * csd, k, nn, rsd, csd, P, dst);
+  // D's columns [j0, j0 + nn), j0 a multiple of P: each panel 32 rows at a
+  // time, checked while the rows are still in L1.
+  const auto pack = [&](int64_t j0, int64_t nn) {
+    constexpr int64_t RB = 32;
     for (int64_t j = j0; j < j0 + nn; j += P) {
       const int64_t w = std::min(P, j0 + nn - j);
+      for (int64_t p0 = 0; p0 < k; p0 += RB) {
+        const int64_t kb = std::min(RB, k - p0);
+        const T* src = d + j * csd + p0 * rsd;
+        T* dst = dp + j * k + p0 * P;
 #if TAPEGRAD_GEMM_X86
-      if constexpr (kFloat)
-        if (avx2) {
-          if (!all_finite_avx2_f32(dp + j * k, k, w, P)) return false;
-          continue;
+        if constexpr (kFloat) {
+          if (avx2) {
+            if (rsd == 1) {
+              sparse_pack_avx2_f32(src, kb, w, csd, P, dst);
+            } else {
+              sparse_pack_generic(src, kb, w, rsd, csd, P, dst);
+            }
+            if (!all_finite_avx2_f32(dst, kb, w, P)) return false;
+            continue;
+          }
         }
 #endif
-      if (!all_finite_generic(dp + j * k, k, w, P)) return false;
+        sparse_pack_generic(src, kb, w, rsd, csd, P, dst);
+        if (!all_finite_generic(dst, kb, w, P)) return false;
+      }
     }
     return true;
   };
