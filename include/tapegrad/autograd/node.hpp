@@ -165,6 +165,9 @@ class FunctionNodeBase : public OutputNode<T> {
     Tensor<T> g = this->take_grad();
     detail::current_node_name() = this->name_;
     Grads<T> grads = apply(g, needs_);
+    // drop this node's handle first, so that a gradient which is a view of g
+    // (a transpose's) can be the sole owner of its memory in AccumulateGrad
+    g = Tensor<T>();
     if (!retain_graph) release();  // frees the saved tensors
     for (size_t i = 0; i < kMaxInputs; ++i)
       if (this->next_[i] && grads[i].defined()) this->next_[i]->accumulate(grads[i]);
