@@ -10,13 +10,13 @@
 // lists S's nonzeros row by row (compressed sparse rows) and computes
 //   C[r, :] = alpha * sum over nonzero S[r, p] of S[r, p] * D[p, :] + beta * C[r, :]
 // in strips of C's columns held in registers (the strip of D, k rows, stays
-// in L2 across all rows of C). Only the multiplications by zero are left out,
+// in L2 across all rows of C and is taken an L1 block of rows at a time). Only the multiplications by zero are left out,
 // so the result is the dense product up to the order of the additions, with
 // one exception handled here: 0 * inf and 0 * NaN are NaN, so D must be all
-// finite (checked; otherwise the dense path runs). Deciding costs one pass
-// over S that stops as soon as the nonzeros pass the limit, so a dense
-// operand pays for reading kSparseMaxDensity of it (well under 1 % of the
-// product for the shapes that qualify). TAPEGRAD_GEMM_SPARSE=0 in the
+// finite (checked; otherwise the dense path runs). Deciding costs a pass
+// over S that stops as soon as the nonzeros pass the limit or, early on,
+// twice their share of it (sparse_limit_at), so a dense operand is turned
+// away after a few rows: 0-3 % of the dense products measured. TAPEGRAD_GEMM_SPARSE=0 in the
 // environment, or kernels::set_gemm_sparse(false), turns it off.
 // bench/README.md has the measurements behind the constants.
 #include <algorithm>
@@ -47,7 +47,7 @@ inline constexpr double kSparseMinWork = 64.0 * 128.0 * 128.0;
 inline constexpr double kSparseParallelMinWork = 128.0 * 128.0 * 128.0;
 /// Bytes of D's strip that the x86 kernels keep in L1 at a time: half the
 /// L1 data cache where the C library tells its size, clamped to 16 to 32 KiB
-/// (bench/README.md section 8: 24 KiB on a 48 KiB L1 took 4-7 % off the
+/// (bench/README.md section 8: 24 KiB on a 48 KiB L1 took 4-8 % off the
 /// MNIST products against 16 KiB, which suits a 32 KiB L1).
 inline size_t sparse_block_bytes() {
   static const size_t bytes = [] {
