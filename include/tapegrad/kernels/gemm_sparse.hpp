@@ -293,6 +293,17 @@ inline constexpr CompressLut kCompressLut = [] {
 }();
 }  // namespace x86
 
+/// The last elements [i, inner) of a row for the SIMD compresses below;
+/// returns the new count.
+inline int64_t sparse_compress_rest(const float* row, int64_t i, int64_t inner, int32_t* idx, float* val, int64_t e) {
+  for (; i < inner; ++i) {
+    idx[e] = static_cast<int32_t>(i);
+    val[e] = row[i];
+    e += row[i] != 0.0f;
+  }
+  return e;
+}
+
 /// sparse_compress_generic for float rows with unit stride, 8 elements at a
 /// time: compare with zero, look up the permutation for the mask, store the
 /// compressed values and their indices, advance by the mask's popcount.
@@ -312,11 +323,7 @@ __attribute__((target("avx2,popcnt"), noinline)) inline bool sparse_compress_avx
       *reinterpret_cast<x86::i32x8u*>(idx + e) = perm + static_cast<int32_t>(i);
       e += __builtin_popcount(static_cast<unsigned>(mask));
     }
-    for (; i < inner; ++i) {
-      idx[e] = static_cast<int32_t>(i);
-      val[e] = row[i];
-      e += row[i] != 0.0f;
-    }
+    e = sparse_compress_rest(row, i, inner, idx, val, e);
     ptr[o + 1] = e;
     if (e > sparse_limit_at(o + 1, outer, inner, limit)) return false;
   }
@@ -345,11 +352,7 @@ __attribute__((target("avx512f,popcnt"), noinline)) inline bool sparse_compress_
           __builtin_ia32_compresssi512_mask(iota + static_cast<int32_t>(i), i32x16{}, mask);
       e += __builtin_popcount(mask);
     }
-    for (; i < inner; ++i) {
-      idx[e] = static_cast<int32_t>(i);
-      val[e] = row[i];
-      e += row[i] != 0.0f;
-    }
+    e = sparse_compress_rest(row, i, inner, idx, val, e);
     ptr[o + 1] = e;
     if (e > sparse_limit_at(o + 1, outer, inner, limit)) return false;
   }
