@@ -10,14 +10,16 @@
 // lists S's nonzeros row by row (compressed sparse rows) and computes
 //   C[r, :] = alpha * sum over nonzero S[r, p] of S[r, p] * D[p, :] + beta * C[r, :]
 // in strips of C's columns held in registers (the strip of D, k rows, stays
-// in L2 across all rows of C and is taken an L1 block of rows at a time). Only the multiplications by zero are left out,
-// so the result is the dense product up to the order of the additions, with
-// one exception handled here: 0 * inf and 0 * NaN are NaN, so D must be all
-// finite (checked; otherwise the dense path runs). Deciding costs a pass
+// in L2 across all rows of C and is taken an L1 block of rows at a time).
+// Only the multiplications by zero are left out, so the result is the dense
+// product up to the order of the additions, with one exception handled
+// here: 0 * inf and 0 * NaN are NaN, so D must be all finite (checked;
+// otherwise the dense path runs). Deciding costs a pass
 // over S that stops as soon as the nonzeros pass the limit or, early on,
 // twice their share of it (sparse_limit_at), so a dense operand is turned
-// away after a few rows: 0-3 % of the dense products measured. TAPEGRAD_GEMM_SPARSE=0 in the
-// environment, or kernels::set_gemm_sparse(false), turns it off.
+// away after a few rows: 0-3 % of the dense products measured.
+// TAPEGRAD_GEMM_SPARSE=0 in the environment, or kernels::set_gemm_sparse(false),
+// turns it off.
 // bench/README.md has the measurements behind the constants.
 #include <algorithm>
 #include <bit>
@@ -461,9 +463,6 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
   const auto limit_of = [&](int64_t rows) {
     return static_cast<int64_t>(kSparseMaxDensity * static_cast<double>(rows) * static_cast<double>(k));
   };
-  // Each part's region of the shared buffers: compressed rows (ptr, idx,
-  // val), and when S is stored by columns the compressed columns first
-  // (cptr, cidx, cval) and the sort's cursors (next).
   const bool by_rows = css == 1 || (rss != 1 && std::abs(css) <= std::abs(rss));
 #if TAPEGRAD_GEMM_X86
   constexpr bool kFloat = std::is_same_v<T, float>;
@@ -474,35 +473,39 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
   constexpr bool blocked = false;
 #endif
   const bool sort = !by_rows && !blocked;
-  const auto nz_room = [&](int64_t rows) { return sort ? limit_of(rows) : limit_of(rows) + k + 8; };
-  int64_t n_ptr = 0, n_nz = 0, n_cptr = 0, n_cnz = 0;
-  for (int64_t t = 0; t < parts; ++t) {
-    const int64_t rows = row_of(t + 1) - row_of(t);
-    n_ptr += rows + 1;
-    n_nz += nz_room(rows);
-    n_cptr += k + 1;
-    n_cnz += limit_of(rows) + rows + 8;
-  }
-  int64_t* ptr_buf = pack_buffer<int64_t>(2, static_cast<size_t>(n_ptr));
-  int32_t* idx_buf = pack_buffer<int32_t>(2, static_cast<size_t>(n_nz));
-  T* val_buf = pack_buffer<T>(2, static_cast<size_t>(n_nz));
-  int64_t* cptr_buf = sort ? pack_buffer<int64_t>(3, static_cast<size_t>(n_cptr)) : nullptr;
-  int32_t* cidx_buf = sort ? pack_buffer<int32_t>(3, static_cast<size_t>(n_cnz)) : nullptr;
-  T* cval_buf = sort ? pack_buffer<T>(3, static_cast<size_t>(n_cnz)) : nullptr;
-  int64_t* next_buf = sort ? pack_buffer<int64_t>(4, static_cast<size_t>(m)) : nullptr;
-  T* dp = pack_buffer<T>(4, static_cast<size_t>(k * panels * P));  // the last panel is P wide too
+  // Part t's rows, its compressed rows (ptr, idx, val: room for the limit and
+  // the compresses' one slot per element of a row) and, for the sort, its
+  // compressed columns (cidx, cval; cptr has k + 1 entries a part).
   struct Part {
+    int64_t r0, rows, o_ptr, o_nz, o_cnz;
     int64_t* ptr;
     int32_t* idx;
     T* val;
     bool ok;
   };
   std::vector<Part> part(static_cast<size_t>(parts));
+  int64_t n_ptr = 0, n_nz = 0, n_cnz = 0;
+  for (int64_t t = 0; t < parts; ++t) {
+    const int64_t r0 = row_of(t), rows = row_of(t + 1) - r0;
+    part[static_cast<size_t>(t)] = {r0, rows, n_ptr, n_nz, n_cnz, nullptr, nullptr, nullptr, false};
+    n_ptr += rows + 1;
+    n_nz += sort ? limit_of(rows) : limit_of(rows) + k + 8;
+    n_cnz += limit_of(rows) + rows + 8;
+  }
+  int64_t* ptr_buf = pack_buffer<int64_t>(2, static_cast<size_t>(n_ptr));
+  int32_t* idx_buf = pack_buffer<int32_t>(2, static_cast<size_t>(n_nz));
+  T* val_buf = pack_buffer<T>(2, static_cast<size_t>(n_nz));
+  int64_t* cptr_buf = sort ? pack_buffer<int64_t>(3, static_cast<size_t>(parts * (k + 1))) : nullptr;
+  int32_t* cidx_buf = sort ? pack_buffer<int32_t>(3, static_cast<size_t>(n_cnz)) : nullptr;
+  T* cval_buf = sort ? pack_buffer<T>(3, static_cast<size_t>(n_cnz)) : nullptr;
+  int64_t* next_buf = sort ? pack_buffer<int64_t>(4, static_cast<size_t>(m)) : nullptr;
+  T* dp = pack_buffer<T>(4, static_cast<size_t>(k * panels * P));  // the last panel is P wide too
   const auto compress = [&](const T* src, int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t limit,
                             int64_t* ptr, int32_t* idx, T* val) {
 #if TAPEGRAD_GEMM_X86
     if constexpr (kFloat) {
-      if (isa == GemmIsa::avx512 && si == 1) return sparse_compress_avx512_f32(src, outer, inner, so, limit, ptr, idx, val);
+      if (isa == GemmIsa::avx512 && si == 1)
+        return sparse_compress_avx512_f32(src, outer, inner, so, limit, ptr, idx, val);
       if (avx2 && si == 1) return sparse_compress_avx2_f32(src, outer, inner, so, limit, ptr, idx, val);
     }
 #endif
@@ -543,16 +546,9 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
   // counting sort over the nonzeros, stable, so each row's indices ascend).
   // Then its share of D's panels.
   const auto prepare = [&](int64_t t) {
-    int64_t o_ptr = 0, o_nz = 0, o_cnz = 0;
-    for (int64_t u = 0; u < t; ++u) {
-      const int64_t rows = row_of(u + 1) - row_of(u);
-      o_ptr += rows + 1;
-      o_nz += nz_room(rows);
-      o_cnz += limit_of(rows) + rows + 8;
-    }
-    const int64_t r0 = row_of(t), rows = row_of(t + 1) - r0;
     Part& pt = part[static_cast<size_t>(t)];
-    pt = {ptr_buf + o_ptr, idx_buf + o_nz, val_buf + o_nz, false};
+    const int64_t r0 = pt.r0, rows = pt.rows;
+    pt.ptr = ptr_buf + pt.o_ptr, pt.idx = idx_buf + pt.o_nz, pt.val = val_buf + pt.o_nz;
     if (by_rows) {
       if (!compress(s + r0 * rss, rows, k, rss, css, limit_of(rows), pt.ptr, pt.idx, pt.val)) return;
     } else if (blocked) {
@@ -575,8 +571,8 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
 #endif
     } else {
       int64_t* cptr = cptr_buf + t * (k + 1);
-      int32_t* cidx = cidx_buf + o_cnz;
-      T* cval = cval_buf + o_cnz;
+      int32_t* cidx = cidx_buf + pt.o_cnz;
+      T* cval = cval_buf + pt.o_cnz;
       if (!compress(s + r0 * rss, k, rows, css, rss, limit_of(rows), cptr, cidx, cval)) return;
       int64_t* next = next_buf + r0;
       std::fill(next, next + rows, int64_t{0});
@@ -599,8 +595,7 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
   const SparseKernel<T> kernel = sparse_kernel<T>(isa);
   const auto multiply = [&](int64_t t) {
     const Part& pt = part[static_cast<size_t>(t)];
-    const int64_t r0 = row_of(t);
-    kernel(0, row_of(t + 1) - r0, pt.ptr, pt.idx, pt.val, dp, k, n, alpha, beta, c + r0 * rsc, rsc, csc);
+    kernel(0, pt.rows, pt.ptr, pt.idx, pt.val, dp, k, n, alpha, beta, c + pt.r0 * rsc, rsc, csc);
   };
   if (parts == 1) {
     prepare(0);
