@@ -464,6 +464,17 @@ bool gemm_sparse(GemmIsa isa, int64_t m, int64_t n, int64_t k, T alpha, const T*
     return static_cast<int64_t>(kSparseMaxDensity * static_cast<double>(rows) * static_cast<double>(k));
   };
   const bool by_rows = css == 1 || (rss != 1 && std::abs(css) <= std::abs(rss));
+  {
+    // A dense S is turned away before any buffer is set up or thread woken:
+    // its first lines in memory order (rows, or columns when stored by
+    // columns; up to 4) hold more than twice their share of the limit.
+    const int64_t outer = by_rows ? m : k, inner = by_rows ? k : m;
+    const int64_t so = by_rows ? rss : css, si = by_rows ? css : rss, look = std::min<int64_t>(outer, 4);
+    int64_t nz = 0;
+    for (int64_t o = 0; o < look; ++o)
+      for (int64_t i = 0; i < inner; ++i) nz += s[o * so + i * si] != T(0);
+    if (static_cast<double>(nz) > 2 * kSparseMaxDensity * static_cast<double>(look * inner)) return false;
+  }
 #if TAPEGRAD_GEMM_X86
   constexpr bool kFloat = std::is_same_v<T, float>;
   const bool avx2 = kFloat && isa != GemmIsa::generic;
