@@ -158,22 +158,27 @@ void gemm_narrow(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alph
 // gemm_x86.hpp) is skipped. Only a partial last row panel is packed. Used
 // with the AVX-512 kernels (12 rows) when C has at most kDirectMaxN columns:
 // 64x64 110 -> 126, 256 152 -> 162, fc1 146 -> 152 GFLOPS on one thread.
+// The whole product's C counts, not a thread's part of it: with 2 threads a
+// 1024 x 1024 product is two 512-column parts, whose A rows 4 KiB apart
+// share L1 sets when read in place (6.6 -> 5.1 ms packed, Zen 5).
 // For wide C a packed A block serves many B panels, and reading A's rows in
 // place measured 3 % slower at n = 1000 and 2048 (at 2048 the rows are 8 KiB
 // apart and share L1 sets). The AVX2 kernel (6 rows) measured 10-15 % slower
 // with it at n >= 256, so it always packs.
 inline constexpr int64_t kDirectMaxN = 512;
 
-/// The five loops of Note [Packed GEMM] on one thread; k > 0 here.
+/// The five loops of Note [Packed GEMM] on one thread; k > 0 here. n_full:
+/// the columns of the whole product this is a part of (Note [Direct A]).
 template <class T>
 void gemm_serial(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
-                 int64_t csa, const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+                 int64_t csa, const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc,
+                 int64_t n_full) {
   if (g.narrow != nullptr && n <= g.nr_narrow)
     return gemm_narrow(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
   const int64_t kc_max = std::min(k, g.kc);
   const int64_t nc_max = std::min((n + g.nr - 1) / g.nr * g.nr, g.nc);
   const int64_t mc_max = std::min((m + g.mr - 1) / g.mr * g.mr, g.mc);
-  const bool direct = g.direct != nullptr && csa == 1 && n <= kDirectMaxN && direct_a_enabled();
+  const bool direct = g.direct != nullptr && csa == 1 && n_full <= kDirectMaxN && direct_a_enabled();
   T* pb = pack_buffer<T>(0, static_cast<size_t>(kc_max * nc_max));
   T* pa = pack_buffer<T>(1, static_cast<size_t>(kc_max * mc_max));
   for (int64_t jc = 0; jc < n; jc += g.nc) {
@@ -265,13 +270,15 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
       const int64_t lo = std::min(extent, t * per * unit), hi = std::min(extent, (t + 1) * per * unit);
       if (lo >= hi) return;
       if (split_n)
-        detail::gemm_serial(g, m, hi - lo, k, alpha, a, rsa, csa, b + lo * csb, rsb, csb, beta, c + lo * csc, rsc, csc);
+        detail::gemm_serial(g, m, hi - lo, k, alpha, a, rsa, csa, b + lo * csb, rsb, csb, beta, c + lo * csc, rsc, csc,
+                            n);
       else
-        detail::gemm_serial(g, hi - lo, n, k, alpha, a + lo * rsa, rsa, csa, b, rsb, csb, beta, c + lo * rsc, rsc, csc);
+        detail::gemm_serial(g, hi - lo, n, k, alpha, a + lo * rsa, rsa, csa, b, rsb, csb, beta, c + lo * rsc, rsc, csc,
+                            n);
     });
     return;
   }
-  detail::gemm_serial(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+  detail::gemm_serial(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, n);
 }
 
 }  // namespace tapegrad::kernels
