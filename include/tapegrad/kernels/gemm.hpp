@@ -198,9 +198,11 @@ void gemm_serial(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alph
           for (int64_t ir = 0; ir < full; ir += g.mr)
             g.direct(kc, a + (ic + ir) * rsa + pc, rsa, 1, pb + jr * kc, cj + (ic + ir) * rsc, rsc, csc, g.mr, nr,
                      alpha, beta_p);
-          for (int64_t ir = full; ir < mc; ir += g.mr)
-            g.kernel(kc, pa + (ir - full) * kc, pb + jr * kc, cj + (ic + ir) * rsc, rsc, csc,
-                     std::min(g.mr, mc - ir), nr, alpha, beta_p);
+          for (int64_t ir = full; ir < mc; ir += g.mr) {
+            const int64_t mr = std::min(g.mr, mc - ir);
+            (mr <= g.mr_edge ? g.kernel_edge : g.kernel)(kc, pa + (ir - full) * kc, pb + jr * kc,
+                                                         cj + (ic + ir) * rsc, rsc, csc, mr, nr, alpha, beta_p);
+          }
         }
       }
     }

@@ -61,6 +61,10 @@ struct GemmConfig {
   PackFn<T> pack_a_narrow = nullptr, pack_b_narrow = nullptr;
   /// the MR x NR kernel reading A in place (Note [Direct A]); null: always pack A
   NarrowKernel<T> direct = nullptr;
+  /// a kernel for the last row panel when it has at most mr_edge rows (Note
+  /// [Edge tile] in gemm_x86.hpp; reads the MR-row packed panel); null: none
+  int64_t mr_edge = 0;
+  MicroKernel<T> kernel_edge = nullptr;
 };
 
 /// pack_panels for any strides and partial panels, with R at run time: one

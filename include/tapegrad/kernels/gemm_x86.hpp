@@ -46,6 +46,7 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
 #define TAPEGRAD_X86_SPLAT16(x) {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}
 #define TAPEGRAD_X86_REP6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define TAPEGRAD_X86_REP12(X) TAPEGRAD_X86_REP6(X) X(6) X(7) X(8) X(9) X(10) X(11)
+#define TAPEGRAD_X86_REP4(X) X(0) X(1) X(2) X(3)
 
 // Row i of the tile: two accumulators c<i>a, c<i>b.
 #define TAPEGRAD_X86_DECL(i) V c##i##a = {}, c##i##b = {};
@@ -97,19 +98,20 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   store_tile<T>(tile, 2 * W, c, rs_c, cs_c, mr, nr, alpha, beta);
 
 // The kernel body for element T, vector V (W lanes), unaligned vector VU and
-// REP = the row repetition macro (MR rows).
+// REP = the row repetition macro (MR rows), PS = the rows of the packed A
+// panel (its k stride; MR but for the edge kernel).
 // Note [Spread C prefetch]: with a long K block the tile's 2 * MR cache lines
 // of C are prefetched one per kPrefetchEvery steps of the k loop rather than
 // all at its start, where they took every L1 fill buffer at once while the
 // A stream needed them: 2048^3 +4-6 %, 1024^3 +3 % (alternating A/Bs of the
 // kernel alone, one thread). Short K blocks prefetch at the start.
-#define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP)                            \
+#define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP, PS)                        \
   REP(TAPEGRAD_X86_DECL)                                                         \
   int64_t p = 0;                                                                 \
   if (cs_c == 1 && kc >= 2 * MR * kPrefetchEvery) {                              \
     for (int64_t q = 0; q < 2 * MR; ++q) {                                       \
       __builtin_prefetch(c + (q >> 1) * rs_c + (q & 1) * (2 * W - 1), 1);        \
-      for (const int64_t end = p + kPrefetchEvery; p < end; ++p, pa += MR, pb += 2 * W) { \
+      for (const int64_t end = p + kPrefetchEvery; p < end; ++p, pa += PS, pb += 2 * W) { \
         const V b0 = *reinterpret_cast<const V*>(pb);                             \
         const V b1 = *reinterpret_cast<const V*>(pb + W);                         \
         REP(TAPEGRAD_X86_STEP)                                                   \
@@ -118,7 +120,7 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   } else if (cs_c == 1) {                                                        \
     REP(TAPEGRAD_X86_PREFETCH)                                                   \
   }                                                                              \
-  for (; p < kc; ++p, pa += MR, pb += 2 * W) {                                   \
+  for (; p < kc; ++p, pa += PS, pb += 2 * W) {                                   \
     const V b0 = *reinterpret_cast<const V*>(pb);                                 \
     const V b1 = *reinterpret_cast<const V*>(pb + W);                             \
     REP(TAPEGRAD_X86_STEP)                                                       \
@@ -194,7 +196,18 @@ __attribute__((target("avx512f,fma"))) inline void micro_kernel_avx512_f32(
   using V = x86::f32x16;
   using VU = x86::f32x16u;
   constexpr int W = 16;
-  TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 12, TAPEGRAD_X86_REP12)
+  TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 12, TAPEGRAD_X86_REP12, 12)
+}
+// Note [Edge tile]: the last row panel of a block with at most 4 rows (m = 256
+// is 21 panels of 12 and one of 4) in 4 rows of the 12-row packed panel: 8
+// FMAs per k instead of 24 that mostly multiply the panel's zero padding.
+__attribute__((target("avx512f,fma"))) inline void edge_kernel_avx512_f32(
+    int64_t kc, const float* pa, const float* pb, float* c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
+    float alpha, float beta) {
+  using V = x86::f32x16;
+  using VU = x86::f32x16u;
+  constexpr int W = 16;
+  TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 4, TAPEGRAD_X86_REP4, 12)
 }
 __attribute__((target("avx512f,fma"))) inline void direct_kernel_avx512_f32(
     int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* pb, float* c, int64_t rs_c, int64_t cs_c,
@@ -223,7 +236,7 @@ __attribute__((target("avx512f,fma"))) inline void micro_kernel_avx512_f64(
   using V = x86::f64x8;
   using VU = x86::f64x8u;
   constexpr int W = 8;
-  TAPEGRAD_X86_KERNEL_BODY(double, V, VU, W, 12, TAPEGRAD_X86_REP12)
+  TAPEGRAD_X86_KERNEL_BODY(double, V, VU, W, 12, TAPEGRAD_X86_REP12, 12)
 }
 __attribute__((target("avx512f,fma"))) inline void direct_kernel_avx512_f64(
     int64_t kc, const double* a, int64_t rs_a, int64_t cs_a, const double* pb, double* c, int64_t rs_c, int64_t cs_c,
@@ -253,7 +266,7 @@ __attribute__((target("avx2,fma"))) inline void micro_kernel_avx2_f32(
   using V = x86::f32x8;
   using VU = x86::f32x8u;
   constexpr int W = 8;
-  TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 6, TAPEGRAD_X86_REP6)
+  TAPEGRAD_X86_KERNEL_BODY(float, V, VU, W, 6, TAPEGRAD_X86_REP6, 6)
 }
 __attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f32(
     int64_t kc, const float* a, int64_t rs_a, int64_t cs_a, const float* pb, float* c, int64_t rs_c, int64_t cs_c,
@@ -274,7 +287,7 @@ __attribute__((target("avx2,fma"))) inline void micro_kernel_avx2_f64(
   using V = x86::f64x4;
   using VU = x86::f64x4u;
   constexpr int W = 4;
-  TAPEGRAD_X86_KERNEL_BODY(double, V, VU, W, 6, TAPEGRAD_X86_REP6)
+  TAPEGRAD_X86_KERNEL_BODY(double, V, VU, W, 6, TAPEGRAD_X86_REP6, 6)
 }
 __attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f64(
     int64_t kc, const double* a, int64_t rs_a, int64_t cs_a, const double* pb, double* c, int64_t rs_c, int64_t cs_c,
@@ -306,6 +319,7 @@ __attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f64(
 #undef TAPEGRAD_X86_DECL
 #undef TAPEGRAD_X86_REP12
 #undef TAPEGRAD_X86_REP6
+#undef TAPEGRAD_X86_REP4
 #undef TAPEGRAD_X86_SPLAT16
 #undef TAPEGRAD_X86_SPLAT8
 #undef TAPEGRAD_X86_SPLAT4
@@ -420,7 +434,7 @@ GemmConfig<T> x86_avx512_config() {
   if constexpr (sizeof(T) == 4)
     return {12, 32, 192, 256, 3072, &micro_kernel_avx512_f32, &pack_rows_f32<12>, &pack_rows_f32<32>,
             16, 16, &narrow_kernel_avx512_f32, &pack_rows_f32<16>, &pack_rows_f32<16>,
-            &direct_kernel_avx512_f32};
+            &direct_kernel_avx512_f32, 4, &edge_kernel_avx512_f32};
   else
     return {12, 16, 96, 256, 2048, &micro_kernel_avx512_f64, &pack_panels<double, 12>, &pack_panels<double, 16>,
             16, 8, &narrow_kernel_avx512_f64, &pack_panels<double, 16>, &pack_panels<double, 8>,
