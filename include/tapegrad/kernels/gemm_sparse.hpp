@@ -47,17 +47,19 @@ inline constexpr double kSparseMinWork = 64.0 * 128.0 * 128.0;
 /// Smallest product (m x n x k multiply-adds, zeros included) that it splits
 /// between threads.
 inline constexpr double kSparseParallelMinWork = 128.0 * 128.0 * 128.0;
-/// Bytes of D's strip that the x86 kernels keep in L1 at a time: half the
-/// L1 data cache where the C library tells its size, clamped to 16 to 32 KiB
-/// (bench/README.md section 8: 24 KiB on a 48 KiB L1 took 4-8 % off the
-/// MNIST products against 16 KiB, which suits a 32 KiB L1).
+/// Bytes of D's strip that the x86 kernels keep in L1 at a time: the L1 data
+/// cache, where the C library tells its size, less 16 KiB for everything else
+/// the kernel touches (a row's partial sums, the nonzeros, C), clamped to 16
+/// to 40 KiB: 16 KiB on a 32 KiB L1, 32 KiB on a 48 KiB one (bench/README.md
+/// section 8: on the 48 KiB L1, 32 KiB took 5 % off an MNIST epoch against
+/// 24 KiB, and 24 KiB had taken 4-8 % off the products against 16 KiB).
 inline size_t sparse_block_bytes() {
   static const size_t bytes = [] {
     long l1 = 0;
 #ifdef _SC_LEVEL1_DCACHE_SIZE
     l1 = ::sysconf(_SC_LEVEL1_DCACHE_SIZE);
 #endif
-    return l1 > 0 ? std::clamp<size_t>(static_cast<size_t>(l1) / 2, 16384, 32768) : size_t{16384};
+    return l1 > 0 ? static_cast<size_t>(std::clamp<long>(l1 - 16384, 16384, 40960)) : size_t{16384};
   }();
   return bytes;
 }
