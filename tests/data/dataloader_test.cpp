@@ -247,3 +247,35 @@ TEST_CASE("DataLoader: rejects a zero divisor") {
   CHECK_THROWS_WITH_AS(DataLoader(pixels, y, {.batch_size = 2}, 0.0f),
                        "DataLoader: the divisor must be non-zero, got 0", ValueError);
 }
+
+TEST_CASE("DataLoader: a large shuffled batch is gathered the same on 1, 2 and 3 threads") {
+  // Batches of 257 rows of 100 floats (100 KiB, over kParallelGatherBytes: split
+  // between the threads in uneven shares), then one of 43 rows (gathered on one).
+  const int before = get_num_threads();
+  const auto pixels = randint<int64_t>(0, 256, {300, 100}).to<uint8_t>();
+  const auto floats = pixels.to<float>() / 255.0f;
+  const auto y = arange<int64_t>(0, 300);
+  std::vector<std::vector<float>> first;
+  for (const int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    set_num_threads(threads);
+    Generator g1(5), g2(5);
+    DataLoader same(floats, y, {.batch_size = 257, .shuffle = true, .generator = &g1});
+    DataLoader converted(pixels, y, {.batch_size = 257, .shuffle = true, .generator = &g2}, 255.0f);
+    std::vector<std::vector<float>> got;
+    auto ic = converted.begin();
+    for (auto& [x, t] : same) {
+      REQUIRE(ic != converted.end());
+      CHECK(ic->y.to_vector() == t.to_vector());
+      CHECK(ic->x.to_vector() == x.to_vector());
+      for (int64_t k = 0; k < t.size(0); ++k)
+        REQUIRE(x.select(0, k).to_vector() == floats.select(0, t(k)).to_vector());
+      got.push_back(x.to_vector());
+      ++ic;
+    }
+    REQUIRE(got.size() == 2);
+    if (threads == 1) first = got;
+    CHECK(got == first);
+  }
+  set_num_threads(before);
+}
