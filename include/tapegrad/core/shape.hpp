@@ -75,8 +75,14 @@ class Shape {
     size_ = n;
   }
 
+  // A plain loop: std::equal on int64 becomes a call to memcmp, which for a
+  // few dims cost 7 % of a 1000-element add (perf of elementwise_bench).
   friend bool operator==(const Shape& a, const Shape& b) {
-    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+    if (a.size_ != b.size_) return false;
+    const int64_t *p = a.data(), *q = b.data();
+    for (int64_t i = 0; i < a.size_; ++i)
+      if (p[i] != q[i]) return false;
+    return true;
   }
 
  private:
