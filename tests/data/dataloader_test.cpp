@@ -251,7 +251,10 @@ TEST_CASE("DataLoader: rejects a zero divisor") {
 TEST_CASE("DataLoader: a large shuffled batch is gathered the same on 1, 2 and 3 threads") {
   // Batches of 257 rows of 100 floats (100 KiB, over kParallelGatherBytes: split
   // between the threads in uneven shares), then one of 43 rows (gathered on one).
-  const int before = get_num_threads();
+  struct ThreadsGuard {
+    int before = get_num_threads();
+    ~ThreadsGuard() { set_num_threads(before); }
+  } guard;
   const auto pixels = randint<int64_t>(0, 256, {300, 100}).to<uint8_t>();
   const auto floats = pixels.to<float>() / 255.0f;
   const auto y = arange<int64_t>(0, 300);
@@ -277,5 +280,4 @@ TEST_CASE("DataLoader: a large shuffled batch is gathered the same on 1, 2 and 3
     if (threads == 1) first = got;
     CHECK(got == first);
   }
-  set_num_threads(before);
 }
