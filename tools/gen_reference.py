@@ -628,6 +628,36 @@ def gen_views():
     r.s("view_err.squeeze_out_of_range", error_text(lambda: s.squeeze(3)))
     r.s("view_err.permute_dup", error_text(lambda: x.permute(0, 0, 1)))
 
+    # cat and stack: a = arange(6.).reshape(2,3), b = arange(6.,14.).reshape(2,4),
+    # c = arange(14.,20.).reshape(2,3); <case>.out is the result.
+    ca = torch.arange(6.0).reshape(2, 3)
+    cb = torch.arange(6.0, 14.0).reshape(2, 4)
+    cc = torch.arange(14.0, 20.0).reshape(2, 3)
+    r.t("cat_ab_1.out", torch.cat([ca, cb], 1))
+    r.t("cat_ac_0.out", torch.cat([ca, cc], 0))
+    r.t("cat_aca_m1.out", torch.cat([ca, cc, ca], -1))
+    r.t("cat_empty1d_a.out", torch.cat([torch.zeros(0), ca, torch.zeros(0)], 1))
+    r.t("cat_x_x_1.out", torch.cat([x, x], 1))
+    r.t("stack_ac_0.out", torch.stack([ca, cc], 0))
+    r.t("stack_ac_1.out", torch.stack([ca, cc], 1))
+    r.t("stack_ac_m1.out", torch.stack([ca, cc], -1))
+    r.t("stack_scalars.out", torch.stack([torch.tensor(1.0), torch.tensor(2.0)]))
+    r.s("cat_err.empty", error_text(lambda: torch.cat([])))
+    r.s("cat_err.sizes", error_text(lambda: torch.cat([ca, cb], 0)))
+    r.s("cat_err.ndim", error_text(lambda: torch.cat([ca, x], 0)))
+    r.s("cat_err.zero_dim", error_text(lambda: torch.cat([torch.tensor(1.0), torch.tensor(2.0)])))
+    r.s("cat_err.dim_range", error_text(lambda: torch.cat([ca, ca], 2)))
+    r.s("stack_err.empty", error_text(lambda: torch.stack([])))
+    r.s("stack_err.sizes", error_text(lambda: torch.stack([ca, cb])))
+    r.s("stack_err.dim_range", error_text(lambda: torch.stack([ca, ca], 3)))
+    # cat's gradient with 7 inputs: parts i = full((i % 3 + 1, 2), i), requires_grad;
+    # loss = (cat(parts, 0) * arange(numel).view(shape)).sum(); cat_grad.<i> = parts[i].grad
+    parts = [torch.full((i % 3 + 1, 2), float(i), requires_grad=True) for i in range(7)]
+    y = torch.cat(parts, 0)
+    (y * torch.arange(float(y.numel())).view(y.shape)).sum().backward()
+    for i, part in enumerate(parts):
+        r.t("cat_grad.%d" % i, part.grad)
+
     t = torch.arange(6.0).reshape(2, 3)
     r.t("resize.a", t)
     t.resize_(3, 2)

@@ -445,3 +445,97 @@ TEST_CASE("resize_: from_blob memory can shrink but not grow") {
   CHECK(t.sizes() == Shape{3, 2});  // unchanged by the failed resize
   CHECK(t.data_ptr() == buf);
 }
+
+// cat and stack against views.txt (gen_reference.py: a, b, c and x as rebuilt here).
+TEST_CASE("cat, stack: values as PyTorch's, for every dim and with empty 1-D tensors left out") {
+  const auto a = arange<float>(6).view({2, 3}), b = arange<float>(6, 14).view({2, 4}),
+             c = arange<float>(14, 20).view({2, 3}), x = make_x();
+  const auto check = [](const std::string& name, const Tensor<float>& y) {
+    INFO("case: ", name);
+    const auto& out = vref(name + ".out");
+    REQUIRE(y.sizes() == ref_shape(out));
+    CHECK(y.is_contiguous());
+    CHECK(y.to_vector() == out.as<float>());
+  };
+  check("cat_ab_1", cat({a, b}, 1));
+  check("cat_ac_0", cat({a, c}, 0));
+  check("cat_aca_m1", cat({a, c, a}, -1));
+  check("cat_empty1d_a", cat({zeros<float>({0}), a, zeros<float>({0})}, 1));
+  check("cat_x_x_1", cat({x, x}, 1));
+  check("cat_ac_0", cat(std::vector<Tensor<float>>{a.t().t(), c.t().contiguous().t()}, 0));  // strided inputs
+  check("stack_ac_0", stack({a, c}, 0));
+  check("stack_ac_1", stack({a, c}, 1));
+  check("stack_ac_m1", stack({a, c}, -1));
+  check("stack_scalars", stack({tensor<float>(1.0f), tensor<float>(2.0f)}));
+  // a copy, not a view of the inputs
+  const auto y = cat({a, c});
+  CHECK_FALSE(shares_storage(y, a));
+  // integer tensors too, and a single tensor is a copy of it
+  CHECK(cat({arange<int64_t>(3), arange<int64_t>(2)}).to_vector() == values<int64_t>({0, 1, 2, 0, 1}));
+  CHECK(cat({a}).to_vector() == a.to_vector());
+  CHECK(cat({a, zeros<float>({2, 0})}, 1).sizes() == Shape{2, 3});
+}
+
+TEST_CASE("cat, stack: errors name the op, the dims and the shapes, with PyTorch's wording") {
+  const auto a = arange<float>(6).view({2, 3}), b = arange<float>(6, 14).view({2, 4}), x = make_x();
+  const auto s = [](auto&& f) { return error_text(f); };
+  check_same_gist("cat_err.empty", s([] { cat(std::vector<Tensor<float>>{}); }), "expected a non-empty list of");
+  const std::string sizes = s([&] { cat({a, b}, 0); });
+  CHECK(sizes == "cat: sizes of tensors must match except in dimension 0: expected size 3 but got size 4 for "
+                 "tensor number 1 in the list (shapes [2, 3] and [2, 4])");
+  check_same_gist("cat_err.sizes", sizes, "of tensors must match except in dimension 0");
+  check_same_gist("cat_err.sizes", sizes, "xpected size 3 but got size 4 for tensor number 1 in the list");
+  check_same_gist("cat_err.ndim", s([&] { cat({a, x}, 0); }), "same number of dimensions: got 2 and 3");
+  check_same_gist("cat_err.zero_dim", s([] { cat({tensor<float>(1.0f), tensor<float>(2.0f)}); }),
+                  "zero-dimensional tensor (at position 0) cannot be concatenated");
+  check_same_gist("cat_err.dim_range", s([&] { cat({a, a}, 2); }),
+                  "imension out of range (expected to be in range of [-2, 1], but got 2)");
+  check_same_gist("stack_err.empty", s([] { stack(std::vector<Tensor<float>>{}); }), "non-empty");
+  check_same_gist("stack_err.sizes", s([&] { stack({a, b}); }),
+                  "expects each tensor to be equal size, but got [2, 3] at entry 0 and [2, 4] at entry 1");
+  check_same_gist("stack_err.dim_range", s([&] { stack({a, a}, 3); }),
+                  "imension out of range (expected to be in range of [-3, 2], but got 3)");
+  CHECK_THROWS_AS(cat({a, b}, 0), ShapeError);
+  CHECK_THROWS_AS(cat({a, a}, 2), IndexError);
+}
+
+// Note [Cat backward]: 7 inputs take a tree of nodes (a node has 3 edges).
+TEST_CASE("cat: gradients of 1 to 7 inputs as PyTorch's, through the tree of backward nodes") {
+  std::vector<Tensor<float>> parts;
+  for (int i = 0; i < 7; ++i) parts.push_back(full<float>({i % 3 + 1, 2}, static_cast<float>(i)).requires_grad_());
+  const auto y = cat(parts, 0);
+  (y * arange<float>(0, static_cast<double>(y.numel())).view(y.sizes())).sum().backward();
+  for (int i = 0; i < 7; ++i) {
+    CAPTURE(i);
+    const auto& want = vref("cat_grad." + std::to_string(i));
+    REQUIRE(parts[static_cast<size_t>(i)].grad().defined());
+    CHECK(parts[static_cast<size_t>(i)].grad().sizes() == ref_shape(want));
+    CHECK(parts[static_cast<size_t>(i)].grad().to_vector() == want.as<float>());
+  }
+  // every count from 1 to 7, along dim 1
+  for (size_t n = 1; n <= 7; ++n) {
+    CAPTURE(n);
+    std::vector<Tensor<double>> in;
+    for (size_t i = 0; i < n; ++i) in.push_back(randn<double>({2, static_cast<int64_t>(i % 2 + 1)}).requires_grad_());
+    const auto r = gradcheck([](const std::vector<Tensor<double>>& v) { return cat(v, 1); }, in);
+    CHECK_MESSAGE(r.ok, r.message);
+  }
+  // inputs that do not require grad get none; the others theirs
+  const auto p = ones<float>({1, 2}).requires_grad_(), q = ones<float>({2, 2}), e = zeros<float>({0}).requires_grad_();
+  const auto r = full<float>({1, 2}, 2.0f).requires_grad_();
+  (cat({p, q, e, r, p}) * arange<float>(0, 10).view({5, 2})).sum().backward();
+  CHECK_FALSE(q.grad().defined());
+  CHECK_FALSE(e.grad().defined());  // an empty 1-D tensor is left out
+  CHECK(p.grad().to_vector() == values<float>({0 + 8, 1 + 9}));  // rows 0 and 4
+  CHECK(r.grad().to_vector() == values<float>({6, 7}));
+}
+
+TEST_CASE("stack: gradients flow back to every input") {
+  const auto a = randn<double>({2, 3}).requires_grad_(), b = randn<double>({2, 3}).requires_grad_();
+  for (int64_t d : {0, 1, 2, -1}) {
+    CAPTURE(d);
+    const auto r = gradcheck([d](const std::vector<Tensor<double>>& v) { return stack(v, d); },
+                             std::vector<Tensor<double>>{a, b});
+    CHECK_MESSAGE(r.ok, r.message);
+  }
+}

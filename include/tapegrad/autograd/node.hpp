@@ -176,6 +176,16 @@ class FunctionNodeBase : public OutputNode<T> {
   /// Makes `node` (just allocated) out's grad_fn, with edges `next`.
   static void attach(const Tensor<T>& out, FunctionNodeBase* node,
                      const std::array<std::shared_ptr<Node>, kMaxInputs>& next) {
+    std::shared_ptr<Node> owner = own(node, next);
+    auto& impl = *out.impl_ptr();
+    if (!impl.autograd) impl.autograd = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
+    impl.autograd->requires_grad = true;
+    impl.autograd->grad_fn = std::move(owner);
+  }
+
+  /// Takes `node` (just allocated) with edges `next`, as no tensor's grad_fn:
+  /// an inner step of one op's backward (Note [Cat backward] in ops/shape.hpp).
+  static std::shared_ptr<Node> own(FunctionNodeBase* node, const std::array<std::shared_ptr<Node>, kMaxInputs>& next) {
     // Note [Node allocation]: a Node* into shared_ptr<Node>, not make_shared of
     // each FunctionNode type: the shared_ptr machinery is then instantiated once
     // for Node instead of once per op and lambda (one more allocation per
@@ -183,10 +193,7 @@ class FunctionNodeBase : public OutputNode<T> {
     std::shared_ptr<Node> owner(static_cast<Node*>(node));
     node->next_ = next;
     for (size_t i = 0; i < kMaxInputs; ++i) node->needs_[i] = next[i] != nullptr;
-    auto& impl = *out.impl_ptr();
-    if (!impl.autograd) impl.autograd = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
-    impl.autograd->requires_grad = true;
-    impl.autograd->grad_fn = std::move(owner);
+    return owner;
   }
 
  protected:
@@ -298,6 +305,21 @@ std::shared_ptr<Node> gradient_edge(const Tensor<U>& t) {
     }
     return acc;
   }
+}
+
+/// A node running `fn(grad_out, needs)` in backward with edges `next`,
+/// attached to no tensor (FunctionNodeBase::own).
+template <FloatingElement T, class Fn>
+std::shared_ptr<Node> make_node(const char* name, Fn&& fn, const std::array<std::shared_ptr<Node>, kMaxInputs>& next) {
+  return FunctionNodeBase<T>::own(new FunctionNode<T, std::decay_t<Fn>>(name, std::forward<Fn>(fn)), next);
+}
+
+/// out's grad_fn runs `fn(grad_out, needs)` and passes grads[i] to next[i]
+/// (record() with the edges given rather than taken from input tensors).
+template <FloatingElement T, class Fn>
+void record_edges(const Tensor<T>& out, const char* name, Fn&& fn,
+                  const std::array<std::shared_ptr<Node>, kMaxInputs>& next) {
+  FunctionNodeBase<T>::attach(out, new FunctionNode<T, std::decay_t<Fn>>(name, std::forward<Fn>(fn)), next);
 }
 
 /// Append a record for `out = op(inputs...)` to the tape: out now requires

@@ -1,7 +1,11 @@
 #pragma once
 // Views: new sizes/strides/offset over the same storage, no data copied
 // (reshape and contiguous copy only when they must, as in PyTorch).
+#include <array>
+#include <initializer_list>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "../autograd/node.hpp"
 #include "../tensor/factory.hpp"
@@ -371,6 +375,136 @@ const Tensor<T>& Tensor<T>::resize_(const Shape& shape) const {
   impl().sizes = shape;
   impl().strides = contiguous_strides(shape);
   return *this;
+}
+
+// ---- cat and stack ---------------------------------------------------------------------
+// Note [Cat backward]: cat takes any number of inputs, a node at most
+// kMaxInputs edges. The gradient of the output is split along `dim` by a tree
+// of nodes: the output's grad_fn cuts it into up to three slices, each for a
+// contiguous group of inputs, and a group of more than one input gets a node
+// that cuts its slice again. Every slice is a view of the output's gradient
+// (no copies); n inputs take about n / 2 nodes.
+namespace detail {
+inline bool cat_skipped(const Shape& s) { return s.size() == 1 && s[0] == 0; }
+
+/// The edge taking the gradient slice of inputs [lo, hi) (offsets along dim in off).
+template <FloatingElement T>
+std::shared_ptr<autograd::Node> cat_edge(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off,
+                                         int64_t dim, size_t lo, size_t hi, bool root, const Tensor<T>& out);
+
+/// Up to three groups of [lo, hi) with their edges, and the backward cutting
+/// a gradient that starts at off[lo] into the groups' slices.
+template <FloatingElement T>
+auto cat_split(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off, int64_t dim, size_t lo,
+               size_t hi) {
+  std::array<size_t, autograd::kMaxInputs + 1> b{};
+  std::array<std::shared_ptr<autograd::Node>, autograd::kMaxInputs> next{};
+  for (size_t j = 0; j <= autograd::kMaxInputs; ++j) b[j] = lo + (hi - lo) * j / autograd::kMaxInputs;
+  for (size_t j = 0; j < autograd::kMaxInputs; ++j)
+    if (b[j] < b[j + 1]) next[j] = cat_edge(in, off, dim, b[j], b[j + 1], false, Tensor<T>());
+  std::array<int64_t, autograd::kMaxInputs + 1> at{};
+  for (size_t j = 0; j <= autograd::kMaxInputs; ++j) at[j] = off[b[j]] - off[lo];
+  auto fn = [at, dim](const Tensor<T>& g, autograd::Needs needs) {
+    autograd::Grads<T> grads;
+    for (size_t j = 0; j < autograd::kMaxInputs; ++j) {
+      if (!needs[j]) continue;
+      Shape sz = g.sizes();
+      sz[dim] = at[j + 1] - at[j];
+      grads[j] = make_view(g, sz, g.strides(), g.storage_offset() + at[j] * g.strides()[dim]);
+    }
+    return grads;
+  };
+  return std::make_pair(fn, next);
+}
+
+template <FloatingElement T>
+std::shared_ptr<autograd::Node> cat_edge(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off,
+                                         int64_t dim, size_t lo, size_t hi, bool root, const Tensor<T>& out) {
+  if (!root && hi - lo == 1) return cat_skipped(in[lo].sizes()) ? nullptr : autograd::gradient_edge(in[lo]);
+  auto [fn, next] = cat_split(in, off, dim, lo, hi);
+  if (root) {
+    autograd::record_edges(out, "CatBackward", std::move(fn), next);
+    return nullptr;
+  }
+  bool any = false;
+  for (const auto& e : next) any = any || e != nullptr;
+  return any ? autograd::make_node<T>("CatBackward", std::move(fn), next) : nullptr;
+}
+}  // namespace detail
+
+/// torch.cat: the tensors joined along dim, which all of them have; their
+/// other sizes must match. As PyTorch, 1-D tensors of size 0 are left out
+/// whatever their shape (they get no gradient).
+template <Element T>
+Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
+  TAPEGRAD_CHECK(!tensors.empty(), ValueError, "cat: expected a non-empty list of tensors");
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TAPEGRAD_CHECK(tensors[i].defined(), ValueError, "cat: tensor number ", i, " in the list is undefined");
+    TAPEGRAD_CHECK(tensors[i].dim() > 0, ShapeError, "cat: zero-dimensional tensor (at position ", i,
+                   ") cannot be concatenated");
+  }
+  size_t ref = 0;
+  while (ref < tensors.size() && detail::cat_skipped(tensors[ref].sizes())) ++ref;
+  if (ref == tensors.size()) return detail::copy_of(tensors[0]);  // all [0]: PyTorch gives [0]
+  const Shape& first = tensors[ref].sizes();
+  const int64_t d = wrap_dim(dim, first.size(), "cat");
+  std::vector<int64_t> off(tensors.size() + 1, 0);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Shape& s = tensors[i].sizes();
+    off[i + 1] = off[i];
+    if (detail::cat_skipped(s)) continue;
+    TAPEGRAD_CHECK(s.size() == first.size(), ShapeError, "cat: tensors must have same number of dimensions: got ",
+                   first.size(), " and ", s.size(), " (shapes ", first, " and ", s, " for tensors number ", ref,
+                   " and ", i, " in the list)");
+    for (int64_t k = 0; k < s.size(); ++k)
+      TAPEGRAD_CHECK(k == d || s[k] == first[k], ShapeError, "cat: sizes of tensors must match except in dimension ",
+                     d, ": expected size ", first[k], " but got size ", s[k], " for tensor number ", i,
+                     " in the list (shapes ", first, " and ", s, ")");
+    off[i + 1] += s[d];
+  }
+  Shape sz = first;
+  sz[d] = off.back();
+  Tensor<T> out = detail::make_empty<T>(sz);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (off[i + 1] == off[i]) continue;  // skipped, or size 0 along dim
+    Shape part = sz;
+    part[d] = off[i + 1] - off[i];
+    detail::copy_into(detail::make_view(out, part, out.strides(), off[i] * out.strides()[d]), tensors[i]);
+  }
+  if constexpr (FloatingElement<T>) {
+    bool grad = false;
+    for (const auto& t : tensors) grad = grad || autograd::needs_grad(t);
+    if (grad) detail::cat_edge(tensors, off, d, 0, tensors.size(), true, out);
+  }
+  return out;
+}
+
+/// cat({a, b, c}, dim): the same for a braced list.
+template <Element T>
+Tensor<T> cat(std::initializer_list<Tensor<T>> tensors, int64_t dim = 0) {
+  return cat(std::vector<Tensor<T>>(tensors), dim);
+}
+
+/// torch.stack: the tensors, all of one shape, joined along a new dim.
+template <Element T>
+Tensor<T> stack(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
+  TAPEGRAD_CHECK(!tensors.empty(), ValueError, "stack: expected a non-empty list of tensors");
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TAPEGRAD_CHECK(tensors[i].defined(), ValueError, "stack: tensor number ", i, " in the list is undefined");
+    TAPEGRAD_CHECK(tensors[i].sizes() == tensors[0].sizes(), ShapeError,
+                   "stack: expects each tensor to be equal size, but got ", tensors[0].sizes(), " at entry 0 and ",
+                   tensors[i].sizes(), " at entry ", i);
+  }
+  const int64_t d = wrap_dim(dim, tensors[0].dim() + 1, "stack");
+  std::vector<Tensor<T>> parts;
+  parts.reserve(tensors.size());
+  for (const auto& t : tensors) parts.push_back(t.unsqueeze(d));
+  return cat(parts, d);
+}
+/// stack({a, b, c}, dim): the same for a braced list.
+template <Element T>
+Tensor<T> stack(std::initializer_list<Tensor<T>> tensors, int64_t dim = 0) {
+  return stack(std::vector<Tensor<T>>(tensors), dim);
 }
 
 }  // namespace tapegrad
