@@ -390,7 +390,7 @@ inline bool cat_skipped(const Shape& s) { return s.size() == 1 && s[0] == 0; }
 /// The edge taking the gradient slice of inputs [lo, hi) (offsets along dim in off).
 template <FloatingElement T>
 std::shared_ptr<autograd::Node> cat_edge(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off,
-                                         int64_t dim, size_t lo, size_t hi, bool root, const Tensor<T>& out);
+                                         int64_t dim, size_t lo, size_t hi);
 
 /// Up to three groups of [lo, hi) with their edges, and the backward cutting
 /// a gradient that starts at off[lo] into the groups' slices.
@@ -401,7 +401,7 @@ auto cat_split(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off
   std::array<std::shared_ptr<autograd::Node>, autograd::kMaxInputs> next{};
   for (size_t j = 0; j <= autograd::kMaxInputs; ++j) b[j] = lo + (hi - lo) * j / autograd::kMaxInputs;
   for (size_t j = 0; j < autograd::kMaxInputs; ++j)
-    if (b[j] < b[j + 1]) next[j] = cat_edge(in, off, dim, b[j], b[j + 1], false, Tensor<T>());
+    if (b[j] < b[j + 1]) next[j] = cat_edge(in, off, dim, b[j], b[j + 1]);
   std::array<int64_t, autograd::kMaxInputs + 1> at{};
   for (size_t j = 0; j <= autograd::kMaxInputs; ++j) at[j] = off[b[j]] - off[lo];
   auto fn = [at, dim](const Tensor<T>& g, autograd::Needs needs) {
@@ -419,13 +419,9 @@ auto cat_split(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off
 
 template <FloatingElement T>
 std::shared_ptr<autograd::Node> cat_edge(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off,
-                                         int64_t dim, size_t lo, size_t hi, bool root, const Tensor<T>& out) {
-  if (!root && hi - lo == 1) return cat_skipped(in[lo].sizes()) ? nullptr : autograd::gradient_edge(in[lo]);
+                                         int64_t dim, size_t lo, size_t hi) {
+  if (hi - lo == 1) return cat_skipped(in[lo].sizes()) ? nullptr : autograd::gradient_edge(in[lo]);
   auto [fn, next] = cat_split(in, off, dim, lo, hi);
-  if (root) {
-    autograd::record_edges(out, "CatBackward", std::move(fn), next);
-    return nullptr;
-  }
   bool any = false;
   for (const auto& e : next) any = any || e != nullptr;
   return any ? autograd::make_node<T>("CatBackward", std::move(fn), next) : nullptr;
@@ -474,7 +470,10 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
   if constexpr (FloatingElement<T>) {
     bool grad = false;
     for (const auto& t : tensors) grad = grad || autograd::needs_grad(t);
-    if (grad) detail::cat_edge(tensors, off, d, 0, tensors.size(), true, out);
+    if (grad) {
+      auto [fn, next] = detail::cat_split(tensors, off, d, 0, tensors.size());
+      autograd::record_edges(out, "CatBackward", std::move(fn), next);
+    }
   }
   return out;
 }
