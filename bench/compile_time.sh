@@ -80,15 +80,39 @@ echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "full compile + link of bench/compile_time/{tapegrad,eigen}_program.cpp"
 row "opt / program" "wall [s]" "CPU [s]" "peak RSS [MiB]"
+declare -A eigen_meds  # opt -> "wall cpu rss" of the Eigen program
 for opt in -O0 -O2; do
   measure "$script_dir/compile_time/tapegrad_program.cpp" "$opt"
   tg=("$med_wall" "$med_cpu" "$med_rss")
   measure "$script_dir/compile_time/eigen_program.cpp" "$opt"
   eg=("$med_wall" "$med_cpu" "$med_rss")
+  eigen_meds[$opt]="${eg[*]}"
   row "$opt tapegrad" "${tg[@]}"
   row "$opt eigen" "${eg[@]}"
   row "$opt ratio tapegrad/eigen" "$(ratio "${tg[0]}" "${eg[0]}")" "$(ratio "${tg[1]}" "${eg[1]}")" \
     "$(ratio "${tg[2]}" "${eg[2]}")"
+done
+
+# The same program as one translation unit of a program built with
+# TAPEGRAD_EXTERN_GEMM (Note [Extern GEMM] in kernels/gemm.hpp): kernels::gemm
+# is compiled once, in another translation unit (built here before timing),
+# and linked in.
+echo
+echo "the tapegrad program with -DTAPEGRAD_EXTERN_GEMM, linked against a prebuilt kernels::gemm"
+row "opt / program" "wall [s]" "CPU [s]" "peak RSS [MiB]"
+printf '#include <tapegrad/kernels/gemm_instantiate.hpp>\n' >"$work/gemm_instances.cpp"
+for opt in -O0 -O2; do
+  if ! "$cxx" -std=c++20 "$opt" -I"$tapegrad_include" -I"$eigen_include" -c "$work/gemm_instances.cpp" \
+      -o "$work/gemm_instances.o" 2>"$work/cc.err"; then
+    echo "compile_time: compiling the gemm instantiations failed:" >&2
+    cat "$work/cc.err" >&2
+    exit 1
+  fi
+  measure "$script_dir/compile_time/tapegrad_program.cpp" "$opt" -DTAPEGRAD_EXTERN_GEMM "$work/gemm_instances.o"
+  row "$opt tapegrad, extern gemm" "$med_wall" "$med_cpu" "$med_rss"
+  read -r -a eg <<<"${eigen_meds[$opt]}"
+  row "$opt ratio to eigen (above)" "$(ratio "$med_wall" "${eg[0]}")" "$(ratio "$med_cpu" "${eg[1]}")" \
+    "$(ratio "$med_rss" "${eg[2]}")"
 done
 
 if ((breakdown)); then
