@@ -292,14 +292,15 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
 // Note [Extern GEMM]: gemm<float> and gemm<double> with everything they
 // reach (the drivers, the sparse path and the micro-kernels of every ISA) are
 // the largest code a translation unit that multiplies matrices compiles: at
-// -O2 about a fifth of the small program of bench/compile_time.sh (bench/README.md
-// section 4), and again in every such translation unit of a program. A program
-// of several translation units can compile them once: define
-// TAPEGRAD_EXTERN_GEMM in all of them (e.g. target_compile_definitions) and
-// include <tapegrad/kernels/gemm_instantiate.hpp> in exactly one. The
-// explicit instantiation declarations below then keep the other translation
-// units from instantiating gemm; the code they run is the same. The test
-// suite is built this way.
+// -O2 about a third of the compile time of bench/compile_time.sh's small
+// program (bench/README.md section 4), and again in every such translation
+// unit of a program. A program of several translation units can compile them
+// once: define TAPEGRAD_EXTERN_GEMM in all of them (e.g. with
+// target_compile_definitions) and include <tapegrad/kernels/gemm_instantiate.hpp>
+// in exactly one. The explicit instantiation declarations below then keep the
+// other translation units from instantiating gemm; the code that runs is the
+// same. Without the macro nothing changes (the library stays header-only).
+// The test suite is built this way.
 #ifdef TAPEGRAD_EXTERN_GEMM
 extern template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t, const float*,
                                  int64_t, int64_t, float, float*, int64_t, int64_t);
