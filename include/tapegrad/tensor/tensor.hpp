@@ -47,6 +47,8 @@ struct AutogradMeta {
 
 template <Element T>
 struct TensorImpl {
+  TensorImpl(std::shared_ptr<Storage<T>> st, Shape sz, Shape str, int64_t off)
+      : storage(std::move(st)), sizes(std::move(sz)), strides(std::move(str)), offset(off) {}
   std::shared_ptr<Storage<T>> storage;
   Shape sizes;
   Shape strides;
@@ -63,9 +65,8 @@ class Tensor {
   /// An undefined tensor (like a default-constructed at::Tensor).
   Tensor() = default;
   Tensor(std::shared_ptr<Storage<T>> storage, Shape sizes, Shape strides, int64_t offset)
-      : impl_(std::make_shared<detail::TensorImpl<T>>(
-            detail::TensorImpl<T>{std::move(storage), std::move(sizes), std::move(strides),
-                                  offset, nullptr})) {}
+      : impl_(std::make_shared<detail::TensorImpl<T>>(std::move(storage), std::move(sizes), std::move(strides),
+                                                      offset)) {}
 
   // ---- metadata -------------------------------------------------------------
   bool defined() const noexcept { return impl_ != nullptr; }
