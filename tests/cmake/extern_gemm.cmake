@@ -1,5 +1,5 @@
 # cmake -P driver of the test build/extern_gemm (tests/CMakeLists.txt).
-# In: CXX, STD_FLAG, INCLUDE_DIRS ('|'-separated), NM, SOURCE, OBJECT_DIR.
+# In: CXX, STD_FLAG, INCLUDE_DIRS and DEFINES ('|'-separated), NM, SOURCE, OBJECT_DIR.
 # Compiles SOURCE to an object twice and reads its symbols with NM: with
 # -DTAPEGRAD_EXTERN_GEMM, kernels::gemm<float> and gemm<double> must be
 # undefined (U: the program's one gemm_instantiate.hpp provides them); without
@@ -12,13 +12,10 @@ foreach(_v CXX STD_FLAG SOURCE NM OBJECT_DIR)
   endif()
 endforeach()
 
+include("${CMAKE_CURRENT_LIST_DIR}/list_flags.cmake")
 set(_flags "${STD_FLAG}" -c)
-string(REPLACE "|" ";" _incs "${INCLUDE_DIRS}")
-foreach(_i IN LISTS _incs)
-  if(NOT _i STREQUAL "")
-    list(APPEND _flags "-I${_i}")
-  endif()
-endforeach()
+list_flags(_flags -I "${INCLUDE_DIRS}")
+list_flags(_flags -D "${DEFINES}")
 file(MAKE_DIRECTORY "${OBJECT_DIR}")
 
 # gemm_symbols(<out var> <object> <extra flags...>): compiles SOURCE to <object>
