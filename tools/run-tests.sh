@@ -4,7 +4,8 @@
 #   2. build/werror:   g++,     -Werror, -O1 (quick to compile; examples and
 #                      benches keep -O3 -march=native); tests, examples, benches,
 #                      header self-containedness; all CTest tests
-#   3. build/sanitize: clang++, -Werror, ASan+UBSan, Debug at -O1; tests and
+#   3. build/sanitize: clang++, -Werror, ASan+UBSan, Debug at -O0 (the GEMM
+#                      and its test at -O1, tests/CMakeLists.txt); tests and
 #                      examples; CTest tests except the packaging ones
 # Exits non-zero, naming the stage, if anything fails.
 # Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
@@ -77,7 +78,7 @@ for stage in $stages; do
     sanitize)
       build_and_test sanitize build/sanitize "$cxx_clang" "-LE packaging" -- \
         -DCMAKE_BUILD_TYPE=Debug \
-        -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+        -DCMAKE_CXX_FLAGS_DEBUG="-g -O0" \
         -DTAPEGRAD_SANITIZE=ON \
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_BUILD_BENCH=OFF
