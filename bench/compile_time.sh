@@ -9,9 +9,10 @@
 # GNU time (`/usr/bin/time -v`: wall clock, user + system CPU time, and peak
 # RSS, which covers cc1plus). Prints the medians of each program and the ratio
 # tapegrad / Eigen, then the tapegrad program once more as one translation
-# unit of a program built with TAPEGRAD_EXTERN_GEMM. CPU seconds are the steadier number on a busy machine
-# (wall time also counts waiting for a core). CXX defaults to g++. Runs from
-# any directory. TAPEGRAD_INCLUDE=<dir> measures another include/ tree.
+# unit of a program built with TAPEGRAD_EXTERN_GEMM. CPU seconds are the
+# steadier number on a busy machine (wall time also counts waiting for a
+# core). CXX defaults to g++. Runs from any directory. TAPEGRAD_INCLUDE=<dir>
+# measures another include/ tree.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -301,11 +301,14 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
 // other translation units from instantiating gemm; the code that runs is the
 // same. Without the macro nothing changes (the library stays header-only).
 // The test suite is built this way.
+
+// The declarator of gemm<T>, shared with gemm_instantiate.hpp's definitions.
+#define TAPEGRAD_GEMM_INSTANCE(T)                                                                  \
+  void gemm<T>(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T, T*, \
+               int64_t, int64_t)
 #ifdef TAPEGRAD_EXTERN_GEMM
-extern template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t, const float*,
-                                 int64_t, int64_t, float, float*, int64_t, int64_t);
-extern template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
-                                  const double*, int64_t, int64_t, double, double*, int64_t, int64_t);
+extern template TAPEGRAD_GEMM_INSTANCE(float);
+extern template TAPEGRAD_GEMM_INSTANCE(double);
 #endif
 
 }  // namespace tapegrad::kernels

@@ -5,8 +5,6 @@
 #include "gemm.hpp"
 
 namespace tapegrad::kernels {
-template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t, const float*, int64_t,
-                          int64_t, float, float*, int64_t, int64_t);
-template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t, const double*,
-                           int64_t, int64_t, double, double*, int64_t, int64_t);
+template TAPEGRAD_GEMM_INSTANCE(float);
+template TAPEGRAD_GEMM_INSTANCE(double);
 }  // namespace tapegrad::kernels
