@@ -72,10 +72,69 @@ TEST_CASE("allocator: a freed large block is reused by the next tensor of its si
 #endif
 }
 
-TEST_CASE("allocator: small buffers are not cached") {
+// Note [Thread block cache]: blocks below the large classes go to the
+// freeing thread's cache, not the shared one.
+TEST_CASE("allocator: a freed small block is reused by this thread's next tensor of its class") {
   CacheScope scope;
+  const float* p = nullptr;
+  { p = tg::ones<float>({1000}).data_ptr(); }
+  CHECK(tg::cached_bytes() == 0);  // the shared cache holds large blocks only
+#ifdef TAPEGRAD_ASAN
+  CHECK(tg::detail::thread_cached_bytes() == 0);
+#else
+  CHECK(tg::detail::thread_cached_bytes() >= 4096);  // the data (class 4096) and the records
+  auto b = tg::empty<float>({1010});  // 4000 and 4040 bytes share the class 4096
+  CHECK(b.data_ptr() == p);
+  { p = tg::empty<float>({1000}).data_ptr(); }
+  auto c = tg::empty<float>({2000});  // another class
+  CHECK(c.data_ptr() != p);
+  CHECK(tg::detail::thread_cached_bytes() >= 4096);
+  tg::empty_cache();
+  CHECK(tg::detail::thread_cached_bytes() == 0);
+  // a tensor's TensorImpl and Storage records come from it too
+  { auto tiny = tg::ones<float>({2}); }  // 8 bytes of data: below the cached sizes
+  CHECK(tg::detail::thread_cached_bytes() > 0);
+#endif
+}
+
+TEST_CASE("allocator: this thread's small-block cache keeps to 1 MiB; a zero limit turns it off") {
+  CacheScope scope;
+  {
+    std::vector<tg::Tensor<float>> many;
+    for (int i = 0; i < 600; ++i) many.push_back(tg::full<float>({1000}, float(i)));  // 2.4 MB
+    for (int i = 0; i < 600; ++i) CHECK(many[static_cast<size_t>(i)](999) == float(i));
+  }
+  CHECK(tg::detail::thread_cached_bytes() <= tg::detail::kThreadCacheBytes);
+#ifndef TAPEGRAD_ASAN
+  CHECK(tg::detail::thread_cached_bytes() > tg::detail::kThreadCacheBytes / 2);
+  tg::set_cache_limit(0);
+  CHECK(tg::detail::thread_cached_bytes() == 0);
   { auto a = tg::ones<float>({1000}); }
-  CHECK(tg::cached_bytes() == 0);
+  CHECK(tg::detail::thread_cached_bytes() == 0);
+#endif
+}
+
+TEST_CASE("allocator: blocks freed on another thread go to that thread's cache") {
+  CacheScope scope;
+  auto a = tg::full<float>({1000}, 3.0f);
+  size_t freed = 0, reused = 0;
+  bool ok = false;
+  std::thread t([&] {
+    auto mine = std::move(a);
+    ok = mine(0) == 3.0f;
+    mine = tg::Tensor<float>();  // freed on this thread
+    freed = tg::detail::thread_cached_bytes();
+    auto again = tg::empty<float>({1000});  // served from this thread's cache
+    reused = tg::detail::thread_cached_bytes();
+  });
+  t.join();
+  CHECK(ok);
+#ifdef TAPEGRAD_ASAN
+  CHECK(freed == 0);
+#else
+  CHECK(freed >= 4096);
+  CHECK(reused < freed);
+#endif
 }
 
 TEST_CASE("allocator: the cache keeps to its limit, empty_cache() and a zero limit empty it") {

@@ -431,6 +431,21 @@ TEST_CASE("resize_: grows from the view's storage offset; rejects negative sizes
   auto e = zeros<float>({0});
   e.resize_({2, 2});
   CHECK(e.to_vector() == std::vector<float>(4, 0.0f));
+  CHECK(e.numel() == 4);
+}
+
+TEST_CASE("resize_: a non-contiguous view becomes contiguous, with the new numel") {
+  // torch.arange(6.).view(2, 3).t(): is_contiguous() False; .resize_(4) -> True, numel 4
+  auto t = arange<float>(0, 6).view({2, 3}).t();
+  CHECK_FALSE(t.is_contiguous());
+  CHECK(t.numel() == 6);
+  t.resize_({4});
+  CHECK(t.is_contiguous());
+  CHECK(t.numel() == 4);
+  CHECK(t.to_vector() == std::vector<float>{0, 1, 2, 3});
+  t.resize_({2, 0});
+  CHECK(t.numel() == 0);
+  CHECK(t.is_contiguous());
 }
 
 TEST_CASE("resize_: from_blob memory can shrink but not grow") {

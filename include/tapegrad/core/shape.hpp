@@ -28,10 +28,10 @@ class Shape {
   }
   template <class It>
   Shape(It first, It last) { assign(first, last); }
-  Shape(const Shape& o) { assign(o.begin(), o.end()); }
+  Shape(const Shape& o) { copy_from(o); }
   Shape(Shape&& o) noexcept { take(o); }
   Shape& operator=(const Shape& o) {
-    if (this != &o) { size_ = 0; assign(o.begin(), o.end()); }
+    if (this != &o) copy_from(o);
     return *this;
   }
   Shape& operator=(Shape&& o) noexcept {
@@ -101,6 +101,19 @@ class Shape {
     size_ = 0;
     for (; first != last; ++first) data()[size_++] = static_cast<int64_t>(*first);
   }
+  // Copies and moves of a shape kept inline copy the whole inline array,
+  // a fixed 48 bytes the compiler does with a few vector moves; std::copy of
+  // size_ elements was a call to memmove (3 per fresh tensor: 13 % of the
+  // instructions of make_empty, callgrind).
+  void copy_from(const Shape& o) {
+    if (!heap_ && !o.heap_) {
+      std::memcpy(inline_, o.inline_, sizeof inline_);  // every slot is initialised
+      size_ = o.size_;
+      return;
+    }
+    size_ = 0;
+    assign(o.begin(), o.end());
+  }
   void take(Shape& o) {
     size_ = o.size_;
     if (o.heap_) {
@@ -109,7 +122,7 @@ class Shape {
       o.heap_ = nullptr;
       o.capacity_ = kInline;
     } else {
-      std::copy(o.inline_, o.inline_ + o.size_, inline_);
+      std::memcpy(inline_, o.inline_, sizeof inline_);
     }
     o.size_ = 0;
   }

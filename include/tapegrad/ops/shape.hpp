@@ -372,8 +372,7 @@ const Tensor<T>& Tensor<T>::resize_(const Shape& shape) const {
   for (int64_t s : shape)
     TAPEGRAD_CHECK(s >= 0, ValueError, "resize_: negative dimension ", s, " in shape ", shape);
   storage()->grow(storage_offset() + shape_numel(shape), "resize_");
-  impl().sizes = shape;
-  impl().strides = contiguous_strides(shape);
+  impl().set_sizes(shape, contiguous_strides(shape));
   return *this;
 }
 

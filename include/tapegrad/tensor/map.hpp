@@ -196,7 +196,8 @@ void map2_into(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b, con
 /// A fresh tensor R[i] = f(C(a[i]), C(b[i])) over the broadcast shape.
 template <Element R, Element C, Element A, Element B, class F>
 Tensor<R> map2(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
-  auto out = make_empty<R>(a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), op));
+  // (not `c ? a.sizes() : broadcast_shapes(...)`, whose result is a copy)
+  auto out = a.sizes() == b.sizes() ? make_empty<R>(a.sizes()) : make_empty<R>(broadcast_shapes(a.sizes(), b.sizes(), op));
   map2_into<R, C>(out, a, b, f);
   return out;
 }
