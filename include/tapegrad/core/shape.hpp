@@ -192,4 +192,12 @@ inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+/// broadcast_shapes(a, b) without copying a shape when a == b (the common
+/// case of an elementwise op): a itself, or the broadcast shape put in `store`.
+inline const Shape& broadcast_shapes(const Shape& a, const Shape& b, Shape& store, const char* op) {
+  if (a == b) return a;
+  store = broadcast_shapes(a, b, op);
+  return store;
+}
+
 }  // namespace tapegrad

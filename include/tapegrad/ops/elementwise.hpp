@@ -654,7 +654,8 @@ bool overlaps_differently(const Tensor<R>& out, const Tensor<X>& x) {
     using C = typename decltype(fn(std::declval<Tensor<A>>(), std::declval<Tensor<B>>()))::value_type; \
     static_assert(can_cast_v<C, O>, #name ": the result dtype of the op can't be cast to out's dtype "  \
                                     "(e.g. a float result into an int tensor)");                      \
-    const Shape shape = a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), #name); \
+    Shape store;                                                                                       \
+    const Shape& shape = broadcast_shapes(a.sizes(), b.sizes(), store, #name);                         \
     detail::prepare_out(out, shape, a.requires_grad() || b.requires_grad(), #name);                  \
     if (detail::overlaps_differently(out, a) || detail::overlaps_differently(out, b))                 \
       detail::copy_into(out, fn(a, b));                                                                \

@@ -196,8 +196,8 @@ void map2_into(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b, con
 /// A fresh tensor R[i] = f(C(a[i]), C(b[i])) over the broadcast shape.
 template <Element R, Element C, Element A, Element B, class F>
 Tensor<R> map2(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
-  // (not `c ? a.sizes() : broadcast_shapes(...)`, whose result is a copy)
-  auto out = a.sizes() == b.sizes() ? make_empty<R>(a.sizes()) : make_empty<R>(broadcast_shapes(a.sizes(), b.sizes(), op));
+  Shape store;
+  auto out = make_empty<R>(broadcast_shapes(a.sizes(), b.sizes(), store, op));
   map2_into<R, C>(out, a, b, f);
   return out;
 }
@@ -253,7 +253,8 @@ void map1_(const Tensor<A>& a, const F& f, const char* op) {
 /// In place: a[i] = A(f(C(a[i]), C(b[i]))), b broadcast to a's shape.
 template <Element C, Element A, Element B, class F>
 void map2_(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
-  const Shape shape = broadcast_shapes(a.sizes(), b.sizes(), op);
+  Shape store;
+  const Shape& shape = broadcast_shapes(a.sizes(), b.sizes(), store, op);
   TAPEGRAD_CHECK(shape == a.sizes(), ShapeError, op, ": output with shape ", a.sizes(),
                  " doesn't match the broadcast shape ", shape);
   check_inplace(a, b, op);
