@@ -75,6 +75,9 @@ Tensor<T> plus(const Tensor<T>& a, const Tensor<T>& b) {
 class Node {
  public:
   explicit Node(const char* name) : name_(name), seq_(detail::next_sequence_nr()) {}
+  // Note [Node allocation] (in FunctionNodeBase::own)
+  static void* operator new(size_t bytes) { return tapegrad::detail::allocate_bytes(bytes); }
+  static void operator delete(void* p, size_t bytes) noexcept { tapegrad::detail::deallocate_bytes(p, bytes); }
   // Releases the records only this one owns with a loop, not by recursion:
   // dropping a chain of 10^5..10^6 records would otherwise overflow the stack.
   virtual ~Node() {
@@ -189,8 +192,11 @@ class FunctionNodeBase : public OutputNode<T> {
     // Note [Node allocation]: a Node* into shared_ptr<Node>, not make_shared of
     // each FunctionNode type: the shared_ptr machinery is then instantiated once
     // for Node instead of once per op and lambda (one more allocation per
-    // recorded op at run time).
-    std::shared_ptr<Node> owner(static_cast<Node*>(node));
+    // recorded op at run time). Both the node (Node::operator new) and the
+    // control block (CachingAllocator) come from the thread block cache, as a
+    // tensor's records do (Note [Thread block cache] in core/allocator.hpp).
+    std::shared_ptr<Node> owner(static_cast<Node*>(node), std::default_delete<Node>(),
+                                tapegrad::detail::CachingAllocator<Node>());
     node->next_ = next;
     for (size_t i = 0; i < kMaxInputs; ++i) node->needs_[i] = next[i] != nullptr;
     return owner;
@@ -300,7 +306,7 @@ std::shared_ptr<Node> gradient_edge(const Tensor<U>& t) {
     auto& meta = *t.impl_ptr()->autograd;
     auto acc = meta.grad_accumulator.lock();
     if (!acc) {
-      acc = std::make_shared<AccumulateGrad<U>>(t);
+      acc = std::allocate_shared<AccumulateGrad<U>>(tapegrad::detail::CachingAllocator<AccumulateGrad<U>>(), t);
       meta.grad_accumulator = acc;
     }
     return acc;

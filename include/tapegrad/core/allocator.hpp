@@ -19,18 +19,20 @@
 // Note [Thread block cache]: freed blocks of kThreadCacheMinBytes (64 B) up
 // to the large blocks' classes go to a cache of the freeing thread, in the
 // same size classes, without a lock: the small tensors of a loop (a bias, a
-// row of logits, a 1000-element add) and the TensorImpl and Storage records
-// of every tensor (CachingAllocator) reuse their blocks. glibc's tcache stops
-// at about 1 KiB; above it a malloc/free pair of 4 KiB took about 400
-// instructions, 40 % of those of a fresh 1000-float tensor, and below it
-// about 100 (callgrind, bench/README.md). Each thread keeps at most
+// row of logits, a 1000-element add) reuse their blocks, and so do the
+// records of every tensor and autograd node (TensorImpl, Storage,
+// AutogradMeta, Node and their shared_ptr control blocks, through
+// CachingAllocator and class operator new). glibc's tcache stops at about
+// 1 KiB; above it a malloc/free pair of 4 KiB took about 400 instructions,
+// 40 % of those of a fresh 1000-float tensor, and below it about 120
+// (callgrind, bench/README.md section 1). Each thread keeps at most
 // kThreadCacheBytes (1 MiB), given back when the thread exits; empty_cache()
 // empties the calling thread's, and set_cache_limit(0) turns these caches off
 // too. Smaller buffers go straight to malloc with the alignment done by hand:
 // aligned operator new goes through glibc's memalign, which bypasses tcache
-// and cost ~50 ns per op (bench/README.md). Under AddressSanitizer both caches are off
-// and buffers come from aligned operator new, so use-after-free and overflows
-// stay visible to ASan.
+// and cost ~50 ns per op (bench/README.md). Under AddressSanitizer both
+// caches are off and buffers come from aligned operator new, so
+// use-after-free and overflows stay visible to ASan.
 #include <atomic>
 #include <bit>
 #include <cstddef>

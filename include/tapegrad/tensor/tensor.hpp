@@ -38,6 +38,9 @@ namespace detail {
 // so they pay one null pointer.
 template <Element T>
 struct AutogradMeta {
+  // from the thread block cache (Note [Thread block cache] in core/allocator.hpp)
+  static void* operator new(size_t bytes) { return allocate_bytes(bytes); }
+  static void operator delete(void* p, size_t bytes) noexcept { deallocate_bytes(p, bytes); }
   bool requires_grad = false;
   bool retains_grad = false;
   Tensor<T> grad;                                // .grad of a leaf (or retained non-leaf)
