@@ -274,7 +274,8 @@ inline void deallocate_bytes(void* p, size_t bytes) {
 inline size_t thread_cached_bytes() { return thread_block_cache.bytes; }
 
 /// A std allocator over allocate_bytes, for the records std::allocate_shared
-/// makes (TensorImpl, Storage): they come from the thread block cache.
+/// and shared_ptr make (TensorImpl, Storage, autograd's control blocks): they
+/// come from the thread block cache.
 template <class U>
 struct CachingAllocator {
   using value_type = U;
