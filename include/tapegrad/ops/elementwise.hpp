@@ -89,20 +89,26 @@ T clamp_bound(double v, const char* op) {
   return static_cast<T>(v);
 }
 
+// + - * / also have packet forms for contiguous floating rows (Note [Binary
+// packet rows] in tensor/map.hpp); IEEE arithmetic, so the same numbers.
 struct Add {
   template <class V> V operator()(V a, V b) const { return wrap_add(a, b); }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::padd(a, b); }
 };
 struct Sub {
   template <class V> V operator()(V a, V b) const { return wrap_sub(a, b); }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::psub(a, b); }
 };
 struct Mul {
   template <class V> V operator()(V a, V b) const {
     if constexpr (std::is_same_v<V, bool>) return a && b;
     else return wrap_mul(a, b);
   }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::pmul(a, b); }
 };
 struct Div {
   template <class V> V operator()(V a, V b) const { return a / b; }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::pdiv(a, b); }
 };
 struct Pow {
   template <class V> V operator()(V a, V b) const {
