@@ -120,28 +120,36 @@ concept HasPacket2 = requires(const F& f, typename Eigen::internal::packet_trait
 // 512-bit packets, while from L2 (rows past L1, 10000 floats and up) the
 // 512-bit loop was about 6 % slower than the 256-bit one, as Eigen's own is
 // (Sapphire Rapids, bench/README.md section 1). So longer rows keep the plain
-// loop. The tail takes the scalar form: the same IEEE operation, so the
-// numbers do not depend on where an element falls. o may be a or b (in
+// loop. The tail takes half packets and the scalar form: the same IEEE
+// operation, so the numbers do not depend on where an element falls. o may be a or b (in
 // place), as every element is read before it is written.
 inline constexpr int64_t kPacketRowBytes = 16384;
+// o[j] = f(a[j * sa], b[j * sb]) for j from k in whole packets Q (sa, sb each
+// 0 or 1) while they fit below n; returns where it stopped.
+template <class Q, class C, class F>
+inline int64_t row2_steps(C* o, const C* a, int64_t sa, const C* b, int64_t sb, int64_t k, int64_t n,
+                          const F& f) {
+  namespace ei = Eigen::internal;
+  constexpr int64_t w = sizeof(Q) / sizeof(C);
+  if (sa == 0) {
+    const Q av = ei::pset1<Q>(*a);
+    for (; k + w <= n; k += w) ei::pstoreu(o + k, f.packet(av, ei::ploadu<Q>(b + k)));
+  } else if (sb == 0) {
+    const Q bv = ei::pset1<Q>(*b);
+    for (; k + w <= n; k += w) ei::pstoreu(o + k, f.packet(ei::ploadu<Q>(a + k), bv));
+  } else {
+    for (; k + w <= n; k += w) ei::pstoreu(o + k, f.packet(ei::ploadu<Q>(a + k), ei::ploadu<Q>(b + k)));
+  }
+  return k;
+}
+// Full packets, then at most one half packet (AVX-512: 8 floats), then scalars.
 template <class C, class F>
 inline void row2_packets(C* o, const C* a, int64_t sa, const C* b, int64_t sb, int64_t n, const F& f) {
-  namespace ei = Eigen::internal;
-  using P = typename ei::packet_traits<C>::type;
-  constexpr int64_t w = ei::packet_traits<C>::size;
-  int64_t k = 0;
-  if (sa == 0) {
-    const P av = ei::pset1<P>(*a);
-    for (; k + w <= n; k += w) ei::pstoreu(o + k, f.packet(av, ei::ploadu<P>(b + k)));
-    for (; k < n; ++k) o[k] = f(*a, b[k]);
-  } else if (sb == 0) {
-    const P bv = ei::pset1<P>(*b);
-    for (; k + w <= n; k += w) ei::pstoreu(o + k, f.packet(ei::ploadu<P>(a + k), bv));
-    for (; k < n; ++k) o[k] = f(a[k], *b);
-  } else {
-    for (; k + w <= n; k += w) ei::pstoreu(o + k, f.packet(ei::ploadu<P>(a + k), ei::ploadu<P>(b + k)));
-    for (; k < n; ++k) o[k] = f(a[k], b[k]);
-  }
+  using P = typename Eigen::internal::packet_traits<C>::type;
+  using H = typename Eigen::internal::packet_traits<C>::half;
+  int64_t k = row2_steps<P>(o, a, sa, b, sb, 0, n, f);
+  if constexpr (sizeof(H) < sizeof(P)) k = row2_steps<H>(o, a, sa, b, sb, k, n, f);
+  for (; k < n; ++k) o[k] = f(a[k * sa], b[k * sb]);
 }
 
 // out[k*so] = f(a[k*sa], b[k*sb]) for k < n, computing in C. The unit- and
