@@ -119,10 +119,11 @@ concept HasPacket2 = requires(const F& f, typename Eigen::internal::packet_trait
 // is its default there): a 1000-float add took about 1.6x as long as with
 // 512-bit packets, while from L2 (rows past L1, 10000 floats and up) the
 // 512-bit loop was about 6 % slower than the 256-bit one, as Eigen's own is
-// (Sapphire Rapids, bench/README.md section 1). So longer rows keep the plain
-// loop. The tail takes half packets and the scalar form: the same IEEE
-// operation, so the numbers do not depend on where an element falls. o may be a or b (in
-// place), as every element is read before it is written.
+// (Intel Xeon with AVX-512, bench/README.md section 1). So longer rows keep
+// the plain loop. The tail takes one half packet and then the scalar form:
+// the same IEEE operation, so the numbers do not depend on where an element
+// falls. o may be a or b (in place), as every element is read before it is
+// written.
 inline constexpr int64_t kPacketRowBytes = 16384;
 // o[j] = f(a[j * sa], b[j * sb]) for j from k in whole packets Q (sa, sb each
 // 0 or 1) while they fit below n; returns where it stopped.
