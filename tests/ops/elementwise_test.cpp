@@ -774,6 +774,59 @@ TEST_CASE("add_out/exp_out: out overlapping an input in another layout gives the
   CHECK(v(0) == 1.0f);
 }
 
+TEST_CASE("add_out/add_: contiguous operands of one shape (the fast path) alias, overlap and thread correctly") {
+  // Note [Contiguous fast path]: out may be an input exactly; an out shifted
+  // within an input's storage must still give the out-of-place result.
+  auto x = tg::arange<float>(1, 9), y = tg::arange<float>(0, 8) * 0.5f;
+  const auto x0 = x.clone(), y0 = y.clone();
+  tg::add_out(x, x, y);
+  CHECK(tg::equal(x, x0 + y0));
+  tg::mul_out(y, x0, y);
+  CHECK(tg::equal(y, x0 * y0));
+  auto z = x0.clone();
+  tg::sub_out(z, z, z);
+  CHECK(tg::equal(z, tg::zeros<float>({8})));
+  for (int which = 0; which < 2; ++which) {
+    CAPTURE(which);
+    auto v = tg::arange<float>(1, 9);
+    auto ones = tg::ones<float>({7});
+    auto src = v.slice(0, 0, 7), dst = v.slice(0, 1);
+    REQUIRE(src.is_contiguous());
+    REQUIRE(dst.is_contiguous());
+    auto want = which == 0 ? src - ones * 2.0f : ones * 2.0f - src;
+    if (which == 0) tg::sub_out(dst, src, ones * 2.0f);
+    else tg::sub_out(dst, ones * 2.0f, src);
+    CHECK(tg::equal(dst, want));
+    CHECK(v(0) == 1.0f);
+    // the same overlap in place: v[:-1] -= v[1:]
+    auto w = tg::arange<float>(1, 9);
+    auto want_ip = w.slice(0, 0, 7) - w.slice(0, 1);
+    w.slice(0, 0, 7).sub_(w.slice(0, 1));
+    CHECK(tg::equal(w.slice(0, 0, 7), want_ip));
+    CHECK(w(7) == 8.0f);
+  }
+  // an undefined operand is an error, not a crash
+  auto out = tg::zeros<float>({8});
+  CHECK_THROWS_AS(tg::add_out(out, tg::Tensor<float>(), y0), tg::ValueError);
+  CHECK_THROWS_AS(tg::add_out(out, x0, tg::Tensor<float>()), tg::ValueError);
+  CHECK_THROWS_AS(out.add_(tg::Tensor<float>()), tg::ValueError);
+  // long enough to be split over threads (Note [Parallel elementwise]); each element checked
+  const int64_t n = 70001;
+  const int threads = tg::get_num_threads();
+  tg::set_num_threads(3);
+  auto a = tg::arange<float>(0, n), b = tg::arange<float>(0, n) * 2.0f, c = tg::empty<float>({n});
+  tg::add_out(c, a, b);
+  a.mul_(b);
+  tg::set_num_threads(threads);
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float fi = static_cast<float>(i);
+    bad += c.data_ptr()[i] != fi + 2.0f * fi;
+    bad += a.data_ptr()[i] != fi * (2.0f * fi);
+  }
+  CHECK(bad == 0);
+}
+
 TEST_CASE("add_out: not differentiable; bumps out's version") {
   auto w = tg::ones<float>({3}).requires_grad_();
   auto out = tg::zeros<float>({3});

@@ -166,6 +166,8 @@ class Tensor {
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
   /// Internal: the shared implementation, for the autograd engine.
   const std::shared_ptr<detail::TensorImpl<T>>& impl_ptr() const { return impl_; }
+  /// Internal: the implementation itself (throws for an undefined tensor), for kernels.
+  const detail::TensorImpl<T>& impl_ref() const { return impl(); }
   explicit Tensor(std::shared_ptr<detail::TensorImpl<T>> impl) : impl_(std::move(impl)) {}
 
   // ---- views (ops/shape.hpp) --------------------------------------------------
@@ -342,6 +344,14 @@ void check_inplace(const Tensor<T>& dst, const Tensor<U>& src, const char* op) {
                  "autograd; use the out-of-place form, or NoGradGuard if no gradient should flow");
 }
 
+/// A fresh, contiguous, uninitialised tensor of n = numel(sizes) elements,
+/// sizes known to be valid (another tensor's).
+template <Element T>
+Tensor<T> make_empty(const Shape& sizes, int64_t n) {
+  auto storage = std::allocate_shared<Storage<T>>(CachingAllocator<Storage<T>>(), n);
+  return Tensor<T>(
+      std::allocate_shared<TensorImpl<T>>(CachingAllocator<TensorImpl<T>>(), std::move(storage), sizes, n));
+}
 /// A fresh, contiguous, uninitialised tensor.
 template <Element T>
 Tensor<T> make_empty(const Shape& sizes) {
@@ -350,9 +360,7 @@ Tensor<T> make_empty(const Shape& sizes) {
     TAPEGRAD_CHECK(s >= 0, ValueError, "empty: negative dimension ", s, " in shape ", sizes);
     n *= s;
   }
-  auto storage = std::allocate_shared<Storage<T>>(CachingAllocator<Storage<T>>(), n);
-  return Tensor<T>(
-      std::allocate_shared<TensorImpl<T>>(CachingAllocator<TensorImpl<T>>(), std::move(storage), sizes, n));
+  return make_empty<T>(sizes, n);
 }
 }  // namespace detail
 
