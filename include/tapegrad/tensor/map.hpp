@@ -234,7 +234,7 @@ Tensor<R> map1(const Tensor<A>& a, const F& f) {
 // autograd state) and sends them straight to the row loop. The general path's
 // checks (shape compares, broadcast, out and overlap checks) were about 300
 // instructions, a third of a 1000-float add_out's time; the fast path cut
-// that op from 59.7 to 52.0 ns (bench/README.md section 1).
+// that op from 59.5 to 52.0 ns on a Zen 4 (bench/README.md section 1).
 /// The layout of t (defined), for the fast path's checks.
 template <Element T>
 const TensorImpl<T>& layout(const Tensor<T>& t) { return t.impl_ref(); }
