@@ -67,7 +67,7 @@ bool sole_owner(const Tensor<T>& t) {
 }
 template <FloatingElement T>
 Tensor<T> plus(const Tensor<T>& a, const Tensor<T>& b) {
-  return tapegrad::detail::map2<T, T>(a, b, [](T x, T y) { return x + y; }, "backward");
+  return tapegrad::detail::map2<T, T>(a, b, tapegrad::detail::Add{}, "backward");
 }
 }  // namespace detail
 
@@ -255,7 +255,7 @@ class AccumulateGrad final : public Node {
       } else {
         // accumulate across backward calls, as PyTorch
         NoGradGuard no_grad;
-        tapegrad::detail::map2_<T>(slot, g, [](T a, T b) { return a + b; }, "backward");
+        tapegrad::detail::map2_<T>(slot, g, tapegrad::detail::Add{}, "backward");
       }
     }
   }

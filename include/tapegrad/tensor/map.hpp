@@ -107,6 +107,51 @@ inline void row1(R* o, int64_t so, const A* a, int64_t sa, int64_t n, const F& f
   }
 }
 
+// Integer +, -, * wrap around (two's complement) as in PyTorch. Signed
+// overflow is undefined in C++, so they compute in an unsigned type at least
+// as wide as unsigned int (uint16 * uint16 would promote to a signed int).
+template <class V>
+using wrap_t = std::conditional_t<(sizeof(V) < sizeof(unsigned)), unsigned, std::make_unsigned_t<V>>;
+template <class V>
+inline constexpr bool wraps_v = std::is_integral_v<V> && std::is_signed_v<V>;
+template <class V>
+inline V wrap_add(V a, V b) {
+  if constexpr (wraps_v<V>) return static_cast<V>(static_cast<wrap_t<V>>(a) + static_cast<wrap_t<V>>(b));
+  else return static_cast<V>(a + b);
+}
+template <class V>
+inline V wrap_sub(V a, V b) {
+  if constexpr (wraps_v<V>) return static_cast<V>(static_cast<wrap_t<V>>(a) - static_cast<wrap_t<V>>(b));
+  else return static_cast<V>(a - b);
+}
+template <class V>
+inline V wrap_mul(V a, V b) {
+  if constexpr (wraps_v<V>) return static_cast<V>(static_cast<wrap_t<V>>(a) * static_cast<wrap_t<V>>(b));
+  else return static_cast<V>(a * b);
+}
+
+// + - * / (the ops of ops/elementwise.hpp, and autograd's gradient sums) also
+// have packet forms for contiguous floating rows (Note [Binary packet rows]);
+// IEEE arithmetic, so the same numbers.
+struct Add {
+  template <class V> V operator()(V a, V b) const { return wrap_add(a, b); }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::padd(a, b); }
+};
+struct Sub {
+  template <class V> V operator()(V a, V b) const { return wrap_sub(a, b); }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::psub(a, b); }
+};
+struct Mul {
+  template <class V> V operator()(V a, V b) const {
+    if constexpr (std::is_same_v<V, bool>) return a && b;
+    else return wrap_mul(a, b);
+  }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::pmul(a, b); }
+};
+struct Div {
+  template <class V> V operator()(V a, V b) const { return a / b; }
+  template <class P> P packet(const P& a, const P& b) const { return Eigen::internal::pdiv(a, b); }
+};
 // A binary functor with a packet form, f.packet(x, y) on Eigen packets of C.
 template <class F, class C>
 concept HasPacket2 = requires(const F& f, typename Eigen::internal::packet_traits<C>::type x) { f.packet(x, x); };
