@@ -616,13 +616,8 @@ bool overlaps_differently(const Tensor<R>& out, const Tensor<X>& x) {
     using C = typename decltype(fn(std::declval<Tensor<A>>(), std::declval<Tensor<B>>()))::value_type; \
     static_assert(can_cast_v<C, O>, #name ": the result dtype of the op can't be cast to out's dtype "  \
                                     "(e.g. a float result into an int tensor)");                      \
-    if (detail::plain_contiguous(out, a, b)) { /* Note [Contiguous fast path] */                       \
-      const auto& o = detail::layout(out);                                                             \
-      detail::map2_contiguous<O, C>(detail::first_element(o), detail::first_element(detail::layout(a)), \
-                                    detail::first_element(detail::layout(b)), o.numel, detail::Op{});  \
-      o.storage->bump_version();                                                                       \
+    if (detail::map2_plain_into<O, C>(out, a, b, detail::Op{})) /* Note [Contiguous fast path] */    \
       return out;                                                                                      \
-    }                                                                                                  \
     Shape store;                                                                                       \
     const Shape& shape = broadcast_shapes(a.sizes(), b.sizes(), store, #name);                         \
     detail::prepare_out(out, shape, a.requires_grad() || b.requires_grad(), #name);                  \

@@ -299,8 +299,7 @@ bool reads_safely(const TensorImpl<R>& o, const TensorImpl<X>& x) {
 }
 /// out, a and b are defined, contiguous, of one shape, have no autograd
 /// state, and out is a's (b's) memory exactly or apart from it: every check
-/// of an out variant or in-place op (Note [Out variants]) passes, and
-/// map2_contiguous does the op.
+/// of an out variant (Note [Out variants]) or in-place op passes.
 template <Element R, Element A, Element B>
 bool plain_contiguous(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b) {
   const TensorImpl<R>* o = out.impl_ptr().get();
@@ -314,6 +313,17 @@ bool plain_contiguous(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>&
 template <Element R, Element C, Element A, Element B, class F>
 void map2_contiguous(R* po, const A* pa, const B* pb, int64_t n, const F& f) {
   parallel_range(n, [&](int64_t lo, int64_t m) { row2<R, C>(po + lo, 1, pa + lo, 1, pb + lo, 1, m, f); });
+}
+
+/// When plain_contiguous(out, a, b): out[i] = R(f(C(a[i]), C(b[i]))) and out's
+/// version bumped, for the out variants and in-place ops; false otherwise.
+template <Element R, Element C, Element A, Element B, class F>
+bool map2_plain_into(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b, const F& f) {
+  if (!plain_contiguous(out, a, b)) return false;
+  const TensorImpl<R>& io = layout(out);
+  map2_contiguous<R, C>(first_element(io), first_element(layout(a)), first_element(layout(b)), io.numel, f);
+  io.storage->bump_version();
+  return true;
 }
 
 /// out[i] = R(f(C(a[i]), C(b[i]))), a and b broadcast to out's shape.
@@ -403,12 +413,7 @@ void map1_(const Tensor<A>& a, const F& f, const char* op) {
 /// In place: a[i] = A(f(C(a[i]), C(b[i]))), b broadcast to a's shape.
 template <Element C, Element A, Element B, class F>
 void map2_(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
-  if (plain_contiguous(a, a, b)) {  // Note [Contiguous fast path]
-    const TensorImpl<A>& ia = layout(a);
-    map2_contiguous<A, C>(first_element(ia), first_element(ia), first_element(layout(b)), ia.numel, f);
-    ia.storage->bump_version();
-    return;
-  }
+  if (map2_plain_into<A, C>(a, a, b, f)) return;  // Note [Contiguous fast path]
   Shape store;
   const Shape& shape = broadcast_shapes(a.sizes(), b.sizes(), store, op);
   TAPEGRAD_CHECK(shape == a.sizes(), ShapeError, op, ": output with shape ", a.sizes(),
