@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -143,7 +144,8 @@ TEST_CASE_TEMPLATE("gemm: every micro-kernel matches the naive product (odd shap
                    float, double) {
   IsaGuard guard;
   for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
-    if (isa > tk::best_gemm_isa()) continue;  // this CPU cannot run it
+    if (isa > tk::best_gemm_isa()) continue;    // this CPU cannot run it
+    if (isa < tk::lowest_gemm_isa()) continue;  // this build's flags left it out
     CAPTURE(tk::to_string(isa));
     tk::set_gemm_isa(isa);
     REQUIRE(tk::gemm_isa() == isa);
@@ -154,7 +156,7 @@ TEST_CASE_TEMPLATE("gemm: every micro-kernel matches the naive product (odd shap
 TEST_CASE("gemm: set_gemm_isa caps at the CPU's best kernel and reports the previous one") {
   IsaGuard guard;
   tk::set_gemm_isa(tk::GemmIsa::generic);
-  CHECK(tk::set_gemm_isa(tk::GemmIsa::avx512) == tk::GemmIsa::generic);
+  CHECK(tk::set_gemm_isa(tk::GemmIsa::avx512) == tk::lowest_gemm_isa());
   CHECK(tk::gemm_isa() == tk::best_gemm_isa());
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   // x86-64 CPUs from 2013 on have AVX2 + FMA; the CI and bench machines do.
@@ -167,15 +169,18 @@ TEST_CASE("gemm: TAPEGRAD_GEMM_ISA selects a kernel, never above the CPU's best"
   using tk::GemmIsa;
   const char* old = std::getenv("TAPEGRAD_GEMM_ISA");
   const std::string saved = old ? old : "";
+  // never below this build's lowest path either (generic unless built with
+  // -mavx2 -mfma or -mavx512f: Note [Kernels the flags rule out])
+  const auto floor = [](GemmIsa isa) { return std::max(isa, tk::lowest_gemm_isa()); };
   ::setenv("TAPEGRAD_GEMM_ISA", "generic", 1);
-  CHECK(tk::detail::isa_from_env(GemmIsa::avx512) == GemmIsa::generic);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx512) == floor(GemmIsa::generic));
   ::setenv("TAPEGRAD_GEMM_ISA", "avx2", 1);
-  CHECK(tk::detail::isa_from_env(GemmIsa::avx512) == GemmIsa::avx2);
-  CHECK(tk::detail::isa_from_env(GemmIsa::generic) == GemmIsa::generic);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx512) == floor(GemmIsa::avx2));
+  CHECK(tk::detail::isa_from_env(GemmIsa::generic) == floor(GemmIsa::generic));
   ::setenv("TAPEGRAD_GEMM_ISA", "avx512", 1);
-  CHECK(tk::detail::isa_from_env(GemmIsa::avx2) == GemmIsa::avx2);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx2) == floor(GemmIsa::avx2));
   ::setenv("TAPEGRAD_GEMM_ISA", "nonsense", 1);
-  CHECK(tk::detail::isa_from_env(GemmIsa::avx2) == GemmIsa::avx2);
+  CHECK(tk::detail::isa_from_env(GemmIsa::avx2) == floor(GemmIsa::avx2));
   if (old) ::setenv("TAPEGRAD_GEMM_ISA", saved.c_str(), 1);
   else ::unsetenv("TAPEGRAD_GEMM_ISA");
 }
@@ -264,7 +269,7 @@ TEST_CASE_TEMPLATE("gemm: a mostly-zero A or B takes the sparse path and matches
   const T betas[] = {T(0), T(0.5), T(1), T(0)};
   int variant = 0;
   for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
-    if (isa > tk::best_gemm_isa()) continue;
+    if (isa > tk::best_gemm_isa() || isa < tk::lowest_gemm_isa()) continue;
     tk::set_gemm_isa(isa);
     for (const Shape3 s : kSparseShapes)
       for (Layout la : layouts)
@@ -312,7 +317,7 @@ TEST_CASE_TEMPLATE("gemm: inf and NaN give the dense product's NaNs with a mostl
   const int64_t m = 256, n = 96, k = 200;
   std::mt19937 gen(13);
   for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
-    if (isa > tk::best_gemm_isa()) continue;
+    if (isa > tk::best_gemm_isa() || isa < tk::lowest_gemm_isa()) continue;
     tk::set_gemm_isa(isa);
     // inf in D, NaN in D, NaN in S; in the first or the last panel of D and
     // rows of S, which with several threads another thread prepares

@@ -23,6 +23,15 @@
 // attributes. TAPEGRAD_GEMM_ISA=generic|avx2|avx512 in the environment, or
 // set_gemm_isa(), forces a lower path (tests run every path this way).
 //
+// Note [Kernels the flags rule out]: a translation unit compiled for a CPU
+// that has AVX-512 (-mavx512f, or -march=native on such a machine), or AVX2
+// and FMA, can only run where those exist, so the kernels below that level
+// would never be picked. Such a build compiles only the kernels it can run:
+// lowest_gemm_isa() is the lowest path it has, and forcing a lower one gives
+// that. At -O3 -march=native on a Zen 4 this took bench/compile_time.sh's
+// program from 7.6 to 6.6 s (bench/README.md section 4). A build without
+// such flags (the default) has all three paths.
+//
 // Note [GEMM threads]: products of at least kParallelMinWork multiply-adds are
 // cut into get_num_threads() parts along n (or m when n is narrow), run by the
 // thread pool (Note [Thread pool] in core/parallel.hpp); each part packs its
@@ -59,7 +68,7 @@ inline GemmIsa isa_from_env(GemmIsa best) {
   if (std::strcmp(env, "generic") == 0) want = GemmIsa::generic;
   else if (std::strcmp(env, "avx2") == 0) want = GemmIsa::avx2;
   else if (std::strcmp(env, "avx512") == 0) want = GemmIsa::avx512;
-  return std::min(want, best);
+  return std::max(kLowestGemmIsa, std::min(want, best));
 }
 
 inline std::atomic<int>& active_isa() {
@@ -74,11 +83,15 @@ inline GemmIsa best_gemm_isa() {
   static const GemmIsa best = detail::detect_gemm_isa();
   return best;
 }
+/// The lowest micro-kernel this build has: generic unless the compiler's
+/// flags require AVX2 and FMA, or AVX-512 (Note [Kernels the flags rule out]).
+inline constexpr GemmIsa lowest_gemm_isa() { return detail::kLowestGemmIsa; }
 /// The micro-kernel gemm() uses now.
 inline GemmIsa gemm_isa() { return static_cast<GemmIsa>(detail::active_isa().load(std::memory_order_relaxed)); }
-/// Forces a micro-kernel (capped at what the CPU supports); returns the previous one.
+/// Forces a micro-kernel (capped at what the CPU supports, and at least
+/// lowest_gemm_isa()); returns the previous one.
 inline GemmIsa set_gemm_isa(GemmIsa isa) {
-  const GemmIsa use = std::min(isa, best_gemm_isa());
+  const GemmIsa use = std::max(lowest_gemm_isa(), std::min(isa, best_gemm_isa()));
   return static_cast<GemmIsa>(detail::active_isa().exchange(static_cast<int>(use)));
 }
 
@@ -105,16 +118,30 @@ inline bool set_gemm_sparse(bool on) { return detail::sparse_state().exchange(on
 
 namespace detail {
 
+template <class T, GemmIsa I>
+const GemmConfig<T>& config_of() {
+  static const GemmConfig<T> g = [] {
+#if TAPEGRAD_GEMM_X86
+    if constexpr (I == GemmIsa::avx512) return x86_avx512_config<T>();
+    else if constexpr (I == GemmIsa::avx2) return x86_avx2_config<T>();
+    else
+#endif
+      return generic_config<T>();
+  }();
+  return g;
+}
+
+/// The blocking and kernels of `isa`; only those of this build's paths are
+/// compiled (Note [Kernels the flags rule out]).
 template <class T>
 const GemmConfig<T>& gemm_config(GemmIsa isa) {
 #if TAPEGRAD_GEMM_X86
-  static const GemmConfig<T> avx512 = x86_avx512_config<T>(), avx2 = x86_avx2_config<T>();
-  if (isa == GemmIsa::avx512) return avx512;
-  if (isa == GemmIsa::avx2) return avx2;
+  if (isa == GemmIsa::avx512) return config_of<T, GemmIsa::avx512>();
+  if constexpr (kLowestGemmIsa <= GemmIsa::avx2)
+    if (isa == GemmIsa::avx2) return config_of<T, GemmIsa::avx2>();
 #endif
   (void)isa;
-  static const GemmConfig<T> generic = generic_config<T>();
-  return generic;
+  return config_of<T, kLowestGemmIsa>();
 }
 
 /// TAPEGRAD_GEMM_DIRECT_A=0 turns Note [Direct A] off (for measurements).
@@ -243,7 +270,8 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
       }
     return;
   }
-  const GemmIsa isa = gemm_isa();
+  // at least this build's lowest path, whatever another translation unit set
+  const GemmIsa isa = std::max(gemm_isa(), lowest_gemm_isa());
   if (gemm_sparse_enabled() &&
       static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kSparseMinWork) {
     // A mostly-zero A (C = A @ B), else B (C^T = B^T @ A^T): Note [Sparse operand GEMM]

@@ -452,19 +452,30 @@ int64_t sparse_panel_width(GemmIsa isa) {
   return 32;
 }
 
+template <class T, GemmIsa I>
+SparseKernel<T> sparse_kernel_of() {
+#if TAPEGRAD_GEMM_X86
+  constexpr bool kFloat = sizeof(T) == 4;
+  if constexpr (I == GemmIsa::avx512 && kFloat) return &sparse_rows_avx512_f32;
+  else if constexpr (I == GemmIsa::avx512) return &sparse_rows_avx512_f64;
+  else if constexpr (I == GemmIsa::avx2 && kFloat) return &sparse_rows_avx2_f32;
+  else if constexpr (I == GemmIsa::avx2) return &sparse_rows_avx2_f64;
+  else
+#endif
+    return &sparse_rows_generic<T>;
+}
+
+/// The SparseKernel of `isa`; only those of this build's paths are compiled
+/// (Note [Kernels the flags rule out] in gemm.hpp).
 template <class T>
 SparseKernel<T> sparse_kernel(GemmIsa isa) {
 #if TAPEGRAD_GEMM_X86
-  if constexpr (sizeof(T) == 4) {
-    if (isa == GemmIsa::avx512) return &sparse_rows_avx512_f32;
-    if (isa == GemmIsa::avx2) return &sparse_rows_avx2_f32;
-  } else {
-    if (isa == GemmIsa::avx512) return &sparse_rows_avx512_f64;
-    if (isa == GemmIsa::avx2) return &sparse_rows_avx2_f64;
-  }
+  if (isa == GemmIsa::avx512) return sparse_kernel_of<T, GemmIsa::avx512>();
+  if constexpr (kLowestGemmIsa <= GemmIsa::avx2)
+    if (isa == GemmIsa::avx2) return sparse_kernel_of<T, GemmIsa::avx2>();
 #endif
   (void)isa;
-  return &sparse_rows_generic<T>;
+  return sparse_kernel_of<T, kLowestGemmIsa>();
 }
 
 /// C (m x n) = alpha * S @ D + beta * C by Note [Sparse operand GEMM], S m x k

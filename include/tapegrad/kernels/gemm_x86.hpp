@@ -450,8 +450,20 @@ GemmConfig<T> x86_avx2_config() {
             12, 4, &narrow_kernel_avx2_f64, &pack_panels<double, 12>, &pack_panels<double, 4>};
 }
 
+/// The lowest micro-kernel this build can need (Note [Kernels the flags rule out] in gemm.hpp).
+#if defined(__AVX512F__)
+inline constexpr GemmIsa kLowestGemmIsa = GemmIsa::avx512;
+#elif defined(__AVX2__) && defined(__FMA__)
+inline constexpr GemmIsa kLowestGemmIsa = GemmIsa::avx2;
+#else
+inline constexpr GemmIsa kLowestGemmIsa = GemmIsa::generic;
+#endif
+
 }  // namespace tapegrad::kernels::detail
 
 #else
 #define TAPEGRAD_GEMM_X86 0
+namespace tapegrad::kernels::detail {
+inline constexpr GemmIsa kLowestGemmIsa = GemmIsa::generic;
+}  // namespace tapegrad::kernels::detail
 #endif

@@ -1,0 +1,13 @@
+// A translation unit that multiplies float and double matrices. The build/
+// tests driven by tests/cmake/gemm_objects.cmake compile it and read its
+// object's symbols: with TAPEGRAD_EXTERN_GEMM it must leave kernels::gemm
+// undefined (Note [Extern GEMM] in kernels/gemm.hpp), and built with
+// -mavx512f or -mavx2 -mfma it must hold only the kernels such a CPU runs
+// (Note [Kernels the flags rule out]).
+#include <tapegrad/tapegrad.hpp>
+
+double product_sum() {
+  auto a = tapegrad::ones<float>({3, 4});
+  auto b = tapegrad::ones<double>({4, 2});
+  return static_cast<double>(tapegrad::matmul(a, a.t()).sum().item()) + tapegrad::matmul(b.t(), b).sum().item();
+}
