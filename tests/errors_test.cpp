@@ -146,13 +146,11 @@ TEST_CASE("randint: low must be below high") {
 }
 
 TEST_CASE("errors: a failed op leaves every input as it was") {
-  SUBCASE("an integer pow that fails midway writes only its own fresh output") {
+  SUBCASE("an integer tensor to a negative scalar power") {
     const auto base = tensor<int64_t>({2, 3, 4});
-    const auto expo = tensor<int64_t>({1, -1, 2});
-    CHECK_THROWS_WITH_AS(pow(base, expo), "pow: integers to negative integer powers are not allowed (3 ** -1)",
-                         ValueError);
+    CHECK_THROWS_WITH_AS(pow(base, -1),
+                         "pow: integers to negative integer powers are not allowed (int64 tensor ** -1)", ValueError);
     CHECK(base.to_vector() == std::vector<int64_t>{2, 3, 4});
-    CHECK(expo.to_vector() == std::vector<int64_t>{1, -1, 2});
   }
   SUBCASE("copy_ with an unbroadcastable source") {
     const auto dst = tensor<double>({{1, 2}, {3, 4}});

@@ -4,6 +4,7 @@
 // maximum/minimum, where. Each op is a small functor with a scalar form and,
 // where Eigen has one, an array form (Note [Elementwise fast paths]).
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "../autograd/node.hpp"
@@ -37,14 +38,16 @@ inline V min_nan(V a, V b) {
   }
   return a < b ? a : b;
 }
+// An integer to a negative integer power, elementwise, is 0 but for the
+// bases 1 and -1 (PyTorch's integral pow; a negative scalar exponent is
+// refused by pow(tensor, scalar) instead).
 template <class V>
 inline V int_pow(V base, V exp) {
   if (exp < 0) {
-    // PyTorch raises here; 1 and -1 are the only bases with integer results.
-    TAPEGRAD_CHECK(base == 1 || base == -1, ValueError,
-                   "pow: integers to negative integer powers are not allowed (", +base, " ** ",
-                   +exp, ")");
-    return (base == 1 || exp % 2 == 0) ? V(1) : V(-1);
+    if (base == 1) return V(1);
+    if constexpr (std::is_signed_v<V>)
+      if (base == -1) return exp % 2 == 0 ? V(1) : V(-1);
+    return V(0);
   }
   V r = 1;
   while (exp) {
@@ -55,6 +58,43 @@ inline V int_pow(V base, V exp) {
   return r;
 }
 
+// A C++ number as R, refused where R cannot hold it, as c10's
+// checked_convert: "value cannot be converted to type int8_t without
+// overflow". A negative value may wrap into an unsigned R when its magnitude
+// fits (-1 is 255 in uint8); inf and NaN are kept by a floating R, and a
+// finite value out of its range is refused.
+template <Element R, Scalar S>
+R checked_scalar(S s, const char* op) {
+  if constexpr (std::is_same_v<R, bool> || std::is_same_v<S, bool>) {
+    return static_cast<R>(s);
+  } else {
+    using L = std::numeric_limits<R>;
+    bool fits;
+    if constexpr (std::is_floating_point_v<R>) {
+      fits = !std::is_floating_point_v<S> || !std::isfinite(static_cast<double>(s)) ||
+             (static_cast<long double>(s) >= L::lowest() && static_cast<long double>(s) <= L::max());
+    } else if constexpr (std::is_floating_point_v<S>) {
+      const long double v = s, low = std::is_signed_v<R> ? L::lowest() : -static_cast<long double>(L::max());
+      fits = v >= low && v <= static_cast<long double>(L::max());  // false for NaN
+    } else if (s < 0) {
+      fits = std::is_signed_v<R> ? static_cast<long long>(s) >= static_cast<long long>(L::min())
+                                 : 0ULL - static_cast<unsigned long long>(s) <= static_cast<unsigned long long>(L::max());
+    } else {
+      fits = static_cast<unsigned long long>(s) <= static_cast<unsigned long long>(L::max());
+    }
+    TAPEGRAD_CHECK(fits, ValueError, op, ": value ", +s, " cannot be converted to type ", dtype_name<R>(),
+                   " without overflow");
+    if constexpr (!std::is_floating_point_v<R> && std::is_floating_point_v<S>)
+      return static_cast<R>(static_cast<long long>(s));  // (a negative value wraps as an integer's would)
+    else
+      return static_cast<R>(s);
+  }
+}
+template <Element R, Scalar S>
+Tensor<R> checked_scalar_tensor(S s, const char* op) {
+  return filled<R>({}, checked_scalar<R>(s, op));
+}
+
 // clamp bounds on an integer tensor must be integers: the result keeps the
 // tensor's dtype (PyTorch would promote to float instead).
 template <Element T>
@@ -63,13 +103,22 @@ T clamp_bound(double v, const char* op) {
     TAPEGRAD_CHECK(std::trunc(v) == v, ValueError, op, ": bound ", v, " is not an integer for a ",
                    dtype_name<T>(), " tensor; convert the tensor with to<float>() first");
   }
-  return static_cast<T>(v);
+  return checked_scalar<T>(v, op);
 }
+
+// PyTorch refuses `-` with a bool operand, tensor or scalar (Op = Sub).
+template <class Op, class A, class B>
+inline constexpr bool refuses_bool_operand = false;
+template <class A, class B>
+inline constexpr bool refuses_bool_operand<Sub, A, B> = std::is_same_v<A, bool> || std::is_same_v<B, bool>;
+#define TAPEGRAD_SUB_BOOL_MESSAGE                                                                 \
+  "sub: subtraction, the `-` operator, with a bool tensor is not supported; use logical_xor() " \
+  "or the `^` operator, or logical_not() or `~` to invert a mask (as PyTorch)"
+
 
 struct Pow {
   template <class V> V operator()(V a, V b) const {
     if constexpr (FloatingElement<V>) return std::pow(a, b);
-    else if constexpr (std::is_same_v<V, bool>) return a || !b;
     else return int_pow(a, b);
   }
 };
@@ -99,7 +148,6 @@ TAPEGRAD_COMPARE_OP(LogicalXor, (a != V(0)) != (b != V(0)))
     template <class V> V operator()(V x) const { return scalar_expr; }         \
     template <class X> auto array(const X& x) const { return array_expr; }     \
   };
-TAPEGRAD_UNARY_OP(Log, std::log(x), x.log())
 TAPEGRAD_UNARY_OP(Log1p, std::log1p(x), x.log1p())
 TAPEGRAD_UNARY_OP(Tanh, std::tanh(x), x.tanh())
 #undef TAPEGRAD_UNARY_OP
@@ -118,6 +166,15 @@ struct Neg {
     else return wrap_sub(V(0), x);
   }
   template <class X> auto array(const X& x) const { return -x; }
+};
+// Eigen's SIMD log raises a subnormal argument to the smallest normal number
+// (log(1e-40f) came out -87.34, not -92.10): arguments below it, subnormal,
+// zero or negative, take the scalar form (Note [Range-limited array forms]).
+struct Log {
+  template <class V> V operator()(V x) const { return std::log(x); }
+  template <class X> auto array(const X& x) const { return x.log(); }
+  template <class P> P packet(const P& x) const { return Eigen::internal::plog(x); }
+  template <class V> static constexpr V array_min = std::numeric_limits<V>::min();
 };
 // Eigen's SIMD exp clamps its argument below at about -88.7 (float) / -709.4
 // (double) and then returns ~3e-39 / ~5e-309, even for -inf: arguments below
@@ -162,12 +219,20 @@ struct Rsqrt {
 struct Relu {
   template <class V> V operator()(V x) const { return x < V(0) ? V(0) : x; }
 };
+// x itself at a bound (clamp(-0., 0.) is -0., as PyTorch); a NaN x or bound
+// gives NaN; min > max gives max.
 template <class T>
 struct Clamp {
   std::optional<T> lo, hi;
   template <class V> V operator()(V x) const {
-    if (lo) x = max_nan(x, *lo);
-    if (hi) x = min_nan(x, *hi);
+    if (lo) {
+      if (*lo != *lo) return *lo;
+      if (x < *lo) x = *lo;
+    }
+    if (hi) {
+      if (*hi != *hi) return *hi;
+      if (x > *hi) x = *hi;
+    }
     return x;
   }
 };
@@ -223,12 +288,12 @@ Tensor<promote_t<A, B>> where(const Tensor<bool>& cond, const Tensor<A>& a, cons
 template <Element A, Scalar S>
 Tensor<scalar_promote_t<A, S>> where(const Tensor<bool>& cond, const Tensor<A>& a, S b) {
   using R = scalar_promote_t<A, S>;
-  return where(cond, a, detail::scalar_tensor<R>(b));
+  return where(cond, a, detail::checked_scalar_tensor<R>(b, "where"));
 }
 template <Element B, Scalar S>
 Tensor<scalar_promote_t<B, S>> where(const Tensor<bool>& cond, S a, const Tensor<B>& b) {
   using R = scalar_promote_t<B, S>;
-  return where(cond, detail::scalar_tensor<R>(a), b);
+  return where(cond, detail::checked_scalar_tensor<R>(a, "where"), b);
 }
 
 namespace detail {
@@ -348,9 +413,7 @@ Tensor<promote_t<A, B>> add(const Tensor<A>& a, const Tensor<B>& b) {
 }
 template <Element A, Element B>
 Tensor<promote_t<A, B>> sub(const Tensor<A>& a, const Tensor<B>& b) {
-  static_assert(!(std::is_same_v<A, bool> && std::is_same_v<B, bool>),
-                "sub: subtraction, the `-` operator, with two bool tensors is not supported; "
-                "use logical_xor() or the `^` operator instead (as PyTorch)");
+  static_assert(!detail::refuses_bool_operand<detail::Sub, A, B>, TAPEGRAD_SUB_BOOL_MESSAGE);
   using R = promote_t<A, B>;
   auto out = detail::map2<R, R>(a, b, detail::Sub{}, "sub");
   if constexpr (FloatingElement<R>) {
@@ -402,6 +465,7 @@ Tensor<true_div_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b) {
 template <Element A, Element B>
 Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
   using R = promote_t<A, B>;
+  static_assert(!std::is_same_v<R, bool>, "pow: not implemented for bool tensors (as PyTorch)");
   auto out = detail::map2<R, R>(a, b, detail::Pow{}, "pow");
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
@@ -412,7 +476,7 @@ Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
             const auto& bv = sb.get();
             Tensor<R> ga, gb;
             // 0 where the exponent is 0, even at a base of 0 (as PyTorch; not 0 * 0^-1 = NaN)
-            if (n[0]) ga = sum_to(where(eq(bv, tensor<R>(R(0))), R(0), mul(g, mul(bv, pow(av, sub(bv, tensor<R>(R(1))))))),
+            if (n[0]) ga = sum_to(where(eq(bv, tensor<R>(R(0))), R(0), mul(g, mul(bv, pow(av, sub(bv.template to<R>(), tensor<R>(R(1))))))),
                                   av.sizes());
             if (n[1]) {
               auto d = detail::map3<R, R>(logical_and(eq(av, tensor<R>(R(0))), ge(bv, tensor<R>(R(0)))), so.get(), av,
@@ -428,15 +492,22 @@ Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
 template <Element T, Scalar S>
 Tensor<scalar_promote_t<T, S>> pow(const Tensor<T>& a, S exponent) {
   using R = scalar_promote_t<T, S>;
+  static_assert(!std::is_same_v<R, bool>, "pow: not implemented for bool tensors (as PyTorch)");
+  if constexpr (!FloatingElement<R> && std::is_signed_v<S>)
+    TAPEGRAD_CHECK(exponent >= 0, ValueError, "pow: integers to negative integer powers are not allowed (",
+                   dtype_name<R>(), " tensor ** ", +exponent, ")");
   // 0.5 and -0.5 are sqrt and rsqrt as in PyTorch (pow(-0., 0.5) is -0. and
-  // pow(-inf, 0.5) NaN, where std::pow gives 0. and inf)
+  // pow(-inf, 0.5) NaN, where std::pow gives 0. and inf); a bool exponent
+  // is 1 or 0, not 2
   auto out = [&] {
-    if (exponent == S(2)) return detail::map1<R, R>(a, [](R x) { return detail::wrap_mul(x, x); });
-    if constexpr (std::is_floating_point_v<S>) {
-      if (exponent == S(0.5)) return detail::map1<R, R>(a, detail::Sqrt{});
-      if (exponent == S(-0.5)) return detail::map1<R, R>(a, detail::Rsqrt{});
+    if constexpr (!std::is_same_v<S, bool>) {
+      if (exponent == S(2)) return detail::map1<R, R>(a, [](R x) { return detail::wrap_mul(x, x); });
+      if constexpr (std::is_floating_point_v<S>) {
+        if (exponent == S(0.5)) return detail::map1<R, R>(a, detail::Sqrt{});
+        if (exponent == S(-0.5)) return detail::map1<R, R>(a, detail::Rsqrt{});
+      }
     }
-    return detail::map2<R, R>(a, detail::scalar_tensor<R>(exponent), detail::Pow{}, "pow");
+    return detail::map2<R, R>(a, detail::checked_scalar_tensor<R>(exponent, "pow"), detail::Pow{}, "pow");
   }();
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(a))
@@ -512,27 +583,35 @@ Tensor<bool> Tensor<T>::logical_not() const { return tapegrad::logical_not(*this
 // ---- operators --------------------------------------------------------------------------
 // Tensor op Tensor, Tensor op scalar and scalar op Tensor; the scalar joins as
 // a 0-d tensor of the result dtype (a scalar does not widen within a category).
-#define TAPEGRAD_BINARY_OPERATOR(sym, fn)                                               \
+// Division converts the scalar to the (floating) result dtype, not to an
+// integer tensor's own: int8 tensor / 1000 divides by 1000.f, as PyTorch.
+#define TAPEGRAD_BINARY_OPERATOR(sym, fn, Op, ScalarAs)                                  \
   template <Element A, Element B>                                                       \
   auto operator sym(const Tensor<A>& a, const Tensor<B>& b) { return fn(a, b); }         \
   template <Element T, Scalar S>                                                        \
   auto operator sym(const Tensor<T>& a, S b) {                                          \
-    return fn(a, detail::scalar_tensor<scalar_promote_t<T, S>>(b));                     \
+    static_assert(!detail::refuses_bool_operand<detail::Op, T, S>, TAPEGRAD_SUB_BOOL_MESSAGE); \
+    return fn(a, detail::scalar_tensor<ScalarAs<T, scalar_promote_t<T, S>>>(b));         \
   }                                                                                     \
   template <Scalar S, Element T>                                                        \
   auto operator sym(S a, const Tensor<T>& b) {                                          \
-    return fn(detail::scalar_tensor<scalar_promote_t<T, S>>(a), b);                     \
+    static_assert(!detail::refuses_bool_operand<detail::Op, S, T>, TAPEGRAD_SUB_BOOL_MESSAGE); \
+    return fn(detail::scalar_tensor<ScalarAs<T, scalar_promote_t<T, S>>>(a), b);         \
   }
-TAPEGRAD_BINARY_OPERATOR(+, add)
-TAPEGRAD_BINARY_OPERATOR(-, sub)
-TAPEGRAD_BINARY_OPERATOR(*, mul)
-TAPEGRAD_BINARY_OPERATOR(/, div)
-TAPEGRAD_BINARY_OPERATOR(==, eq)
-TAPEGRAD_BINARY_OPERATOR(!=, ne)
-TAPEGRAD_BINARY_OPERATOR(<, lt)
-TAPEGRAD_BINARY_OPERATOR(<=, le)
-TAPEGRAD_BINARY_OPERATOR(>, gt)
-TAPEGRAD_BINARY_OPERATOR(>=, ge)
+namespace detail {
+template <class T, class P>
+using as_promoted = P;
+}  // namespace detail
+TAPEGRAD_BINARY_OPERATOR(+, add, Add, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(-, sub, Sub, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(*, mul, Mul, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(/, div, Div, true_div_t)
+TAPEGRAD_BINARY_OPERATOR(==, eq, Eq, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(!=, ne, Ne, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(<, lt, Lt, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(<=, le, Le, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(>, gt, Gt, detail::as_promoted)
+TAPEGRAD_BINARY_OPERATOR(>=, ge, Ge, detail::as_promoted)
 #undef TAPEGRAD_BINARY_OPERATOR
 
 template <Element T>
@@ -552,6 +631,7 @@ inline Tensor<bool> operator~(const Tensor<bool>& a) { return logical_not(a); }
   template <Element U>                                                                             \
   const Tensor<T>& Tensor<T>::name(const Tensor<U>& other) const {                                 \
     using C = typename decltype(fn(std::declval<Tensor<T>>(), std::declval<Tensor<U>>()))::value_type;     \
+    static_assert(!detail::refuses_bool_operand<detail::Op, T, U>, TAPEGRAD_SUB_BOOL_MESSAGE);     \
     static_assert(can_cast_v<C, T>, #name ": the result dtype of the op can't be cast to the "     \
                                     "destination's dtype (e.g. a float result into an int tensor)"); \
     detail::map2_<C>(*this, other, detail::Op{}, #name);                                           \
@@ -560,6 +640,7 @@ inline Tensor<bool> operator~(const Tensor<bool>& a) { return logical_not(a); }
   template <Element T>                                                                             \
   template <Scalar S>                                                                              \
   const Tensor<T>& Tensor<T>::name(S other) const {                                                \
+    static_assert(!detail::refuses_bool_operand<detail::Op, T, S>, TAPEGRAD_SUB_BOOL_MESSAGE);     \
     return name(detail::scalar_tensor<scalar_promote_t<T, S>>(other));                             \
   }                                                                                                \
   template <Element T, class O>                                                                    \
@@ -614,6 +695,7 @@ bool overlaps_differently(const Tensor<R>& out, const Tensor<X>& x) {
   template <Element O, Element A, Element B>                                                           \
   const Tensor<O>& name(const Tensor<O>& out, const Tensor<A>& a, const Tensor<B>& b) {                \
     using C = typename decltype(fn(std::declval<Tensor<A>>(), std::declval<Tensor<B>>()))::value_type; \
+    static_assert(!detail::refuses_bool_operand<detail::Op, A, B>, TAPEGRAD_SUB_BOOL_MESSAGE);         \
     static_assert(can_cast_v<C, O>, #name ": the result dtype of the op can't be cast to out's dtype "  \
                                     "(e.g. a float result into an int tensor)");                      \
     if (detail::map2_plain_into<O, C>(out, a, b, detail::Op{})) /* Note [Contiguous fast path] */    \

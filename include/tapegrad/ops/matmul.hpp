@@ -92,6 +92,7 @@ Tensor<T> batched_matmul(const Tensor<T>& a, const Tensor<T>& b) {
   auto out = make_empty<T>(out_shape);
   const int64_t nb = shape_numel(batch);
   if (out.numel() == 0) return out;
+  if (k == 0) return out.zero_();  // (an empty operand has no memory to offset into)
   const int64_t rsb = b.strides()[db - 2], csb = b.strides()[db - 1];
   if (db == 2 && da > 2) {
     if (auto st = view_strides(a.sizes(), a.strides(), {nb * n, k})) {

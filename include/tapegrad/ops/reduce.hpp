@@ -17,12 +17,13 @@ namespace detail {
 // Which dims a reduction covers; an empty list means all (PyTorch's dim=None).
 inline std::vector<bool> reduce_mask(const Shape& dims, int64_t ndim, const char* op) {
   std::vector<bool> mask(static_cast<size_t>(ndim), dims.empty());
+  bool seen_0d = false;  // a 0-d tensor's one dim, 0 or -1, has no slot in mask
   for (int64_t d : dims) {
-    int64_t w = wrap_dim(d, ndim, op);
-    if (ndim == 0) continue;
-    TAPEGRAD_CHECK(!mask[static_cast<size_t>(w)], ValueError, op, ": dim ", d,
-                   " appears multiple times in the list of dims ", dims);
-    mask[static_cast<size_t>(w)] = true;
+    const int64_t w = wrap_dim(d, ndim, op);
+    const bool twice = ndim == 0 ? seen_0d : static_cast<bool>(mask[static_cast<size_t>(w)]);
+    TAPEGRAD_CHECK(!twice, ValueError, op, ": dim ", d, " appears multiple times in the list of dims ", dims);
+    if (ndim == 0) seen_0d = true;
+    else mask[static_cast<size_t>(w)] = true;
   }
   return mask;
 }
@@ -149,17 +150,21 @@ template <Element T>
 void check_floating_reduction() {
   static_assert(FloatingElement<T>,
                 "this reduction needs a floating tensor (PyTorch refuses integer inputs for "
-                "mean/var/std/logsumexp/softmax); convert with to<float>() first");
+                "mean/var/std/softmax/log_softmax); convert with to<float>() first");
 }
 
 // Note [Stable softmax]: subtract the row max before exp so no exp overflows;
 // log_softmax is then x - max - log(sum(exp(x - max))), finite for logits
-// such as [1000, 1000, -1000]. A max of +-inf is replaced by 0 (PyTorch's
-// logsumexp does the same), so rows of -inf stay -inf rather than NaN.
+// such as [1000, 1000, -1000]. As PyTorch's, a row holding +inf, or of -inf
+// only, gives NaN throughout (inf - inf); logsumexp alone replaces an
+// infinite max by 0 (logsumexp([inf, 1]) = inf, of [-inf, -inf] = -inf).
 template <Element T, bool Log>
 Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim) {
   dim = wrap_dim(dim, x.dim(), Log ? "log_softmax" : "softmax");
-  if (x.dim() == 0) return Log ? zeros<T>({}) : ones<T>({});
+  if (x.dim() == 0) {  // a row of one: 1 (log: 0), NaN for an infinite or NaN x
+    const T v = x.item(), r = v - v;
+    return full<T>({}, Log ? r : std::exp(r));
+  }
   auto out = make_empty<T>(x.sizes());
   if (out.numel() == 0) return out;  // (the row loop below would offset a null pointer)
   const int64_t len = x.sizes()[dim], xs = x.strides()[dim], os = out.strides()[dim];
@@ -175,7 +180,6 @@ Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim) {
       T* o = po + b[0] + k * s[0];
       T m = -std::numeric_limits<T>::infinity();
       for (int64_t j = 0; j < len; ++j) m = max_nan(m, in[j * xs]);
-      if (std::isinf(m)) m = T(0);
       T total = 0;
       if (xs == 1 && os == 1) {  // contiguous row: Eigen's vectorised exp
         ArrayMap<T> orow(o, len);
@@ -434,10 +438,9 @@ Tensor<T> std(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keep
   return sqrt(var(x, Shape{dim}, correction, keepdim));
 }
 
-/// logsumexp(x, dim): log(sum(exp(x))) along dim without overflow.
-template <Element T>
-Tensor<T> logsumexp(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
-  detail::check_floating_reduction<T>();
+namespace detail {
+template <FloatingElement T>
+Tensor<T> logsumexp_impl(const Tensor<T>& x, int64_t dim, bool keepdim) {
   Tensor<T> out;
   if (x.dim() == 0) {
     wrap_dim(dim, 0, "logsumexp");
@@ -445,10 +448,14 @@ Tensor<T> logsumexp(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
   } else {
     dim = wrap_dim(dim, x.dim(), "logsumexp");
     NoGradGuard no_record;  // recorded below as one op
-    auto m = detail::extreme_dim<T, true>(x, dim, true, "logsumexp").values;
-    // An infinite max would give inf - inf = NaN below (Note [Stable softmax]).
-    detail::map1_<T>(m, [](T v) { return std::isinf(v) ? T(0) : v; }, "logsumexp");
-    out = log(sum(exp(x - m), dim, true)) + m;
+    if (x.numel() == 0) {  // no max to take: log of an empty sum is -inf, as PyTorch
+      out = log(sum(exp(x), dim, true));
+    } else {
+      auto m = detail::extreme_dim<T, true>(x, dim, true, "logsumexp").values;
+      // An infinite max would give inf - inf = NaN below (Note [Stable softmax]).
+      detail::map1_<T>(m, [](T v) { return std::isinf(v) ? T(0) : v; }, "logsumexp");
+      out = log(sum(exp(x - m), dim, true)) + m;
+    }
     if (!keepdim) out = out.squeeze(dim);
   }
   // d/dx logsumexp(x) = softmax(x) = exp(x - out)
@@ -461,6 +468,15 @@ Tensor<T> logsumexp(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
         });
   }
   return out;
+}
+}  // namespace detail
+
+/// logsumexp(x, dim): log(sum(exp(x))) along dim without overflow; of an
+/// integer or bool tensor in float, as PyTorch.
+template <Element T>
+Tensor<to_floating_t<T>> logsumexp(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  if constexpr (FloatingElement<T>) return detail::logsumexp_impl(x, dim, keepdim);
+  else return detail::logsumexp_impl(x.template to<float>(), dim, keepdim);
 }
 
 // ---- softmax / log_softmax -------------------------------------------------------------------

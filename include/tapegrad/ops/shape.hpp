@@ -1,6 +1,7 @@
 #pragma once
 // Views: new sizes/strides/offset over the same storage, no data copied
 // (reshape and contiguous copy only when they must, as in PyTorch).
+#include <algorithm>
 #include <array>
 #include <initializer_list>
 #include <optional>
@@ -81,7 +82,7 @@ inline std::optional<Shape> view_strides(const Shape& old_sizes, const Shape& ol
                                          const Shape& shape) {
   const int64_t numel = shape_numel(old_sizes);
   if (old_sizes.empty()) return Shape(shape.size(), 1);
-  if (numel == 0) return contiguous_strides(shape);
+  if (numel == 0) return old_sizes == shape ? old_strides : contiguous_strides(shape);
   Shape st(shape.size(), 0);
   int64_t view_d = shape.size() - 1;
   int64_t chunk_stride = old_strides.back(), tensor_numel = 1, view_numel = 1;
@@ -125,14 +126,14 @@ Tensor<T> Tensor<T>::reshape(const Shape& shape) const {
   if (auto st = detail::view_strides(sizes(), strides(), target))
     return detail::recorded(detail::make_view(*this, target, *st, storage_offset()), *this,
                             "ReshapeBackward", [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
-  return clone().view(target);
+  return contiguous().view(target);
 }
 
 /// x.flatten(start_dim, end_dim): merge dims start..end into one.
 template <Element T>
 Tensor<T> Tensor<T>::flatten(int64_t start_dim, int64_t end_dim) const {
-  if (dim() == 0) return reshape({1});
   int64_t s = wrap_dim(start_dim, dim(), "flatten"), e = wrap_dim(end_dim, dim(), "flatten");
+  if (dim() == 0) return reshape({1});
   TAPEGRAD_CHECK(s <= e, ValueError, "flatten: start_dim (", start_dim,
                  ") cannot come after end_dim (", end_dim, ")");
   if (s == e) return *this;
@@ -240,12 +241,15 @@ Tensor<T> Tensor<T>::expand(const Shape& shape) const {
                  dim(), "); target ", shape, ", tensor ", sizes());
   const int64_t n = shape.size(), lead = n - dim();
   Shape sz(n), st(n);
-  for (int64_t i = 0; i < n; ++i) {
+  // from the back, as ATen's inferExpandGeometry: a new leading dim of size 1
+  // gets the stride a contiguous layout would give it (that of the dims
+  // after it), so that expand({1, 3}) of a [3] is [3, 1] strided like view
+  for (int64_t i = n - 1; i >= 0; --i) {
     if (i < lead) {
       TAPEGRAD_CHECK(shape[i] >= 0, ValueError, "expand: -1 is not allowed in a leading, non-existing dimension (",
                      i, "); target ", shape);
       sz[i] = shape[i];
-      st[i] = 0;
+      st[i] = shape[i] != 1 || dim() == 0 ? 0 : sz[i + 1] * st[i + 1];
       continue;
     }
     int64_t have = sizes()[i - lead], want = shape[i] == -1 ? have : shape[i];
@@ -330,16 +334,46 @@ Tensor<T> Tensor<T>::slice(int64_t d, std::optional<int64_t> start, std::optiona
                           });
 }
 
-/// x.clone(): a contiguous copy; the gradient passes straight through.
+namespace detail {
+/// x's elements fill exactly numel() consecutive slots in some order of its
+/// dims (size-1 and size-0 dims aside): ATen's is_non_overlapping_and_dense.
+inline bool non_overlapping_and_dense(const Shape& sizes, const Shape& strides) {
+  std::vector<int64_t> order;  // the dims of size >= 2, by stride
+  for (int64_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) return true;
+    if (sizes[d] >= 2) order.push_back(d);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return strides[a] < strides[b]; });
+  int64_t expected = 1;
+  for (int64_t d : order) {
+    if (strides[d] != expected) return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+/// x's copy, recorded: the gradient passes straight through.
+template <Element T>
+Tensor<T> recorded_copy(const Tensor<T>& x, const Tensor<T>& copy) {
+  copy_into(copy, x);
+  return recorded(copy, x, "CloneBackward", [](const Tensor<T>& g) { return g; });
+}
+}  // namespace detail
+
+/// x.clone(): a copy with x's strides when x is dense (a transpose's clone
+/// is transposed too), else contiguous: PyTorch's preserve_format. The
+/// gradient passes straight through.
 template <Element T>
 Tensor<T> Tensor<T>::clone() const {
-  return detail::recorded(detail::copy_of(*this), *this, "CloneBackward", [](const Tensor<T>& g) { return g; });
+  auto out = detail::make_empty<T>(sizes());
+  if (out.strides() != strides() && detail::non_overlapping_and_dense(sizes(), strides()))
+    out.impl_ptr()->set_sizes(sizes(), strides());  // the same numel() slots, in x's order
+  return detail::recorded_copy(*this, out);
 }
 
-/// x.contiguous(): x itself when already contiguous, else clone().
+/// x.contiguous(): x itself when already contiguous, else a contiguous copy.
 template <Element T>
 Tensor<T> Tensor<T>::contiguous() const {
-  return is_contiguous() ? *this : clone();
+  return is_contiguous() ? *this : detail::recorded_copy(*this, detail::make_empty<T>(sizes()));
 }
 
 /// x.to<U>(): a copy converted to U (x itself when U is T, as PyTorch);
@@ -364,13 +398,15 @@ Tensor<U> Tensor<T>::to() const {
 
 /// x.resize_(shape): give x this shape with contiguous strides, keeping its
 /// storage and offset and growing the storage when needed (new elements are
-/// zero). Views of the old storage see the new memory, as in PyTorch.
+/// zero). Views of the old storage see the new memory, as in PyTorch; x's
+/// own shape leaves x as it is.
 template <Element T>
 const Tensor<T>& Tensor<T>::resize_(const Shape& shape) const {
   TAPEGRAD_CHECK(!requires_grad(), ValueError,
                  "resize_: cannot resize a tensor that requires grad (shape ", sizes(), ")");
   for (int64_t s : shape)
     TAPEGRAD_CHECK(s >= 0, ValueError, "resize_: negative dimension ", s, " in shape ", shape);
+  if (shape == sizes()) return *this;  // strides and values untouched, as PyTorch
   storage()->grow(storage_offset() + shape_numel(shape), "resize_");
   impl().set_sizes(shape, contiguous_strides(shape));
   return *this;

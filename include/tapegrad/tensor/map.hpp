@@ -288,7 +288,7 @@ bool same_contiguous(const TensorImpl<T>& x, const TensorImpl<U>& y) {
   return x.contiguous && y.contiguous && x.sizes == y.sizes;
 }
 template <Element T>
-T* first_element(const TensorImpl<T>& x) { return x.storage->data() + x.offset; }
+T* first_element(const TensorImpl<T>& x) { return x.numel == 0 ? nullptr : x.storage->data() + x.offset; }
 
 // Writing o while reading x is safe elementwise when o is x's memory exactly
 // or o is not in x's storage (both contiguous, of one shape).
@@ -386,6 +386,7 @@ Tensor<R> map3(const Tensor<X>& x, const Tensor<A>& a, const Tensor<B>& b, const
 // An in-place op must not write one memory location twice (expanded dims).
 template <Element T>
 void check_writable(const Tensor<T>& t, const char* op) {
+  if (t.numel() == 0) return;  // nothing is written
   for (int64_t d = 0; d < t.dim(); ++d)
     TAPEGRAD_CHECK(t.strides()[d] != 0 || t.sizes()[d] <= 1, ValueError, op,
                    ": unsupported operation: more than one element of the written-to tensor "

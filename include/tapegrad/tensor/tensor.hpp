@@ -51,9 +51,10 @@ struct AutogradMeta {
 /// Row-major contiguity: sizes with these strides walk memory in order
 /// without gaps (dims of size 1 may have any stride; no elements is contiguous).
 inline bool contiguous_layout(const Shape& s, const Shape& st) {
+  for (int64_t i = 0; i < s.size(); ++i)
+    if (s[i] == 0) return true;
   int64_t expected = 1;
   for (int64_t i = s.size() - 1; i >= 0; --i) {
-    if (s[i] == 0) return true;
     if (s[i] != 1 && st[i] != expected) return false;
     expected *= s[i];
   }
@@ -112,8 +113,12 @@ class Tensor {
   int64_t size(int64_t d) const { return sizes()[wrap_dim(d, dim(), "size")]; }
   int64_t stride(int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
   int64_t storage_offset() const { return impl().offset; }
-  /// Pointer to the first element (storage data + offset).
-  T* data_ptr() const { return impl().storage->data() + impl().offset; }
+  /// Pointer to the first element (storage data + offset); null for a
+  /// tensor of no elements, as c10's (its storage may have no memory).
+  T* data_ptr() const {
+    const auto& i = impl();
+    return i.numel == 0 ? nullptr : i.storage->data() + i.offset;
+  }
   const std::shared_ptr<Storage<T>>& storage() const { return impl().storage; }
   /// True when both handles refer to the same tensor (not merely the same data).
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
