@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/fuzz_replay.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -114,17 +115,6 @@ tg::Shape int_list(const std::string& csv) {
   return out;
 }
 
-template <class T>
-std::string dtype_name() {
-  if constexpr (std::is_same_v<T, bool>) return "bool";
-  else if constexpr (std::is_same_v<T, uint8_t>) return "uint8";
-  else if constexpr (std::is_same_v<T, int8_t>) return "int8";
-  else if constexpr (std::is_same_v<T, int16_t>) return "int16";
-  else if constexpr (std::is_same_v<T, int32_t>) return "int32";
-  else if constexpr (std::is_same_v<T, int64_t>) return "int64";
-  else if constexpr (std::is_same_v<T, float>) return "float32";
-  else return "float64";
-}
 
 // The layout ops of the generator's grammar that turn a base into a non-contiguous input.
 template <class T>
@@ -148,9 +138,9 @@ template <class R>
 std::string compare(const tg::Tensor<R>& got, const std::string& record, bool exact) {
   if (!has(record)) return "";  // PyTorch raised: outcome() reports that tapegrad did not
   const RefTensor& want = rec(record);
-  if (dtype_name<R>() != want.dtype) {
+  if (std::string(tg::dtype_name<R>()) != want.dtype) {
     std::ostringstream os;
-    os << record << ": dtype " << dtype_name<R>() << " != PyTorch's " << want.dtype << " (shape "
+    os << record << ": dtype " << std::string(tg::dtype_name<R>()) << " != PyTorch's " << want.dtype << " (shape "
        << got.sizes() << " vs " << tapegrad_test::shape_of(want) << ")";
     return os.str();
   }
@@ -225,7 +215,7 @@ std::string run_reduction(const std::string& name, const Spec& spec) {
       if (op == "softmax") return compare(tg::softmax(x, d), out, exact);
       if (op == "log_softmax") return compare(tg::log_softmax(x, d), out, exact);
     }
-    throw std::runtime_error("fuzz spec: op '" + op + "' not runnable for " + dtype_name<T>());
+    throw std::runtime_error("fuzz spec: op '" + op + "' not runnable for " + std::string(tg::dtype_name<T>()));
   });
 }
 
@@ -285,29 +275,7 @@ std::string run_case(const std::string& name) {
   return "unexpected dtype " + dt;
 }
 
-// Replays every case whose name starts with `prefix`; returns how many ran.
-int replay(const std::string& prefix) {
-  int n = 0;
-  for (const auto& entry : tapegrad_test::ref_file(kFile)) {
-    const std::string& rname = entry.first;
-    const std::string& text = entry.second.text;  // (clang 14: INFO cannot capture a structured binding)
-    const std::string suffix = ".spec";
-    if (rname.rfind(prefix, 0) != 0 || rname.size() <= suffix.size() ||
-        rname.compare(rname.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
-    const std::string name = rname.substr(0, rname.size() - suffix.size());
-    std::string msg;
-    try {
-      msg = run_case(name);
-    } catch (const std::exception& e) {
-      msg = std::string("test harness error: ") + e.what();
-    }
-    INFO("spec:\n", text);
-    CHECK_MESSAGE(msg.empty(), name, ": ", msg);
-    ++n;
-  }
-  return n;
-}
+int replay(const std::string& prefix) { return tapegrad_test::replay_specs(kFile, prefix, run_case); }
 
 }  // namespace
 

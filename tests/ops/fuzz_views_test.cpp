@@ -29,6 +29,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/fuzz_replay.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -76,17 +77,6 @@ std::optional<int64_t> opt_int(const std::string& s) {
   return s == "_" ? std::nullopt : std::optional<int64_t>(to_int(s));
 }
 
-template <class T>
-std::string dtype_name() {
-  if constexpr (std::is_same_v<T, bool>) return "bool";
-  else if constexpr (std::is_same_v<T, uint8_t>) return "uint8";
-  else if constexpr (std::is_same_v<T, int8_t>) return "int8";
-  else if constexpr (std::is_same_v<T, int16_t>) return "int16";
-  else if constexpr (std::is_same_v<T, int32_t>) return "int32";
-  else if constexpr (std::is_same_v<T, int64_t>) return "int64";
-  else if constexpr (std::is_same_v<T, float>) return "float32";
-  else return "float64";
-}
 
 // One op line of the generator's grammar applied to cur (step i of case `name`).
 template <class T>
@@ -159,7 +149,7 @@ std::string run_chain(const std::string& name) {
   }
   std::ostringstream os;
   const RefTensor& out = rec(name + ".out");
-  if (dtype_name<T>() != out.dtype) os << "dtype " << dtype_name<T>() << " != " << out.dtype << "; ";
+  if (std::string(tg::dtype_name<T>()) != out.dtype) os << "dtype " << std::string(tg::dtype_name<T>()) << " != " << out.dtype << "; ";
   const std::string vals = tapegrad_test::mismatch(cur, out);
   if (!vals.empty()) os << "values/shape: " << vals << "; ";
   if (!(cur.strides() == ints_of(rec(name + ".strides"))))
@@ -188,29 +178,7 @@ std::string run_case(const std::string& name) {
   return "unexpected dtype " + dt;
 }
 
-// Replays every case whose name starts with `prefix`; returns how many ran.
-int replay(const std::string& prefix) {
-  int n = 0;
-  const std::string suffix = ".spec";
-  for (const auto& entry : tapegrad_test::ref_file(kFile)) {
-    const std::string& rname = entry.first;
-    const std::string& text = entry.second.text;  // (clang 14: INFO cannot capture a structured binding)
-    if (rname.rfind(prefix, 0) != 0 || rname.size() <= suffix.size() ||
-        rname.compare(rname.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
-    const std::string name = rname.substr(0, rname.size() - suffix.size());
-    std::string msg;
-    try {
-      msg = run_case(name);
-    } catch (const std::exception& e) {
-      msg = std::string("test harness error or non-tapegrad exception: ") + e.what();
-    }
-    INFO("chain:\n", text);
-    CHECK_MESSAGE(msg.empty(), name, ": ", msg);
-    ++n;
-  }
-  return n;
-}
+int replay(const std::string& prefix) { return tapegrad_test::replay_specs(kFile, prefix, run_case); }
 
 }  // namespace
 
