@@ -7,8 +7,9 @@
 namespace tapegrad {
 
 /// isclose(a, b): |a - b| <= atol + rtol * |b| elementwise (b is the
-/// reference, as in PyTorch); infinities are close only to themselves, NaN
-/// only to NaN and only with equal_nan.
+/// reference, as in PyTorch), computed in float (double for double tensors);
+/// infinities are close only to themselves, NaN only to NaN and only with
+/// equal_nan.
 template <Element A, Element B>
 Tensor<bool> isclose(const Tensor<A>& a, const Tensor<B>& b, double rtol = 1e-5,
                      double atol = 1e-8, bool equal_nan = false) {
@@ -25,8 +26,10 @@ Tensor<bool> isclose(const Tensor<A>& a, const Tensor<B>& b, double rtol = 1e-5,
           if (x != x || y != y) return equal_nan && x != x && y != y;
           if (std::isinf(x) || std::isinf(y)) return false;
         }
-        const double dx = static_cast<double>(x), dy = static_cast<double>(y);
-        return std::abs(dx - dy) <= atol + rtol * std::abs(dy);
+        // in float as PyTorch (integers and bool converted first), double for double
+        using F = std::conditional_t<std::is_same_v<A, double>, double, float>;
+        const F actual = std::abs(static_cast<F>(x) - static_cast<F>(y));
+        return actual <= static_cast<F>(atol) + std::abs(static_cast<F>(rtol) * static_cast<F>(y));
       },
       "isclose");
 }

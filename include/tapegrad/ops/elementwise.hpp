@@ -58,43 +58,6 @@ inline V int_pow(V base, V exp) {
   return r;
 }
 
-// A C++ number as R, refused where R cannot hold it, as c10's
-// checked_convert: "value cannot be converted to type int8_t without
-// overflow". A negative value may wrap into an unsigned R when its magnitude
-// fits (-1 is 255 in uint8); inf and NaN are kept by a floating R, and a
-// finite value out of its range is refused.
-template <Element R, Scalar S>
-R checked_scalar(S s, const char* op) {
-  if constexpr (std::is_same_v<R, bool> || std::is_same_v<S, bool>) {
-    return static_cast<R>(s);
-  } else {
-    using L = std::numeric_limits<R>;
-    bool fits;
-    if constexpr (std::is_floating_point_v<R>) {
-      fits = !std::is_floating_point_v<S> || !std::isfinite(static_cast<double>(s)) ||
-             (static_cast<long double>(s) >= L::lowest() && static_cast<long double>(s) <= L::max());
-    } else if constexpr (std::is_floating_point_v<S>) {
-      const long double v = s, low = std::is_signed_v<R> ? L::lowest() : -static_cast<long double>(L::max());
-      fits = v >= low && v <= static_cast<long double>(L::max());  // false for NaN
-    } else if (s < 0) {
-      fits = std::is_signed_v<R> ? static_cast<long long>(s) >= static_cast<long long>(L::min())
-                                 : 0ULL - static_cast<unsigned long long>(s) <= static_cast<unsigned long long>(L::max());
-    } else {
-      fits = static_cast<unsigned long long>(s) <= static_cast<unsigned long long>(L::max());
-    }
-    TAPEGRAD_CHECK(fits, ValueError, op, ": value ", +s, " cannot be converted to type ", dtype_name<R>(),
-                   " without overflow");
-    if constexpr (!std::is_floating_point_v<R> && std::is_floating_point_v<S>)
-      return static_cast<R>(static_cast<long long>(s));  // (a negative value wraps as an integer's would)
-    else
-      return static_cast<R>(s);
-  }
-}
-template <Element R, Scalar S>
-Tensor<R> checked_scalar_tensor(S s, const char* op) {
-  return filled<R>({}, checked_scalar<R>(s, op));
-}
-
 // clamp bounds on an integer tensor must be integers: the result keeps the
 // tensor's dtype (PyTorch would promote to float instead).
 template <Element T>

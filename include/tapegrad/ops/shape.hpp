@@ -1,7 +1,6 @@
 #pragma once
 // Views: new sizes/strides/offset over the same storage, no data copied
 // (reshape and contiguous copy only when they must, as in PyTorch).
-#include <algorithm>
 #include <array>
 #include <initializer_list>
 #include <optional>
@@ -276,7 +275,7 @@ Tensor<T> Tensor<T>::narrow(int64_t d, int64_t start, int64_t length) const {
   TAPEGRAD_CHECK(start >= -size && start <= size, IndexError, "narrow: start (", start,
                  ") is out of range for dimension ", d, " of size ", size);
   if (start < 0) start += size;
-  TAPEGRAD_CHECK(length >= 0 && start + length <= size, IndexError, "narrow: start (", start,
+  TAPEGRAD_CHECK(length >= 0 && length <= size - start, IndexError, "narrow: start (", start,
                  ") + length (", length, ") exceeds dimension size (", size, ") of shape ", sizes());
   Shape sz = sizes();
   sz[d] = length;
@@ -335,22 +334,6 @@ Tensor<T> Tensor<T>::slice(int64_t d, std::optional<int64_t> start, std::optiona
 }
 
 namespace detail {
-/// x's elements fill exactly numel() consecutive slots in some order of its
-/// dims (size-1 and size-0 dims aside): ATen's is_non_overlapping_and_dense.
-inline bool non_overlapping_and_dense(const Shape& sizes, const Shape& strides) {
-  std::vector<int64_t> order;  // the dims of size >= 2, by stride
-  for (int64_t d = 0; d < sizes.size(); ++d) {
-    if (sizes[d] == 0) return true;
-    if (sizes[d] >= 2) order.push_back(d);
-  }
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return strides[a] < strides[b]; });
-  int64_t expected = 1;
-  for (int64_t d : order) {
-    if (strides[d] != expected) return false;
-    expected *= sizes[d];
-  }
-  return true;
-}
 /// x's copy, recorded: the gradient passes straight through.
 template <Element T>
 Tensor<T> recorded_copy(const Tensor<T>& x, const Tensor<T>& copy) {
@@ -364,10 +347,7 @@ Tensor<T> recorded_copy(const Tensor<T>& x, const Tensor<T>& copy) {
 /// gradient passes straight through.
 template <Element T>
 Tensor<T> Tensor<T>::clone() const {
-  auto out = detail::make_empty<T>(sizes());
-  if (out.strides() != strides() && detail::non_overlapping_and_dense(sizes(), strides()))
-    out.impl_ptr()->set_sizes(sizes(), strides());  // the same numel() slots, in x's order
-  return detail::recorded_copy(*this, out);
+  return detail::recorded_copy(*this, detail::empty_preserving<T>(*this));
 }
 
 /// x.contiguous(): x itself when already contiguous, else a contiguous copy.

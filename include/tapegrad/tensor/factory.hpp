@@ -2,10 +2,12 @@
 // Creating tensors (torch.tensor, zeros, ones, full, empty, eye, arange,
 // linspace, rand, randn, randint, randperm, *_like, from_blob), casting and
 // copying between them, and in-place fills.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -83,6 +85,44 @@ Tensor<T> from_nested(const L& list) {
   std::copy(values.begin(), values.end(), t.data_ptr());
   return t;
 }
+
+// A C++ number as R, refused where R cannot hold it, as c10's
+// checked_convert: "value cannot be converted to type int8_t without
+// overflow". A negative value may wrap into an unsigned R when its magnitude
+// fits (-1 is 255 in uint8); inf and NaN are kept by a floating R, and a
+// finite value out of its range is refused.
+template <Element R, Scalar S>
+R checked_scalar(S s, const char* op) {
+  if constexpr (std::is_same_v<R, bool> || std::is_same_v<S, bool>) {
+    return static_cast<R>(s);
+  } else {
+    using L = std::numeric_limits<R>;
+    bool fits;
+    if constexpr (std::is_floating_point_v<R>) {
+      fits = !std::is_floating_point_v<S> || !std::isfinite(static_cast<double>(s)) ||
+             (static_cast<long double>(s) >= L::lowest() && static_cast<long double>(s) <= L::max());
+    } else if constexpr (std::is_floating_point_v<S>) {
+      const long double v = s, low = std::is_signed_v<R> ? L::lowest() : -static_cast<long double>(L::max());
+      fits = v >= low && v <= static_cast<long double>(L::max());  // false for NaN
+    } else if (s < 0) {
+      fits = std::is_signed_v<R> ? static_cast<long long>(s) >= static_cast<long long>(L::min())
+                                 : 0ULL - static_cast<unsigned long long>(s) <= static_cast<unsigned long long>(L::max());
+    } else {
+      fits = static_cast<unsigned long long>(s) <= static_cast<unsigned long long>(L::max());
+    }
+    TAPEGRAD_CHECK(fits, ValueError, op, ": value ", +s, " cannot be converted to type ", dtype_name<R>(),
+                   " without overflow");
+    if constexpr (!std::is_floating_point_v<R> && std::is_floating_point_v<S>)
+      return static_cast<R>(static_cast<long long>(s));  // (a negative value wraps as an integer's would)
+    else
+      return static_cast<R>(s);
+  }
+}
+template <Element R, Scalar S>
+Tensor<R> checked_scalar_tensor(S s, const char* op) {
+  return filled<R>({}, checked_scalar<R>(s, op));
+}
+
 }  // namespace detail
 
 // ---- from values --------------------------------------------------------------
@@ -159,20 +199,35 @@ Tensor<T> eye(int64_t n, std::optional<int64_t> m = std::nullopt) {
   return t;
 }
 
-/// torch.arange: [start, end) in steps of `step`.
+/// torch.arange: [start, end) in steps of `step`. An integer T steps in
+/// int64 as PyTorch: the step is truncated first (0.5 is a zero step), and
+/// values past T's range wrap.
 template <Element T = int64_t>
 Tensor<T> arange(double start, double end, double step = 1) {
   // PyTorch's order: finite bounds before the sign, so inf and NaN report
   // "unsupported range".
   TAPEGRAD_CHECK(step != 0, ValueError, "arange: step must be nonzero");
+  TAPEGRAD_CHECK(FloatingElement<T> || std::trunc(step) != 0, ValueError, "arange: step must be nonzero (the ",
+                 dtype_name<T>(), " step of ", step, " is 0)");
   TAPEGRAD_CHECK(std::isfinite(start) && std::isfinite(end), ValueError,
                  "arange: unsupported range: ", start, " -> ", end);
   TAPEGRAD_CHECK((step > 0 && end >= start) || (step < 0 && end <= start), ValueError,
                  "arange: upper bound and larger bound inconsistent with step sign (start=", start,
                  ", end=", end, ", step=", step, ")");
-  auto n = static_cast<int64_t>(std::ceil((end - start) / step));
+  const double size = std::ceil((end - start) / step);
+  TAPEGRAD_CHECK(size >= 0 && size < 9.2e18, ValueError, "arange: invalid size ", size,
+                 ", possible overflow? (start=", start, ", end=", end, ", step=", step, ")");
+  const auto n = static_cast<int64_t>(size);
   auto t = detail::make_empty<T>({n});
-  for (int64_t i = 0; i < n; ++i) t.data_ptr()[i] = static_cast<T>(start + static_cast<double>(i) * step);
+  T* p = t.data_ptr();
+  if constexpr (FloatingElement<T>) {
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+  } else {
+    // start and step as int64 (checked); unsigned arithmetic wraps without UB
+    const auto s0 = static_cast<uint64_t>(detail::checked_scalar<int64_t>(std::trunc(start), "arange"));
+    const auto ds = static_cast<uint64_t>(detail::checked_scalar<int64_t>(std::trunc(step), "arange"));
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(static_cast<int64_t>(s0 + ds * static_cast<uint64_t>(i)));
+  }
   return t;
 }
 template <Element T = int64_t>
@@ -180,18 +235,20 @@ Tensor<T> arange(double end) { return arange<T>(0, end, 1); }
 
 /// torch.linspace: `steps` evenly spaced values from start to end inclusive,
 /// filled from both ends as PyTorch does so the last value is exactly `end`.
-/// As in PyTorch, a floating T computes in T itself (so float32 results match
-/// PyTorch's bit for bit), an integer T in double.
+/// As in PyTorch, a floating T computes in T itself, an integer T in double
+/// (PyTorch's vectorised kernel, and FMA contraction in some builds, can
+/// differ from this formula in the last bit); a bound T cannot hold is refused.
 template <Element T = float>
 Tensor<T> linspace(double start, double end, int64_t steps) {
   TAPEGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ",
                  steps);
   using S = std::conditional_t<FloatingElement<T>, T, double>;
-  const auto s0 = static_cast<S>(static_cast<T>(start)), s1 = static_cast<S>(static_cast<T>(end));
   auto t = detail::make_empty<T>({steps});
   T* p = t.data_ptr();
-  if (steps == 1) p[0] = static_cast<T>(start);
+  if (steps == 1) p[0] = detail::checked_scalar<T>(start, "linspace");  // (end is never converted)
   if (steps > 1) {
+    const auto s0 = static_cast<S>(detail::checked_scalar<T>(start, "linspace"));
+    const auto s1 = static_cast<S>(detail::checked_scalar<T>(end, "linspace"));
     const S step = (s1 - s0) / static_cast<S>(steps - 1);
     const int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i)
@@ -241,21 +298,59 @@ Tensor<T> randperm(int64_t n, Generator& gen = default_generator()) {
 }
 
 // ---- *_like ---------------------------------------------------------------------------
+namespace detail {
+/// t's elements fill exactly numel() consecutive slots in some order of its
+/// dims (size-1 and size-0 dims aside): ATen's is_non_overlapping_and_dense.
+inline bool non_overlapping_and_dense(const Shape& sizes, const Shape& strides) {
+  std::vector<int64_t> order;  // the dims of size >= 2, by stride
+  for (int64_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) return true;
+    if (sizes[d] >= 2) order.push_back(d);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return strides[a] < strides[b]; });
+  int64_t expected = 1;
+  for (int64_t d : order) {
+    if (strides[d] != expected) return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+/// A fresh tensor of t's shape with t's strides when t is dense (a
+/// transpose's is transposed too), else contiguous: PyTorch's
+/// preserve_format, of clone() and the *_like factories.
+template <Element T, Element U>
+Tensor<T> empty_preserving(const Tensor<U>& t) {
+  auto out = make_empty<T>(t.sizes());
+  if (out.strides() != t.strides() && non_overlapping_and_dense(t.sizes(), t.strides()))
+    out.impl_ptr()->set_sizes(t.sizes(), t.strides());  // the same numel() slots, in t's order
+  return out;
+}
+}  // namespace detail
+
+// The *_like factories keep a dense t's strides, as PyTorch's (preserve_format).
 template <Element T>
-Tensor<T> empty_like(const Tensor<T>& t) { return empty<T>(t.sizes()); }
+Tensor<T> empty_like(const Tensor<T>& t) { return detail::empty_preserving<T>(t); }
 template <Element T>
-Tensor<T> zeros_like(const Tensor<T>& t) { return zeros<T>(t.sizes()); }
+Tensor<T> full_like(const Tensor<T>& t, T value) {
+  auto out = detail::empty_preserving<T>(t);
+  out.fill_(value);
+  return out;
+}
 template <Element T>
-Tensor<T> ones_like(const Tensor<T>& t) { return ones<T>(t.sizes()); }
+Tensor<T> zeros_like(const Tensor<T>& t) { return full_like(t, T(0)); }
 template <Element T>
-Tensor<T> full_like(const Tensor<T>& t, T value) { return full<T>(t.sizes(), value); }
+Tensor<T> ones_like(const Tensor<T>& t) { return full_like(t, T(1)); }
 template <FloatingElement T>
 Tensor<T> rand_like(const Tensor<T>& t, Generator& gen = default_generator()) {
-  return rand<T>(t.sizes(), gen);
+  auto out = detail::empty_preserving<T>(t);
+  out.uniform_(0, 1, gen);
+  return out;
 }
 template <FloatingElement T>
 Tensor<T> randn_like(const Tensor<T>& t, Generator& gen = default_generator()) {
-  return randn<T>(t.sizes(), gen);
+  auto out = detail::empty_preserving<T>(t);
+  out.normal_(0, 1, gen);
+  return out;
 }
 
 // ---- Tensor members: copying out, filling ---------------------------------------------
