@@ -252,16 +252,21 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
     return -(y * std::max(std::log(p), T(-100)) + (T(1) - y) * std::max(std::log1p(-p), T(-100)));
   }, "binary_cross_entropy");
   if (autograd::needs_grad(input, target)) {
-    TAPEGRAD_CHECK(!target.requires_grad(), ValueError,
-                   "binary_cross_entropy: gradients with respect to the target are not supported");
-    // d/dp = (p - y) / max(p (1 - p), 1e-12f), as PyTorch (whose epsilon is a float also in double)
+    // d/dp = (p - y) / max(p (1 - p), 1e-12f), as PyTorch (whose epsilon is a float also in double);
+    // d/dy = max(log(1 - p), -100) - max(log p, -100)
     autograd::record(loss, "BinaryCrossEntropyBackward",
-        [p = autograd::save(input), y = autograd::save(target)](const Tensor<T>& g, autograd::Needs) {
-          auto d = tapegrad::detail::map2<T, T>(p.get(), y.get(), [](T pv, T yv) {
-            return (pv - yv) / std::max(pv * (T(1) - pv), static_cast<T>(1e-12f));
-          }, "binary_cross_entropy");
-          return autograd::Grads<T>{mul(g, d), {}, {}};
-        }, input);
+        [p = autograd::save(input), y = autograd::save(target)](const Tensor<T>& g, autograd::Needs n) {
+          autograd::Grads<T> r;
+          if (n[0])
+            r[0] = mul(g, tapegrad::detail::map2<T, T>(p.get(), y.get(), [](T pv, T yv) {
+              return (pv - yv) / std::max(pv * (T(1) - pv), static_cast<T>(1e-12f));
+            }, "binary_cross_entropy"));
+          if (n[1])
+            r[1] = mul(g, tapegrad::detail::map1<T, T>(p.get(), [](T pv) {
+              return std::max(std::log1p(-pv), T(-100)) - std::max(std::log(pv), T(-100));
+            }));
+          return r;
+        }, input, target);
   }
   if (weight.defined()) loss = loss * weight;
   return detail::reduce_loss(loss, reduction);
@@ -280,16 +285,24 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
     return (T(1) - y) * x + l * (std::log1p(std::exp(-std::abs(x))) + std::max(-x, T(0)));
   }, "binary_cross_entropy_with_logits");
   if (autograd::needs_grad(input, target)) {
-    TAPEGRAD_CHECK(!target.requires_grad(), ValueError,
-                   "binary_cross_entropy_with_logits: gradients with respect to the target are not supported");
-    // d/dx = (1 - y) - l (1 - sigmoid(x)) (= sigmoid(x) - y without pos_weight)
+    // d/dx = (1 - y) - l (1 - sigmoid(x)) (= sigmoid(x) - y without pos_weight);
+    // d/dy = -x + (pos_weight - 1) softplus(-x)
     autograd::record(loss, "BinaryCrossEntropyWithLogitsBackward",
-        [x = autograd::save(input), y = autograd::save(target), lw](const Tensor<T>& g, autograd::Needs) {
-          auto d = tapegrad::detail::map3<T, T>(lw, x.get(), y.get(), [](T l, T xv, T yv) {
-            return (T(1) - yv) - l * (T(1) / (T(1) + std::exp(xv)));
-          }, "binary_cross_entropy_with_logits");
-          return autograd::Grads<T>{mul(g, d), {}, {}};
-        }, input);
+        [x = autograd::save(input), y = autograd::save(target), lw,
+         pw = pos_weight.defined() ? pos_weight.detach() : Tensor<T>()](const Tensor<T>& g, autograd::Needs n) {
+          autograd::Grads<T> r;
+          if (n[0])
+            r[0] = mul(g, tapegrad::detail::map3<T, T>(lw, x.get(), y.get(), [](T l, T xv, T yv) {
+              return (T(1) - yv) - l * (T(1) / (T(1) + std::exp(xv)));
+            }, "binary_cross_entropy_with_logits"));
+          if (n[1]) {
+            const Tensor<T> w = pw.defined() ? pw : ones_like(x.get());
+            r[1] = mul(g, tapegrad::detail::map2<T, T>(w, x.get(), [](T wv, T xv) {
+              return -xv + (wv - T(1)) * (std::log1p(std::exp(-std::abs(xv))) + std::max(-xv, T(0)));
+            }, "binary_cross_entropy_with_logits"));
+          }
+          return r;
+        }, input, target);
   }
   if (weight.defined()) loss = loss * weight;
   return detail::reduce_loss(loss, reduction);

@@ -310,8 +310,8 @@ template <Element T>
 Tensor<T> abs(const Tensor<T>& x) {
   static_assert(!std::is_same_v<T, bool>, "abs: not supported for bool tensors (as PyTorch)");
   auto out = detail::map1<T, T>(x, detail::Abs{});
-  // d/dx |x| = sign(x), 0 at 0
-  detail::record_unary(out, "AbsBackward", x, x, [](T g, T v) { return v > T(0) ? g : (v < T(0) ? T(-g) : T(0)); });
+  // d/dx |x| = g * sign(x), sign(0) = 0 (so an inf g gives NaN there, as PyTorch)
+  detail::record_unary(out, "AbsBackward", x, x, [](T g, T v) { return g * (v > T(0) ? T(1) : v < T(0) ? T(-1) : T(0)); });
   return out;
 }
 template <Element T>

@@ -303,7 +303,8 @@ Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
             if (n[0]) r[0] = reshaped_view(sum_to(batched_matmul(g2, transposed_view(b2)), a2.sizes()), sa.sizes());
             if (n[1]) {
               if (b2.dim() == 2 && a2.dim() > 2) {  // folded: one GEMM over all rows
-                const int64_t rows = a2.numel() / a2.sizes()[a2.dim() - 1];
+                int64_t rows = 1;  // (not numel / k: k may be 0)
+                for (int64_t d = 0; d + 1 < a2.dim(); ++d) rows *= a2.sizes()[d];
                 const auto af = reshaped_view(a2, {rows, a2.sizes()[a2.dim() - 1]});
                 const auto gf = reshaped_view(g2, {rows, g2.sizes()[g2.dim() - 1]});
                 r[1] = reshaped_view(detail::gemm_grad(b2.sizes(), detail::is_transposed_matrix(b2),

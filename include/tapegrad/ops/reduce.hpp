@@ -334,7 +334,9 @@ Tensor<T> extreme_all(const Tensor<T>& x, const char* op, const char* backward) 
       autograd::record(out, backward, [sx = autograd::save(x), so = autograd::save(out)](const Tensor<T>& g, autograd::Needs) {
         const T best = so.get().item();
         auto hit = map1<T, T>(sx.get(), [best](T v) { return (v == best || (v != v && best != best)) ? T(1) : T(0); });
-        return autograd::Grads<T>{mul(hit, div(g, sum(hit))), {}, {}};
+        // selected, not multiplied: an inf or NaN g stays out of the other elements
+        const T share = g.item() / sum(hit).item();
+        return autograd::Grads<T>{map1<T, T>(hit, [share](T h) { return h != T(0) ? share : T(0); }), {}, {}};
       }, x);
   }
   return out;
@@ -428,14 +430,18 @@ template <Element T>
 Tensor<T> var(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keepdim = false) {
   return var(x, Shape{dim}, correction, keepdim);
 }
-/// std(x, dims, correction, keepdim) = sqrt(var(...)).
+/// std(x, dims, correction, keepdim) = sqrt(var(...)); where it is 0 the
+/// gradient is 0, as PyTorch's (not inf * 0 = NaN through sqrt).
 template <Element T>
 Tensor<T> std(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
-  return sqrt(var(x, dims, correction, keepdim));
+  auto v = var(x, dims, correction, keepdim);
+  auto out = detail::map1<T, T>(v, detail::Sqrt{});
+  detail::record_unary(out, "StdBackward", v, out, [](T g, T s) { return s == T(0) ? T(0) : g / (T(2) * s); });
+  return out;
 }
 template <Element T>
 Tensor<T> std(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keepdim = false) {
-  return sqrt(var(x, Shape{dim}, correction, keepdim));
+  return std(x, Shape{dim}, correction, keepdim);
 }
 
 namespace detail {
@@ -488,8 +494,7 @@ Tensor<T> softmax(const Tensor<T>& x, int64_t dim) {
   if (autograd::needs_grad(x))
     // dx = y * (g - sum(g * y, dim))
     autograd::record(y, "SoftmaxBackward", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
-      const auto& yv = sy.get();
-      if (yv.dim() == 0) return autograd::Grads<T>{zeros_like(g), {}, {}};
+      const auto& yv = sy.get();  // (a 0-d y too: 0, NaN for an inf or NaN x or g, as PyTorch)
       return autograd::Grads<T>{mul(yv, sub(g, sum(mul(g, yv), dim, true))), {}, {}};
     }, x);
   return y;
@@ -503,7 +508,6 @@ Tensor<T> log_softmax(const Tensor<T>& x, int64_t dim) {
     // dx = g - softmax(x) * sum(g, dim), softmax(x) = exp(y)
     autograd::record(y, "LogSoftmaxBackward", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
       const auto& yv = sy.get();
-      if (yv.dim() == 0) return autograd::Grads<T>{zeros_like(g), {}, {}};
       return autograd::Grads<T>{sub(g, mul(exp(yv), sum(g, dim, true))), {}, {}};
     }, x);
   return y;

@@ -419,10 +419,18 @@ auto cat_split(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off
     if (b[j] < b[j + 1]) next[j] = cat_edge(in, off, dim, b[j], b[j + 1]);
   std::array<int64_t, autograd::kMaxInputs + 1> at{};
   for (size_t j = 0; j <= autograd::kMaxInputs; ++j) at[j] = off[b[j]] - off[lo];
-  auto fn = [at, dim](const Tensor<T>& g, autograd::Needs needs) {
+  // a group of one left-out 1-D input of size 0: its gradient is a [0] tensor
+  std::array<bool, autograd::kMaxInputs> left_out{};
+  for (size_t j = 0; j < autograd::kMaxInputs; ++j)
+    left_out[j] = b[j + 1] - b[j] == 1 && cat_skipped(in[b[j]].sizes());
+  auto fn = [at, left_out, dim](const Tensor<T>& g, autograd::Needs needs) {
     autograd::Grads<T> grads;
     for (size_t j = 0; j < autograd::kMaxInputs; ++j) {
       if (!needs[j]) continue;
+      if (left_out[j]) {
+        grads[j] = make_empty<T>({0});
+        continue;
+      }
       Shape sz = g.sizes();
       sz[dim] = at[j + 1] - at[j];
       grads[j] = make_view(g, sz, g.strides(), g.storage_offset() + at[j] * g.strides()[dim]);
@@ -435,7 +443,7 @@ auto cat_split(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off
 template <FloatingElement T>
 std::shared_ptr<autograd::Node> cat_edge(const std::vector<Tensor<T>>& in, const std::vector<int64_t>& off,
                                          int64_t dim, size_t lo, size_t hi) {
-  if (hi - lo == 1) return cat_skipped(in[lo].sizes()) ? nullptr : autograd::gradient_edge(in[lo]);
+  if (hi - lo == 1) return autograd::gradient_edge(in[lo]);
   auto [fn, next] = cat_split(in, off, dim, lo, hi);
   bool any = false;
   for (const auto& e : next) any = any || e != nullptr;
@@ -445,7 +453,7 @@ std::shared_ptr<autograd::Node> cat_edge(const std::vector<Tensor<T>>& in, const
 
 /// torch.cat: the tensors joined along dim, which all of them have; their
 /// other sizes must match. As PyTorch, 1-D tensors of size 0 are left out
-/// whatever their shape (they get no gradient).
+/// whatever their shape (their gradient is a [0] tensor).
 template <Element T>
 Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
   TAPEGRAD_CHECK(!tensors.empty(), ValueError, "cat: expected a non-empty list of tensors");
@@ -456,9 +464,9 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
   }
   size_t ref = 0;
   while (ref < tensors.size() && detail::cat_skipped(tensors[ref].sizes())) ++ref;
-  if (ref == tensors.size()) return detail::copy_of(tensors[0]);  // all [0]: PyTorch gives [0]
-  const Shape& first = tensors[ref].sizes();
-  const int64_t d = wrap_dim(dim, first.size(), "cat");
+  const bool all_left_out = ref == tensors.size();  // all [0]: PyTorch gives [0]
+  const Shape first = all_left_out ? Shape{0} : tensors[ref].sizes();
+  const int64_t d = all_left_out ? 0 : wrap_dim(dim, first.size(), "cat");
   std::vector<int64_t> off(tensors.size() + 1, 0);
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Shape& s = tensors[i].sizes();
