@@ -45,10 +45,16 @@
 #include <variant>
 #include <vector>
 
+#include "support/fuzz_replay.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
 namespace {
+
+using tapegrad_test::split;
+using tapegrad_test::words;
+using tapegrad_test::to_int;
+using tapegrad_test::to_double;
 
 namespace tg = tapegrad;
 namespace F = tapegrad::nn::functional;
@@ -57,42 +63,9 @@ using tapegrad_test::RefTensor;
 using Val = std::variant<tg::Tensor<float>, tg::Tensor<double>, tg::Tensor<bool>, tg::Tensor<int64_t>>;
 
 // ---- parsing -----------------------------------------------------------------------------
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
 
-std::vector<std::string> words(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
-}
 
-int64_t to_int(const std::string& s) {
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0') throw std::runtime_error("fuzz program: bad integer '" + s + "'");
-  return v;
-}
 
-double to_double(const std::string& s) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0') throw std::runtime_error("fuzz program: bad number '" + s + "'");
-  return v;
-}
 
 tg::Shape to_shape(const std::string& s) {  // "2,-1,3"; "" is []
   tg::Shape out;

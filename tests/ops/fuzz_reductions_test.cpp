@@ -40,6 +40,10 @@
 
 namespace {
 
+using tapegrad_test::split;
+using tapegrad_test::words;
+using tapegrad_test::to_int;
+
 namespace tg = tapegrad;
 using tapegrad_test::RefTensor;
 
@@ -48,35 +52,8 @@ const char* const kFile = "fuzz_reductions.txt";
 const RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
 bool has(const std::string& name) { return tapegrad_test::has_ref(kFile, name); }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
 
-std::vector<std::string> words(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
-}
 
-int64_t to_int(const std::string& s) {
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0') throw std::runtime_error("fuzz spec: bad integer '" + s + "'");
-  return v;
-}
 
 // One case's spec: the layout lines per operand ("" for a reduction's x) and the op's key=value pairs.
 struct Spec {

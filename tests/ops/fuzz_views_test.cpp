@@ -35,6 +35,9 @@
 
 namespace {
 
+using tapegrad_test::words;
+using tapegrad_test::to_int;
+
 namespace tg = tapegrad;
 using tapegrad_test::RefTensor;
 
@@ -58,20 +61,7 @@ std::vector<std::string> lines_of(const std::string& s) {
   return out;
 }
 
-std::vector<std::string> words(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
-}
 
-int64_t to_int(const std::string& s) {
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0') throw std::runtime_error("fuzz spec: bad integer '" + s + "'");
-  return v;
-}
 
 std::optional<int64_t> opt_int(const std::string& s) {
   return s == "_" ? std::nullopt : std::optional<int64_t>(to_int(s));

@@ -31,10 +31,13 @@
 #include <string>
 #include <vector>
 
+#include "support/fuzz_replay.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
 namespace {
+
+using tapegrad_test::words;
 
 namespace tg = tapegrad;
 namespace optim = tapegrad::optim;
@@ -42,13 +45,6 @@ using tapegrad_test::RefTensor;
 
 const char* const kFile = "fuzz_optim.txt";
 
-std::vector<std::string> words(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
-}
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
