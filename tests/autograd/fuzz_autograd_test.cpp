@@ -64,9 +64,6 @@ using Val = std::variant<tg::Tensor<float>, tg::Tensor<double>, tg::Tensor<bool>
 
 // ---- parsing -----------------------------------------------------------------------------
 
-
-
-
 tg::Shape to_shape(const std::string& s) {  // "2,-1,3"; "" is []
   tg::Shape out;
   if (s.empty()) return out;
@@ -133,42 +130,20 @@ Val on_float(const Val& v, const Stmt& s, Fn&& fn) {
   throw std::runtime_error("fuzz program: expected a floating operand in '" + s.text + "'");
 }
 
-// The record's values laid out as the generator's layout() does
-// (tools/gen_fuzz_elementwise.py: c, t, s, o, e:<shape>).
-template <class T>
-tg::Tensor<T> make_input(const RefTensor& r, const std::string& view) {
-  auto base = tg::from_vector(r.as<T>(), tapegrad_test::shape_of(r));
-  if (view == "c") return base;
-  if (view == "t") return tapegrad_test::reversed_layout(base);
-  if (view == "s") return tapegrad_test::strided_copy(base);
-  if (view == "o") {
-    auto v = tg::zeros<T>({base.numel() + 1}).slice(0, 1).view(base.sizes());
-    v.copy_(base);
-    return v;
-  }
-  if (view.rfind("e:", 0) == 0) {
-    tg::Shape shape;
-    for (const auto& p : split(view.substr(2), 'x'))
-      if (!p.empty()) shape.push_back(to_int(p));
-    return base.expand(shape);
-  }
-  throw std::runtime_error("fuzz program: unknown view '" + view + "'");
-}
-
 Val load_leaf(const RefTensor& r, const std::string& view, bool rg) {
   if (r.dtype == "float32") {
-    auto t = make_input<float>(r, view);
+    auto t = tapegrad_test::laid_out<float>(r, view);
     if (rg) t.requires_grad_();
     return t;
   }
   if (r.dtype == "float64") {
-    auto t = make_input<double>(r, view);
+    auto t = tapegrad_test::laid_out<double>(r, view);
     if (rg) t.requires_grad_();
     return t;
   }
   if (rg) throw std::runtime_error("fuzz program: a " + r.dtype + " leaf cannot require grad");
-  if (r.dtype == "bool") return make_input<bool>(r, view);
-  if (r.dtype == "int64") return make_input<int64_t>(r, view);
+  if (r.dtype == "bool") return tapegrad_test::laid_out<bool>(r, view);
+  if (r.dtype == "int64") return tapegrad_test::laid_out<int64_t>(r, view);
   throw std::runtime_error("fuzz program: unexpected leaf dtype " + r.dtype);
 }
 

@@ -97,41 +97,17 @@ template <class T>
 inline constexpr bool kNonBoolUnaryCompiles = !is_bool<T>;  // abs, neg, relu, clamp (and _)
 
 // ---- inputs ----------------------------------------------------------------------
-tg::Shape parse_shape(const std::string& s) {  // "2x3x1"; "" is 0-d
-  tg::Shape out;
-  std::stringstream in(s);
-  std::string part;
-  while (std::getline(in, part, 'x'))
-    if (!part.empty()) out.push_back(std::stoll(part));
-  return out;
-}
-
-// The record's values laid out as the generator's layout() does.
-template <class T>
-tg::Tensor<T> make_input(const RefTensor& r, const std::string& view) {
-  auto base = tg::from_vector(r.as<T>(), tapegrad_test::shape_of(r));
-  if (view == "c") return base;
-  if (view == "t") return tapegrad_test::reversed_layout(base);
-  if (view == "s") return tapegrad_test::strided_copy(base);
-  if (view == "o") {
-    auto v = tg::zeros<T>({base.numel() + 1}).slice(0, 1).view(base.sizes());
-    v.copy_(base);
-    return v;
-  }
-  if (view.rfind("e:", 0) == 0) return base.expand(parse_shape(view.substr(2)));
-  throw std::runtime_error("unknown view '" + view + "'");
-}
 
 Any load_any(const RefTensor& r, const std::string& view) {
   const std::string& d = r.dtype;
-  if (d == "bool") return make_input<bool>(r, view);
-  if (d == "uint8") return make_input<uint8_t>(r, view);
-  if (d == "int8") return make_input<int8_t>(r, view);
-  if (d == "int16") return make_input<int16_t>(r, view);
-  if (d == "int32") return make_input<int32_t>(r, view);
-  if (d == "int64") return make_input<int64_t>(r, view);
-  if (d == "float32") return make_input<float>(r, view);
-  if (d == "float64") return make_input<double>(r, view);
+  if (d == "bool") return tapegrad_test::laid_out<bool>(r, view);
+  if (d == "uint8") return tapegrad_test::laid_out<uint8_t>(r, view);
+  if (d == "int8") return tapegrad_test::laid_out<int8_t>(r, view);
+  if (d == "int16") return tapegrad_test::laid_out<int16_t>(r, view);
+  if (d == "int32") return tapegrad_test::laid_out<int32_t>(r, view);
+  if (d == "int64") return tapegrad_test::laid_out<int64_t>(r, view);
+  if (d == "float32") return tapegrad_test::laid_out<float>(r, view);
+  if (d == "float64") return tapegrad_test::laid_out<double>(r, view);
   throw std::runtime_error("unknown dtype '" + d + "'");
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <tapegrad/tapegrad.hpp>
 #include <type_traits>
@@ -91,6 +92,39 @@ tapegrad::Tensor<T> reversed_layout(const tapegrad::Tensor<T>& t) {
   tapegrad::Shape perm(t.dim());
   for (int64_t d = 0; d < t.dim(); ++d) perm[d] = t.dim() - 1 - d;
   return t.permute(perm).contiguous().permute(perm);
+}
+
+/// "2x3x1" as a shape ("" is 0-d): the fuzz generators' spelling.
+inline tapegrad::Shape parse_x_shape(const std::string& s) {
+  tapegrad::Shape out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, 'x'))
+    if (!part.empty()) out.push_back(std::stoll(part));
+  return out;
+}
+
+/// base laid out as the fuzz generators' layout() does
+/// (tools/gen_fuzz_elementwise.py): c as it is, t reversed strides, s every
+/// other element of a longer buffer, o at storage offset 1, e:<shape>
+/// expanded to that shape.
+template <class T>
+tapegrad::Tensor<T> laid_out(const tapegrad::Tensor<T>& base, const std::string& view) {
+  if (view == "c") return base;
+  if (view == "t") return reversed_layout(base);
+  if (view == "s") return strided_copy(base);
+  if (view == "o") {
+    auto v = tapegrad::zeros<T>({base.numel() + 1}).slice(0, 1).view(base.sizes());
+    v.copy_(base);
+    return v;
+  }
+  if (view.rfind("e:", 0) == 0) return base.expand(parse_x_shape(view.substr(2)));
+  throw std::invalid_argument("fuzz spec: unknown view '" + view + "'");
+}
+/// Record r's values as T, laid out so.
+template <class T>
+tapegrad::Tensor<T> laid_out(const RefTensor& r, const std::string& view) {
+  return laid_out(tapegrad::from_vector(r.as<T>(), shape_of(r)), view);
 }
 
 }  // namespace tapegrad_test

@@ -117,12 +117,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-tg::Shape parse_shape(const std::string& s) {  // "2x3x1", "2x-1"; "" is 0-d
-  tg::Shape out;
-  for (const std::string& p : split(s, 'x')) out.push_back(std::stoll(p));
-  return out;
-}
-
 std::vector<int64_t> parse_ints(const std::string& s) {  // "1,-2,3"; "" is none
   std::vector<int64_t> out;
   for (const std::string& p : split(s, ',')) out.push_back(std::stoll(p));
@@ -141,34 +135,17 @@ T parse_value(const std::string& s) {
   else return static_cast<T>(std::stoll(s));
 }
 
-// ---- inputs ------------------------------------------------------------------------------
-// The record's values laid out as the generator's layout() does (tools/gen_fuzz_elementwise.py).
-template <class T>
-tg::Tensor<T> make_input(const RefTensor& r, const std::string& view) {
-  auto base = tg::from_vector(r.as<T>(), tapegrad_test::shape_of(r));
-  if (view == "c") return base;
-  if (view == "t") return tapegrad_test::reversed_layout(base);
-  if (view == "s") return tapegrad_test::strided_copy(base);
-  if (view == "o") {
-    auto v = tg::zeros<T>({base.numel() + 1}).slice(0, 1).view(base.sizes());
-    v.copy_(base);
-    return v;
-  }
-  if (view.rfind("e:", 0) == 0) return base.expand(parse_shape(view.substr(2)));
-  throw SetupError("unknown view '" + view + "'");
-}
-
 Any load_any(const std::string& name, const std::string& view) {
   const RefTensor& r = rec(name);
   const std::string& d = r.dtype;
-  if (d == "bool") return make_input<bool>(r, view);
-  if (d == "uint8") return make_input<uint8_t>(r, view);
-  if (d == "int8") return make_input<int8_t>(r, view);
-  if (d == "int16") return make_input<int16_t>(r, view);
-  if (d == "int32") return make_input<int32_t>(r, view);
-  if (d == "int64") return make_input<int64_t>(r, view);
-  if (d == "float32") return make_input<float>(r, view);
-  if (d == "float64") return make_input<double>(r, view);
+  if (d == "bool") return tapegrad_test::laid_out<bool>(r, view);
+  if (d == "uint8") return tapegrad_test::laid_out<uint8_t>(r, view);
+  if (d == "int8") return tapegrad_test::laid_out<int8_t>(r, view);
+  if (d == "int16") return tapegrad_test::laid_out<int16_t>(r, view);
+  if (d == "int32") return tapegrad_test::laid_out<int32_t>(r, view);
+  if (d == "int64") return tapegrad_test::laid_out<int64_t>(r, view);
+  if (d == "float32") return tapegrad_test::laid_out<float>(r, view);
+  if (d == "float64") return tapegrad_test::laid_out<double>(r, view);
   throw SetupError("unknown dtype '" + d + "'");
 }
 
@@ -257,7 +234,7 @@ Got creation_typed(const Case& c) {
     }
   }
   if (kind == "eye") return result(tg::eye<T>(c.i64("n"), opt_int(c.get("m"))), c);
-  const tg::Shape shape = parse_shape(c.get("shape"));
+  const tg::Shape shape = tapegrad_test::parse_x_shape(c.get("shape"));
   if (kind == "zeros") return result(tg::zeros<T>(shape), c);
   if (kind == "ones") return result(tg::ones<T>(shape), c);
   if (kind == "full") return result(tg::full<T>(shape, parse_value<T>(c.get("value"))), c);

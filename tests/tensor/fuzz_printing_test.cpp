@@ -73,15 +73,6 @@ std::vector<Case> all_cases(const std::string& prefix) {
   return out;
 }
 
-tg::Shape parse_shape(const std::string& s) {  // "2x3x1"; "" is 0-d
-  tg::Shape out;
-  std::stringstream in(s);
-  std::string part;
-  while (std::getline(in, part, 'x'))
-    if (!part.empty()) out.push_back(std::stoll(part));
-  return out;
-}
-
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -93,7 +84,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 // The base tensor of a case (fill=rec|pool|range, see the generator).
 template <class T>
 tg::Tensor<T> base_tensor(const Case& c) {
-  const tg::Shape shape = parse_shape(c.get("base"));
+  const tg::Shape shape = tapegrad_test::parse_x_shape(c.get("base"));
   const std::vector<std::string> fill = split(c.get("fill"), ':');
   if (fill[0] == "rec") return tg::from_vector(rec(c.name + ".a").as<T>(), shape);
   const int64_t n = tg::shape_numel(shape);
@@ -111,25 +102,10 @@ tg::Tensor<T> base_tensor(const Case& c) {
   return tg::from_vector(vals, shape);
 }
 
-// The values of t laid out as the generator's layout() does (tools/gen_fuzz_elementwise.py).
-template <class T>
-tg::Tensor<T> laid_out(const tg::Tensor<T>& base, const std::string& view) {
-  if (view == "c") return base;
-  if (view == "t") return tapegrad_test::reversed_layout(base);
-  if (view == "s") return tapegrad_test::strided_copy(base);
-  if (view == "o") {
-    auto v = tg::zeros<T>({base.numel() + 1}).slice(0, 1).view(base.sizes());
-    v.copy_(base);
-    return v;
-  }
-  if (view.rfind("e:", 0) == 0) return base.expand(parse_shape(view.substr(2)));
-  throw std::runtime_error("unknown view '" + view + "'");
-}
-
 // What `std::cout << t` writes for the case's tensor.
 template <class T>
 std::string printed(const Case& c) {
-  const tg::Tensor<T> x = laid_out(base_tensor<T>(c), c.get("va"));
+  const tg::Tensor<T> x = tapegrad_test::laid_out(base_tensor<T>(c), c.get("va"));
   const std::string grad = c.get("grad");
   std::ostringstream os;
   if (grad == "none") {
