@@ -31,6 +31,7 @@
 #include <variant>
 #include <vector>
 
+#include "support/fuzz_replay.hpp"
 #include "support/tensor_check.hpp"
 
 namespace {
@@ -421,40 +422,8 @@ std::string compare(const Result& got, const RefTensor& want, bool signed_zeros)
 }
 
 // ---- cases --------------------------------------------------------------------------
-struct Case {
-  std::string name;  // "c0012"
-  std::string line;  // the op record
-  std::map<std::string, std::string> kv;
-  std::string get(const std::string& k) const {
-    auto it = kv.find(k);
-    if (it == kv.end()) throw std::runtime_error(name + ": no '" + k + "' in '" + line + "'");
-    return it->second;
-  }
-  std::string bug() const {
-    auto it = kv.find("bug");
-    return it == kv.end() ? "" : it->second;
-  }
-};
-
-std::vector<Case> all_cases() {
-  std::vector<Case> out;
-  for (const auto& [name, rec] : tapegrad_test::ref_file(kFile)) {
-    const std::string suffix = ".op";
-    if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
-    Case c;
-    c.name = name.substr(0, name.size() - suffix.size());
-    c.line = rec.text;
-    std::istringstream in(rec.text);
-    std::string tok;
-    while (in >> tok) {
-      const auto eq = tok.find('=');
-      if (eq != std::string::npos) c.kv[tok.substr(0, eq)] = tok.substr(eq + 1);
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
+using Case = tapegrad_test::OpCase;
+std::vector<Case> all_cases() { return tapegrad_test::op_cases(kFile); }
 
 Any input(const Case& c, const std::string& letter) {
   return load_any(tapegrad_test::ref(kFile, c.name + "." + letter), c.get("v" + letter));

@@ -76,15 +76,6 @@ bool flag(const std::map<std::string, std::string>& kv, const std::string& k) { 
 const RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
 bool has(const std::string& name) { return tapegrad_test::has_ref(kFile, name); }
 
-template <class T>
-tg::Tensor<T> laid_out(const RefTensor& r, const std::string& view) {
-  auto base = tg::from_vector(r.as<T>(), tapegrad_test::shape_of(r));
-  if (view == "c") return base;
-  if (view == "t") return tapegrad_test::reversed_layout(base);
-  if (view == "s") return tapegrad_test::strided_copy(base);
-  throw std::runtime_error("fuzz program: unknown parameter view '" + view + "'");
-}
-
 // |got - want| <= rtol (|want| + scale), scale the largest |want| of the
 // record but at least `floor`; NaN where want is NaN.
 template <class T>
@@ -131,7 +122,7 @@ std::string run_typed(const std::string& name, const std::vector<std::string>& p
     if (w.at(0) == "scheduler") {
       sched = w;
     } else if (w.at(0) == "param") {
-      auto p = laid_out<T>(rec(name + "." + w.at(1)), w.at(2));
+      auto p = tapegrad_test::laid_out<T>(rec(name + "." + w.at(1)), w.at(2));
       p.requires_grad_();
       params.push_back(p);
       pnames.push_back(w.at(1));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,44 @@ inline double to_double(const std::string& s) {
   const double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0') throw std::runtime_error("fuzz spec: bad number '" + s + "'");
   return v;
+}
+
+/// A case of a fuzz file whose cases are string records `<name>.op`: a line
+/// of key=value words.
+struct OpCase {
+  std::string name;  // "c0012"
+  std::string line;  // the op record
+  std::map<std::string, std::string> kv;
+  std::string get(const std::string& k) const {
+    auto it = kv.find(k);
+    if (it == kv.end()) throw std::invalid_argument(name + ": no '" + k + "' in '" + line + "'");
+    return it->second;
+  }
+  /// The label of the bug the case was found with (bug=), or "".
+  std::string bug() const {
+    auto it = kv.find("bug");
+    return it == kv.end() ? "" : it->second;
+  }
+};
+
+/// The `<name>.op` cases of `file` whose names start with `prefix`.
+inline std::vector<OpCase> op_cases(const char* file, const std::string& prefix = "") {
+  std::vector<OpCase> out;
+  const std::string suffix = ".op";
+  for (const auto& [name, r] : ref_file(file)) {
+    if (name.rfind(prefix, 0) != 0 || name.size() <= suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    OpCase c;
+    c.name = name.substr(0, name.size() - suffix.size());
+    c.line = r.text;
+    for (const std::string& w : words(r.text)) {
+      const auto eq = w.find('=');
+      if (eq != std::string::npos) c.kv[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 /// Calls run(name) for every case of `file` whose name starts with `prefix`;

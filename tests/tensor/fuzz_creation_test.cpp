@@ -37,6 +37,7 @@
 #include <variant>
 #include <vector>
 
+#include "support/fuzz_replay.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -71,40 +72,13 @@ struct SetupError : std::runtime_error {
 };
 
 // ---- cases ---------------------------------------------------------------------------
-struct Case {
-  std::string name;  // "ar0012"
-  std::string line;  // the op record
-  std::map<std::string, std::string> kv;
-  std::string get(const std::string& k) const {
-    auto it = kv.find(k);
-    if (it == kv.end()) throw SetupError(name + ": no '" + k + "' in '" + line + "'");
-    return it->second;
-  }
-  std::string bug() const {
-    auto it = kv.find("bug");
-    return it == kv.end() ? "" : it->second;
-  }
+struct Case : tapegrad_test::OpCase {
   int64_t i64(const std::string& k) const { return std::stoll(get(k)); }
   double f64(const std::string& k) const { return std::strtod(get(k).c_str(), nullptr); }
 };
-
 std::vector<Case> all_cases() {
   std::vector<Case> out;
-  const std::string suffix = ".op";
-  for (const auto& [name, r] : tapegrad_test::ref_file(kFile)) {
-    if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
-    Case c;
-    c.name = name.substr(0, name.size() - suffix.size());
-    c.line = r.text;
-    std::istringstream in(r.text);
-    std::string tok;
-    while (in >> tok) {
-      const auto eq = tok.find('=');
-      if (eq != std::string::npos) c.kv[tok.substr(0, eq)] = tok.substr(eq + 1);
-    }
-    out.push_back(std::move(c));
-  }
+  for (auto& c : tapegrad_test::op_cases(kFile)) out.push_back(Case{std::move(c)});
   return out;
 }
 

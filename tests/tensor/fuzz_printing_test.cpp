@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "support/fuzz_replay.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -37,41 +38,8 @@ const char* const kFile = "fuzz_printing.txt";
 
 const RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
 
-struct Case {
-  std::string name;  // "p0012"
-  std::string line;  // the op record
-  std::map<std::string, std::string> kv;
-  std::string get(const std::string& k) const {
-    auto it = kv.find(k);
-    if (it == kv.end()) throw std::runtime_error(name + ": no '" + k + "' in '" + line + "'");
-    return it->second;
-  }
-  std::string bug() const {
-    auto it = kv.find("bug");
-    return it == kv.end() ? "" : it->second;
-  }
-};
-
-std::vector<Case> all_cases(const std::string& prefix) {
-  std::vector<Case> out;
-  const std::string suffix = ".op";
-  for (const auto& [name, r] : tapegrad_test::ref_file(kFile)) {
-    if (name.rfind(prefix, 0) != 0 || name.size() <= suffix.size() ||
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
-    Case c;
-    c.name = name.substr(0, name.size() - suffix.size());
-    c.line = r.text;
-    std::istringstream in(r.text);
-    std::string tok;
-    while (in >> tok) {
-      const auto eq = tok.find('=');
-      if (eq != std::string::npos) c.kv[tok.substr(0, eq)] = tok.substr(eq + 1);
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
+using Case = tapegrad_test::OpCase;
+std::vector<Case> all_cases(const std::string& prefix) { return tapegrad_test::op_cases(kFile, prefix); }
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
