@@ -503,26 +503,10 @@ void run_kinds(std::initializer_list<const char*> kinds) {
     if (std::find_if(kinds.begin(), kinds.end(), [&](const char* k) { return c.kv["kind"] == k; }) != kinds.end())
       cases.push_back(std::move(c));
   std::stable_partition(cases.begin(), cases.end(), [](const Case& c) { return c.bug().empty(); });
-  REQUIRE(!cases.empty());
-  int failed = 0;
-  std::map<std::string, int> by_label;
-  int labelled_passing = 0;
-  for (const Case& c : cases) {
+  tapegrad_test::check_op_cases(cases, [](const Case& c) {
     const std::string mm = check_case(c);
-    if (mm.empty()) {
-      if (!c.bug().empty()) ++labelled_passing;
-      continue;
-    }
-    ++failed;
-    const std::string label = c.bug().empty() ? "unlabelled" : c.bug();
-    ++by_label[label];
-    FAIL_CHECK(c.name << " [" << label << "] " << c.line << " | " << describe_inputs(c) << "| " << mm);
-  }
-  std::ostringstream summary;
-  summary << cases.size() << " cases, " << failed << " mismatches";
-  for (const auto& [label, n] : by_label) summary << "; " << label << ": " << n;
-  summary << "; " << labelled_passing << " cases of fixed bugs match";
-  MESSAGE(summary.str());
+    return mm.empty() ? mm : describe_inputs(c) + "| " + mm;
+  });
 }
 
 }  // namespace

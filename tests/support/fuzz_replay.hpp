@@ -92,6 +92,32 @@ inline std::vector<OpCase> op_cases(const char* file, const std::string& prefix 
   return out;
 }
 
+/// check(c) for every case, which returns what differs from PyTorch (empty
+/// when nothing does): each mismatch a failed check naming the case, its bug
+/// label and its op line, then one message counting them by label.
+template <class Case, class Check>
+void check_op_cases(const std::vector<Case>& cases, Check check) {
+  REQUIRE(!cases.empty());
+  int failed = 0, labelled_passing = 0;
+  std::map<std::string, int> by_label;
+  for (const Case& c : cases) {
+    const std::string mm = check(c);
+    if (mm.empty()) {
+      if (!c.bug().empty()) ++labelled_passing;
+      continue;
+    }
+    ++failed;
+    const std::string label = c.bug().empty() ? "unlabelled" : c.bug();
+    ++by_label[label];
+    FAIL_CHECK(c.name << " [" << label << "] " << c.line << " | " << mm);
+  }
+  std::ostringstream summary;
+  summary << cases.size() << " cases, " << failed << " mismatches";
+  for (const auto& [label, n] : by_label) summary << "; " << label << ": " << n;
+  summary << "; " << labelled_passing << " cases of fixed bugs match";
+  MESSAGE(summary.str());
+}
+
 /// Calls run(name) for every case of `file` whose name starts with `prefix`;
 /// run returns what differs from PyTorch (empty when nothing does). Each case
 /// is one check, with its spec text as context. Returns how many ran.

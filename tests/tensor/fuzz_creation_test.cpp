@@ -484,26 +484,11 @@ void run_kinds(std::initializer_list<const char*> kinds, bool bugs = false) {
   for (const char* k : kinds)
     for (const Case& c : all)
       if (c.kv.at("kind") == k && c.bug().empty() != bugs) cases.push_back(c);
-  REQUIRE(!cases.empty());
-  int failed = 0, labelled_passing = 0;
-  std::map<std::string, int> by_label;
-  for (const Case& c : cases) {
+  tapegrad_test::check_op_cases(cases, [](const Case& c) {
     announce(c);
     const std::string mm = check_case(c);
-    if (mm.empty()) {
-      if (!c.bug().empty()) ++labelled_passing;
-      continue;
-    }
-    ++failed;
-    const std::string label = c.bug().empty() ? "unlabelled" : c.bug();
-    ++by_label[label];
-    FAIL_CHECK(c.name << " [" << label << "] " << c.line << " | " << describe_inputs(c) << "| " << mm);
-  }
-  std::ostringstream summary;
-  summary << cases.size() << " cases, " << failed << " mismatches";
-  for (const auto& [label, n] : by_label) summary << "; " << label << ": " << n;
-  if (bugs) summary << "; " << labelled_passing << " bug-labelled cases match";
-  MESSAGE(summary.str());
+    return mm.empty() ? mm : describe_inputs(c) + "| " + mm;
+  });
 }
 
 }  // namespace

@@ -428,7 +428,7 @@ Tensor<true_div_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b) {
 template <Element A, Element B>
 Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
   using R = promote_t<A, B>;
-  static_assert(!std::is_same_v<R, bool>, "pow: not implemented for bool tensors (as PyTorch)");
+  static_assert(!std::is_same_v<R, bool>, "pow: bool tensors are refused (as PyTorch refuses them)");
   auto out = detail::map2<R, R>(a, b, detail::Pow{}, "pow");
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
@@ -455,7 +455,7 @@ Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
 template <Element T, Scalar S>
 Tensor<scalar_promote_t<T, S>> pow(const Tensor<T>& a, S exponent) {
   using R = scalar_promote_t<T, S>;
-  static_assert(!std::is_same_v<R, bool>, "pow: not implemented for bool tensors (as PyTorch)");
+  static_assert(!std::is_same_v<R, bool>, "pow: bool tensors are refused (as PyTorch refuses them)");
   if constexpr (!FloatingElement<R> && std::is_signed_v<S>)
     TAPEGRAD_CHECK(exponent >= 0, ValueError, "pow: integers to negative integer powers are not allowed (",
                    dtype_name<R>(), " tensor ** ", +exponent, ")");
