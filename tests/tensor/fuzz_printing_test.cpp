@@ -63,7 +63,9 @@ tg::Tensor<T> base_tensor(const Case& c) {
     for (int64_t i = 0; i < n; ++i) vals[static_cast<size_t>(i)] = pool[static_cast<size_t>((a * i + b) % k)];
   } else if (fill[0] == "range" && fill.size() == 3) {
     const double start = std::strtod(fill[1].c_str(), nullptr), step = std::strtod(fill[2].c_str(), nullptr);
-    for (int64_t i = 0; i < n; ++i) vals[static_cast<size_t>(i)] = static_cast<T>(start + step * static_cast<double>(i));
+    // the product rounded first, as the generator's Python (Note [No FMA contraction])
+    for (int64_t i = 0; i < n; ++i)
+      vals[static_cast<size_t>(i)] = static_cast<T>(start + tg::detail::unfused(step * static_cast<double>(i)));
   } else {
     throw std::runtime_error(c.name + ": unknown fill '" + c.get("fill") + "'");
   }

@@ -89,6 +89,32 @@ inline constexpr bool can_cast_v =
     !(FloatingElement<From> && !FloatingElement<To>) &&
     !(!std::is_same_v<From, bool> && std::is_same_v<To, bool>);
 
+namespace detail {
+// Note [No FMA contraction]: where tapegrad promises PyTorch's exact numbers
+// or the same numbers on every platform (arange, linspace, the schedulers'
+// recursions, uniform_ and normal_ under manual_seed), a + b * c must round
+// the product before the sum, as PyTorch's scalar code and Python do. GCC
+// fuses such a pair into one fused multiply-add wherever the target has one
+// (its default -ffp-contract=fast outside strict ISO modes: always on
+// aarch64, on x86 with -mfma or -march=native), which changes the last bit:
+// linspace(0, 1, 16)[12] was 0.80000001 instead of 0.79999995 on aarch64.
+// unfused(b * c) hides the product from the optimiser, so it is rounded
+// first; it costs no instruction (the value stays in its register).
+template <class F>
+inline F unfused(F x) {
+  static_assert(std::is_same_v<F, float> || std::is_same_v<F, double>);
+#if defined(__GNUC__) && defined(__x86_64__)
+  __asm__("" : "+x"(x));
+#elif defined(__GNUC__) && defined(__aarch64__)
+  __asm__("" : "+w"(x));
+#else
+  volatile F v = x;
+  x = v;
+#endif
+  return x;
+}
+}  // namespace detail
+
 /// PyTorch's name of a dtype without the "torch." prefix ("float32").
 template <Element T>
 constexpr const char* dtype_name() {

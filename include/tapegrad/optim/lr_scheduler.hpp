@@ -89,8 +89,9 @@ class CosineAnnealingLR : public LRScheduler<T> {
     // After the minimum (where the ratio below would divide by 0), step back up.
     if ((e - 1 - t_max_) % (2 * t_max_) == 0)
       return lr + (base - eta_min_) * (1 - std::cos(pi / tm)) / 2;
-    return (1 + std::cos(pi * static_cast<double>(e) / tm)) /
-               (1 + std::cos(pi * static_cast<double>(e - 1) / tm)) * (lr - eta_min_) +
+    // the product rounded before the sum, as in Python (Note [No FMA contraction])
+    return tapegrad::detail::unfused((1 + std::cos(pi * static_cast<double>(e) / tm)) /
+                                     (1 + std::cos(pi * static_cast<double>(e - 1) / tm)) * (lr - eta_min_)) +
            eta_min_;
   }
   int64_t t_max_;

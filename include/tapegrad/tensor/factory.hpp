@@ -221,7 +221,8 @@ Tensor<T> arange(double start, double end, double step = 1) {
   auto t = detail::make_empty<T>({n});
   T* p = t.data_ptr();
   if constexpr (FloatingElement<T>) {
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    // Note [No FMA contraction] (core/dtype.hpp), here and below
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + detail::unfused(static_cast<double>(i) * step));
   } else {
     // start and step as int64 (checked); unsigned arithmetic wraps without UB
     const auto s0 = static_cast<uint64_t>(detail::checked_scalar<int64_t>(std::trunc(start), "arange"));
@@ -252,8 +253,8 @@ Tensor<T> linspace(double start, double end, int64_t steps) {
     const S step = (s1 - s0) / static_cast<S>(steps - 1);
     const int64_t half = steps / 2;
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<T>(i < half ? s0 + step * static_cast<S>(i)
-                                     : s1 - step * static_cast<S>(steps - i - 1));
+      p[i] = static_cast<T>(i < half ? s0 + detail::unfused(step * static_cast<S>(i))
+                                     : s1 - detail::unfused(step * static_cast<S>(steps - i - 1)));
   }
   return t;
 }
@@ -419,7 +420,8 @@ template <Element T>
 const Tensor<T>& Tensor<T>::normal_(double mean, double std, Generator& gen) const {
   static_assert(FloatingElement<T>, "normal_: only floating tensors (float, double) can be filled with normal samples");
   TAPEGRAD_CHECK(std >= 0, ValueError, "normal_: expects std >= 0.0, but found std ", std);
-  detail::fill_with(*this, [&] { return static_cast<T>(mean + std * gen.normal()); }, "normal_");
+  // Note [No FMA contraction] (core/dtype.hpp): the same numbers on every platform
+  detail::fill_with(*this, [&] { return static_cast<T>(mean + detail::unfused(std * gen.normal())); }, "normal_");
   return *this;
 }
 
@@ -433,11 +435,12 @@ const Tensor<T>& Tensor<T>::uniform_(double from, double to, Generator& gen) con
   const double width = to - from;
   if constexpr (std::is_same_v<T, float>) {
     detail::fill_with(*this, [&] {
-      float v = static_cast<float>(from + width * static_cast<double>(gen.uniform_float()));
+      // Note [No FMA contraction] (core/dtype.hpp): the same numbers on every platform
+      float v = static_cast<float>(from + detail::unfused(width * static_cast<double>(gen.uniform_float())));
       return v < static_cast<float>(to) || width == 0 ? v : std::nextafter(static_cast<float>(to), static_cast<float>(from));
     }, "uniform_");
   } else {
-    detail::fill_with(*this, [&] { return from + width * gen.uniform_double(); }, "uniform_");
+    detail::fill_with(*this, [&] { return from + detail::unfused(width * gen.uniform_double()); }, "uniform_");
   }
   return *this;
 }

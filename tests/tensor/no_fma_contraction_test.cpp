@@ -1,0 +1,78 @@
+// Note [No FMA contraction] (core/dtype.hpp): arange, linspace, normal_,
+// uniform_ and CosineAnnealingLR round a product before adding it, so they
+// give PyTorch's numbers, and the same numbers on every platform. The unit
+// build cannot tell (x86-64's baseline has no FMA); this file also runs in
+// the -march=native binary (native/no_fma_contraction) and in the aarch64
+// build (tools/check-aarch64.sh), where GCC fuses a + b * c unless prevented:
+// there linspace, arange, normal_ and the schedule below each failed.
+#include <doctest/doctest.h>
+#include <tapegrad/tapegrad.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+namespace tg = tapegrad;
+
+// a + b * c with the product rounded first, as Python and PyTorch compute it
+// (the volatile keeps the compiler from fusing the two).
+double sum_of_rounded(double a, double b, double c) {
+  volatile double p = b * c;
+  return a + p;
+}
+
+}  // namespace
+
+TEST_CASE("linspace: PyTorch's float values where a fused multiply-add rounds differently") {
+  // torch.linspace(0, 1, 16) and torch.linspace(2.5, -4.6, 16) (tests/reference/fuzz_creation.txt)
+  CHECK(tg::linspace<float>(0, 1, 16)(12) == 0.79999995f);
+  const auto x = tg::linspace<float>(2.5, -4.6, 16);
+  CHECK(x(5) == 0.133333445f);
+  CHECK(x(6) == -0.339999914f);
+}
+
+TEST_CASE("arange: start + (i * step rounded) for every element") {
+  const auto x = tg::arange<double>(-1, 1, 0.001).to_vector();
+  REQUIRE(x.size() == 2000);
+  int64_t mismatches = 0;
+  for (size_t i = 0; i < x.size(); ++i) mismatches += x[i] != sum_of_rounded(-1, static_cast<double>(i), 0.001);
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("normal_(mean, std) and uniform_(from, to): the product rounded before the sum") {
+  constexpr int64_t n = 20000;
+  tg::manual_seed(0);
+  const std::vector<double> z = tg::randn<double>({n}).to_vector();
+  tg::manual_seed(0);
+  const std::vector<double> x = tg::empty<double>({n}).normal_(1.5, 0.3).to_vector();
+  tg::manual_seed(0);
+  const std::vector<double> u = tg::rand<double>({n}).to_vector();
+  tg::manual_seed(0);
+  const std::vector<double> y = tg::empty<double>({n}).uniform_(-0.3, 0.7).to_vector();
+  const double width = 0.7 - -0.3;
+  int64_t normal_mismatches = 0, uniform_mismatches = 0;
+  for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+    normal_mismatches += x[i] != sum_of_rounded(1.5, 0.3, z[i]);
+    uniform_mismatches += y[i] != sum_of_rounded(-0.3, width, u[i]);
+  }
+  CHECK(normal_mismatches == 0);
+  CHECK(uniform_mismatches == 0);
+}
+
+TEST_CASE("CosineAnnealingLR: PyTorch's learning rates to the last bit") {
+  // torch.optim.lr_scheduler.CosineAnnealingLR(SGD(lr=0.1), T_max=3, eta_min=0.01)
+  // (tests/reference/optim.txt, cosine.t3_min0.01.lr)
+  const std::vector<double> want{0.1,  0.0775, 0.032500000000000015, 0.01, 0.0325, 0.07750000000000005,
+                                 0.10000000000000007, 0.07750000000000007, 0.03250000000000006, 0.01, 0.0325};
+  auto p = tg::zeros<float>({2});
+  p.requires_grad_();
+  tg::optim::SGD<float> opt({p}, {.lr = 0.1});
+  tg::optim::CosineAnnealingLR sched(opt, 3, 0.01);
+  std::vector<double> got{sched.get_last_lr()};
+  for (int epoch = 0; epoch < 10; ++epoch) {
+    sched.step();
+    got.push_back(sched.get_last_lr());
+  }
+  CHECK(got == want);
+}
