@@ -7,6 +7,11 @@
 #   3. build/sanitize: clang++, -Werror, ASan+UBSan, Debug at -O0 (the GEMM
 #                      and its test at -O1, tests/CMakeLists.txt); tests and
 #                      examples; CTest tests except the packaging ones
+#   4. build/aarch64:  aarch64-linux-gnu-g++ (cmake/aarch64-linux-gnu.cmake),
+#                      -Werror, -O1 (tensor/no_fma_contraction_test.cpp at
+#                      -O2); the unit tests, run under qemu-aarch64: the
+#                      headers' portable paths (NEON packets, the portable
+#                      GEMM kernel, unsigned char, FMA contraction)
 # Exits non-zero, naming the stage, if anything fails.
 # Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
 #      TAPEGRAD_STAGES (default "werror sanitize"; pick a subset).
@@ -16,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 cxx_gcc=${CXX_GCC:-g++}
 cxx_clang=${CXX_CLANG:-clang++}
-stages=${TAPEGRAD_STAGES:-werror sanitize}
+stages=${TAPEGRAD_STAGES:-werror sanitize aarch64}
 generator_args=()
 if [[ -n "${CMAKE_GENERATOR:-}" ]]; then generator_args=(-G "$CMAKE_GENERATOR"); fi
 
@@ -83,8 +88,17 @@ for stage in $stages; do
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_BUILD_BENCH=OFF
       ;;
+    aarch64)
+      build_and_test aarch64 build/aarch64 aarch64-linux-gnu-g++ "-L unit" -- \
+        -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" \
+        -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+        -DTAPEGRAD_WERROR=ON \
+        -DTAPEGRAD_BUILD_EXAMPLES=OFF \
+        -DTAPEGRAD_BUILD_BENCH=OFF
+      ;;
     *)
-      echo "run-tests: unknown stage '$stage' (known: werror sanitize)" >&2
+      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64)" >&2
       exit 2
       ;;
   esac

@@ -16,6 +16,7 @@ default_packages=(
   zlib1g-dev              # data/io
   clang libclang-rt-14-dev  # the sanitizer + portability build
   libomp-dev              # OpenMP for examples and benches (clang)
+  g++-aarch64-linux-gnu qemu-user  # the aarch64 build, its tests run under qemu
 )
 
 if [[ "${TAPEGRAD_SKIP_DEPS:-0}" == 1 ]]; then

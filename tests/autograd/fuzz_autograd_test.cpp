@@ -482,8 +482,9 @@ std::string run_case(const Case& c) {
   for (const auto& [name, leaf] : run.leaves)
     if (leaf.second) out += check_grad(leaf.first, c, "g." + name, rtol, floor, "grad of leaf " + name);
   for (size_t k : run.retained)
-    out += check_grad(run.vals[k], c, "r" + std::to_string(k), rtol, floor,
-                      "retained grad of %" + std::to_string(k));
+    // std::string(...) + ...: "lit" + string&& trips GCC 12's -Wrestrict on aarch64 (bug 105329)
+    out += check_grad(run.vals[k], c, std::string("r") + std::to_string(k), rtol, floor,
+                      std::string("retained grad of %") + std::to_string(k));
   return out;
 }
 

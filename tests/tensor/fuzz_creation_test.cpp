@@ -312,8 +312,9 @@ Got cat_typed(const Case& c) {
   std::vector<tg::Tensor<T>> xs;
   const int64_t k = c.i64("k");
   for (int64_t i = 0; i < k; ++i) {
-    const std::string letter = "x" + std::to_string(i);
-    xs.push_back(std::get<tg::Tensor<T>>(load_any(c.name + "." + letter, c.get("v" + std::to_string(i)))));
+    // std::string(...) + ...: "lit" + string&& trips GCC 12's -Wrestrict on aarch64 (bug 105329)
+    const std::string index = std::to_string(i);
+    xs.push_back(std::get<tg::Tensor<T>>(load_any(c.name + ".x" + index, c.get(std::string("v") + index))));
   }
   const int64_t d = c.i64("dim");
   return result(c.get("kind") == "cat" ? tg::cat(xs, d) : tg::stack(xs, d), c);
