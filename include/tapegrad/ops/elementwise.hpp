@@ -123,12 +123,13 @@ struct Abs {
   }
   template <class X> auto array(const X& x) const { return x.abs(); }
 };
+// No array form: Eigen's AVX-512 negation is 0 - x, which gives +0 for +0
+// (PyTorch: -0.); the plain loop's -x flips the sign bit and vectorises.
 struct Neg {
   template <class V> V operator()(V x) const {
     if constexpr (FloatingElement<V>) return -x;
     else return wrap_sub(V(0), x);
   }
-  template <class X> auto array(const X& x) const { return -x; }
 };
 // Eigen's SIMD log raises a subnormal argument to the smallest normal number
 // (log(1e-40f) came out -87.34, not -92.10): arguments below it, subnormal,
@@ -166,17 +167,25 @@ struct Sigmoid {
   }
   template <class V> static constexpr V array_min = simd_exp_min<V>;
 };
-// Eigen's float SIMD sqrt and rsqrt (EIGEN_FAST_MATH) are approximations that
-// give sqrt(inf) = NaN and flush denormals: float takes the scalar loop.
+// Eigen's SIMD sqrt is the hardware's, exact, except where EIGEN_FAST_MATH
+// (on by default) swaps in an rsqrt approximation with Newton steps: float on
+// SSE and AVX, float and double on AVX-512. Those give sqrt(inf) = NaN,
+// sqrt(-0.) = 0. and results a few ulp off (double on AVX-512: found by the
+// unit tests built with -march=native), so they take the scalar loop.
+#if defined(EIGEN_VECTORIZE_AVX512) && EIGEN_FAST_MATH
+inline constexpr bool kExactSimdSqrtDouble = false;
+#else
+inline constexpr bool kExactSimdSqrtDouble = true;
+#endif
+template <class X>
+concept ExactSimdSqrt = std::is_same_v<typename X::Scalar, double> && kExactSimdSqrtDouble;
 struct Sqrt {
   template <class V> V operator()(V x) const { return std::sqrt(x); }
-  template <class X> requires std::is_same_v<typename X::Scalar, double>
-  auto array(const X& x) const { return x.sqrt(); }
+  template <ExactSimdSqrt X> auto array(const X& x) const { return x.sqrt(); }
 };
 struct Rsqrt {
   template <class V> V operator()(V x) const { return V(1) / std::sqrt(x); }
-  template <class X> requires std::is_same_v<typename X::Scalar, double>
-  auto array(const X& x) const { return x.sqrt().inverse(); }
+  template <ExactSimdSqrt X> auto array(const X& x) const { return x.sqrt().inverse(); }
 };
 // relu keeps NaN (NaN < 0 is false), as PyTorch's clamp_min(0) does.
 struct Relu {
