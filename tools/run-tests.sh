@@ -14,7 +14,7 @@
 #                      GEMM kernel, unsigned char, FMA contraction)
 # Exits non-zero, naming the stage, if anything fails.
 # Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
-#      TAPEGRAD_STAGES (default "werror sanitize"; pick a subset).
+#      TAPEGRAD_STAGES (default "werror sanitize aarch64"; pick a subset).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
