@@ -88,22 +88,7 @@ std::string compare(const tg::Tensor<T>& got, const RefTensor& want, double rtol
     os << what << ": shape " << got.sizes() << " != " << tapegrad_test::shape_of(want) << "; ";
     return os.str();
   }
-  double scale = floor;
-  for (double w : want.values)
-    if (std::isfinite(w)) scale = std::max(scale, std::abs(w));
-  const auto g = got.to_vector();
-  int shown = 0;
-  for (size_t k = 0; k < g.size() && shown < 3; ++k) {
-    const double x = static_cast<double>(g[k]), w = want.values[k];
-    bool ok;
-    if (std::isnan(w) || std::isnan(x)) ok = std::isnan(w) && std::isnan(x);
-    else if (std::isinf(w) || std::isinf(x)) ok = x == w;
-    else ok = std::abs(x - w) <= rtol * (std::abs(w) + scale);
-    if (!ok) {
-      os << what << "[" << k << "] got " << x << " want " << w << "; ";
-      ++shown;
-    }
-  }
+  os << tapegrad_test::tolerance_mismatches(got, want, rtol, floor, 3, what);
   return os.str();
 }
 

@@ -3,6 +3,7 @@
 // tests under tests/ops/ and tests/nn/: shape, NaN positions, infinities and
 // values within a tolerance (integers exactly), reported as text naming the
 // first misfits; and the non-contiguous layouts the op tests run through.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string>
 #include <tapegrad/tapegrad.hpp>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "support/reference.hpp"
@@ -125,6 +127,51 @@ tapegrad::Tensor<T> laid_out(const tapegrad::Tensor<T>& base, const std::string&
 template <class T>
 tapegrad::Tensor<T> laid_out(const RefTensor& r, const std::string& view) {
   return laid_out(tapegrad::from_vector(r.as<T>(), shape_of(r)), view);
+}
+
+/// A tensor of any element type (the fuzz replays' operands).
+using AnyTensor = std::variant<tapegrad::Tensor<bool>, tapegrad::Tensor<uint8_t>, tapegrad::Tensor<int8_t>,
+                               tapegrad::Tensor<int16_t>, tapegrad::Tensor<int32_t>, tapegrad::Tensor<int64_t>,
+                               tapegrad::Tensor<float>, tapegrad::Tensor<double>>;
+/// Record r in its own dtype, laid out so.
+inline AnyTensor laid_out_any(const RefTensor& r, const std::string& view) {
+  const std::string& d = r.dtype;
+  if (d == "bool") return laid_out<bool>(r, view);
+  if (d == "uint8") return laid_out<uint8_t>(r, view);
+  if (d == "int8") return laid_out<int8_t>(r, view);
+  if (d == "int16") return laid_out<int16_t>(r, view);
+  if (d == "int32") return laid_out<int32_t>(r, view);
+  if (d == "int64") return laid_out<int64_t>(r, view);
+  if (d == "float32") return laid_out<float>(r, view);
+  if (d == "float64") return laid_out<double>(r, view);
+  throw std::invalid_argument("fuzz spec: unknown dtype '" + d + "'");
+}
+
+/// The elements of got off want by more than rtol (|want| + scale), scale
+/// the record's largest finite |want| but at least `floor` (NaN where want is
+/// NaN, the same infinities), at most max_shown, as "<what>[k] got x want w; ".
+template <class T>
+std::string tolerance_mismatches(const tapegrad::Tensor<T>& got, const RefTensor& want, double rtol,
+                                 double floor, int max_shown, const std::string& what = "") {
+  double scale = floor;
+  for (double w : want.values)
+    if (std::isfinite(w)) scale = std::max(scale, std::abs(w));
+  const std::vector<T> g = got.to_vector();
+  std::ostringstream os;
+  os.precision(12);
+  int shown = 0;
+  for (size_t k = 0; k < g.size() && shown < max_shown; ++k) {
+    const double x = static_cast<double>(g[k]), w = want.values[k];
+    bool ok;
+    if (std::isnan(w) || std::isnan(x)) ok = std::isnan(w) && std::isnan(x);
+    else if (std::isinf(w) || std::isinf(x)) ok = x == w;
+    else ok = std::abs(x - w) <= rtol * (std::abs(w) + scale);
+    if (!ok) {
+      os << what << "[" << k << "] got " << x << " want " << w << "; ";
+      ++shown;
+    }
+  }
+  return os.str();
 }
 
 }  // namespace tapegrad_test
