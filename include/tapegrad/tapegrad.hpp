@@ -25,6 +25,7 @@
 #include "ops/reduce.hpp"
 #include "ops/matmul.hpp"
 #include "ops/compare.hpp"
+#include "ops/arith.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"
 #include "nn/functional.hpp"

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -276,6 +277,34 @@ class Tensor {
   Tensor<to_floating_t<T>> logsumexp(int64_t dim, bool keepdim = false) const;
   Tensor<to_floating_t<T>> softmax(int64_t dim) const;
   Tensor<to_floating_t<T>> log_softmax(int64_t dim) const;
+
+  // ---- arithmetic (ops/arith.hpp) -------------------------------------------------
+  template <Element U>
+  Tensor<promote_t<T, U>> floor_divide(const Tensor<U>& other) const;
+  template <Scalar S>
+  Tensor<scalar_promote_t<T, S>> floor_divide(S other) const;
+  template <Element U>
+  Tensor<promote_t<T, U>> div(const Tensor<U>& other, std::string_view rounding_mode) const;
+  template <Element U>
+  Tensor<promote_t<T, U>> remainder(const Tensor<U>& other) const;
+  template <Scalar S>
+  Tensor<scalar_promote_t<T, S>> remainder(S other) const;
+  template <Element U>
+  Tensor<promote_t<T, U>> fmod(const Tensor<U>& other) const;
+  template <Scalar S>
+  Tensor<scalar_promote_t<T, S>> fmod(S other) const;
+  Tensor floor() const;
+  Tensor ceil() const;
+  Tensor trunc() const;
+  Tensor frac() const;
+  Tensor round(int64_t decimals = 0) const;
+  Tensor sign() const;
+  Tensor<bool> isnan() const;
+  Tensor<bool> isinf() const;
+  Tensor<bool> isfinite() const;
+  Tensor nan_to_num(double nan = 0, std::optional<double> posinf = std::nullopt,
+                    std::optional<double> neginf = std::nullopt) const;
+  Tensor bitwise_not() const;
 
   // ---- matmul family (ops/matmul.hpp); both operands must share a dtype -------
   template <Element U>
