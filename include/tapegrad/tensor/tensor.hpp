@@ -306,6 +306,33 @@ class Tensor {
                     std::optional<double> neginf = std::nullopt) const;
   Tensor bitwise_not() const;
 
+  // ---- ordering (ops/sort.hpp) -----------------------------------------------------
+  ValuesIndices<T> sort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  Tensor<int64_t> argsort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  ValuesIndices<T> topk(int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) const;
+  ValuesIndices<T> kthvalue(int64_t k, int64_t dim = -1, bool keepdim = false) const;
+  Tensor median() const;
+  ValuesIndices<T> median(int64_t dim, bool keepdim = false) const;
+  ValuesIndices<T> mode(int64_t dim = -1, bool keepdim = false) const;
+
+  // ---- scans (ops/cumulative.hpp) ---------------------------------------------------
+  Tensor<sum_t<T>> cumsum(int64_t dim) const;
+  Tensor<sum_t<T>> cumprod(int64_t dim) const;
+  ValuesIndices<T> cummax(int64_t dim) const;
+  ValuesIndices<T> cummin(int64_t dim) const;
+  Tensor logcumsumexp(int64_t dim) const;
+
+  // ---- more reductions (ops/reduce_extra.hpp, ops/norm.hpp) ------------------------
+  Tensor amax(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor amin(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor<to_floating_t<T>> logsumexp(const Shape& dims, bool keepdim = false) const;
+  Tensor<sum_t<T>> nansum(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor nanmean(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor<int64_t> count_nonzero(const Shape& dims = {}) const;
+  Tensor<int64_t> argmax(std::optional<int64_t> dim, bool keepdim) const;
+  Tensor<int64_t> argmin(std::optional<int64_t> dim, bool keepdim) const;
+  Tensor norm(double p = 2, const Shape& dims = {}, bool keepdim = false) const;
+
   // ---- matmul family (ops/matmul.hpp); both operands must share a dtype -------
   template <Element U>
   Tensor matmul(const Tensor<U>& other) const;
