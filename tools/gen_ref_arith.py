@@ -1,7 +1,8 @@
 #!/usr/bin/env -S /usr/bin/python3
-"""Golden values from PyTorch 1.13 for ops/arith.hpp (tests/ops/arith_test.cpp).
+"""Golden values from PyTorch 1.13 for ops/arith.hpp, sort.hpp, cumulative.hpp,
+reduce_extra.hpp and norm.hpp (tests/ops/{arith,sort,cumulative,reduce_extra,norm}_test.cpp).
 
-    /usr/bin/python3 tools/gen_ref_arith.py            # writes tests/reference/arith.txt
+    /usr/bin/python3 tools/gen_ref_arith.py   # writes tests/reference/{arith,sort,cumulative,reduce_extra}.txt
 
 Same format and writer as tools/gen_reference.py (imported from it).
 """
@@ -132,9 +133,160 @@ def gen_arith():
     return r
 
 
+def grads_into(r, name, fn, inputs, weight=None):
+    """grad.<name>.<k>: d sum(fn(*inputs) * w) / d input k (w: weight, or ones)."""
+    ins = [i.clone().detach().requires_grad_() for i in inputs]
+    out = fn(*ins)
+    w = torch.ones_like(out) if weight is None else weight
+    (out * w).sum().backward()
+    for k, i in enumerate(ins):
+        r.t("grad.%s.%d" % (name, k), i.grad if i.grad is not None else torch.zeros_like(i))
+
+
+def gen_sort():
+    r = RefFile("sort.txt", 2502)
+    header(r, "gen_ref_arith.py")
+    r.comment("Ordering ops on x [3, 5] (ties, NaN) and xd [4, 6] (distinct values); .values/.indices.")
+    x = r.t("x.f32", torch.tensor([[3.0, 1.0, nan, 1.0, 2.0], [0.5, -1.0, 0.5, 0.5, inf],
+                                   [nan, -inf, 2.0, nan, 2.0]], dtype=F32))
+    xd = r.t("xd.f64", torch.randperm(24).reshape(4, 6).to(F64) * 0.5 - 5)
+    xi = r.t("xi.i64", torch.tensor([[4, 1, 4, 2, 1, 4], [7, 7, -3, 0, 0, 5]], dtype=I64))
+
+    def vi(name, res):
+        r.t(name + ".values", res[0])
+        r.t(name + ".indices", res[1])
+    for tag, t in (("x", x), ("xd", xd), ("xi", xi)):
+        vi("sort.%s.d1" % tag, torch.sort(t, 1))
+        vi("sort.%s.d0_desc" % tag, torch.sort(t, 0, descending=True))
+        vi("sort.%s.stable_desc" % tag, torch.sort(t, dim=1, descending=True, stable=True))
+        r.t("argsort.%s.d1" % tag, torch.argsort(t, 1))
+        vi("kthvalue.%s.k2" % tag, torch.kthvalue(t, 2, 1))
+        vi("kthvalue.%s.k1_d0_keep" % tag, torch.kthvalue(t, 1, 0, keepdim=True))
+        vi("median.%s.d1" % tag, torch.median(t, 1))
+        vi("median.%s.d0_keep" % tag, torch.median(t, 0, keepdim=True))
+        r.t("median.%s.all" % tag, torch.median(t))
+    for tag, t in (("xd", xd),):
+        vi("topk.xd.k3", torch.topk(t, 3))
+        vi("topk.xd.k2_d0_smallest", torch.topk(t, 2, 0, largest=False))
+    vi("topk.x_nan.k2", torch.topk(torch.tensor([1.0, nan, 3.0, -inf]), 2))
+    vi("mode.xi.d1", torch.mode(xi, 1))
+    vi("mode.xi.d0_keep", torch.mode(xi, 0, keepdim=True))
+    u = torch.tensor([3, 1, 3, 2, 7, 1, 1], dtype=I64)
+    r.t("u", u)
+    res = torch.unique(u, return_inverse=True, return_counts=True)
+    r.t("unique.values", res[0]), r.t("unique.inverse", res[1]), r.t("unique.counts", res[2])
+    r.t("bincount", torch.bincount(u))
+    r.t("bincount.min10", torch.bincount(u, minlength=10))
+    r.t("bincount.w_f32", torch.bincount(u, weights=torch.linspace(0, 1, 7)))
+    r.t("bincount.w_i64", torch.bincount(u, weights=torch.arange(7)))
+    h = r.t("h.f32", torch.tensor([0.0, 0.3, 1.1, 2.5, 2.9999, 3.0, -0.1, 3.5, 1.0, 1.7], dtype=F32))
+    r.t("histc.b4", torch.histc(h, bins=4, min=0, max=3))
+    r.t("histc.auto", torch.histc(h, bins=5))
+    seq = r.t("seq", torch.tensor([1.0, 3.0, 3.0, 5.0, 7.0], dtype=F64))
+    vals = r.t("vals", torch.tensor([[3.0, 6.0, 9.0], [0.0, 1.0, 7.0]], dtype=F64))
+    r.t("searchsorted", torch.searchsorted(seq, vals))
+    r.t("searchsorted.right", torch.searchsorted(seq, vals, right=True))
+    seq2 = r.t("seq2", torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]], dtype=F64))
+    r.t("searchsorted.nd", torch.searchsorted(seq2, vals))
+    r.t("bucketize", torch.bucketize(vals, seq))
+    r.t("bucketize.right", torch.bucketize(vals, seq, right=True))
+    # gradients (float64)
+    g = xd[:3, :5].clone()
+    g[0, 1] = g[0, 3]  # a tie for median/mode/kthvalue
+    r.t("g", g)
+    w = r.t("gw", torch.linspace(0.5, 2, 15, dtype=F64).reshape(3, 5))
+    grads_into(r, "sort", lambda t: torch.sort(t, 1, descending=True)[0], [g], w)
+    grads_into(r, "topk", lambda t: torch.topk(t, 2, 0)[0], [g], w[:2])
+    grads_into(r, "kthvalue", lambda t: torch.kthvalue(t, 2, 1)[0], [g], w[:, 0])
+    grads_into(r, "median_dim", lambda t: torch.median(t, 1)[0], [g], w[:, 0])
+    grads_into(r, "median_all", lambda t: torch.median(t), [torch.tensor([[1.0, 2.0, 2.0], [3.0, 3.0, 0.0]], dtype=F64)])
+    return r
+
+
+def gen_cumulative():
+    r = RefFile("cumulative.txt", 2503)
+    header(r, "gen_ref_arith.py")
+    x = r.t("x.f32", (torch.randn(3, 6) * 3).to(F32))
+    xn = r.t("xn.f64", torch.tensor([[1.0, 3.0, 3.0, nan, 2.0, 5.0], [0.0, -inf, 2.0, 0.0, 0.0, 1.0]], dtype=F64))
+    xi = r.t("xi.i8", torch.tensor([[100, 100, -3, 2], [1, 2, 3, 4]], dtype=I8))
+    for tag, t in (("x", x), ("xn", xn)):
+        r.t("cumsum.%s.d1" % tag, torch.cumsum(t, 1))
+        r.t("cumsum.%s.d0" % tag, torch.cumsum(t, 0))
+        r.t("cumprod.%s.d1" % tag, torch.cumprod(t, 1))
+        r.t("logcumsumexp.%s.d1" % tag, torch.logcumsumexp(t, 1))
+        r.t("logcumsumexp.%s.d0" % tag, torch.logcumsumexp(t, 0))
+        for op in ("cummax", "cummin"):
+            res = getattr(torch, op)(t, 1)
+            r.t("%s.%s.d1.values" % (op, tag), res[0]), r.t("%s.%s.d1.indices" % (op, tag), res[1])
+    r.t("cumsum.xi.d1", torch.cumsum(xi, 1)), r.t("cumprod.xi.d1", torch.cumprod(xi, 1))
+    res = torch.cummax(xi, 1)
+    r.t("cummax.xi.d1.values", res[0]), r.t("cummax.xi.d1.indices", res[1])
+    g = r.t("g", torch.tensor([[1.5, 0.0, -2.0, 0.0, 3.0], [0.5, -1.0, 2.0, 2.0, 1.0]], dtype=F64))
+    w = r.t("gw", torch.linspace(0.5, 2, 10, dtype=F64).reshape(2, 5))
+    grads_into(r, "cumsum", lambda t: torch.cumsum(t, 1), [g], w)
+    grads_into(r, "cumprod", lambda t: torch.cumprod(t, 1), [g], w)
+    grads_into(r, "cummax", lambda t: torch.cummax(t, 1)[0], [g], w)
+    grads_into(r, "cummin", lambda t: torch.cummin(t, 0)[0], [g], w)
+    grads_into(r, "logcumsumexp", lambda t: torch.logcumsumexp(t, 1), [g], w)
+    return r
+
+
+def gen_norm():
+    r = RefFile("reduce_extra.txt", 2504)
+    header(r, "gen_ref_arith.py")
+    r.comment("Reductions of ops/reduce_extra.hpp and norms of ops/norm.hpp.")
+    x = r.t("x.f32", (torch.randn(3, 4, 5)).to(F32))
+    xd = r.t("x.f64", x.to(F64))
+    xt = r.t("xt.f64", torch.tensor([[1.0, 3.0, 3.0], [nan, 2.0, -1.0], [0.0, 0.0, 0.0]], dtype=F64))
+    for tag, t in (("f32", x), ("f64", xd)):
+        r.t("amax.d1.%s" % tag, torch.amax(t, 1))
+        r.t("amin.d02_keep.%s" % tag, torch.amin(t, (0, 2), keepdim=True))
+        r.t("amax.all.%s" % tag, torch.amax(t, ()))
+        r.t("logsumexp.d02.%s" % tag, torch.logsumexp(t, (0, 2)))
+        r.t("logsumexp.d12_keep.%s" % tag, torch.logsumexp(t, (1, 2), keepdim=True))
+        r.t("var_mean.d1.var.%s" % tag, torch.var_mean(t, 1)[0])
+        r.t("var_mean.d1.mean.%s" % tag, torch.var_mean(t, 1)[1])
+        r.t("std_mean.all_c0.std.%s" % tag, torch.std_mean(t, unbiased=False)[0])
+        for p, ptag in ((2, "2"), (1, "1"), (inf, "inf"), (-inf, "minf"), (0, "0"), (3.5, "3.5"), (0.5, "0.5"), (-1, "m1")):
+            r.t("vector_norm.p%s.%s" % (ptag, tag), torch.linalg.vector_norm(t, p))
+            r.t("vector_norm.p%s.d2.%s" % (ptag, tag), torch.linalg.vector_norm(t, p, dim=2))
+            r.t("vector_norm.p%s.d01_keep.%s" % (ptag, tag), torch.linalg.vector_norm(t, p, dim=(0, 1), keepdim=True))
+    r.t("amax.xt.d1", torch.amax(xt, 1))
+    r.t("nansum.xt.d1", torch.nansum(xt, 1)), r.t("nansum.xt.all", torch.nansum(xt))
+    r.t("nanmean.xt.d0", torch.nanmean(xt, 0)), r.t("nanmean.xt.d1_keep", torch.nanmean(xt, 1, keepdim=True))
+    r.t("count_nonzero.xt.d0", torch.count_nonzero(xt, 0)), r.t("count_nonzero.xt.all", torch.count_nonzero(xt))
+    r.t("all.xt.d1", torch.all(xt, 1)), r.t("any.xt.d1", torch.any(xt, 1))
+    r.t("all.xt.all", torch.all(xt)), r.t("any.zero.d0_keep", torch.any(xt[2:], 0, keepdim=True))
+    a = r.t("a", torch.randn(2, 4, 3, dtype=F64))
+    b = r.t("b", torch.randn(5, 3, dtype=F64))
+    r.t("cdist", torch.cdist(a, b))
+    r.t("cdist.p1", torch.cdist(a, b, p=1))
+    r.t("dist", torch.dist(a, b[:4]))
+    r.t("dist.p3", torch.dist(a, b[:4], p=3))
+    r.t("normalize", torch.nn.functional.normalize(a))
+    r.t("normalize.p1_d2", torch.nn.functional.normalize(a, p=1, dim=2))
+    r.t("cosine_similarity", torch.nn.functional.cosine_similarity(a, b[:4], dim=2))
+    r.t("cosine_similarity.tiny", torch.nn.functional.cosine_similarity(torch.tensor([[1e-9, 0.0], [3.0, 4.0]], dtype=F64),
+                                                                         torch.tensor([[1e-9, 0.0], [4.0, -3.0]], dtype=F64)))
+    # gradients
+    g = r.t("g", torch.tensor([[1.0, 3.0, 3.0, -2.0], [0.0, 0.0, 0.0, 0.0], [-4.0, 2.0, 4.0, 1.0]], dtype=F64))
+    w = r.t("gw", torch.linspace(0.5, 2, 12, dtype=F64).reshape(3, 4))
+    grads_into(r, "amax_d1", lambda t: torch.amax(t, 1), [g], w[:, 0])
+    grads_into(r, "amin_all", lambda t: torch.amin(t), [g])
+    grads_into(r, "logsumexp_d01", lambda t: torch.logsumexp(t, (0, 1)), [g])
+    grads_into(r, "nansum", lambda t: torch.nansum(t, 1), [xt])
+    grads_into(r, "nanmean", lambda t: torch.nanmean(t, 0), [xt])
+    for p, ptag in ((2, "2"), (1, "1"), (inf, "inf"), (-inf, "minf"), (0, "0"), (3.5, "3.5"), (0.5, "0.5"), (-1, "m1")):
+        grads_into(r, "vector_norm_p%s_d1" % ptag, lambda t: torch.linalg.vector_norm(t, p, dim=1), [g], w[:, 0])
+    grads_into(r, "cdist", torch.cdist, [a, b])
+    grads_into(r, "normalize", lambda t: torch.nn.functional.normalize(t), [a])
+    grads_into(r, "cosine_similarity", lambda s, t: torch.nn.functional.cosine_similarity(s, t, dim=2), [a, b[:4]])
+    return r
+
+
 def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference")
-    for gen in (gen_arith,):
+    for gen in (gen_arith, gen_sort, gen_cumulative, gen_norm):
         ref = gen()
         print(ref.write(out), len(ref.names), "records")
 
