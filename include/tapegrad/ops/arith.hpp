@@ -162,11 +162,10 @@ void record_zero_grad(const Tensor<R>& out, const char* name, const Tensor<In>&.
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(in...))
       autograd::record(out, name, [shapes = std::array<Shape, sizeof...(In)>{in.sizes()...}](
-                                      const Tensor<R>& g, autograd::Needs n) {
+                                      const Tensor<R>&, autograd::Needs n) {
         autograd::Grads<R> grads;
         for (size_t i = 0; i < shapes.size(); ++i)
           if (n[i]) grads[i] = zeros<R>(shapes[i]);
-        (void)g;
         return grads;
       }, in...);
   }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <numeric>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "reduce.hpp"
@@ -114,17 +115,19 @@ ValuesIndices<T> sort(const Tensor<T>& x, int64_t dim = -1, bool descending = fa
   (void)stable;  // a stable sort is one of the orders an unstable one may give
   dim = x.dim() ? wrap_dim(dim, x.dim(), "sort") : (wrap_dim(dim, 0, "sort"), 0);
   const int64_t n = x.dim() ? x.sizes()[dim] : 1;
-  std::vector<int64_t> order;
+  // (value, index) pairs side by side: the comparisons read adjacent memory
+  std::vector<std::pair<T, int64_t>> buf;
   auto r = detail::per_row(x, dim, n, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    order.resize(static_cast<size_t>(len));
-    std::iota(order.begin(), order.end(), int64_t{0});
+    buf.resize(static_cast<size_t>(len));
+    for (int64_t j = 0; j < len; ++j) buf[static_cast<size_t>(j)] = {row[j], j};
+    using P = std::pair<T, int64_t>;
     if (descending)
-      std::stable_sort(order.begin(), order.end(), [row](int64_t a, int64_t b) { return detail::greater_nan(row[a], row[b]); });
+      std::stable_sort(buf.begin(), buf.end(), [](const P& a, const P& b) { return detail::greater_nan(a.first, b.first); });
     else
-      std::stable_sort(order.begin(), order.end(), [row](int64_t a, int64_t b) { return detail::less_nan(row[a], row[b]); });
+      std::stable_sort(buf.begin(), buf.end(), [](const P& a, const P& b) { return detail::less_nan(a.first, b.first); });
     for (int64_t j = 0; j < len; ++j) {
-      ix[j] = order[static_cast<size_t>(j)];
-      v[j] = row[ix[j]];
+      v[j] = buf[static_cast<size_t>(j)].first;
+      ix[j] = buf[static_cast<size_t>(j)].second;
     }
   });
   detail::record_pick(r, x, dim, true, "SortBackward");
@@ -147,18 +150,19 @@ ValuesIndices<T> topk(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool larg
   const int64_t n = x.dim() ? x.sizes()[dim] : 1;
   TAPEGRAD_CHECK(k >= 0 && k <= n, IndexError, "topk: k (", k, ") is out of range for dimension ", dim,
                  " with size ", n);
-  std::vector<int64_t> order;
+  std::vector<std::pair<T, int64_t>> buf;
   auto r = detail::per_row(x, dim, k, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    order.resize(static_cast<size_t>(len));
-    std::iota(order.begin(), order.end(), int64_t{0});
-    auto by = [row, largest](int64_t a, int64_t b) {  // equal values in index order
-      if (detail::equal_nan(row[a], row[b])) return a < b;
-      return largest ? detail::greater_nan(row[a], row[b]) : detail::less_nan(row[a], row[b]);
+    buf.resize(static_cast<size_t>(len));
+    for (int64_t j = 0; j < len; ++j) buf[static_cast<size_t>(j)] = {row[j], j};
+    using P = std::pair<T, int64_t>;
+    auto by = [largest](const P& a, const P& b) {  // equal values in index order
+      if (detail::equal_nan(a.first, b.first)) return a.second < b.second;
+      return largest ? detail::greater_nan(a.first, b.first) : detail::less_nan(a.first, b.first);
     };
-    std::partial_sort(order.begin(), order.begin() + k, order.end(), by);
+    std::partial_sort(buf.begin(), buf.begin() + k, buf.end(), by);
     for (int64_t j = 0; j < k; ++j) {
-      ix[j] = order[static_cast<size_t>(j)];
-      v[j] = row[ix[j]];
+      v[j] = buf[static_cast<size_t>(j)].first;
+      ix[j] = buf[static_cast<size_t>(j)].second;
     }
   });
   detail::record_pick(r, x, dim, true, "TopkBackward");
