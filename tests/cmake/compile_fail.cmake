@@ -1,5 +1,6 @@
 # cmake -P driver for tapegrad_add_compile_fail_test() (tests/CMakeLists.txt).
-# In: CXX, STD_FLAG, INCLUDE_DIRS and DEFINES ('|'-separated), SOURCE, EXPECT_REGEX.
+# In: CXX, STD_FLAG, INCLUDE_DIRS and DEFINES ('|'-separated), SOURCE, EXPECT_REGEX,
+# optional FIRST_ERROR (ON: the first error line must match, not just any line).
 # Passes only if SOURCE compiles with -DTAPEGRAD_COMPILE_FAIL_CONTROL and fails
 # without it, with the compiler's output matching EXPECT_REGEX.
 cmake_minimum_required(VERSION 3.16)
@@ -39,5 +40,15 @@ endif()
 if(NOT _out MATCHES "${EXPECT_REGEX}")
   message(FATAL_ERROR "${SOURCE} failed to compile as it should, but the output does not match "
     "'${EXPECT_REGEX}':\n${_out}")
+endif()
+if(FIRST_ERROR)
+  # The first diagnostic line with "error:" (GCC and Clang: file:line:col: error: ...)
+  # must be the expected one (Note [Refusals come first] in ops/matmul.hpp).
+  string(REGEX MATCH "[^\n]*error:[^\n]*" _first "${_out}")
+  if(NOT _first MATCHES "${EXPECT_REGEX}")
+    message(FATAL_ERROR "${SOURCE}: the first error does not match '${EXPECT_REGEX}':\n${_first}\n"
+      "full output:\n${_out}")
+  endif()
+  message(STATUS "ok: the first error of ${SOURCE}: ${_first}")
 endif()
 message(STATUS "ok: ${SOURCE} does not compile, and says '${CMAKE_MATCH_0}'")

@@ -602,7 +602,7 @@ inline Tensor<bool> operator~(const Tensor<bool>& a) { return logical_not(a); }
   template <Element T>                                                                             \
   template <Element U>                                                                             \
   const Tensor<T>& Tensor<T>::name(const Tensor<U>& other) const {                                 \
-    using C = typename decltype(fn(std::declval<Tensor<T>>(), std::declval<Tensor<U>>()))::value_type;     \
+    using C = typename decltype(tapegrad::fn(std::declval<Tensor<T>>(), std::declval<Tensor<U>>()))::value_type; \
     static_assert(!detail::refuses_bool_operand<detail::Op, T, U>, TAPEGRAD_SUB_BOOL_MESSAGE);     \
     static_assert(can_cast_v<C, T>, #name ": the result dtype of the op can't be cast to the "     \
                                     "destination's dtype (e.g. a float result into an int tensor)"); \

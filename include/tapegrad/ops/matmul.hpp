@@ -15,14 +15,28 @@
 
 namespace tapegrad {
 
+// Note [Refusals come first]: a refused dtype mix must be the first error the
+// compiler prints, with nothing after it. A static_assert in a helper
+// function template called from the op's body came after the body's own
+// errors (gemm_into and SavedTensor of mixed dtypes): the helper is only
+// instantiated once the body is done. So the op is constrained to the mixes
+// it accepts, and a second overload for the others holds the static_asserts
+// and nothing else (elementwise ops write them in the body and discard the
+// rest with `if constexpr`).
+#define TAPEGRAD_MATMUL_DTYPE_ASSERTS(A, B)                                                     \
+  static_assert(std::is_same_v<A, B>,                                                           \
+                "matmul/mm/mv/dot/bmm: both operands must have the same dtype (PyTorch raises " \
+                "'expected scalar type ... but found ...'); convert one with .to<T>()");        \
+  static_assert(!std::is_same_v<A, bool>,                                                       \
+                "matmul/mm/mv/dot/bmm: bool tensors are refused (PyTorch has no bool matrix product)")
+
 namespace detail {
 template <class A, class B>
+inline constexpr bool matmul_dtypes_ok = std::is_same_v<A, B> && !std::is_same_v<A, bool>;
+
+template <class A, class B>
 constexpr void check_matmul_dtypes() {
-  static_assert(std::is_same_v<A, B>,
-                "matmul/mm/mv/dot/bmm: both operands must have the same dtype (PyTorch raises "
-                "'expected scalar type ... but found ...'); convert one with .to<T>()");
-  static_assert(!std::is_same_v<A, bool>,
-                "matmul/mm/mv/dot/bmm: bool tensors are refused (PyTorch has no bool matrix product)");
+  TAPEGRAD_MATMUL_DTYPE_ASSERTS(A, B);
 }
 
 /// C = alpha * A @ B + beta * C on raw strided memory, C [m, n] with rows rsc
@@ -151,8 +165,25 @@ inline void check_inner(const Shape& a, const Shape& b, int64_t ka, int64_t kb, 
 }
 }  // namespace detail
 
+/// The dtype mixes matmul/mm/mv/dot/bmm refuse: only the static_asserts
+/// (Note [Refusals come first]).
+#define TAPEGRAD_REFUSED_MATMUL(name)                  \
+  template <Element A, Element B>                      \
+    requires(!detail::matmul_dtypes_ok<A, B>)          \
+  Tensor<A> name(const Tensor<A>&, const Tensor<B>&) { \
+    TAPEGRAD_MATMUL_DTYPE_ASSERTS(A, B);               \
+    return {};                                         \
+  }
+TAPEGRAD_REFUSED_MATMUL(mm)
+TAPEGRAD_REFUSED_MATMUL(mv)
+TAPEGRAD_REFUSED_MATMUL(dot)
+TAPEGRAD_REFUSED_MATMUL(bmm)
+TAPEGRAD_REFUSED_MATMUL(matmul)
+#undef TAPEGRAD_REFUSED_MATMUL
+
 /// mm(a, b): [n, k] @ [k, m] -> [n, m]; 2-D only.
 template <Element A, Element B>
+  requires detail::matmul_dtypes_ok<A, B>
 Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
   detail::check_matmul_dtypes<A, B>();
   TAPEGRAD_CHECK(a.dim() == 2 && b.dim() == 2, ShapeError, "mm: expected 2-D tensors, got ",
@@ -219,10 +250,12 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
 }
 
 template <Element A, Element B>
+  requires detail::matmul_dtypes_ok<A, B>
 Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b);
 
 /// mv(a, v): [n, m] @ [m] -> [n].
 template <Element A, Element B>
+  requires detail::matmul_dtypes_ok<A, B>
 Tensor<A> mv(const Tensor<A>& a, const Tensor<B>& v) {
   detail::check_matmul_dtypes<A, B>();
   TAPEGRAD_CHECK(a.dim() == 2 && v.dim() == 1, ShapeError,
@@ -233,6 +266,7 @@ Tensor<A> mv(const Tensor<A>& a, const Tensor<B>& v) {
 
 /// dot(a, b): sum(a * b) of two 1-D tensors of equal length, as a 0-d tensor.
 template <Element A, Element B>
+  requires detail::matmul_dtypes_ok<A, B>
 Tensor<A> dot(const Tensor<A>& a, const Tensor<B>& b) {
   detail::check_matmul_dtypes<A, B>();
   TAPEGRAD_CHECK(a.dim() == 1 && b.dim() == 1, ShapeError, "dot: expected 1-D tensors, got ",
@@ -251,6 +285,7 @@ Tensor<promote_t<A, B>> outer(const Tensor<A>& a, const Tensor<B>& b) {
 
 /// bmm(a, b): [B, n, k] @ [B, k, m] -> [B, n, m]; batch sizes must be equal.
 template <Element A, Element B>
+  requires detail::matmul_dtypes_ok<A, B>
 Tensor<A> bmm(const Tensor<A>& a, const Tensor<B>& b) {
   detail::check_matmul_dtypes<A, B>();
   TAPEGRAD_CHECK(a.dim() == 3 && b.dim() == 3, ShapeError, "bmm: expected 3-D tensors, got ",
@@ -274,6 +309,7 @@ Tensor<A> bmm(const Tensor<A>& a, const Tensor<B>& b) {
 /// products whose batch dims broadcast; a 1-D operand gets a dim of size 1
 /// prepended (left) or appended (right) that is removed from the result.
 template <Element A, Element B>
+  requires detail::matmul_dtypes_ok<A, B>
 Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
   detail::check_matmul_dtypes<A, B>();
   const int64_t da = a.dim(), db = b.dim();

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -276,6 +277,61 @@ class Tensor {
   Tensor<to_floating_t<T>> logsumexp(int64_t dim, bool keepdim = false) const;
   Tensor<to_floating_t<T>> softmax(int64_t dim) const;
   Tensor<to_floating_t<T>> log_softmax(int64_t dim) const;
+
+  // ---- arithmetic (ops/arith.hpp) -------------------------------------------------
+  template <Element U>
+  Tensor<promote_t<T, U>> floor_divide(const Tensor<U>& other) const;
+  template <Scalar S>
+  Tensor<scalar_promote_t<T, S>> floor_divide(S other) const;
+  template <Element U>
+  Tensor<promote_t<T, U>> div(const Tensor<U>& other, std::string_view rounding_mode) const;
+  template <Element U>
+  Tensor<promote_t<T, U>> remainder(const Tensor<U>& other) const;
+  template <Scalar S>
+  Tensor<scalar_promote_t<T, S>> remainder(S other) const;
+  template <Element U>
+  Tensor<promote_t<T, U>> fmod(const Tensor<U>& other) const;
+  template <Scalar S>
+  Tensor<scalar_promote_t<T, S>> fmod(S other) const;
+  Tensor floor() const;
+  Tensor ceil() const;
+  Tensor trunc() const;
+  Tensor frac() const;
+  Tensor round(int64_t decimals = 0) const;
+  Tensor sign() const;
+  Tensor<bool> isnan() const;
+  Tensor<bool> isinf() const;
+  Tensor<bool> isfinite() const;
+  Tensor nan_to_num(double nan = 0, std::optional<double> posinf = std::nullopt,
+                    std::optional<double> neginf = std::nullopt) const;
+  Tensor bitwise_not() const;
+
+  // ---- ordering (ops/sort.hpp) -----------------------------------------------------
+  ValuesIndices<T> sort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  Tensor<int64_t> argsort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  ValuesIndices<T> topk(int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) const;
+  ValuesIndices<T> kthvalue(int64_t k, int64_t dim = -1, bool keepdim = false) const;
+  Tensor median() const;
+  ValuesIndices<T> median(int64_t dim, bool keepdim = false) const;
+  ValuesIndices<T> mode(int64_t dim = -1, bool keepdim = false) const;
+
+  // ---- scans (ops/cumulative.hpp) ---------------------------------------------------
+  Tensor<sum_t<T>> cumsum(int64_t dim) const;
+  Tensor<sum_t<T>> cumprod(int64_t dim) const;
+  ValuesIndices<T> cummax(int64_t dim) const;
+  ValuesIndices<T> cummin(int64_t dim) const;
+  Tensor logcumsumexp(int64_t dim) const;
+
+  // ---- more reductions (ops/reduce_extra.hpp, ops/norm.hpp) ------------------------
+  Tensor amax(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor amin(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor<to_floating_t<T>> logsumexp(const Shape& dims, bool keepdim = false) const;
+  Tensor<sum_t<T>> nansum(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor nanmean(const Shape& dims = {}, bool keepdim = false) const;
+  Tensor<int64_t> count_nonzero(const Shape& dims = {}) const;
+  Tensor<int64_t> argmax(std::optional<int64_t> dim, bool keepdim) const;
+  Tensor<int64_t> argmin(std::optional<int64_t> dim, bool keepdim) const;
+  Tensor norm(double p = 2, const Shape& dims = {}, bool keepdim = false) const;
 
   // ---- matmul family (ops/matmul.hpp); both operands must share a dtype -------
   template <Element U>

@@ -1,0 +1,168 @@
+#pragma once
+// Scans along a dim: cumsum, cumprod, cummax, cummin, logcumsumexp, each with
+// its backward. Rows are walked contiguously (ops/sort.hpp's rows_along).
+#include <cmath>
+#include <limits>
+
+#include "sort.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+// out row = scan of the x row: acc = step(acc, x[j]), out[j] = acc, from
+// acc = x[0]; x and out have x's shape (dim moved last inside). float32 rows
+// accumulate in double, as PyTorch's CPU scans (acc_type), rounding each
+// output once.
+template <class R>
+using scan_acc_t = std::conditional_t<std::is_same_v<R, float>, double, R>;
+template <Element R, Element T, class Step>
+Tensor<R> scan_rows(const Tensor<T>& x, int64_t dim, const Step& step) {
+  auto xr = rows_along(x, dim);
+  auto out = make_empty<R>(xr.sizes());
+  const int64_t n = xr.dim() ? xr.sizes().back() : 1;
+  const int64_t rows = n ? xr.numel() / n : 0;
+  const T* px = xr.data_ptr();
+  R* po = out.data_ptr();
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* in = px + r * n;
+    R* o = po + r * n;
+    using A = scan_acc_t<R>;
+    A acc = static_cast<A>(in[0]);
+    o[0] = static_cast<R>(acc);
+    for (int64_t j = 1; j < n; ++j) o[j] = static_cast<R>(acc = step(acc, static_cast<A>(in[j])));
+  }
+  return rows_back(out, dim);
+}
+// A backward over rows: fn(g row, a row, b row, out row, n) with g, a, b of
+// the input's shape (dim moved last), writing the gradient row.
+template <FloatingElement T, class Fn>
+Tensor<T> backward_rows(const Tensor<T>& g, const Tensor<T>& a, const Tensor<T>& b, int64_t dim, const Fn& fn) {
+  auto gr = rows_along(g, dim), ar = rows_along(a, dim), br = rows_along(b, dim);
+  auto out = make_empty<T>(gr.sizes());
+  const int64_t n = gr.dim() ? gr.sizes().back() : 1;
+  const int64_t rows = n ? gr.numel() / n : 0;
+  for (int64_t r = 0; r < rows; ++r)
+    fn(gr.data_ptr() + r * n, ar.data_ptr() + r * n, br.data_ptr() + r * n, out.data_ptr() + r * n, n);
+  return rows_back(out, dim);
+}
+inline int64_t scan_dim(int64_t dim, int64_t ndim, const char* op) {
+  const int64_t d = wrap_dim(dim, ndim, op);
+  return ndim == 0 ? 0 : d;
+}
+}  // namespace detail
+
+/// cumsum(x, dim): running sums along dim, x's shape; integers and bool in int64.
+template <Element T>
+Tensor<sum_t<T>> cumsum(const Tensor<T>& x, int64_t dim) {
+  using R = sum_t<T>;
+  dim = detail::scan_dim(dim, x.dim(), "cumsum");
+  auto out = detail::scan_rows<R>(x, dim, [](auto a, auto b) { return detail::wrap_add(a, b); });
+  if constexpr (FloatingElement<T>) {
+    // d/dx_k = sum of g_j for j >= k: a reversed running sum
+    if (autograd::needs_grad(x))
+      autograd::record(out, "CumsumBackward", [dim](const Tensor<T>& g, autograd::Needs) {
+        return autograd::Grads<T>{detail::backward_rows(g, g, g, dim, [](const T* gr, const T*, const T*, T* o, int64_t n) {
+          T acc(0);
+          for (int64_t j = n - 1; j >= 0; --j) o[j] = acc += gr[j];
+        }), {}, {}};
+      }, x);
+  }
+  return out;
+}
+/// cumprod(x, dim): running products along dim; integers and bool in int64.
+template <Element T>
+Tensor<sum_t<T>> cumprod(const Tensor<T>& x, int64_t dim) {
+  using R = sum_t<T>;
+  dim = detail::scan_dim(dim, x.dim(), "cumprod");
+  auto out = detail::scan_rows<R>(x, dim, [](auto a, auto b) { return detail::wrap_mul(a, b); });
+  if constexpr (FloatingElement<T>) {
+    // d/dx_k = prod(x_i, i < k) * R_k with R_k = g_k + x_{k+1} R_{k+1}: the
+    // products of the other elements, without dividing (exact with zeros)
+    if (autograd::needs_grad(x))
+      autograd::record(out, "CumprodBackward", [sx = autograd::save(x), dim](const Tensor<T>& g, autograd::Needs) {
+        return autograd::Grads<T>{detail::backward_rows(g, sx.get(), sx.get(), dim, [](const T* gr, const T* xr, const T*, T* o, int64_t n) {
+          T acc(0);
+          for (int64_t k = n - 1; k >= 0; --k) o[k] = acc = gr[k] + (k + 1 < n ? xr[k + 1] * acc : T(0));
+          T prefix(1);
+          for (int64_t k = 0; k < n; ++k) {
+            o[k] *= prefix;
+            prefix *= xr[k];
+          }
+        }), {}, {}};
+      }, x);
+  }
+  return out;
+}
+
+namespace detail {
+// cummax/cummin: a later equal value, or any NaN, takes over (PyTorch's
+// `x >= best || isnan(x)`), so NaN propagates with the index of the latest NaN.
+template <Element T, bool IsMax>
+ValuesIndices<T> cum_extreme(const Tensor<T>& x, int64_t dim, const char* op, const char* backward) {
+  dim = scan_dim(dim, x.dim(), op);
+  auto r = per_row(x, dim, x.dim() ? x.sizes()[dim] : 1, [](const T* row, int64_t n, T* v, int64_t* ix) {
+    T best = row[0];
+    int64_t at = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const T e = row[j];
+      if ((IsMax ? e >= best : e <= best) || e != e) {
+        best = e;
+        at = j;
+      }
+      v[j] = best;
+      ix[j] = at;
+    }
+  });
+  record_pick(r, x, dim, true, backward);
+  return r;
+}
+}  // namespace detail
+
+/// cummax(x, dim), cummin(x, dim): running maxima/minima and their indices.
+template <Element T>
+ValuesIndices<T> cummax(const Tensor<T>& x, int64_t dim) {
+  return detail::cum_extreme<T, true>(x, dim, "cummax", "CummaxBackward");
+}
+template <Element T>
+ValuesIndices<T> cummin(const Tensor<T>& x, int64_t dim) {
+  return detail::cum_extreme<T, false>(x, dim, "cummin", "CumminBackward");
+}
+
+/// logcumsumexp(x, dim): log(cumsum(exp(x))) without overflow; floating only.
+template <Element T>
+Tensor<T> logcumsumexp(const Tensor<T>& x, int64_t dim) {
+  static_assert(FloatingElement<T>, "logcumsumexp: only floating tensors are supported (as PyTorch)");
+  if constexpr (FloatingElement<T>) {
+    dim = detail::scan_dim(dim, x.dim(), "logcumsumexp");
+    // log(exp(a) + exp(b)) from the larger; equal infinities stay as they are
+    auto out = detail::scan_rows<T>(x, dim, [](auto a, auto b) {
+      const auto lo = std::min(a, b), hi = std::max(a, b);
+      if (a != a || b != b) return a + b;
+      if (lo != hi || std::isfinite(lo)) return hi + std::log1p(std::exp(lo - hi));
+      return a;
+    });
+    // d/dx_k = sum_{j >= k} g_j exp(x_k - out_j) = exp(x_k - out_k) B_k with
+    // B_k = g_k + exp(out_k - out_{k+1}) B_{k+1}: every exp is of a value <= 0
+    if (autograd::needs_grad(x))
+      autograd::record(out, "LogcumsumexpBackward", [sx = autograd::save(x), so = autograd::save(out), dim](const Tensor<T>& g, autograd::Needs) {
+        return autograd::Grads<T>{detail::backward_rows(g, sx.get(), so.get(), dim, [](const T* gr, const T* xr, const T* orow, T* o, int64_t n) {
+          const T ninf = -std::numeric_limits<T>::infinity();
+          T acc(0);
+          for (int64_t k = n - 1; k >= 0; --k) {
+            const T carry = k + 1 < n && orow[k] != ninf ? std::exp(orow[k] - orow[k + 1]) * acc : T(0);
+            acc = gr[k] + carry;
+            o[k] = xr[k] == ninf ? T(0) : std::exp(xr[k] - orow[k]) * acc;
+          }
+        }), {}, {}};
+      }, x);
+    return out;
+  }
+}
+
+template <Element T> Tensor<sum_t<T>> Tensor<T>::cumsum(int64_t d) const { return tapegrad::cumsum(*this, d); }
+template <Element T> Tensor<sum_t<T>> Tensor<T>::cumprod(int64_t d) const { return tapegrad::cumprod(*this, d); }
+template <Element T> ValuesIndices<T> Tensor<T>::cummax(int64_t d) const { return tapegrad::cummax(*this, d); }
+template <Element T> ValuesIndices<T> Tensor<T>::cummin(int64_t d) const { return tapegrad::cummin(*this, d); }
+template <Element T> Tensor<T> Tensor<T>::logcumsumexp(int64_t d) const { return tapegrad::logcumsumexp(*this, d); }
+
+}  // namespace tapegrad

@@ -1,0 +1,465 @@
+#pragma once
+// Ordering: sort, argsort, topk, kthvalue, median, mode, unique, bincount,
+// histc, searchsorted, bucketize. Along a dim, each op works on contiguous
+// rows: the dim is moved last (a copy unless it is already last).
+// Note [NaN sorts largest]: as PyTorch, NaN compares greater than every
+// number (sort ascending puts NaNs last, descending first; topk's largest
+// are NaNs first); sort is stable, so equal values keep their index order.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "reduce.hpp"
+
+namespace tapegrad {
+
+namespace detail {
+/// a < b with NaN the largest value (Note [NaN sorts largest]).
+template <class T>
+inline bool less_nan(T a, T b) {
+  if constexpr (FloatingElement<T>) return a < b || (b != b && a == a);
+  else return a < b;
+}
+template <class T>
+inline bool greater_nan(T a, T b) {
+  return less_nan(b, a);
+}
+template <class T>
+inline bool equal_nan(T a, T b) {
+  if constexpr (FloatingElement<T>) return a == b || (a != a && b != b);
+  else return a == b;
+}
+
+/// x (unrecorded) with dim moved last, contiguous: rows of x.size(dim).
+template <Element T>
+Tensor<T> rows_along(const Tensor<T>& x, int64_t dim) {
+  auto d = x.detach();
+  if (d.dim() > 0 && dim != d.dim() - 1) d = d.transpose(dim, -1);
+  return d.contiguous();
+}
+/// The inverse of rows_along for a result y of x's rank (dim last), contiguous.
+template <Element T>
+Tensor<T> rows_back(const Tensor<T>& y, int64_t dim) {
+  if (y.dim() == 0 || dim == y.dim() - 1) return y;
+  return y.transpose(dim, -1).contiguous();
+}
+
+// The gradient of an op that picks elements along dim (sort, topk, kthvalue,
+// median, mode, cummax): g scattered (added) into zeros of the input's
+// shape at the picked indices, PyTorch's value_selecting_reduction_backward.
+// indices and g have the input's rank (keepdim), dim of any length.
+template <FloatingElement T>
+Tensor<T> scatter_add_along(const Shape& sizes, int64_t dim, const Tensor<int64_t>& indices, const Tensor<T>& g) {
+  auto out = zeros<T>(sizes);
+  if (sizes.empty()) {
+    if (g.numel() > 0) out.fill_(g.item());
+    return out;
+  }
+  auto gr = rows_along(g, dim);
+  auto ir = rows_along(indices, dim);
+  auto orow = rows_along(out, dim);  // a contiguous copy to fill, moved back below
+  const int64_t n = gr.dim() ? gr.sizes().back() : 1, len = sizes[dim];
+  const int64_t rows = n ? gr.numel() / n : 0;
+  const T* pg = gr.data_ptr();
+  const int64_t* pi = ir.data_ptr();
+  T* po = orow.data_ptr();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) po[r * len + pi[r * n + j]] += pg[r * n + j];
+  return rows_back(orow, dim);
+}
+
+// Record values = x picked at indices along dim (keepdim layout unless
+// squeezed: `keepdim` false means dim was removed from values/indices).
+template <Element T>
+void record_pick(const ValuesIndices<T>& r, const Tensor<T>& x, int64_t dim, bool keepdim, const char* name) {
+  if constexpr (FloatingElement<T>) {
+    if (autograd::needs_grad(x))
+      autograd::record(r.values, name, [idx = r.indices, sizes = x.sizes(), dim, keepdim](const Tensor<T>& g, autograd::Needs) {
+        if (sizes.empty()) return autograd::Grads<T>{g.clone(), {}, {}};
+        auto gk = keepdim ? g : g.unsqueeze(dim);
+        auto ik = keepdim ? idx : idx.unsqueeze(dim);
+        return autograd::Grads<T>{scatter_add_along(sizes, dim, ik, gk), {}, {}};
+      }, x);
+  }
+}
+
+// Rows of x along dim, each turned into k (values, index) pairs by
+// fn(row, n, values_out, indices_out); the results have x's shape with dim
+// of size k.
+template <Element T, class Fn>
+ValuesIndices<T> per_row(const Tensor<T>& x, int64_t dim, int64_t k, const Fn& fn) {
+  auto xr = rows_along(x, dim);
+  const int64_t n = x.dim() ? x.sizes()[dim] : 1;
+  Shape rs = xr.sizes();
+  if (!rs.empty()) rs.back() = k;
+  auto values = make_empty<T>(rs);
+  auto indices = make_empty<int64_t>(rs);
+  int64_t rows = 1;
+  for (int64_t d = 0; d + 1 < rs.size(); ++d) rows *= rs[d];
+  const T* px = xr.data_ptr();
+  T* pv = values.data_ptr();
+  int64_t* pi = indices.data_ptr();
+  if (n > 0)
+    for (int64_t r = 0; r < rows; ++r) fn(px + r * n, n, pv + r * k, pi + r * k);
+  return {rows_back(values, dim), rows_back(indices, dim)};
+}
+}  // namespace detail
+
+/// sort(x, dim, descending, stable): values and indices along dim, x's
+/// shape. Always stable (Note [NaN sorts largest]).
+template <Element T>
+ValuesIndices<T> sort(const Tensor<T>& x, int64_t dim = -1, bool descending = false, bool stable = false) {
+  (void)stable;  // a stable sort is one of the orders an unstable one may give
+  dim = x.dim() ? wrap_dim(dim, x.dim(), "sort") : (wrap_dim(dim, 0, "sort"), 0);
+  const int64_t n = x.dim() ? x.sizes()[dim] : 1;
+  // (value, index) pairs side by side: the comparisons read adjacent memory
+  std::vector<std::pair<T, int64_t>> buf;
+  auto r = detail::per_row(x, dim, n, [&](const T* row, int64_t len, T* v, int64_t* ix) {
+    buf.resize(static_cast<size_t>(len));
+    for (int64_t j = 0; j < len; ++j) buf[static_cast<size_t>(j)] = {row[j], j};
+    using P = std::pair<T, int64_t>;
+    if (descending)
+      std::stable_sort(buf.begin(), buf.end(), [](const P& a, const P& b) { return detail::greater_nan(a.first, b.first); });
+    else
+      std::stable_sort(buf.begin(), buf.end(), [](const P& a, const P& b) { return detail::less_nan(a.first, b.first); });
+    for (int64_t j = 0; j < len; ++j) {
+      v[j] = buf[static_cast<size_t>(j)].first;
+      ix[j] = buf[static_cast<size_t>(j)].second;
+    }
+  });
+  detail::record_pick(r, x, dim, true, "SortBackward");
+  return r;
+}
+/// argsort(x, dim, descending, stable): the indices of sort.
+template <Element T>
+Tensor<int64_t> argsort(const Tensor<T>& x, int64_t dim = -1, bool descending = false, bool stable = false) {
+  NoGradGuard no_record;
+  return sort(x, dim, descending, stable).indices;
+}
+
+/// topk(x, k, dim, largest, sorted): the k largest (smallest) along dim;
+/// x's shape with dim of size k. Equal values come in index order (PyTorch
+/// leaves their order unspecified).
+template <Element T>
+ValuesIndices<T> topk(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) {
+  (void)sorted;  // always sorted: one of the orders sorted=false allows
+  dim = x.dim() ? wrap_dim(dim, x.dim(), "topk") : (wrap_dim(dim, 0, "topk"), 0);
+  const int64_t n = x.dim() ? x.sizes()[dim] : 1;
+  TAPEGRAD_CHECK(k >= 0 && k <= n, IndexError, "topk: k (", k, ") is out of range for dimension ", dim,
+                 " with size ", n);
+  std::vector<std::pair<T, int64_t>> buf;
+  auto r = detail::per_row(x, dim, k, [&](const T* row, int64_t len, T* v, int64_t* ix) {
+    buf.resize(static_cast<size_t>(len));
+    for (int64_t j = 0; j < len; ++j) buf[static_cast<size_t>(j)] = {row[j], j};
+    using P = std::pair<T, int64_t>;
+    auto by = [largest](const P& a, const P& b) {  // equal values in index order
+      if (detail::equal_nan(a.first, b.first)) return a.second < b.second;
+      return largest ? detail::greater_nan(a.first, b.first) : detail::less_nan(a.first, b.first);
+    };
+    std::partial_sort(buf.begin(), buf.begin() + k, buf.end(), by);
+    for (int64_t j = 0; j < k; ++j) {
+      v[j] = buf[static_cast<size_t>(j)].first;
+      ix[j] = buf[static_cast<size_t>(j)].second;
+    }
+  });
+  detail::record_pick(r, x, dim, true, "TopkBackward");
+  return r;
+}
+
+namespace detail {
+// The k-th smallest (0-based) of each row along dim: values and indices with
+// dim kept (size 1). Equal values: the first in index order of the sorted row.
+// With nan_wins, a row holding NaN gives its first NaN instead (median).
+template <Element T>
+ValuesIndices<T> kth_along(const Tensor<T>& x, int64_t k, int64_t dim, bool nan_wins = false) {
+  std::vector<int64_t> order;
+  return per_row(x, dim, 1, [&](const T* row, int64_t len, T* v, int64_t* ix) {
+    if constexpr (FloatingElement<T>) {
+      if (nan_wins) {
+        const T* first = std::find_if(row, row + len, [](T e) { return e != e; });
+        if (first != row + len) {
+          *ix = first - row;
+          *v = *first;
+          return;
+        }
+      }
+    }
+    order.resize(static_cast<size_t>(len));
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::nth_element(order.begin(), order.begin() + k, order.end(), [row](int64_t a, int64_t b) {
+      return less_nan(row[a], row[b]) || (!less_nan(row[b], row[a]) && a < b);
+    });
+    *ix = order[static_cast<size_t>(k)];
+    *v = row[*ix];
+  });
+}
+template <Element T>
+ValuesIndices<T> squeeze_unless(ValuesIndices<T> r, int64_t dim, bool keepdim) {
+  if (keepdim || r.values.dim() == 0) return r;
+  return {r.values.squeeze(dim), r.indices.squeeze(dim)};
+}
+}  // namespace detail
+
+/// kthvalue(x, k, dim, keepdim): the k-th smallest (k from 1) along dim.
+template <Element T>
+ValuesIndices<T> kthvalue(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool keepdim = false) {
+  dim = x.dim() ? wrap_dim(dim, x.dim(), "kthvalue") : (wrap_dim(dim, 0, "kthvalue"), 0);
+  const int64_t n = x.dim() ? x.sizes()[dim] : 1;
+  TAPEGRAD_CHECK(k >= 1 && k <= n, IndexError, "kthvalue: k (", k, ") is out of range for dimension ", dim,
+                 " with size ", n);
+  auto r = detail::squeeze_unless(detail::kth_along(x, k - 1, dim), dim, keepdim);
+  detail::record_pick(r, x, dim, keepdim, "KthvalueBackward");
+  return r;
+}
+
+/// median(x, dim, keepdim): the lower of the two middle values along dim
+/// (NaN if the row has one) and its index.
+template <Element T>
+ValuesIndices<T> median(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
+  dim = x.dim() ? wrap_dim(dim, x.dim(), "median") : (wrap_dim(dim, 0, "median"), 0);
+  const int64_t n = x.dim() ? x.sizes()[dim] : 1;
+  TAPEGRAD_CHECK(n > 0, IndexError, "median: cannot compute over a zero-size dimension (dim ", dim, " of shape ",
+                 x.sizes(), ")");
+  auto r = detail::squeeze_unless(detail::kth_along(x, (n - 1) / 2, dim, true), dim, keepdim);
+  detail::record_pick(r, x, dim, keepdim, "MedianBackward");
+  return r;
+}
+/// median(x): the lower middle of all elements as a 0-d tensor (NaN if any
+/// element is; NaN for no elements); the gradient is shared evenly by the
+/// elements equal to it, as PyTorch.
+template <Element T>
+Tensor<T> median(const Tensor<T>& x) {
+  Tensor<T> out;
+  if (x.numel() == 0) {
+    if constexpr (FloatingElement<T>) out = full<T>({}, std::numeric_limits<T>::quiet_NaN());
+    else TAPEGRAD_CHECK(false, IndexError, "median: cannot compute the median of an empty ", dtype_name<T>(), " tensor");
+  } else {
+    NoGradGuard no_record;
+    out = detail::kth_along(x.detach().reshape({-1}), (x.numel() - 1) / 2, 0, true).values.reshape({});
+  }
+  if constexpr (FloatingElement<T>) {
+    if (autograd::needs_grad(x))
+      autograd::record(out, "MedianBackward", [sx = autograd::save(x), so = autograd::save(out)](const Tensor<T>& g, autograd::Needs) {
+        const T m = so.get().item();
+        auto hit = detail::map1<T, T>(sx.get(), [m](T v) { return detail::equal_nan(v, m) ? T(1) : T(0); });
+        const T share = g.item() / sum(hit).item();
+        return autograd::Grads<T>{detail::map1<T, T>(hit, [share](T h) { return h != T(0) ? share : T(0); }), {}, {}};
+      }, x);
+  }
+  return out;
+}
+
+/// mode(x, dim, keepdim): the most frequent value along dim (the smallest of
+/// equally frequent ones) and the index of its last occurrence, as PyTorch
+/// (rows with NaN: NaNs count as equal here; PyTorch's result differs).
+template <Element T>
+ValuesIndices<T> mode(const Tensor<T>& x, int64_t dim = -1, bool keepdim = false) {
+  dim = x.dim() ? wrap_dim(dim, x.dim(), "mode") : (wrap_dim(dim, 0, "mode"), 0);
+  const int64_t n = x.dim() ? x.sizes()[dim] : 1;
+  TAPEGRAD_CHECK(n > 0, IndexError, "mode: cannot compute over a zero-size dimension (dim ", dim, " of shape ",
+                 x.sizes(), ")");
+  std::vector<int64_t> order;
+  auto r = detail::per_row(x, dim, 1, [&](const T* row, int64_t len, T* v, int64_t* ix) {
+    order.resize(static_cast<size_t>(len));
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::stable_sort(order.begin(), order.end(), [row](int64_t a, int64_t b) { return detail::less_nan(row[a], row[b]); });
+    int64_t best = 0, best_count = 0;
+    for (int64_t i = 0; i < len;) {
+      int64_t j = i;
+      while (j < len && detail::equal_nan(row[order[static_cast<size_t>(j)]], row[order[static_cast<size_t>(i)]])) ++j;
+      if (j - i > best_count) {
+        best_count = j - i;
+        best = j - 1;  // the last occurrence: stable, so the largest index
+      }
+      i = j;
+    }
+    *ix = order[static_cast<size_t>(best)];
+    *v = row[*ix];
+  });
+  r = detail::squeeze_unless(r, dim, keepdim);
+  detail::record_pick(r, x, dim, keepdim, "ModeBackward");
+  return r;
+}
+
+/// What unique returns: the values, and when asked for, each input
+/// element's index into them (x's shape) and each value's count.
+template <Element T>
+struct UniqueResult {
+  Tensor<T> values;
+  Tensor<int64_t> inverse;
+  Tensor<int64_t> counts;
+};
+/// unique(x, sorted, return_inverse, return_counts): the distinct values of
+/// x, flattened, in ascending order (also for sorted=false, one of the
+/// orders PyTorch allows); NaNs are each distinct, as PyTorch's.
+template <Element T>
+UniqueResult<T> unique(const Tensor<T>& x, bool sorted = true, bool return_inverse = false,
+                       bool return_counts = false) {
+  (void)sorted;
+  auto flat = x.detach().contiguous();
+  const T* p = flat.data_ptr();
+  const int64_t n = flat.numel();
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(), [p](int64_t a, int64_t b) { return detail::less_nan(p[a], p[b]); });
+  std::vector<T> values;
+  std::vector<int64_t> counts, inverse(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = p[order[static_cast<size_t>(i)]];
+    if (values.empty() || !(values.back() == v)) {  // NaN != NaN: each its own value
+      values.push_back(v);
+      counts.push_back(0);
+    }
+    ++counts.back();
+    inverse[static_cast<size_t>(order[static_cast<size_t>(i)])] = static_cast<int64_t>(values.size()) - 1;
+  }
+  UniqueResult<T> r;
+  r.values = from_vector(values);
+  if (return_inverse) r.inverse = from_vector(inverse, x.sizes());
+  if (return_counts) r.counts = from_vector(counts);
+  return r;
+}
+
+namespace detail {
+template <Element W>
+using bincount_t = std::conditional_t<FloatingElement<W>, W, double>;
+}
+/// bincount(x, minlength): counts of each value of a 1-D non-negative
+/// integer tensor -> int64 [max(x) + 1, at least minlength].
+template <Element T>
+Tensor<int64_t> bincount(const Tensor<T>& x, int64_t minlength = 0);
+/// bincount(x, weights, minlength): sums of weights per value; floating
+/// weights keep their dtype, others give float64 (as PyTorch).
+template <Element T, Element W>
+Tensor<detail::bincount_t<W>> bincount(const Tensor<T>& x, const Tensor<W>& weights, int64_t minlength = 0) {
+  static_assert(!FloatingElement<T>, "bincount: only integer tensors can be counted (as PyTorch)");
+  if constexpr (!FloatingElement<T>) {
+    using R = detail::bincount_t<W>;
+    TAPEGRAD_CHECK(x.dim() == 1, ValueError, "bincount: only supports 1-d non-negative integral inputs, got shape ",
+                   x.sizes());
+    TAPEGRAD_CHECK(minlength >= 0, ValueError, "bincount: minlength should be >= 0, got ", minlength);
+    const bool weighted = weights.defined();
+    if (weighted)
+      TAPEGRAD_CHECK(weights.sizes() == x.sizes(), ShapeError, "bincount: weights of shape ", weights.sizes(),
+                     " should have the input's shape ", x.sizes());
+    const auto xs = x.contiguous();
+    const T* px = xs.data_ptr();
+    int64_t top = -1;
+    for (int64_t i = 0; i < xs.numel(); ++i) {
+      TAPEGRAD_CHECK(px[i] >= T(0), ValueError, "bincount: only supports 1-d non-negative integral inputs, got ",
+                     +px[i], " at index ", i);
+      top = std::max<int64_t>(top, static_cast<int64_t>(px[i]));
+    }
+    auto out = zeros<R>({std::max(top + 1, minlength)});
+    R* po = out.data_ptr();
+    const auto ws = weighted ? weights.template to<R>().contiguous() : Tensor<R>();
+    for (int64_t i = 0; i < xs.numel(); ++i) po[static_cast<int64_t>(px[i])] += weighted ? ws.data_ptr()[i] : R(1);
+    return out;
+  }
+}
+template <Element T>
+Tensor<int64_t> bincount(const Tensor<T>& x, int64_t minlength) {
+  return bincount(x, Tensor<double>(), minlength).template to<int64_t>();
+}
+
+/// histc(x, bins, min, max): counts of x in `bins` equal bins over
+/// [min, max] (both 0: x's own range), in x's dtype; values outside are
+/// ignored, max falls in the last bin. Floating tensors only.
+template <Element T>
+Tensor<T> histc(const Tensor<T>& x, int64_t bins = 100, double min = 0, double max = 0) {
+  static_assert(FloatingElement<T>, "histc: only floating tensors are supported (as PyTorch)");
+  if constexpr (FloatingElement<T>) {
+    TAPEGRAD_CHECK(bins > 0, ValueError, "histc: bins must be > 0, got ", bins);
+    const auto xs = x.detach().contiguous();
+    const T* p = xs.data_ptr();
+    T lo = static_cast<T>(min), hi = static_cast<T>(max);
+    if (lo == hi && xs.numel() > 0) {
+      lo = *std::min_element(p, p + xs.numel(), [](T a, T b) { return a < b; });
+      hi = *std::max_element(p, p + xs.numel(), [](T a, T b) { return a < b; });
+    }
+    if (lo == hi) {
+      lo -= T(1);
+      hi += T(1);
+    }
+    TAPEGRAD_CHECK(!(lo > hi) && std::isfinite(lo) && std::isfinite(hi), ValueError,
+                   "histc: range of [", lo, ", ", hi, "] is not finite or max < min");
+    auto out = zeros<T>({bins});
+    T* po = out.data_ptr();
+    for (int64_t i = 0; i < xs.numel(); ++i) {
+      const T v = p[i];
+      if (!(v >= lo && v <= hi)) continue;  // (NaN too)
+      int64_t b = static_cast<int64_t>((v - lo) * static_cast<T>(bins) / (hi - lo));
+      if (b == bins) b = bins - 1;
+      po[b] += T(1);
+    }
+    return out;
+  }
+}
+
+/// searchsorted(sorted, values, right): for each value, the index where it
+/// would be inserted into the innermost rows of `sorted` to keep them
+/// sorted (the first such index; right: the last). sorted is 1-D, or has
+/// values' leading dims. -> int64 of values' shape.
+template <Element S, Element V>
+Tensor<int64_t> searchsorted(const Tensor<S>& sorted_sequence, const Tensor<V>& values, bool right = false) {
+  using C = promote_t<S, V>;
+  const bool one_d = sorted_sequence.dim() == 1;
+  if (!one_d) {
+    bool leading = sorted_sequence.dim() == values.dim() && values.dim() > 0;
+    for (int64_t d = 0; leading && d + 1 < values.dim(); ++d) leading = sorted_sequence.sizes()[d] == values.sizes()[d];
+    TAPEGRAD_CHECK(leading, ShapeError, "searchsorted: boundaries tensor should be 1 dimension or the first N-1 "
+                   "dimensions of boundaries tensor and input value tensor must match, but we got boundaries tensor ",
+                   sorted_sequence.sizes(), " and input value tensor ", values.sizes());
+  }
+  const auto seq = sorted_sequence.detach().contiguous();
+  const auto vals = values.detach().contiguous();
+  auto out = detail::make_empty<int64_t>(values.sizes());
+  const int64_t len = seq.dim() ? seq.sizes().back() : 1;
+  const int64_t per_row = one_d || vals.dim() == 0 ? vals.numel() : vals.sizes().back();
+  const S* ps = seq.data_ptr();
+  const V* pv = vals.data_ptr();
+  int64_t* po = out.data_ptr();
+  for (int64_t i = 0; i < vals.numel(); ++i) {
+    const S* row = ps + (one_d ? 0 : (i / std::max<int64_t>(per_row, 1)) * len);
+    const C v = static_cast<C>(pv[i]);
+    const S* at = right ? std::upper_bound(row, row + len, v, [](C a, S b) { return detail::less_nan(a, static_cast<C>(b)); })
+                        : std::lower_bound(row, row + len, v, [](S a, C b) { return detail::less_nan(static_cast<C>(a), b); });
+    po[i] = at - row;
+  }
+  return out;
+}
+/// bucketize(x, boundaries, right): searchsorted with 1-D boundaries.
+template <Element T, Element B>
+Tensor<int64_t> bucketize(const Tensor<T>& x, const Tensor<B>& boundaries, bool right = false) {
+  TAPEGRAD_CHECK(boundaries.dim() == 1, ShapeError, "bucketize: boundaries tensor must be 1 dimension, but got dim(",
+                 boundaries.dim(), ")");
+  return searchsorted(boundaries, x, right);
+}
+
+// ---- Tensor methods ---------------------------------------------------------------------------
+template <Element T>
+ValuesIndices<T> Tensor<T>::sort(int64_t dim, bool descending, bool stable) const {
+  return tapegrad::sort(*this, dim, descending, stable);
+}
+template <Element T>
+Tensor<int64_t> Tensor<T>::argsort(int64_t dim, bool descending, bool stable) const {
+  return tapegrad::argsort(*this, dim, descending, stable);
+}
+template <Element T>
+ValuesIndices<T> Tensor<T>::topk(int64_t k, int64_t dim, bool largest, bool sorted) const {
+  return tapegrad::topk(*this, k, dim, largest, sorted);
+}
+template <Element T>
+ValuesIndices<T> Tensor<T>::kthvalue(int64_t k, int64_t dim, bool keepdim) const {
+  return tapegrad::kthvalue(*this, k, dim, keepdim);
+}
+template <Element T> Tensor<T> Tensor<T>::median() const { return tapegrad::median(*this); }
+template <Element T>
+ValuesIndices<T> Tensor<T>::median(int64_t dim, bool keepdim) const { return tapegrad::median(*this, dim, keepdim); }
+template <Element T>
+ValuesIndices<T> Tensor<T>::mode(int64_t dim, bool keepdim) const { return tapegrad::mode(*this, dim, keepdim); }
+
+}  // namespace tapegrad
