@@ -134,7 +134,7 @@ if ((breakdown)); then
     "<tapegrad/ops/reduce.hpp>"
     "<tapegrad/ops/matmul.hpp>"
     "<tapegrad/autograd/engine.hpp>"
-    "<tapegrad/autograd/gradcheck.hpp>"
+    "<tapegrad/gradcheck.hpp>"
     "<tapegrad/nn/layers.hpp>"
     "<tapegrad/optim/adam.hpp>"
     "<tapegrad/tapegrad.hpp>"

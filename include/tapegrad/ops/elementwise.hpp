@@ -9,6 +9,7 @@
 
 #include "../autograd/node.hpp"
 #include "../tensor/map.hpp"
+#include "../tensor/reduction.hpp"  // sum_to
 #include "shape.hpp"  // resize_ (out variants)
 
 namespace tapegrad {
@@ -214,9 +215,8 @@ struct Identity {
 }  // namespace detail
 
 // Note [Broadcasting in backward]: an input that was broadcast in the forward
-// receives the gradient summed over the broadcast dims, sum_to(grad, its shape).
-template <FloatingElement T>
-Tensor<T> sum_to(const Tensor<T>& grad, const Shape& shape);
+// receives the gradient summed over the broadcast dims, sum_to(grad, its shape)
+// (tensor/reduction.hpp).
 
 // ---- comparisons and logic (Tensor<bool> results) ------------------------------------
 #define TAPEGRAD_BOOL_BINARY(name, Op)                                              \

@@ -34,6 +34,23 @@ class Node;
 }
 
 namespace detail {
+// Note [grad_fn in the tensor layer]: a tensor holds its grad_fn as a
+// GradFnBase, the part of autograd::Node (autograd/node.hpp derives it) that
+// the tensor layer needs: its name, for grad_fn_name() and printing's
+// grad_fn=<...>. The tensor layer so never includes the autograd layer above it.
+class GradFnBase {
+ public:
+  explicit GradFnBase(const char* name) : name_(name) {}
+  virtual ~GradFnBase() = default;
+  GradFnBase(const GradFnBase&) = delete;
+  GradFnBase& operator=(const GradFnBase&) = delete;
+  /// The op's backward name, "MulBackward", ...
+  const char* name() const { return name_; }
+
+ protected:
+  const char* name_;
+};
+
 // Autograd state of a tensor; absent (null) for tensors that need no gradient,
 // so they pay one null pointer.
 template <Element T>
@@ -44,7 +61,7 @@ struct AutogradMeta {
   bool requires_grad = false;
   bool retains_grad = false;
   Tensor<T> grad;                                // .grad of a leaf (or retained non-leaf)
-  std::shared_ptr<autograd::Node> grad_fn;      // the op that made it; null for leaves
+  std::shared_ptr<GradFnBase> grad_fn;          // the op that made it (an autograd::Node); null for leaves
   std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's sink for gradients
 };
 
@@ -145,7 +162,7 @@ class Tensor {
   /// The elements in row-major order, as a std::vector (a copy).
   std::vector<T> to_vector() const;
 
-  // ---- autograd (autograd/*.hpp) -------------------------------------------------
+  // ---- autograd (autograd/node.hpp; backward: autograd/engine.hpp) --------------
   /// x.requires_grad_(): make x a leaf whose gradient backward() computes.
   /// Only floating tensors can require grad (a compile error otherwise).
   const Tensor& requires_grad_(bool on = true) const;
@@ -159,10 +176,10 @@ class Tensor {
   /// Keep this non-leaf's gradient in grad() during backward.
   const Tensor& retain_grad() const;
   bool retains_grad() const { return impl().autograd && impl().autograd->retains_grad; }
-  /// The op that produced x, or null for a leaf.
-  const std::shared_ptr<autograd::Node>& grad_fn() const;
+  /// The op that produced x, or null for a leaf (autograd/engine.hpp).
+  std::shared_ptr<autograd::Node> grad_fn() const;
   /// Name of grad_fn ("MulBackward", ...), or "" for a leaf.
-  std::string grad_fn_name() const;
+  std::string grad_fn_name() const { return is_leaf() ? "" : impl().autograd->grad_fn->name(); }
   /// The same data without autograd history (shares storage).
   Tensor detach() const {
     return Tensor(impl().storage, impl().sizes, impl().strides, impl().offset);
@@ -196,7 +213,7 @@ class Tensor {
   Tensor clone() const;
   const Tensor& resize_(const Shape& shape) const;
 
-  // ---- conversion and in-place fills (tensor/factory.hpp) ---------------------
+  // ---- conversion (ops/shape.hpp: recorded) and in-place fills (tensor/factory.hpp)
   template <Element U>
   Tensor<U> to() const;
   const Tensor& fill_(T value) const;

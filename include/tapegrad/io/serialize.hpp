@@ -2,10 +2,14 @@
 // save(module, path) / load(module, path): a model's parameters and buffers
 // as a safetensors file, named as PyTorch names them ("1.weight"), so a model
 // saved by PyTorch's safetensors loads here and the other way round.
+// In io/ rather than nn/ because it reads and writes files: the io layer sits
+// above nn (README.md, "Layout"); the functions keep PyTorch's nn namespace.
+#include <algorithm>
 #include <string>
+#include <vector>
 
-#include "../io/safetensors.hpp"
-#include "module.hpp"
+#include "../nn/module.hpp"
+#include "safetensors.hpp"
 
 namespace tapegrad::nn {
 
