@@ -150,8 +150,8 @@ class OutputNode : public Node {
 // Note [Node code per op]: only FunctionNode<T, Fn>'s three small overrides
 // (and record's allocation) are compiled per op; run(), the edges and the
 // output's autograd state are compiled once per dtype. With all of it in the
-// per-op template, each recorded op's node and record were 1 to 2 KB of code
-// in every program that used the op.
+// per-op template, each recorded op's node and record were several times
+// the code in every program that used the op.
 template <FloatingElement T>
 class FunctionNodeBase : public OutputNode<T> {
  public:

@@ -80,8 +80,8 @@ inline bool contiguous_layout(const Shape& s, const Shape& st) {
 
 // numel and contiguity are kept with the sizes, as c10::TensorImpl keeps
 // numel_ and is_contiguous_: an elementwise op asks for them several times,
-// and each was a loop over the dims (is_contiguous on three tensors was 8 %
-// of a 1000-float add_out in perf, bench/README.md section 1). Only
+// and each was a loop over the dims, a visible part of a small add_out
+// (bench/elementwise_bench.cpp). Only
 // set_sizes changes a TensorImpl's layout (resize_).
 template <Element T>
 struct TensorImpl {
