@@ -24,7 +24,8 @@
 // AutogradMeta, Node and their shared_ptr control blocks, through
 // CachingAllocator and class operator new). glibc's tcache stops at about
 // 1 KiB, and above it a malloc/free pair is a large part of the cost of a
-// fresh small tensor (bench/elementwise_bench.cpp; bench/README.md). Each thread keeps at most
+// fresh small tensor (bench/elementwise_bench.cpp; measurements in
+// bench/history/2026-11-22_to_2026-12-05.md). Each thread keeps at most
 // kThreadCacheBytes (1 MiB), given back when the thread exits; empty_cache()
 // empties the calling thread's, and set_cache_limit(0) turns these caches off
 // too. Smaller buffers go straight to malloc with the alignment done by hand:

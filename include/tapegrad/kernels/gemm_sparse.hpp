@@ -20,7 +20,8 @@
 // away after a few rows, a small fraction of the dense product.
 // TAPEGRAD_GEMM_SPARSE=0 in the environment, or kernels::set_gemm_sparse(false),
 // turns it off.
-// bench/README.md has the measurements behind the constants.
+// bench/history/2026-11-22_to_2026-12-05.md has the measurements behind the
+// constants.
 #include <algorithm>
 #include <bit>
 #include <cstdint>

@@ -5,9 +5,9 @@
 // packed GEMM (kernels/gemm.hpp), which reads each operand through its two
 // strides while packing, so transposed views (x.t()), slices and any other
 // strided 2-D operand cost no copy. It replaced Eigen's GEMM after measuring
-// both (bench/matmul_kernels_bench.cpp, bench/README.md): faster on the
-// mid-sized and the MNIST-MLP products, close elsewhere; dropping Eigen's
-// product templates also cut compile time.
+// both (bench/matmul_kernels_bench.cpp; bench/history/2026-11-22_to_2026-12-05.md):
+// faster on the mid-sized and the MNIST-MLP products, close elsewhere;
+// dropping Eigen's product templates also cut compile time.
 #include "../kernels/gemm.hpp"
 #include "elementwise.hpp"
 #include "shape.hpp"
