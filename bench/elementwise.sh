@@ -3,7 +3,7 @@
 # the figures of bench/README.md's "Elementwise" table.
 #
 #   bench/elementwise.sh            5 repetitions, randomly interleaved
-#   REPS=9 bench/elementwise.sh
+#   REPS=3 FILTER='/(1000|10000)$' bench/elementwise.sh   the small sizes only
 #
 # Google Benchmark's JSON (median aggregates; CPU time, the steadier figure
 # on a shared machine) goes to bench/results/elementwise.json with the CPU
@@ -24,7 +24,7 @@ args=(--benchmark_repetitions="$REPS" --benchmark_report_aggregates_only=true
 [[ -z ${FILTER:-} ]] || args+=(--benchmark_filter="$FILTER")
 OMP_NUM_THREADS=1 "$BUILD_DIR/bench/elementwise_bench" "${args[@]}"
 python3 - "$RESULT" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" "$load_before" \
-  "REPS=$REPS bench/elementwise.sh" <<'PY'
+  "REPS=$REPS${FILTER:+ FILTER='$FILTER'} bench/elementwise.sh" <<'PY'
 import json, sys
 path, cpu, load, command = sys.argv[1:]
 doc = json.load(open(path))
