@@ -23,9 +23,7 @@
 # Environment: BUILD_DIR (build/bench), ROUNDS (3), REPS (5, Google Benchmark
 # repetitions and Python repeats per round), MIN_TIME (0.3 s per repetition),
 # MALLOC_MODES ("default pinned"), PYTHON (/usr/bin/python3, which has torch).
-set -euo pipefail
-
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 BUILD_DIR=${BUILD_DIR:-build/bench}
 ROUNDS=${ROUNDS:-3}
 REPS=${REPS:-5}
@@ -35,20 +33,14 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 PINNED_MALLOC="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_TESTS=OFF \
-        -DTAPEGRAD_BUILD_EXAMPLES=OFF >/dev/null
-fi
-cmake --build "$BUILD_DIR" --target autograd_bench -j2 >/dev/null
+bench_build "$BUILD_DIR" autograd_bench -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF
 BENCH="$BUILD_DIR/bench/autograd_bench"
 "$PYTHON" -c "import torch" 2>/dev/null || { echo "$PYTHON has no torch" >&2; exit 1; }
 
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+bench_tmpdir
+OUT=$bench_tmp
 
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(getconf _NPROCESSORS_ONLN) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) before the run"
+bench_header
 echo "threads: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)"
 echo "rounds:  $ROUNDS x ($REPS repetitions of >= ${MIN_TIME}s per benchmark), malloc modes: $MALLOC_MODES"
 echo

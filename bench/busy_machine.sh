@@ -15,8 +15,7 @@
 # ROUNDS (2), EPOCHS (3), HOGS ("0 1 2"), THREADS ("1 2").
 # Per run the median over its epochs (training pass + test evaluation), then
 # the median over rounds. Needs python3 for the JSON.
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 BUILD_DIR=${BUILD_DIR:-build/release}
 ROUNDS=${ROUNDS:-2}
@@ -24,23 +23,19 @@ EPOCHS=${EPOCHS:-3}
 HOGS=${HOGS:-0 1 2}
 THREADS=${THREADS:-1 2}
 this_bin="$BUILD_DIR/examples/mnist_mlp"
-[[ -x "$this_bin" ]] || { echo "busy_machine: $this_bin not built (cmake --build $BUILD_DIR --target mnist_mlp)" >&2; exit 1; }
+bench_build "$BUILD_DIR" mnist_mlp -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_BENCH=OFF
 bins=("$this_bin")
 if [[ -n "${OTHER:-}" ]]; then
   [[ -x "$OTHER" ]] || { echo "busy_machine: OTHER=$OTHER is not an executable" >&2; exit 1; }
   bins+=("$OTHER")
 fi
 
-tmp=$(mktemp -d)
+bench_tmpdir
+tmp=$bench_tmp
 hog_pids=()
-cleanup() {
-  for p in "${hog_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_at_exit 'for p in "${hog_pids[@]}"; do kill "$p" 2>/dev/null || true; done'
 
-echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "machine: $(nproc) cpus; load $(cut -d' ' -f1-3 /proc/loadavg) before the run"
+bench_header
 echo "setup:   mnist_mlp --epochs $EPOCHS (d2l, MNIST), $ROUNDS rounds"
 for i in "${!bins[@]}"; do echo "binary $i: ${bins[$i]}"; done
 

@@ -9,7 +9,8 @@
 // Eigen's replicate expression and against a row loop (the best Eigen can do,
 // and what tapegrad's kernel does). Throughput counts the bytes read plus
 // written per iteration (SetBytesProcessed), which Google Benchmark prints as
-// bytes_per_second (GB/s). bench/README.md has the command and the results.
+// bytes_per_second (GB/s). bench/elementwise.sh runs it and writes the result
+// that bench/README.md shows.
 // GCC 12's AVX-512 intrinsics headers trip -Wmaybe-uninitialized inside
 // Eigen's packet math under -march=native (GCC bug 105593, fixed in GCC 13);
 // silenced here so -Werror builds of the benches pass on AVX-512 machines.

@@ -1,6 +1,6 @@
 // The matmul kernel suite: every kernel behind one interface, GFLOPS and
 // share of the machine's FMA peak. tools/matmul-report runs it and prints the
-// table and an SVG chart; bench/README.md ("matmul kernels") has figures.
+// table and an SVG chart; bench/README.md has the latest figures, bench/history/ older ones.
 //
 //   BM_gemm/<kernel>/<f32|f64>/<shape>/threads:<t>
 //     kernels: naive (i-j-k), ikj (vectorisable i-k-j), blocked (cache tiles

@@ -15,12 +15,15 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "mnist_common.hpp"
 
 #include <tapegrad/data.hpp>
 #include <tapegrad/io.hpp>
@@ -67,11 +70,14 @@ Options:
   --init NAME            tutorial (N(0, 0.01), bias 0) | default (PyTorch's)
   --seed N               random seed (default 42)
   --threads N            threads for the matrix products (default: all cores)
-  --save FILE            save the trained model (safetensors)
-  --load FILE            evaluate a saved model only (no training)
+  --save FILE            save the trained model (safetensors, with the dataset,
+                         preset and hidden widths as metadata)
+  --load FILE            evaluate a saved model only (no training; warns when
+                         the file was trained with another dataset or preset)
   --plot FILE            write an SVG of loss and accuracy per epoch
   --metrics-json FILE    write per-epoch metrics as JSON
   --help                 this text
+Flags take their value as `--flag value` or `--flag=value`.
 )";
 
 struct Config {
@@ -96,41 +102,13 @@ void apply_preset(Config& c) {
   }
 }
 
-int64_t parse_int(const std::string& flag, const std::string& v, int64_t min) {
-  size_t used = 0;
-  int64_t x = 0;
-  try {
-    x = std::stoll(v, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != v.size() || x < min)
-    throw std::invalid_argument(flag + " expects an integer >= " + std::to_string(min) + ", got '" + v + "'");
-  return x;
-}
-double parse_double(const std::string& flag, const std::string& v, double min, double max) {
-  size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(v, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != v.size() || !(x >= min && x <= max))
-    throw std::invalid_argument(flag + " expects a number in [" + std::to_string(min) + ", " +
-                                std::to_string(max) + "], got '" + v + "'");
-  return x;
-}
-std::string one_of(const std::string& flag, const std::string& v, std::initializer_list<const char*> ok) {
-  for (const char* o : ok)
-    if (v == o) return v;
-  std::string list;
-  for (const char* o : ok) list += std::string(list.empty() ? "" : ", ") + o;
-  throw std::invalid_argument(flag + " expects one of " + list + ", got '" + v + "'");
-}
+using mnist_example::EpochStats;
+using mnist_example::one_of;
+using mnist_example::parse_double;
+using mnist_example::parse_int;
 
 Config parse_args(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+  const std::vector<std::string> args = mnist_example::split_flags(argc, argv);
   Config c;
   // The preset goes first so that every other flag overrides it.
   for (size_t i = 0; i + 1 < args.size(); ++i)
@@ -168,7 +146,26 @@ Config parse_args(int argc, char** argv) {
     }
   }
   if (c.data_dir.empty()) c.data_dir = c.dataset == "mnist" ? "data/mnist" : "data/fashion-mnist";
+  // --load evaluates a saved model without training: there is no curve to
+  // plot and nothing new to save, so say so rather than ignore the flags.
+  if (!c.load.empty() && (!c.plot.empty() || !c.save.empty()))
+    throw std::invalid_argument(std::string("--load evaluates a saved model without training, so ") +
+                                (c.plot.empty() ? "--save" : "--plot") +
+                                " has nothing to write; drop it, or drop --load to train");
   return c;
+}
+
+// What nn::save stores with the weights, and --load compares with the flags.
+std::string hidden_text(const std::vector<int64_t>& hidden) {
+  std::string out;
+  for (int64_t h : hidden) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(h);
+  }
+  return out;
+}
+std::map<std::string, std::string> model_metadata(const Config& c) {
+  return {{"dataset", c.dataset}, {"preset", c.preset}, {"hidden", hidden_text(c.hidden)}};
 }
 
 // Flatten, then (Linear, ReLU[, Dropout]) per hidden width, then Linear to 10
@@ -195,12 +192,6 @@ std::shared_ptr<nn::Sequential<float>> build_model(const Config& c) {
   }
   return net;
 }
-
-struct EpochStats {
-  int64_t epoch;
-  double train_loss, train_acc, test_acc, seconds, samples_per_s;
-  double eval_seconds;  // the test-set evaluation after the epoch, not in `seconds`
-};
 
 double accuracy(nn::Module<float>& net, const tg::Tensor<float>& x, const tg::Tensor<int64_t>& y) {
   tg::NoGradGuard no_grad;
@@ -241,69 +232,6 @@ class Progress {
   Clock::time_point last_{};
 };
 
-void write_json(const std::string& path, const std::vector<EpochStats>& stats, double final_acc, double total) {
-  std::ofstream out(path);
-  out << std::setprecision(6) << "{\"epochs\":[";
-  for (size_t i = 0; i < stats.size(); ++i) {
-    const auto& s = stats[i];
-    out << (i ? "," : "") << "{\"epoch\":" << s.epoch << ",\"train_loss\":" << s.train_loss
-        << ",\"train_acc\":" << s.train_acc << ",\"test_acc\":" << s.test_acc << ",\"seconds\":" << s.seconds
-        << ",\"eval_seconds\":" << s.eval_seconds << "}";
-  }
-  out << "],\"final_test_acc\":" << final_acc << ",\"total_seconds\":" << total << "}\n";
-  if (!out) throw tg::IOError("mnist_mlp: cannot write " + path);
-}
-
-// The d2l train_ch3 picture: train loss, train acc and test acc per epoch.
-void write_svg(const std::string& path, const std::vector<EpochStats>& stats, const std::string& title) {
-  const double W = 640, H = 420, L = 60, R = 20, T = 40, B = 50;
-  const double n = static_cast<double>(std::max<size_t>(stats.size(), 1));
-  double ymax = 1;
-  for (const auto& s : stats) ymax = std::max(ymax, s.train_loss);
-  ymax = std::ceil(ymax * 10) / 10;
-  auto X = [&](double e) { return L + (W - L - R) * (stats.size() <= 1 ? 0.5 : (e - 1) / (n - 1)); };
-  auto Y = [&](double v) { return H - B - (H - T - B) * v / ymax; };
-  std::ostringstream svg;
-  svg << std::fixed << std::setprecision(2);
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-      << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg << "<text x=\"" << W / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">" << title << "</text>\n";
-  for (int i = 0; i <= 5; ++i) {  // horizontal grid and y labels
-    const double v = ymax * i / 5;
-    svg << "<line x1=\"" << L << "\" x2=\"" << W - R << "\" y1=\"" << Y(v) << "\" y2=\"" << Y(v)
-        << "\" stroke=\"#ddd\"/><text x=\"" << L - 6 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">" << v
-        << "</text>\n";
-  }
-  for (size_t i = 0; i < stats.size(); ++i)  // x labels
-    svg << "<text x=\"" << X(static_cast<double>(i + 1)) << "\" y=\"" << H - B + 18 << "\" text-anchor=\"middle\">"
-        << i + 1 << "</text>\n";
-  svg << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 12 << "\" text-anchor=\"middle\">epoch</text>\n";
-  svg << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << H - T - B
-      << "\" fill=\"none\" stroke=\"#333\"/>\n";
-  struct Series { const char* name; const char* color; double EpochStats::*field; const char* dash; };
-  const Series series[] = {{"train loss", "#1f77b4", &EpochStats::train_loss, ""},
-                           {"train acc", "#ff7f0e", &EpochStats::train_acc, "6,3"},
-                           {"test acc", "#2ca02c", &EpochStats::test_acc, "2,2"}};
-  int k = 0;
-  for (const auto& s : series) {
-    svg << "<polyline fill=\"none\" stroke=\"" << s.color << "\" stroke-width=\"2\" stroke-dasharray=\"" << s.dash
-        << "\" points=\"";
-    for (size_t i = 0; i < stats.size(); ++i) svg << X(static_cast<double>(i + 1)) << "," << Y(stats[i].*s.field) << " ";
-    svg << "\"/>\n";
-    for (size_t i = 0; i < stats.size(); ++i)
-      svg << "<circle cx=\"" << X(static_cast<double>(i + 1)) << "\" cy=\"" << Y(stats[i].*s.field)
-          << "\" r=\"2.5\" fill=\"" << s.color << "\"/>\n";
-    const double ly = T + 16 + 18 * k++;
-    svg << "<line x1=\"" << W - R - 110 << "\" x2=\"" << W - R - 85 << "\" y1=\"" << ly - 4 << "\" y2=\"" << ly - 4
-        << "\" stroke=\"" << s.color << "\" stroke-width=\"2\" stroke-dasharray=\"" << s.dash << "\"/><text x=\""
-        << W - R - 80 << "\" y=\"" << ly << "\">" << s.name << "</text>\n";
-  }
-  svg << "</svg>\n";
-  std::ofstream out(path);
-  out << svg.str();
-  if (!out) throw tg::IOError("mnist_mlp: cannot write " + path);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -338,11 +266,24 @@ int main(int argc, char** argv) {
     tg::set_num_threads(threads);  // tapegrad's kernels (its thread pool) and Eigen's
     tg::manual_seed(static_cast<uint64_t>(cfg.seed));
 
+    // Output paths are checked now, not after the training that fills them.
+    if (!cfg.save.empty()) mnist_example::check_writable("--save", cfg.save);
+    if (!cfg.plot.empty()) mnist_example::check_writable("--plot", cfg.plot);
+    if (!cfg.metrics_json.empty()) mnist_example::check_writable("--metrics-json", cfg.metrics_json);
+
     const auto t_load = Clock::now();
-    tg::data::MNIST train_set(cfg.data_dir, true), test_set(cfg.data_dir, false);
+    std::optional<tg::data::MNIST> train_set, test_set;
+    try {
+      train_set.emplace(cfg.data_dir, true);
+      test_set.emplace(cfg.data_dir, false);
+    } catch (const tg::IOError& e) {
+      std::cerr << "mnist_mlp: " << e.what() << "\n"
+                << "(fetch the data with tools/fetch-data.sh, or name a directory with --data)\n";
+      return 1;
+    }
     std::printf("%s: %lld training and %lld test images from %s (%.1f s)\n",
-                cfg.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", static_cast<long long>(train_set.size()),
-                static_cast<long long>(test_set.size()), cfg.data_dir.c_str(),
+                cfg.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", static_cast<long long>(train_set->size()),
+                static_cast<long long>(test_set->size()), cfg.data_dir.c_str(),
                 std::chrono::duration<double>(Clock::now() - t_load).count());
 
     auto net = build_model(cfg);
@@ -350,11 +291,28 @@ int main(int argc, char** argv) {
     const auto t_start = Clock::now();
 
     if (!cfg.load.empty()) {
-      nn::load(*net, cfg.load);
-      const double acc = accuracy(*net, test_set.images(), test_set.labels());
+      std::map<std::string, std::string> saved;
+      try {
+        nn::load(*net, cfg.load, &saved);
+      } catch (const tg::ShapeError& e) {
+        std::string was = saved.count("preset") ? " (it was saved by --preset " + saved["preset"] +
+                                                      (saved.count("hidden") ? ", hidden " + saved["hidden"] : "") + ")"
+                                                : "";
+        throw tg::ShapeError(std::string(e.what()) + ": the model built here is --preset " + cfg.preset +
+                             " (hidden " + hidden_text(cfg.hidden) + "); pass the --preset (or --hidden) the file was "
+                             "trained with" + was);
+      }
+      for (const auto& [key, want] : model_metadata(cfg))
+        if (saved.count(key) && saved[key] != want)
+          std::fprintf(stderr, "mnist_mlp: warning: %s was trained with %s %s, evaluated here with %s %s\n",
+                       cfg.load.c_str(), key.c_str(), saved[key].c_str(), key.c_str(), want.c_str());
+      const double acc = accuracy(*net, test_set->images(), test_set->labels());
       std::printf("test accuracy of %s: %.4f\n", cfg.load.c_str(), acc);
-      if (!cfg.metrics_json.empty())
-        write_json(cfg.metrics_json, stats, acc, std::chrono::duration<double>(Clock::now() - t_start).count());
+      if (!cfg.metrics_json.empty()) {
+        mnist_example::write_json(cfg.metrics_json, stats, acc,
+                                  std::chrono::duration<double>(Clock::now() - t_start).count());
+        std::printf("wrote the metrics to %s\n", cfg.metrics_json.c_str());
+      }
       return 0;
     }
 
@@ -379,7 +337,7 @@ int main(int argc, char** argv) {
     nn::CrossEntropyLoss<float> loss_fn;
     // Batches gathered from the uint8 pixels and divided by 255 on the way
     // (the values of images(), with a quarter of the memory traffic).
-    tg::data::DataLoader loader(train_set.pixels(), train_set.labels(),
+    tg::data::DataLoader loader(train_set->pixels(), train_set->labels(),
                                 {.batch_size = cfg.batch_size, .shuffle = true}, 255.0f);
     Progress progress(isatty(fileno(stdout)) != 0);
     std::printf("%5s %11s %10s %9s %8s %10s\n", "epoch", "train_loss", "train_acc", "test_acc", "seconds", "samples/s");
@@ -409,7 +367,7 @@ int main(int argc, char** argv) {
       if (sched) sched->step();
       const auto t1 = Clock::now();
       const double secs = std::chrono::duration<double>(t1 - t0).count();
-      const double test_acc = accuracy(*net, test_set.images(), test_set.labels());
+      const double test_acc = accuracy(*net, test_set->images(), test_set->labels());
       EpochStats s{epoch, loss_sum / static_cast<double>(std::max<int64_t>(seen, 1)),
                    static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(seen, 1)), test_acc, secs,
                    static_cast<double>(seen) / std::max(secs, 1e-9),
@@ -421,23 +379,25 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
-    const double final_acc = stats.empty() ? accuracy(*net, test_set.images(), test_set.labels()) : stats.back().test_acc;
+    const double final_acc =
+        stats.empty() ? accuracy(*net, test_set->images(), test_set->labels()) : stats.back().test_acc;
     std::printf("final test accuracy %.4f after %lld epochs in %.1f s\n", final_acc,
                 static_cast<long long>(cfg.epochs), total);
     if (!cfg.save.empty()) {
-      nn::save(*net, cfg.save);
+      nn::save(*net, cfg.save, model_metadata(cfg));
       std::printf("saved the model to %s\n", cfg.save.c_str());
     }
-    if (!cfg.metrics_json.empty()) write_json(cfg.metrics_json, stats, final_acc, total);
+    if (!cfg.metrics_json.empty()) {
+      mnist_example::write_json(cfg.metrics_json, stats, final_acc, total);
+      std::printf("wrote the metrics to %s\n", cfg.metrics_json.c_str());
+    }
     if (!cfg.plot.empty()) {
-      write_svg(cfg.plot, stats, "mnist_mlp --preset " + cfg.preset + " on " + cfg.dataset);
+      mnist_example::write_svg(cfg.plot, stats, "mnist_mlp --preset " + cfg.preset + " on " + cfg.dataset);
       std::printf("wrote the training curve to %s\n", cfg.plot.c_str());
     }
     return 0;
   } catch (const tg::Error& e) {
     std::cerr << "mnist_mlp: " << e.what() << "\n";
-    if (dynamic_cast<const tg::IOError*>(&e))
-      std::cerr << "(fetch the data with tools/fetch-data.sh, or name a directory with --data)\n";
     return 1;
   }
 }

@@ -4,7 +4,8 @@
 #   2. build/werror:   g++,     -Werror, -O1 (quick to compile; examples,
 #                      benches and the native tests at -O1 -march=native);
 #                      tests, examples, benches, header self-containedness;
-#                      all CTest tests
+#                      all CTest tests; the compile-time guard
+#                      (bench/compile_time.sh --check)
 #   3. build/sanitize: clang++, -Werror, ASan+UBSan, Debug at -O0 (the GEMM
 #                      and its test at -O1, tests/CMakeLists.txt); tests and
 #                      examples; CTest tests except the packaging ones
@@ -85,6 +86,11 @@ for stage in $stages; do
         -DTAPEGRAD_NATIVE_OPT=-O1 \
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_HEADER_CHECK=ON
+      # Note [Compile-time guard] (bench/compile_time.sh): the small program's
+      # compile time against <Eigen/Dense>'s, ratios of one run, 3 rounds.
+      begin "werror: compile-time guard"
+      CXX="$cxx_gcc" bench/compile_time.sh --check 3
+      end
       ;;
     sanitize)
       build_and_test sanitize build/sanitize "$cxx_clang" "-LE packaging" -- \

@@ -50,8 +50,13 @@ fi
 
 if [[ "$(id -u)" != 0 ]]; then
   echo "setup-deps: missing Debian packages: ${missing[*]}" >&2
-  echo "install them with:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  if command -v sudo >/dev/null 2>&1; then
+    echo "install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  else
+    echo "install them as root (e.g. after su -) with:" >&2
+    echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+  fi
   exit 1
 fi
 

@@ -6,4 +6,4 @@
 #include "tapegrad.hpp"
 #include "io/npy.hpp"
 #include "io/safetensors.hpp"
-#include "nn/serialize.hpp"
+#include "io/serialize.hpp"

@@ -1,13 +1,9 @@
 #pragma once
-// tapegrad: one include for the whole library. Layers, each including only
-// those above it in this list:
-//   core/    dtypes and promotion, Shape, errors, storage, random generator
-//   tensor/  Tensor<T>, the strided loop and elementwise kernels, creation,
-//            Eigen interop, printing
-//   autograd/ the tape (Node, record), backward(), gradcheck; NoGradGuard is
-//            in core/grad_mode.hpp
-//   ops/     the ops users call: views, elementwise, reductions, matmul,
-//            comparisons (each as free function and Tensor method)
+// tapegrad: one include for the library's layers 0 to 4 (core, kernels,
+// tensor, autograd, ops, nn, optim, gradcheck). The layers, and the rule that
+// a header includes only layers below its own, are stated in one place:
+// README.md, section "Layout" (checked by the CTest test build/layers).
+// data/ and io/ are opt-in: <tapegrad/data.hpp>, <tapegrad/io.hpp>.
 #include "version.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -31,7 +27,7 @@
 #include "ops/reduce_extra.hpp"
 #include "ops/norm.hpp"
 #include "autograd/engine.hpp"
-#include "autograd/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "nn/functional.hpp"
 #include "nn/distance.hpp"
 #include "nn/init.hpp"

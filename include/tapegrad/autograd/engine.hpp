@@ -1,6 +1,5 @@
 #pragma once
-// backward(): walk the tape (Note [Tape ownership]) from an output, and the
-// Tensor methods that expose autograd state.
+// backward(): walk the tape (Note [Tape ownership]) from an output.
 #include <algorithm>
 #include <atomic>
 #include <utility>
@@ -78,59 +77,7 @@ void run_backward(const Tensor<T>& root, Tensor<T> grad, bool retain_graph) {
 }
 }  // namespace autograd
 
-// ---- Tensor methods ----------------------------------------------------------------------------
-template <Element T>
-const Tensor<T>& Tensor<T>::requires_grad_(bool on) const {
-  static_assert(FloatingElement<T>,
-                "requires_grad_: only floating tensors (float, double) can require gradients "
-                "(as PyTorch); convert with to<float>() first");
-  TAPEGRAD_CHECK(is_leaf() || on, ValueError,
-                 "requires_grad_: you can only change requires_grad flags of leaf tensors; use "
-                 "detach() to get a tensor without history");
-  auto& meta = impl().autograd;
-  if (!meta) {
-    if (!on) return *this;
-    meta = std::make_unique<detail::AutogradMeta<T>>();
-  }
-  meta->requires_grad = on;
-  return *this;
-}
-
-template <Element T>
-Tensor<T> Tensor<T>::grad() const {
-  return impl().autograd ? impl().autograd->grad : Tensor<T>();
-}
-
-template <Element T>
-Tensor<T>& Tensor<T>::mutable_grad() const {
-  auto& meta = impl().autograd;
-  if (!meta) meta = std::make_unique<detail::AutogradMeta<T>>();
-  return meta->grad;
-}
-
-template <Element T>
-const Tensor<T>& Tensor<T>::retain_grad() const {
-  TAPEGRAD_CHECK(requires_grad(), ValueError,
-                 "retain_grad: can't retain_grad on a tensor that has requires_grad=false");
-  if (is_leaf()) return *this;  // leaves keep their grad anyway
-  if constexpr (FloatingElement<T>) {
-    impl().autograd->retains_grad = true;
-    static_cast<autograd::OutputNode<T>*>(impl().autograd->grad_fn.get())->retain(impl_);
-  }
-  return *this;
-}
-
-template <Element T>
-const std::shared_ptr<autograd::Node>& Tensor<T>::grad_fn() const {
-  static const std::shared_ptr<autograd::Node> none;
-  return impl().autograd ? impl().autograd->grad_fn : none;
-}
-
-template <Element T>
-std::string Tensor<T>::grad_fn_name() const {
-  return grad_fn() ? grad_fn()->name() : "";
-}
-
+// ---- Tensor::backward (the other autograd methods are in node.hpp) ----------------------------
 template <Element T>
 void Tensor<T>::backward(const Tensor<T>& gradient, bool retain_graph) const {
   if constexpr (FloatingElement<T>) {

@@ -71,10 +71,11 @@ Tensor<T> plus(const Tensor<T>& a, const Tensor<T>& b) {
 }
 }  // namespace detail
 
-/// One record of the tape.
-class Node {
+/// One record of the tape; its name is kept by the tensor layer's base
+/// (Note [grad_fn in the tensor layer]).
+class Node : public tapegrad::detail::GradFnBase {
  public:
-  explicit Node(const char* name) : name_(name), seq_(detail::next_sequence_nr()) {}
+  explicit Node(const char* name) : GradFnBase(name), seq_(detail::next_sequence_nr()) {}
   // Note [Node allocation] (in FunctionNodeBase::own)
   static void* operator new(size_t bytes) { return tapegrad::detail::allocate_bytes(bytes); }
   static void operator delete(void* p, size_t bytes) noexcept { tapegrad::detail::deallocate_bytes(p, bytes); }
@@ -93,10 +94,6 @@ class Node {
       take_sole(n->next_);
     }  // n is destroyed here with no sole-owned edges left
   }
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
-
-  const char* name() const { return name_; }
   uint64_t sequence_nr() const { return seq_; }
   const std::array<std::shared_ptr<Node>, kMaxInputs>& next() const { return next_; }
 
@@ -111,7 +108,6 @@ class Node {
   uint64_t visit_mark = 0;  // engine bookkeeping
 
  protected:
-  const char* name_;
   uint64_t seq_;
   std::array<std::shared_ptr<Node>, kMaxInputs> next_{};
 };
@@ -154,8 +150,8 @@ class OutputNode : public Node {
 // Note [Node code per op]: only FunctionNode<T, Fn>'s three small overrides
 // (and record's allocation) are compiled per op; run(), the edges and the
 // output's autograd state are compiled once per dtype. With all of it in the
-// per-op template, each recorded op's node and record were 1 to 2 KB of code
-// in every program that used the op.
+// per-op template, each recorded op's node and record were several times
+// the code in every program that used the op.
 template <FloatingElement T>
 class FunctionNodeBase : public OutputNode<T> {
  public:
@@ -338,3 +334,56 @@ void record(const Tensor<T>& out, const char* name, Fn&& fn, const Tensor<In>&..
 }
 
 }  // namespace tapegrad::autograd
+
+// The Tensor methods that read or set autograd state are defined here, with
+// the records, rather than with backward() in engine.hpp: every recording op
+// (ops/) uses them, and an op's header must not need the engine to link.
+namespace tapegrad {
+template <Element T>
+const Tensor<T>& Tensor<T>::requires_grad_(bool on) const {
+  static_assert(FloatingElement<T>,
+                "requires_grad_: only floating tensors (float, double) can require gradients "
+                "(as PyTorch); convert with to<float>() first");
+  TAPEGRAD_CHECK(is_leaf() || on, ValueError,
+                 "requires_grad_: you can only change requires_grad flags of leaf tensors; use "
+                 "detach() to get a tensor without history");
+  auto& meta = impl().autograd;
+  if (!meta) {
+    if (!on) return *this;
+    meta = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
+  }
+  meta->requires_grad = on;
+  return *this;
+}
+
+template <Element T>
+Tensor<T> Tensor<T>::grad() const {
+  return impl().autograd ? impl().autograd->grad : Tensor<T>();
+}
+
+template <Element T>
+Tensor<T>& Tensor<T>::mutable_grad() const {
+  auto& meta = impl().autograd;
+  if (!meta) meta = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
+  return meta->grad;
+}
+
+template <Element T>
+const Tensor<T>& Tensor<T>::retain_grad() const {
+  TAPEGRAD_CHECK(requires_grad(), ValueError,
+                 "retain_grad: can't retain_grad on a tensor that has requires_grad=false");
+  if (is_leaf()) return *this;  // leaves keep their grad anyway
+  if constexpr (FloatingElement<T>) {
+    impl().autograd->retains_grad = true;
+    static_cast<autograd::OutputNode<T>*>(impl().autograd->grad_fn.get())->retain(impl_);
+  }
+  return *this;
+}
+
+template <Element T>
+std::shared_ptr<autograd::Node> Tensor<T>::grad_fn() const {
+  if (is_leaf()) return nullptr;
+  return std::static_pointer_cast<autograd::Node>(impl().autograd->grad_fn);
+}
+
+}  // namespace tapegrad

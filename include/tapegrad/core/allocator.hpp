@@ -4,9 +4,9 @@
 //
 // Note [Caching allocator]: glibc returns large freed blocks to the kernel
 // (munmap above its mmap threshold, heap trimming below it), so the next op of
-// the same shape faults in and zeroes every page again: a 40 MB add took 2.6x
-// the time of the add itself, and a two-thread training step lost 25% to
-// re-faulting its gradient buffers (bench/train_step.md). Training and
+// the same shape faults in and zeroes every page again, which costs more than
+// a large add itself and a visible part of a training step that re-faults its
+// gradient buffers (measured in bench/train_step.md). Training and
 // inference loops allocate the same sizes every iteration, so, like PyTorch's
 // caching allocators, freed blocks of at least kCacheMinBytes are kept in
 // per-size-class free lists and handed out again. Size classes round a request
@@ -23,14 +23,14 @@
 // records of every tensor and autograd node (TensorImpl, Storage,
 // AutogradMeta, Node and their shared_ptr control blocks, through
 // CachingAllocator and class operator new). glibc's tcache stops at about
-// 1 KiB; above it a malloc/free pair of 4 KiB took about 400 instructions,
-// 40 % of those of a fresh 1000-float tensor, and below it about 120
-// (callgrind, bench/README.md section 1). Each thread keeps at most
+// 1 KiB, and above it a malloc/free pair is a large part of the cost of a
+// fresh small tensor (bench/elementwise_bench.cpp; measurements in
+// bench/history/2026-11-22_to_2026-12-05.md). Each thread keeps at most
 // kThreadCacheBytes (1 MiB), given back when the thread exits; empty_cache()
 // empties the calling thread's, and set_cache_limit(0) turns these caches off
 // too. Smaller buffers go straight to malloc with the alignment done by hand:
 // aligned operator new goes through glibc's memalign, which bypasses tcache
-// and cost ~50 ns per op (bench/README.md). Under AddressSanitizer both
+// (a cost per op that bench/elementwise_bench.cpp shows). Under AddressSanitizer both
 // caches are off and buffers come from aligned operator new, so
 // use-after-free and overflows stay visible to ASan.
 #include <atomic>

@@ -5,6 +5,18 @@
 //    "matmul: inner dimensions must match, got [2, 3] @ [4, 5] (3 != 4)".
 //    The message is only built on failure and stays in release builds.
 //  - TAPEGRAD_ASSERT: a library bug; checked in debug builds only.
+//
+// Note [Check vs assert]: what decides is who can break the condition. If a
+// caller can (a shape, a dtype, an index, a value, a file), it is a
+// TAPEGRAD_CHECK in every build: the caller gets a typed error it can catch,
+// naming the op and the offending values, never an abort or a silent wrong
+// answer, and the tests assert its text. The check costs one predictable
+// branch; the message is built only on failure (Note [Error message parts]).
+// If only a bug in tapegrad can break it (an invariant of a kernel, a
+// pointer a checked caller already validated), it is a TAPEGRAD_ASSERT:
+// documented and checked in debug builds, free in release builds, so inner
+// loops can state their invariants without paying for them. A condition
+// that user input might reach after all is a CHECK.
 #include <cassert>
 #include <initializer_list>
 #include <ostream>

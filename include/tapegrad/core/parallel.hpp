@@ -5,9 +5,9 @@
 // Note [Thread pool]: why not OpenMP. An OpenMP parallel region ends in a
 // barrier that waits for every thread of the team, including one whose core
 // another process holds: that thread first waits for a scheduler time slice
-// (milliseconds), so on a busy or shared machine a 700 us GEMM on two threads
-// took 1.4-5 ms, and training on two threads ran 5-10 times slower than on
-// one (bench/mnist.md). Here the chunks are claimed, not assigned: the caller
+// (milliseconds), so on a busy or shared machine a short GEMM on two threads
+// took several times its length, and training on two threads ran slower than
+// on one (bench/mnist.md). Here the chunks are claimed, not assigned: the caller
 // claims chunks itself right after publishing the job and waits only for
 // chunks a worker has actually claimed and is running. A worker that wakes
 // late finds nothing left and goes back to waiting. A busy machine then costs

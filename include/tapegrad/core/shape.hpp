@@ -75,8 +75,8 @@ class Shape {
     size_ = n;
   }
 
-  // A plain loop: std::equal on int64 becomes a call to memcmp, which for a
-  // few dims cost 7 % of a 1000-element add (perf of elementwise_bench).
+  // A plain loop: std::equal on int64 becomes a call to memcmp, too costly
+  // for a few dims next to a small elementwise op (bench/elementwise_bench.cpp).
   friend bool operator==(const Shape& a, const Shape& b) {
     if (a.size_ != b.size_) return false;
     const int64_t *p = a.data(), *q = b.data();
@@ -103,8 +103,8 @@ class Shape {
   }
   // Copies and moves of a shape kept inline copy the whole inline array,
   // a fixed 48 bytes the compiler does with a few vector moves; std::copy of
-  // size_ elements was a call to memmove (3 per fresh tensor: 13 % of the
-  // instructions of make_empty, callgrind).
+  // size_ elements is a call to memmove, three per fresh tensor, a visible
+  // part of making one (bench/elementwise_bench.cpp).
   void copy_from(const Shape& o) {
     if (!heap_ && !o.heap_) {
       std::memcpy(inline_, o.inline_, sizeof inline_);  // every slot is initialised

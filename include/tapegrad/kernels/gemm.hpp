@@ -28,9 +28,9 @@
 // and FMA, can only run where those exist, so the kernels below that level
 // would never be picked. Such a build compiles only the kernels it can run:
 // lowest_gemm_isa() is the lowest path it has, and forcing a lower one gives
-// that. At -O3 -march=native on a Zen 4 this took bench/compile_time.sh's
-// program from 7.6 to 6.6 s (bench/README.md section 4). A build without
-// such flags (the default) has all three paths.
+// that. It saves the compile time of the unused kernels in every such build
+// (bench/compile_time.sh). A build without such flags (the default) has all
+// three paths.
 //
 // Note [GEMM threads]: products of at least kParallelMinWork multiply-adds are
 // cut into get_num_threads() parts along n (or m when n is narrow), run by the
@@ -156,12 +156,12 @@ inline bool direct_a_enabled() {
 // Note [Narrow GEMM]: when C has at most one vector of columns (n <= W, e.g.
 // the n = 10 of an MNIST output layer), packing A buys nothing: each A
 // element is used once per vector of C, and packing a row-major A is a
-// transposing gather that costs more than the product (it did in the packed
-// path: 27 us for 256x256 @ 256x10 against OpenBLAS's 17; 17 us now). The
-// narrow kernel reads A in place (any layout with a unit stride), 16 rows per
-// tile on AVX-512 (16 divides the usual batch sizes; 24 rows left a packed
-// remainder and took 21 us); only B (k x n, small) and a partial last row
-// panel are packed.
+// transposing gather that costs more than the product (the packed path was
+// well behind OpenBLAS on 256x256 @ 256x10; bench/matmul_kernels_bench.cpp).
+// The narrow kernel reads A in place (any layout with a unit stride), 16 rows
+// per tile on AVX-512 (16 divides the usual batch sizes, where 24 rows leave
+// a packed remainder); only B (k x n, small) and a partial last row panel are
+// packed.
 template <class T>
 void gemm_narrow(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
                  int64_t csa, const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
@@ -186,15 +186,15 @@ void gemm_narrow(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alph
 // from A's rows instead of from a packed micro-panel: A's block is read from
 // L1/L2 in place, and the transposing pack (Note [Packing a row-major A] in
 // gemm_x86.hpp) is skipped. Only a partial last row panel is packed. Used
-// with the AVX-512 kernels (12 rows) when C has at most kDirectMaxN columns:
-// 64x64 110 -> 126, 256 152 -> 162, fc1 146 -> 152 GFLOPS on one thread.
-// The whole product's C counts, not a thread's part of it: with 2 threads a
-// 1024 x 1024 product is two 512-column parts, whose A rows 4 KiB apart
-// share L1 sets when read in place (6.6 -> 5.1 ms packed, Zen 5).
-// For wide C a packed A block serves many B panels, and reading A's rows in
-// place measured 3 % slower at n = 1000 and 2048 (at 2048 the rows are 8 KiB
-// apart and share L1 sets). The AVX2 kernel (6 rows) measured 10-15 % slower
-// with it at n >= 256, so it always packs.
+// with the AVX-512 kernels (12 rows) when C has at most kDirectMaxN columns,
+// where it was faster on one thread for every size measured
+// (bench/matmul_kernels_bench.cpp). The whole product's C counts, not a
+// thread's part of it: with 2 threads a 1024 x 1024 product is two
+// 512-column parts, whose A rows 4 KiB apart share L1 sets when read in
+// place, which made them slower than packed. For wide C a packed A block
+// serves many B panels, and reading A's rows in place was slower (at 2048
+// the rows are 8 KiB apart and share L1 sets). The AVX2 kernel (6 rows) was
+// slower with it from n = 256 on, so it always packs.
 inline constexpr int64_t kDirectMaxN = 512;
 
 /// The five loops of Note [Packed GEMM] on one thread; k > 0 here. n_full:
@@ -206,7 +206,7 @@ void gemm_serial(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alph
   if (g.narrow != nullptr && n <= g.nr_narrow)
     return gemm_narrow(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
   // K blocks of equal depth (Note [Packed GEMM]): k = 784 in 3 x 262
-  // instead of 3 x 256 + 16 (mlp_fc1 477 -> 463 us, medians of 4 alternating)
+  // instead of 3 x 256 + 16, which spares a pass over C for a short block
   const int64_t kblocks = std::max<int64_t>(1, (10 * k + 11 * g.kc - 1) / (11 * g.kc));
   const int64_t kc_max = (k + kblocks - 1) / kblocks;
   const int64_t nc_max = std::min((n + g.nr - 1) / g.nr * g.nr, g.nc);
@@ -320,8 +320,8 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
 // Note [Extern GEMM]: gemm<float> and gemm<double> with everything they
 // reach (the drivers, the sparse path and the micro-kernels of every ISA) are
 // the largest code a translation unit that multiplies matrices compiles: at
-// -O2 about a third of the compile time of bench/compile_time.sh's small
-// program (bench/README.md section 4), and again in every such translation
+// -O2 a large part of the compile time of bench/compile_time.sh's small
+// program, and again in every such translation
 // unit of a program. A program of several translation units can compile them
 // once: define TAPEGRAD_EXTERN_GEMM in all of them (e.g. with
 // target_compile_definitions) and include <tapegrad/kernels/gemm_instantiate.hpp>

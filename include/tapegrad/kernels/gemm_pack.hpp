@@ -1,7 +1,8 @@
 #pragma once
 // The parts of kernels/gemm.hpp that the micro-kernel headers share: the
 // micro-kernel and packing signatures, the blocking record, packing and the
-// portable micro-kernel (Note [Packed GEMM] in gemm.hpp).
+// portable micro-kernel (Note [Packed GEMM] in gemm.hpp). Internal
+// (kernels::detail), but for GemmIsa, the public name of a micro-kernel path.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>

@@ -1,9 +1,9 @@
 #pragma once
 // GEMM with a mostly-zero operand (Note [Sparse operand GEMM]), used by
-// kernels::gemm before the packed path.
+// kernels::gemm before the packed path. Internal (kernels::detail).
 //
 // Note [Sparse operand GEMM]: the first layer of an MLP multiplies its input,
-// and MNIST images are 81 % zero pixels (Fashion-MNIST 50 %): X @ W^T in the
+// and about four fifths of MNIST's pixels are zero (half of Fashion-MNIST's): X @ W^T in the
 // forward pass and G^T @ X for the weight gradient spend most of a training
 // step multiplying zeros. When one operand S of C = S @ D (or C = D @ S,
 // computed as C^T = S^T @ D^T) has at most kSparseMaxDensity nonzeros, gemm
@@ -17,10 +17,11 @@
 // otherwise the dense path runs). Deciding costs a pass
 // over S that stops as soon as the nonzeros pass the limit or, early on,
 // twice their share of it (sparse_limit_at), so a dense operand is turned
-// away after a few rows: 0-3 % of the dense products measured.
+// away after a few rows, a small fraction of the dense product.
 // TAPEGRAD_GEMM_SPARSE=0 in the environment, or kernels::set_gemm_sparse(false),
 // turns it off.
-// bench/README.md has the measurements behind the constants.
+// bench/history/2026-11-22_to_2026-12-05.md has the measurements behind the
+// constants.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -50,9 +51,9 @@ inline constexpr double kSparseParallelMinWork = 128.0 * 128.0 * 128.0;
 /// Bytes of D's strip that the x86 kernels keep in L1 at a time: the L1 data
 /// cache, where the C library tells its size, less 16 KiB for everything else
 /// the kernel touches (a row's partial sums, the nonzeros, C), clamped to 16
-/// to 40 KiB: 16 KiB on a 32 KiB L1, 32 KiB on a 48 KiB one (bench/README.md
-/// section 8: on the 48 KiB L1, 32 KiB took 5 % off an MNIST epoch against
-/// 24 KiB, and 24 KiB had taken 4-8 % off the products against 16 KiB).
+/// to 40 KiB: 16 KiB on a 32 KiB L1, 32 KiB on a 48 KiB one (the larger
+/// block was faster on a 48 KiB L1 both for the products and for an MNIST
+/// epoch: bench/matmul_kernels_bench.cpp, bench/README.md).
 inline size_t sparse_block_bytes() {
   static const size_t bytes = [] {
     long l1 = 0;
@@ -118,8 +119,8 @@ void sparse_rows_generic(int64_t r0, int64_t r1, const int64_t* ptr, const int32
 /// A full panel's sums (rows x P, row stride P) into C as sparse_store does
 /// row by row. With unit column stride the rows are stored as vectors; a C
 /// stored by columns (rsc == 1: the weight gradient, computed transposed) in
-/// float with beta = 0 by 8 x 8 register transposes, scaled first (one
-/// scalar store per element there took 13 % of the kernel's time).
+/// float with beta = 0 by 8 x 8 register transposes, scaled first (a scalar
+/// store per element was a visible part of the kernel's time).
 template <class T, int64_t P>
 __attribute__((target("avx2"))) inline void sparse_store_panel(T* sums, int64_t rows, T* c, int64_t rsc, int64_t csc,
                                                                T alpha, T beta) {
@@ -359,7 +360,7 @@ __attribute__((target("avx2,popcnt"), noinline)) inline bool sparse_compress_avx
 }
 
 /// The same with AVX-512, 16 elements at a time: vcompressps does the
-/// permutation (to a register; its memory form is slow on Zen 4).
+/// permutation (to a register: its memory form is microcoded on AMD's cores).
 __attribute__((target("avx512f,popcnt"), noinline)) inline bool sparse_compress_avx512_f32(
     const float* s, int64_t outer, int64_t inner, int64_t so, int64_t limit, int64_t* ptr, int32_t* idx,
     float* val) {
@@ -416,8 +417,8 @@ __attribute__((target("avx2"), noinline)) inline void sparse_pack_avx2_f32(const
     const int64_t nn = std::min(P, n - j0), nn8 = nn / 8 * 8;
     float* pan = dst + j0 * k;
     // by 8 rows of the panel, each written whole before the next (by columns
-    // of the panel it took twice as long: each 8 x 8 block went to 8 other
-    // cache lines of a 400 KB panel)
+    // of the panel each 8 x 8 block goes to 8 cache lines far apart in a
+    // large panel, which is much slower)
     for (int64_t p = 0; p < k8; p += 8)
       for (int64_t j = 0; j < nn8; j += 8) x86::transpose_8x8(d + (j0 + j) * csd + p, csd, pan + p * P + j, P);
     for (int64_t j = 0; j < nn; ++j)

@@ -1,13 +1,14 @@
 #pragma once
 // The x86-64 micro-kernels of kernels/gemm.hpp (Note [GEMM dispatch]), for
 // GCC and Clang; empty elsewhere (TAPEGRAD_GEMM_X86 says which).
+// Internal: everything here is in kernels::detail; users call kernels::gemm.
 //
 // Note [Micro-kernels without <immintrin.h>]: the kernels use the compilers'
 // vector types (vector_size) and the FMA builtins that the vendor intrinsics
 // (_mm512_fmadd_ps, _mm256_fmadd_ps, ...) are one-line wrappers of; the two
-// compilers spell them identically. Including <immintrin.h> would add about
-// 0.2 s of CPU time to every translation unit that includes tapegrad (g++ 12,
-// measured in bench/README.md), for nothing else. Each kernel carries a
+// compilers spell them identically. Including <immintrin.h> would add a
+// noticeable compile time to every translation unit that includes tapegrad
+// (bench/compile_time.sh --breakdown), for nothing else. Each kernel carries a
 // target attribute, so the rest of the library stays baseline x86-64 and the
 // kernel is only called after the CPU check in gemm.hpp.
 //
@@ -73,9 +74,9 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   *reinterpret_cast<V*>(tile + (i) * 2 * W) = c##i##a;             \
   *reinterpret_cast<V*>(tile + (i) * 2 * W + W) = c##i##b;
 // Both cache lines of a full tile row (2 * W elements: 128 bytes when C is
-// 64-byte aligned), with write intent: C is stored at the end. Without the
-// second line a 2048 x 2048 product ran about 6 % slower (its C, 16 MiB, comes
-// from L3 or memory on every K block).
+// 64-byte aligned), with write intent: C is stored at the end. The second
+// line matters for large products, whose C comes from L3 or memory on every
+// K block.
 #define TAPEGRAD_X86_PREFETCH(i) \
   __builtin_prefetch(c + (i) * rs_c, 1);  \
   __builtin_prefetch(c + (i) * rs_c + 2 * W - 1, 1);
@@ -103,8 +104,8 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
 // Note [Spread C prefetch]: with a long K block the tile's 2 * MR cache lines
 // of C are prefetched one per kPrefetchEvery steps of the k loop rather than
 // all at its start, where they took every L1 fill buffer at once while the
-// A stream needed them: 2048^3 +4-6 %, 1024^3 +3 % (alternating A/Bs of the
-// kernel alone, one thread). Short K blocks prefetch at the start.
+// A stream needed them (large products were faster spread out,
+// bench/matmul_kernels_bench.cpp). Short K blocks prefetch at the start.
 #define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP, PS)                        \
   REP(TAPEGRAD_X86_DECL)                                                         \
   int64_t p = 0;                                                                 \
@@ -327,8 +328,8 @@ __attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f64(
 // Note [Packing a row-major A]: a micro-panel of A holds, for each k, the MR
 // values of its rows, so packing an A whose rows are contiguous along k (a
 // plain row-major A, the common case: X of X @ W, G of G @ W^T) is a
-// transpose. Element by element it took about 1.3 cycles per element (19 %
-// of a 64x64 product, 10-12 % of the MLP's fc1). Here blocks of 8 rows x 8 k
+// transpose. Element by element it is a large part of a small product's time
+// (bench/matmul_kernels_bench.cpp). Here blocks of 8 rows x 8 k
 // (and 4 rows x 8 k) are loaded as vectors and transposed in registers
 // (unpack, shuffle, lane swap), so each packed element costs a fraction of a
 // load, a shuffle and a store. The same holds for B read through a transposed
@@ -427,8 +428,8 @@ void pack_rows_f32(int64_t rows, int64_t kc, const float* src, int64_t s_row, in
 // Blocking: a B micro-panel (KC x NR, 32 KiB) stays in L1 (48 KiB here) while
 // A micro-panels stream past it; the A block (MC x KC) is 192 KiB, because the
 // packed B block (KC x NC) shares the 2 MiB L2 with it. MC = 192 beat 480 and
-// 288 (184 vs 161 and 171 GFLOPS at n = 1024, one thread, CPU time); KC = 256
-// beat 192 and 384.
+// 288, and KC = 256 beat 192 and 384, on one thread
+// (bench/matmul_kernels_bench.cpp).
 template <class T>
 GemmConfig<T> x86_avx512_config() {
   if constexpr (sizeof(T) == 4)

@@ -188,8 +188,8 @@ Sequential(M0&&, M&&...) -> Sequential<typename std::decay_t<M0>::value_type>;
 // dynamic_cast and calls its converting constructor, so Linear<double> and
 // the double ops and GEMM behind its forward are compiled only in programs
 // that call to<double>(). A virtual to_double() in every layer (how Cloneable
-// works) compiled the whole double model into every float program: about
-// 2.5 s of the 12 s -O2 compile of examples/mnist_mlp.cpp. Other modules go
+// works) compiled the whole double model into every float program, a large
+// part of examples/mnist_mlp.cpp's compile time. Other modules go
 // through the virtual to_float()/to_double(), which Cloneable implements.
 namespace detail {
 template <FloatingElement U, FloatingElement T, template <class> class L, template <class> class... Rest>

@@ -9,6 +9,7 @@
 
 #include "../autograd/node.hpp"
 #include "../tensor/map.hpp"
+#include "../tensor/reduction.hpp"  // sum_to
 #include "shape.hpp"  // resize_ (out variants)
 
 namespace tapegrad {
@@ -21,23 +22,6 @@ Tensor<R> scalar_tensor(S s) {
   return filled<R>({}, static_cast<R>(s));
 }
 
-// NaN-propagating max/min as PyTorch's maximum/minimum/clamp.
-template <class V>
-inline V max_nan(V a, V b) {
-  if constexpr (FloatingElement<V>) {
-    if (a != a) return a;
-    if (b != b) return b;
-  }
-  return a > b ? a : b;
-}
-template <class V>
-inline V min_nan(V a, V b) {
-  if constexpr (FloatingElement<V>) {
-    if (a != a) return a;
-    if (b != b) return b;
-  }
-  return a < b ? a : b;
-}
 // An integer to a negative integer power, elementwise, is 0 but for the
 // bases 1 and -1 (PyTorch's integral pow; a negative scalar exponent is
 // refused by pow(tensor, scalar) instead).
@@ -77,7 +61,6 @@ inline constexpr bool refuses_bool_operand<Sub, A, B> = std::is_same_v<A, bool> 
 #define TAPEGRAD_SUB_BOOL_MESSAGE                                                                 \
   "sub: subtraction, the `-` operator, with a bool tensor is not supported; use logical_xor() " \
   "or the `^` operator, or logical_not() or `~` to invert a mask (as PyTorch)"
-
 
 struct Pow {
   template <class V> V operator()(V a, V b) const {
@@ -214,9 +197,8 @@ struct Identity {
 }  // namespace detail
 
 // Note [Broadcasting in backward]: an input that was broadcast in the forward
-// receives the gradient summed over the broadcast dims, sum_to(grad, its shape).
-template <FloatingElement T>
-Tensor<T> sum_to(const Tensor<T>& grad, const Shape& shape);
+// receives the gradient summed over the broadcast dims, sum_to(grad, its shape)
+// (tensor/reduction.hpp).
 
 // ---- comparisons and logic (Tensor<bool> results) ------------------------------------
 #define TAPEGRAD_BOOL_BINARY(name, Op)                                              \

@@ -5,10 +5,9 @@
 // packed GEMM (kernels/gemm.hpp), which reads each operand through its two
 // strides while packing, so transposed views (x.t()), slices and any other
 // strided 2-D operand cost no copy. It replaced Eigen's GEMM after measuring
-// both (bench/README.md, section 6): faster from 128 to 1024 and on every
-// MNIST-MLP product (up to 1.8x for n = 10), 6 to 10% slower only at 2048 and
-// by the output allocation at 64; dropping Eigen's product templates also
-// cut compile time.
+// both (bench/matmul_kernels_bench.cpp; bench/history/2026-11-22_to_2026-12-05.md):
+// faster on the mid-sized and the MNIST-MLP products, close elsewhere;
+// dropping Eigen's product templates also cut compile time.
 #include "../kernels/gemm.hpp"
 #include "elementwise.hpp"
 #include "shape.hpp"
@@ -70,8 +69,8 @@ void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T a
 // strides (the views below are not recorded ops) and record one
 // MatmulBackward node, whose backward uses the same functions. Built from
 // recorded unsqueeze/squeeze/reshape/expand/select/view, matmul compiled
-// each of those ops' autograd nodes into every program that called it: it
-// cost 0.9 s more than mm at -O2 (bench/compile_time.sh).
+// each of those ops' autograd nodes into every program that called it, a
+// compile time well above mm's (bench/compile_time.sh --breakdown).
 
 /// x's last two dims swapped, as an unrecorded view.
 template <Element T>

@@ -9,6 +9,7 @@
 
 #include "../autograd/node.hpp"
 #include "../tensor/factory.hpp"
+#include "../tensor/reduction.hpp"  // sum_to (expand's backward)
 #include "../tensor/tensor.hpp"
 
 namespace tapegrad {

@@ -91,7 +91,7 @@ class AdamBase : public Optimizer<T> {
             }
             m = m * b1 + one_minus_b1 * gv;             // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
             v = v * b2 + one_minus_b2 * gv * gv;        // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
-            if (amsgrad) vmax = max_nan(vmax, v);       // torch.maximum(vmax, v, out=vmax)
+            if (amsgrad) vmax = tapegrad::detail::max_nan(vmax, v);  // torch.maximum(vmax, v, out=vmax)
             const T denom = std::sqrt(amsgrad ? vmax : v) / bias_correction2_sqrt + eps;
             pv = pv + neg_step_size * m / denom;        // p.addcdiv_(m, denom, value=-step_size)
           },

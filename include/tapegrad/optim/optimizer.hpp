@@ -51,13 +51,6 @@ void zip_apply(F&& f, const Tensor<T>& first, const Rest&... rest) {
   }(std::make_index_sequence<N>{});
 }
 
-/// NaN-propagating max, as torch.maximum (amsgrad).
-template <class T>
-inline T max_nan(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a > b ? a : b;
-}
 }  // namespace detail
 
 /// The base of every optimizer: parameters, learning rate, zero_grad(), step().

@@ -1,7 +1,8 @@
 #pragma once
 // The strided loop behind every elementwise op, copy and reduction: visit N
 // operands of one (broadcast) shape, each with its own element strides, by
-// calling `inner(base, n, inner_strides)` once per innermost row.
+// calling `inner(base, n, inner_strides)` once per innermost row. Internal
+// (namespace detail).
 // Note [Coalescing]: size-1 dims are dropped and adjacent dims merged wherever
 // every operand steps through them as one, so contiguous and many broadcast
 // cases reduce to a few long rows, whose loops the compiler can vectorise.
@@ -40,7 +41,7 @@ using RowsFn = void (*)(const void* ctx, const Offsets<N>& base, int64_t n, cons
 // for_each_strided the largest single item in the compile time of every
 // program at -O2. Handing over two dims rather than one row keeps the
 // indirect call off short rows ([64, 10] + [10] is one call; one call per
-// row of 10 cost 35%). Contiguous operands never get here (map.hpp).
+// short row is a large part of the op). Contiguous operands never get here (map.hpp).
 template <size_t N>
 [[gnu::noinline]] void for_each_block(const Shape& shape, const std::array<Shape, N>& strides, RowsFn<N> fn,
                                       const void* ctx) {

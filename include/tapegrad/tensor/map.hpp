@@ -1,7 +1,8 @@
 #pragma once
 // Elementwise kernels: map a functor over 1, 2 or 3 broadcast operands into a
 // fresh tensor (map1/map2/map3), into a given output (map1_into/map2_into), or
-// in place (map1_/map2_).
+// in place (map1_/map2_). Internal (namespace detail): the ops of ops/ are
+// built from them; users call those ops.
 //
 // Note [Elementwise fast paths]: a unary functor may offer `array(x)`, the
 // same op on an Eigen array. For contiguous floating rows it goes through
@@ -34,10 +35,10 @@ concept HasArrayMin = requires { { F::template array_min<C> } -> std::convertibl
 // Note [Range-limited array forms]: Eigen's SIMD exp is exact only for
 // arguments >= F::array_min; an element below it takes the scalar form, so
 // its result never depends on its neighbours. The check is fused into the
-// SIMD loop (F::packet plus one running minimum per packet): a separate
-// checking pass cost 15-45% next to a SIMD exp, which takes under a cycle per
-// element, and even a compare-and-OR per packet cost 17% (the AVX-512 ports
-// are the bottleneck). A block (kBlock elements, still in L1) whose minimum
+// SIMD loop (F::packet plus one running minimum per packet): a SIMD exp takes
+// under a cycle per element, so a separate checking pass, or even a
+// compare-and-OR per packet, costs a large share of it (the AVX-512 ports
+// are the bottleneck; bench/elementwise_bench.cpp). A block (kBlock elements, still in L1) whose minimum
 // is below array_min, or NaN, has its elements below array_min recomputed
 // with the scalar form. pmin(m, x) is `x < m ? x : m` (Eigen follows
 // std::min), so on x86 a NaN argument never enters m; where the hardware
@@ -130,6 +131,25 @@ inline V wrap_mul(V a, V b) {
   else return static_cast<V>(a * b);
 }
 
+// NaN-propagating max/min as PyTorch's maximum/minimum/clamp (and Adam's
+// amsgrad, optim/adam.hpp).
+template <class V>
+inline V max_nan(V a, V b) {
+  if constexpr (FloatingElement<V>) {
+    if (a != a) return a;
+    if (b != b) return b;
+  }
+  return a > b ? a : b;
+}
+template <class V>
+inline V min_nan(V a, V b) {
+  if constexpr (FloatingElement<V>) {
+    if (a != a) return a;
+    if (b != b) return b;
+  }
+  return a < b ? a : b;
+}
+
 // + - * / (the ops of ops/elementwise.hpp, and autograd's gradient sums) also
 // have packet forms for contiguous floating rows (Note [Binary packet rows]);
 // IEEE arithmetic, so the same numbers.
@@ -161,11 +181,10 @@ concept HasPacket2 = requires(const F& f, typename Eigen::internal::packet_trait
 // kPacketRowBytes per operand run on Eigen's packets, the widest vectors the
 // build targets. A plain loop vectorises too, but GCC gives it 256-bit
 // vectors even under -march=native on AVX-512 CPUs (-mprefer-vector-width=256
-// is its default there): a 1000-float add took about 1.6x as long as with
-// 512-bit packets, while from L2 (rows past L1, 10000 floats and up) the
-// 512-bit loop was about 6 % slower than the 256-bit one, as Eigen's own is
-// (Intel Xeon with AVX-512, bench/README.md section 1). So longer rows keep
-// the plain loop. The tail takes one half packet and then the scalar form:
+// is its default there): rows in L1 are much faster with 512-bit packets,
+// while rows from L2 (past L1) are a little slower with them than with the
+// 256-bit loop, as Eigen's own are (bench/elementwise_bench.cpp on an
+// AVX-512 machine). So longer rows keep the plain loop. The tail takes one half packet and then the scalar form:
 // the same IEEE operation, so the numbers do not depend on where an element
 // falls. o may be a or b (in place), as every element is read before it is
 // written.
@@ -277,9 +296,9 @@ Tensor<R> map1(const Tensor<A>& a, const F& f) {
 // operands of one shape, all contiguous. One look at each operand's
 // TensorImpl tells them from the general case (broadcast, strided, aliased,
 // autograd state) and sends them straight to the row loop. The general path's
-// checks (shape compares, broadcast, out and overlap checks) were about 300
-// instructions, a third of a 1000-float add_out's time; the fast path cut
-// that op from 59.5 to 52.0 ns on a Zen 4 (bench/README.md section 1).
+// checks (shape compares, broadcast, out and overlap checks) are a large part
+// of a small add_out's time, which the fast path skips
+// (bench/elementwise_bench.cpp).
 /// The layout of t (defined), for the fast path's checks.
 template <Element T>
 const TensorImpl<T>& layout(const Tensor<T>& t) { return t.impl_ref(); }

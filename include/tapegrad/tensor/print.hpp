@@ -22,7 +22,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "../autograd/node.hpp"  // grad_fn()->name() (the autograd suffixes)
 #include "tensor.hpp"
 
 namespace tapegrad {
@@ -229,7 +228,7 @@ std::string to_string(const Tensor<T>& t) {
   // PyTorch's autograd suffixes; its node names carry an overload number,
   // which tapegrad's do not track: always 0 (PyTorch's sum over dims is
   // SumBackward1, tapegrad prints SumBackward0)
-  if (!t.is_leaf()) suffixes.push_back(std::string("grad_fn=<") + t.grad_fn()->name() + "0>");
+  if (!t.is_leaf()) suffixes.push_back("grad_fn=<" + t.grad_fn_name() + "0>");
   else if (t.requires_grad()) suffixes.push_back("requires_grad=True");
   p::add_suffixes(s, suffixes, indent);
   return s;

@@ -35,6 +35,23 @@ class Node;
 }
 
 namespace detail {
+// Note [grad_fn in the tensor layer]: a tensor holds its grad_fn as a
+// GradFnBase, the part of autograd::Node (autograd/node.hpp derives it) that
+// the tensor layer needs: its name, for grad_fn_name() and printing's
+// grad_fn=<...>. The tensor layer so never includes the autograd layer above it.
+class GradFnBase {
+ public:
+  explicit GradFnBase(const char* name) : name_(name) {}
+  virtual ~GradFnBase() = default;
+  GradFnBase(const GradFnBase&) = delete;
+  GradFnBase& operator=(const GradFnBase&) = delete;
+  /// The op's backward name, "MulBackward", ...
+  const char* name() const { return name_; }
+
+ protected:
+  const char* name_;
+};
+
 // Autograd state of a tensor; absent (null) for tensors that need no gradient,
 // so they pay one null pointer.
 template <Element T>
@@ -45,7 +62,7 @@ struct AutogradMeta {
   bool requires_grad = false;
   bool retains_grad = false;
   Tensor<T> grad;                                // .grad of a leaf (or retained non-leaf)
-  std::shared_ptr<autograd::Node> grad_fn;      // the op that made it; null for leaves
+  std::shared_ptr<GradFnBase> grad_fn;          // the op that made it (an autograd::Node); null for leaves
   std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's sink for gradients
 };
 
@@ -64,8 +81,8 @@ inline bool contiguous_layout(const Shape& s, const Shape& st) {
 
 // numel and contiguity are kept with the sizes, as c10::TensorImpl keeps
 // numel_ and is_contiguous_: an elementwise op asks for them several times,
-// and each was a loop over the dims (is_contiguous on three tensors was 8 %
-// of a 1000-float add_out in perf, bench/README.md section 1). Only
+// and each was a loop over the dims, a visible part of a small add_out
+// (bench/elementwise_bench.cpp). Only
 // set_sizes changes a TensorImpl's layout (resize_).
 template <Element T>
 struct TensorImpl {
@@ -146,7 +163,7 @@ class Tensor {
   /// The elements in row-major order, as a std::vector (a copy).
   std::vector<T> to_vector() const;
 
-  // ---- autograd (autograd/*.hpp) -------------------------------------------------
+  // ---- autograd (autograd/node.hpp; backward: autograd/engine.hpp) --------------
   /// x.requires_grad_(): make x a leaf whose gradient backward() computes.
   /// Only floating tensors can require grad (a compile error otherwise).
   const Tensor& requires_grad_(bool on = true) const;
@@ -160,10 +177,10 @@ class Tensor {
   /// Keep this non-leaf's gradient in grad() during backward.
   const Tensor& retain_grad() const;
   bool retains_grad() const { return impl().autograd && impl().autograd->retains_grad; }
-  /// The op that produced x, or null for a leaf.
-  const std::shared_ptr<autograd::Node>& grad_fn() const;
+  /// The op that produced x, or null for a leaf (autograd/engine.hpp).
+  std::shared_ptr<autograd::Node> grad_fn() const;
   /// Name of grad_fn ("MulBackward", ...), or "" for a leaf.
-  std::string grad_fn_name() const;
+  std::string grad_fn_name() const { return is_leaf() ? "" : impl().autograd->grad_fn->name(); }
   /// The same data without autograd history (shares storage).
   Tensor detach() const {
     return Tensor(impl().storage, impl().sizes, impl().strides, impl().offset);
@@ -197,7 +214,7 @@ class Tensor {
   Tensor clone() const;
   const Tensor& resize_(const Shape& shape) const;
 
-  // ---- conversion and in-place fills (tensor/factory.hpp) ---------------------
+  // ---- conversion (ops/shape.hpp: recorded) and in-place fills (tensor/factory.hpp)
   template <Element U>
   Tensor<U> to() const;
   const Tensor& fill_(T value) const;

@@ -1,13 +1,16 @@
 #pragma once
 // gradcheck: compare autograd's gradients with central finite differences.
+// Above ops/ (it differentiates through them), so not in autograd/; the
+// umbrella <tapegrad/tapegrad.hpp> includes it.
 #include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "../ops/elementwise.hpp"
-#include "../ops/reduce.hpp"
-#include "engine.hpp"
+#include "autograd/engine.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/reduce.hpp"
+#include "tensor/factory.hpp"
 
 namespace tapegrad {
 

@@ -2,28 +2,37 @@
 // save(module, path) / load(module, path): a model's parameters and buffers
 // as a safetensors file, named as PyTorch names them ("1.weight"), so a model
 // saved by PyTorch's safetensors loads here and the other way round.
+// In io/ rather than nn/ because it reads and writes files: the io layer sits
+// above nn (README.md, "Layout"); the functions keep PyTorch's nn namespace.
+#include <algorithm>
+#include <map>
 #include <string>
+#include <vector>
 
-#include "../io/safetensors.hpp"
-#include "module.hpp"
+#include "../nn/module.hpp"
+#include "safetensors.hpp"
 
 namespace tapegrad::nn {
 
+/// Write every parameter and buffer of m to path, with optional string
+/// metadata (safetensors' __metadata__, e.g. what the model was trained on).
 template <FloatingElement T>
-void save(const Module<T>& m, const std::string& path) {
+void save(const Module<T>& m, const std::string& path, const std::map<std::string, std::string>& metadata = {}) {
   io::NamedTensors tensors;
   for (auto& [n, t] : m.named_parameters()) tensors.emplace_back(n, t.detach());
   for (auto& [n, t] : m.named_buffers()) tensors.emplace_back(n, t.detach());
-  io::save_safetensors(path, tensors);
+  io::save_safetensors(path, tensors, metadata);
 }
 
 /// Load every parameter and buffer of m from path. Strict, like PyTorch's
 /// load_state_dict: every name must be present with m's dtype and shape and
 /// no other tensor may be in the file. Everything is checked before any value
-/// is copied, so a failed load leaves the model unchanged.
+/// is copied, so a failed load leaves the model unchanged. metadata, if
+/// given, receives the file's string metadata as soon as the file is read
+/// (also when the tensors then do not fit m).
 template <FloatingElement T>
-void load(Module<T>& m, const std::string& path) {
-  const io::NamedTensors file = io::load_safetensors(path);
+void load(Module<T>& m, const std::string& path, std::map<std::string, std::string>* metadata = nullptr) {
+  const io::NamedTensors file = io::load_safetensors(path, metadata);
   auto targets = m.named_parameters();
   for (auto& b : m.named_buffers()) targets.push_back(b);
   std::vector<Tensor<T>> sources;
