@@ -83,6 +83,12 @@ inline constexpr uint64_t kIdxMaxDataBytes = uint64_t{1} << 31;
 /// Most dimensions read_idx accepts.
 inline constexpr int kIdxMaxDims = 8;
 
+/// What read_idx_header returns.
+struct IdxHeader {
+  IdxType type;
+  Shape dims;
+};
+
 /// What read_idx returns: the tensor in the file's own element type.
 struct IdxData {
   using Variant = std::variant<Tensor<uint8_t>, Tensor<int8_t>, Tensor<int16_t>,
@@ -496,7 +502,9 @@ inline IdxData read_bytes(const uint8_t* data, size_t size, std::string_view nam
   return read_any(in, expected);
 }
 
-inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
+// Opens path (checked: exists, regular) and runs f on it as an IdxInput.
+template <class F>
+auto with_file(const std::filesystem::path& path, F fn) {
   using tapegrad::detail::throw_error;
   namespace fs = std::filesystem;
   const std::string name = path.string();
@@ -515,7 +523,31 @@ inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
   if (!f) throw_error<IOError>("read_idx: ", name, ": cannot open: ", std::strerror(errno));
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
   detail::IdxInput in(f, static_cast<uint64_t>(size), name);
-  return read_any(in, expected);
+  return fn(in);
+}
+
+inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
+  return with_file(path, [&](detail::IdxInput& in) { return read_any(in, expected); });
+}
+
+// The header alone (a gzip stream is inflated only as far as the header).
+inline IdxHeader read_header_file(const std::filesystem::path& path) {
+  return with_file(path, [&](detail::IdxInput& in) {
+    uint8_t magic[2] = {0, 0};
+    Header h;
+    if (in.peek(magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+#if TAPEGRAD_DATA_HAS_ZLIB
+      GzipReader r(in);
+      h = read_header(r, in.name());
+#else
+      tapegrad::detail::throw_error<IOError>("read_idx: ", in.name(), ": gzip support needs zlib");
+#endif
+    } else {
+      detail::IdxRawReader r(in);
+      h = read_header(r, in.name());
+    }
+    return IdxHeader{static_cast<IdxType>(h.type), h.dims};
+  });
 }
 
 }  // namespace idx_impl
@@ -525,6 +557,12 @@ inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
 /// Malformed files throw IOError (Note [Reading untrusted IDX files]).
 inline IdxData read_idx(const std::filesystem::path& path) {
   return idx_impl::read_file(path, 0);
+}
+
+/// The element type and dims of an IDX file (raw or gzip), read without
+/// reading (or inflating) the data: to check what read_idx would allocate.
+inline IdxHeader read_idx_header(const std::filesystem::path& path) {
+  return idx_impl::read_header_file(path);
 }
 
 /// read_idx for a file that must hold T elements (DTypeError otherwise):

@@ -28,12 +28,21 @@ class MNIST {
   enum class Layout { flat, nchw };
   static constexpr int64_t kNumClasses = 10;
 
+  /// The default of max_bytes: 1 GiB, room for about 270,000 28x28 samples
+  /// (MNIST's training set takes 60000 x (5 x 784 + 8) bytes, 225 MiB).
+  static constexpr int64_t kDefaultMaxBytes = int64_t{1} << 30;
+
   /// Loads the training set (60000 samples) or, with train = false, the test
   /// set (10000) from `root`; each file may be raw or gzipped (the raw one
   /// is used when both exist).
   /// images(): float [N, 784] (or [N, 1, 28, 28]) in [0, 1]; labels(): int64 [N].
+  /// Note [MNIST memory bound]: the dataset is held in memory, 5 bytes a
+  /// pixel (float images() and uint8 pixels()) and 8 a label, and a small
+  /// .gz file can promise a large one (deflate expands up to 1032:1). The
+  /// headers are read first, and a dataset that would need more than
+  /// max_bytes is refused before anything is inflated or allocated.
   explicit MNIST(const std::filesystem::path& root, bool train = true,
-                 Layout layout = Layout::flat) {
+                 Layout layout = Layout::flat, int64_t max_bytes = kDefaultMaxBytes) {
     namespace fs = std::filesystem;
     using tapegrad::detail::throw_error;
     std::error_code ec;
@@ -43,6 +52,7 @@ class MNIST {
     images_path_ = find(root, std::string(prefix) + "-images-idx3-ubyte");
     labels_path_ = find(root, std::string(prefix) + "-labels-idx1-ubyte");
 
+    check_size(read_idx_header(images_path_), max_bytes);
     const IdxData images = read_idx(images_path_);
     const IdxData labels = read_idx(labels_path_);
     const std::string ipath = images_path_.string();
@@ -99,6 +109,18 @@ class MNIST {
   const std::filesystem::path& labels_path() const { return labels_path_; }
 
  private:
+  // Note [MNIST memory bound]: header dims multiply to at most 2^31 bytes
+  // (kIdxMaxDataBytes), so the products fit in int64.
+  void check_size(const IdxHeader& h, int64_t max_bytes) const {
+    if (h.type != IdxType::uint8 || h.dims.size() != 3) return;  // refused with the data's own error below
+    const int64_t n = h.dims[0], pixels = h.dims[1] * h.dims[2];
+    const int64_t need = n * (5 * pixels + 8);
+    if (need > max_bytes)
+      tapegrad::detail::throw_error<IOError>(
+          "MNIST: ", images_path_.string(), ": ", n, " images of ", h.dims[1], "x", h.dims[2], " need ", need,
+          " bytes in memory (float images, uint8 pixels, labels), over the limit of ", max_bytes,
+          " bytes (the max_bytes argument)");
+  }
   static std::filesystem::path find(const std::filesystem::path& root, const std::string& base) {
     namespace fs = std::filesystem;
     std::error_code ec;
