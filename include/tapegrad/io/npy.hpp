@@ -44,10 +44,10 @@ class NpyHeaderParser {
  public:
   NpyHeaderParser(const std::string& h, const std::string& where) : h_(h), where_(where) {}
   NpyValue parse() {
+    if (h_.empty() || h_[0] != '{') fail("expected a dict");
     NpyValue v = value(0);
-    while (p_ < h_.size() && (h_[p_] == ' ' || h_[p_] == '\n')) ++p_;  // NumPy's padding
+    skip_ws();  // NumPy's padding: spaces and a newline
     if (p_ != h_.size()) fail("unexpected text after the dict");
-    if (v.kind != NpyValue::dict) fail("not a dict");
     return v;
   }
 
