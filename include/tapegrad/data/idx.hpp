@@ -20,7 +20,7 @@
 //    compressed size is refused before allocating. The stream is inflated
 //    straight into the tensor; it must end (CRC checked) exactly where the
 //    header says, with nothing but further gzip members after it.
-// tools/fuzz-idx.sh runs libFuzzer with ASan/UBSan on read_idx_bytes
+// tools/fuzz.sh runs libFuzzer with ASan/UBSan on read_idx_bytes
 // (tests/fuzz/idx_fuzz.cpp) to keep it that way.
 //
 // zlib: tapegrad::data links it (CMake target tapegrad::data). Without it

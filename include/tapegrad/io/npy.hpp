@@ -252,11 +252,10 @@ void save_npy(const std::string& path, const Tensor<T>& t) {
 /// Longest .npy header load_npy reads (NumPy's default max_header_size).
 inline constexpr size_t kNpyMaxHeaderBytes = 10000;
 
-/// Read a .npy file whatever its dtype. The header is checked as NumPy
-/// checks it (Note [npy header]), the data size against the shape.
-inline AnyTensor load_npy_any(const std::string& path) {
-  const std::vector<char> file = detail::read_file(path, "load_npy");
-  const std::string where = "load_npy: " + path;
+namespace detail {
+/// load_npy_any on a file's bytes; `where` starts every error (the fuzz
+/// target, tests/fuzz/npy_fuzz.cpp, calls this directly).
+inline AnyTensor parse_npy(const std::vector<char>& file, const std::string& where) {
   TAPEGRAD_CHECK(file.size() >= 10 && std::memcmp(file.data(), "\x93NUMPY", 6) == 0, IOError, where,
                  ": not a .npy file (bad magic)");
   const int major = file[6];
@@ -296,6 +295,13 @@ inline AnyTensor load_npy_any(const std::string& path) {
     }, t);
   }
   return detail::npy_make(descr, file.data() + start + hlen, shape, where);
+}
+}  // namespace detail
+
+/// Read a .npy file whatever its dtype. The header is checked as NumPy
+/// checks it (Note [npy header]), the data size against the shape.
+inline AnyTensor load_npy_any(const std::string& path) {
+  return detail::parse_npy(detail::read_file(path, "load_npy"), "load_npy: " + path);
 }
 
 /// Read a .npy file holding dtype T (DTypeError otherwise).

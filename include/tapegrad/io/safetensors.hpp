@@ -295,12 +295,11 @@ inline void save_safetensors(const std::string& path, const NamedTensors& tensor
   detail::write_file_atomic(path, file, "save_safetensors");
 }
 
-/// Read every tensor of a safetensors file, in data order. Throws IOError
-/// naming the file (and tensor) on any inconsistency.
-inline NamedTensors load_safetensors(const std::string& path,
-                                     std::map<std::string, std::string>* metadata = nullptr) {
-  const std::vector<char> file = detail::read_file(path, "load_safetensors");
-  const std::string where = "load_safetensors: " + path;
+namespace detail {
+/// load_safetensors on a file's bytes; `where` starts every error (the
+/// fuzz target, tests/fuzz/safetensors_fuzz.cpp, calls this directly).
+inline NamedTensors parse_safetensors(const std::vector<char>& file, const std::string& where,
+                                      std::map<std::string, std::string>* metadata) {
   TAPEGRAD_CHECK(file.size() >= 8, IOError, where, ": file has ", file.size(),
                  " bytes, too short for the 8-byte header length");
   uint64_t n = 0;
@@ -386,6 +385,14 @@ inline NamedTensors load_safetensors(const std::string& path,
   for (const auto& e : entries)
     out.emplace_back(e.name, detail::tensor_from_bytes(e.dtype, data + e.begin, e.shape, where + ": tensor '" + e.name + "'"));
   return out;
+}
+}  // namespace detail
+
+/// Read every tensor of a safetensors file, in data order. Throws IOError
+/// naming the file (and tensor) on any inconsistency.
+inline NamedTensors load_safetensors(const std::string& path,
+                                     std::map<std::string, std::string>* metadata = nullptr) {
+  return detail::parse_safetensors(detail::read_file(path, "load_safetensors"), "load_safetensors: " + path, metadata);
 }
 
 }  // namespace tapegrad::io

@@ -22,8 +22,13 @@ void save(const Module<T>& m, const std::string& path) {
 /// no other tensor may be in the file. Everything is checked before any value
 /// is copied, so a failed load leaves the model unchanged.
 template <FloatingElement T>
-void load(Module<T>& m, const std::string& path) {
-  const io::NamedTensors file = io::load_safetensors(path);
+void load(Module<T>& m, const std::string& path);
+
+namespace detail {
+/// nn::load's checks and copies on tensors already read from `path` (the
+/// fuzz target, tests/fuzz/safetensors_fuzz.cpp, calls this directly).
+template <FloatingElement T>
+void load_named(Module<T>& m, const io::NamedTensors& file, const std::string& path) {
   auto targets = m.named_parameters();
   for (auto& b : m.named_buffers()) targets.push_back(b);
   std::vector<Tensor<T>> sources;
@@ -47,6 +52,12 @@ void load(Module<T>& m, const std::string& path) {
   }
   NoGradGuard no_grad;
   for (size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(sources[i]);
+}
+}  // namespace detail
+
+template <FloatingElement T>
+void load(Module<T>& m, const std::string& path) {
+  detail::load_named(m, io::load_safetensors(path), path);
 }
 
 }  // namespace tapegrad::nn
