@@ -59,6 +59,15 @@ TEST_CASE("zeros: a shape whose element count does not fit throws instead of giv
                        "from_vector: shape [4294967296, 4294967296] has more than 2^63 - 1 elements", ValueError);
 }
 
+TEST_CASE("arange: a length whose byte size does not fit throws before allocating, naming arange") {
+  volatile double end = 4.6e18;  // (a constant lets GCC warn about the loop it never runs)
+  volatile int64_t steps = k2_62;
+  CHECK_THROWS_WITH_AS(arange<double>(0, end),
+                       "arange: shape [4600000000000000000] of float64 needs more than 2^63 - 1 bytes", ValueError);
+  CHECK_THROWS_WITH_AS(linspace<float>(0, 1, steps),
+                       "linspace: shape [4611686018427387904] of float32 needs more than 2^63 - 1 bytes", ValueError);
+}
+
 TEST_CASE("zeros: an empty shape whose other sizes overflow the strides is refused") {
   CHECK_THROWS_WITH_AS(zeros<float>({0, k2_62, k2_62}),
                        "zeros: shape [0, 4611686018427387904, 4611686018427387904] has more than 2^63 - 1 elements in "

@@ -463,36 +463,45 @@ inline void check_dtype(const std::string& name, const Header& h, uint8_t expect
                                               detail::idx_type_name(expected));
 }
 
-// `expected`: the type code read_idx<T> wants, or 0 for any.
-inline IdxData read_any(detail::IdxInput& in, uint8_t expected) {
-  using tapegrad::detail::throw_error;
-  const std::string& name = in.name();
+// Runs f(reader) with the reader the input's first bytes call for: gzip
+// (1f 8b) or raw.
+template <class F>
+auto with_reader(detail::IdxInput& in, F f) {
   uint8_t magic[2] = {0, 0};
   if (in.peek(magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
 #if TAPEGRAD_DATA_HAS_ZLIB
     GzipReader r(in);
-    const Header h = read_header(r, name);
-    check_dtype(name, h, expected);
-    if (h.total() > gzip_max_output(in.size()))
-      throw_error<IOError>("read_idx: ", name, ": a gzip stream of ", in.size(),
-                           " bytes cannot hold the ", h.total(), " bytes the header promises");
-    return read_body(r, name, h);
+    return f(r);
 #else
-    (void)expected;
-    throw_error<IOError>("read_idx: ", name, ": gzip support needs zlib");
+    tapegrad::detail::throw_error<IOError>("read_idx: ", in.name(), ": gzip support needs zlib");
 #endif
   }
   detail::IdxRawReader r(in);
-  const Header h = read_header(r, name);
-  check_dtype(name, h, expected);
-  if (in.size() < h.total())
-    throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
-                         h.total());
-  if (in.size() > h.total())
-    throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
-                         h.total(), " (", detail::count_bytes(in.size() - h.total()),
-                         " of trailing garbage)");
-  return read_body(r, name, h);
+  return f(r);
+}
+
+// `expected`: the type code read_idx<T> wants, or 0 for any.
+inline IdxData read_any(detail::IdxInput& in, uint8_t expected) {
+  using tapegrad::detail::throw_error;
+  const std::string& name = in.name();
+  return with_reader(in, [&](auto& r) {
+    const Header h = read_header(r, name);
+    check_dtype(name, h, expected);
+    if constexpr (std::decay_t<decltype(r)>::kGzip) {
+      if (h.total() > gzip_max_output(in.size()))
+        throw_error<IOError>("read_idx: ", name, ": a gzip stream of ", in.size(),
+                             " bytes cannot hold the ", h.total(), " bytes the header promises");
+    } else {
+      if (in.size() < h.total())
+        throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
+                             h.total());
+      if (in.size() > h.total())
+        throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
+                             h.total(), " (", detail::count_bytes(in.size() - h.total()),
+                             " of trailing garbage)");
+    }
+    return read_body(r, name, h);
+  });
 }
 
 inline IdxData read_bytes(const uint8_t* data, size_t size, std::string_view name,
@@ -532,21 +541,11 @@ inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
 
 // The header alone (a gzip stream is inflated only as far as the header).
 inline IdxHeader read_header_file(const std::filesystem::path& path) {
-  return with_file(path, [&](detail::IdxInput& in) {
-    uint8_t magic[2] = {0, 0};
-    Header h;
-    if (in.peek(magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-#if TAPEGRAD_DATA_HAS_ZLIB
-      GzipReader r(in);
-      h = read_header(r, in.name());
-#else
-      tapegrad::detail::throw_error<IOError>("read_idx: ", in.name(), ": gzip support needs zlib");
-#endif
-    } else {
-      detail::IdxRawReader r(in);
-      h = read_header(r, in.name());
-    }
-    return IdxHeader{static_cast<IdxType>(h.type), h.dims};
+  return with_file(path, [](detail::IdxInput& in) {
+    return with_reader(in, [&](auto& r) {
+      const Header h = read_header(r, in.name());
+      return IdxHeader{static_cast<IdxType>(h.type), h.dims};
+    });
   });
 }
 

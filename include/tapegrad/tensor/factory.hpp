@@ -218,7 +218,7 @@ Tensor<T> arange(double start, double end, double step = 1) {
   TAPEGRAD_CHECK(size >= 0 && size < 9.2e18, ValueError, "arange: invalid size ", size,
                  ", possible overflow? (start=", start, ", end=", end, ", step=", step, ")");
   const auto n = static_cast<int64_t>(size);
-  auto t = detail::make_empty<T>({n});
+  auto t = detail::make_empty<T>({n}, "arange");
   T* p = t.data_ptr();
   if constexpr (FloatingElement<T>) {
     // Note [No FMA contraction] (core/dtype.hpp), here and below
@@ -244,7 +244,7 @@ Tensor<T> linspace(double start, double end, int64_t steps) {
   TAPEGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ",
                  steps);
   using S = std::conditional_t<FloatingElement<T>, T, double>;
-  auto t = detail::make_empty<T>({steps});
+  auto t = detail::make_empty<T>({steps}, "linspace");
   T* p = t.data_ptr();
   if (steps == 1) p[0] = detail::checked_scalar<T>(start, "linspace");  // (end is never converted)
   if (steps > 1) {

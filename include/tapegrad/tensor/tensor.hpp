@@ -72,7 +72,6 @@ void check_layout(const Storage<T>* storage, const Shape& sizes, const Shape& st
   TAPEGRAD_CHECK(need <= storage->size(), ValueError, op, ": sizes ", sizes, ", strides ", strides,
                  " and storage offset ", offset, " need a storage of ", need, " elements, but the storage has ",
                  storage->size());
-  check_nbytes(need, sizeof(T), sizes, dtype_name<T>(), op);
 }
 
 /// Row-major contiguity: sizes with these strides walk memory in order
