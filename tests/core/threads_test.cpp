@@ -38,13 +38,19 @@ TEST_CASE("set_num_threads: concurrent calls are serialised (the tsan stage chec
 
 namespace {
 
-// A small classification problem, the same for every caller.
+// Sizes at which the kernels use the pool: a batch's GEMMs (256 x 64 x 256
+// and up) pass the GEMM's threading threshold (96^3, kernels/gemm.hpp) and
+// its 256 x 256 activations the elementwise kernels' (2 x 32768 elements,
+// tensor/map.hpp).
+constexpr int64_t kIn = 64, kHidden = 256, kBatch = 256;
+
+// A classification problem, the same for every caller.
 struct Problem {
   Tensor<float> x;
   Tensor<int64_t> y;
   explicit Problem(int64_t n) {
     Generator gen(11);
-    x = randn<float>({n, 24}, gen);
+    x = randn<float>({n, kIn}, gen);
     y = randint<int64_t>(0, 4, {n}, gen);
   }
 };
@@ -60,13 +66,13 @@ std::vector<Tensor<float>> train(const Problem& p) {
   {
     const std::lock_guard<std::mutex> lock(build_mutex);
     manual_seed(3);
-    net = std::make_unique<nn::Sequential<float>>(nn::Linear<float>(24, 64), nn::ReLU<float>(),
-                                                  nn::Linear<float>(64, 4));
+    net = std::make_unique<nn::Sequential<float>>(nn::Linear<float>(kIn, kHidden), nn::ReLU<float>(),
+                                                  nn::Linear<float>(kHidden, 4));
   }
   optim::SGD<float> opt(net->parameters(), {.lr = 0.05, .momentum = 0.9});
   Generator gen(5);
-  data::DataLoader loader(p.x, p.y, {.batch_size = 32, .shuffle = true, .generator = &gen});
-  for (int epoch = 0; epoch < 3; ++epoch)
+  data::DataLoader loader(p.x, p.y, {.batch_size = kBatch, .shuffle = true, .generator = &gen});
+  for (int epoch = 0; epoch < 2; ++epoch)
     for (auto& [xb, yb] : loader) {
       auto loss = F::cross_entropy((*net)(xb), yb);
       opt.zero_grad();
@@ -88,7 +94,7 @@ bool same(const std::vector<Tensor<float>>& a, const std::vector<Tensor<float>>&
 }  // namespace
 
 TEST_CASE("training: two loops in two threads, each with its own model, match a loop run alone") {
-  const Problem p(512);
+  const Problem p(4 * kBatch);
   const int before = get_num_threads();
   set_num_threads(2);  // the GEMM and elementwise kernels use the pool
   const auto alone = train(p);
@@ -99,6 +105,9 @@ TEST_CASE("training: two loops in two threads, each with its own model, match a 
   b.join();
   set_num_threads(before);
   REQUIRE(alone.size() == 4);
+  // the pool did run the loops' work (each test file runs in its own process
+  // under ctest, and nothing before this case starts the pool's workers)
+  CHECK(detail::ThreadPool::instance().workers() >= 1);
   // Each loop's arithmetic is its own: the pool runs a busy caller's chunks
   // on its own thread, in the same order, so the results are bitwise equal.
   CHECK(same(first, alone));
@@ -106,6 +115,6 @@ TEST_CASE("training: two loops in two threads, each with its own model, match a 
   CHECK_FALSE(equal(alone[0], [&] {
     const std::lock_guard<std::mutex> lock(build_mutex);
     manual_seed(3);
-    return nn::Linear<float>(24, 64).weight.detach().clone();
+    return nn::Linear<float>(kIn, kHidden).weight.detach().clone();
   }()));  // (and training moved the weights)
 }
