@@ -124,8 +124,9 @@ inline void write_file_atomic(const std::string& path, const std::vector<char>& 
     tapegrad::detail::throw_error<IOError>(op, ": writing '", path, "' failed (close): ", reason);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string reason = os_reason();
     ::unlink(tmp.c_str());
-    tapegrad::detail::throw_error<IOError>(op, ": cannot rename the temporary file to '", path, "'");
+    tapegrad::detail::throw_error<IOError>(op, ": cannot rename the temporary file to '", path, "': ", reason);
   }
   // The rename itself is durable once the directory is synced; file systems
   // that cannot sync a directory (EINVAL) persist renames on their own.
@@ -163,8 +164,9 @@ inline void write_file_atomic(const std::string& path, const std::vector<char>& 
   std::error_code ec;
   fs::rename(tmp, target, ec);
   if (ec) {
+    const std::string reason = ec.message();
     fs::remove(tmp, ec);
-    throw IOError(std::string(op) + ": cannot rename the temporary file to '" + path + "'");
+    throw IOError(std::string(op) + ": cannot rename the temporary file to '" + path + "': " + reason);
   }
 }
 #endif
