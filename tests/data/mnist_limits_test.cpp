@@ -62,6 +62,30 @@ TEST_CASE("MNIST: max_bytes moves the limit both ways; exactly at the limit load
   CHECK(MNIST(dir.path()).images().sizes() == Shape{10, 784});
 }
 
+TEST_CASE("MNIST: a labels file promising more labels than images is refused from the headers, before inflating") {
+  TempDir dir("mnist_limits");
+  dir.write("train-images-idx3-ubyte", images(10));
+  // a header alone: reading the labels' data would report a short file instead
+  dir.write("train-labels-idx1-ubyte", idx_header(0x08, {2000000000}));
+  CHECK_THROWS_WITH_AS(MNIST(dir.path()),
+                       ("MNIST: " + dir.path().string() +
+                        ": 10 images but 2000000000 labels (train-images-idx3-ubyte, train-labels-idx1-ubyte)")
+                           .c_str(),
+                       IOError);
+#if TAPEGRAD_DATA_HAS_ZLIB
+  // the same from the headers: a ~2 MB stream of deflated zeros that does
+  // hold its 2 GB was inflated before the counts were compared
+  TempDir gz("mnist_limits_gz");
+  gz.write("train-images-idx3-ubyte", images(10));
+  gz.write("train-labels-idx1-ubyte.gz", tapegrad_test::gzip(idx_header(0x08, {2000000000})));
+  CHECK_THROWS_WITH_AS(MNIST(gz.path()),
+                       ("MNIST: " + gz.path().string() +
+                        ": 10 images but 2000000000 labels (train-images-idx3-ubyte, train-labels-idx1-ubyte.gz)")
+                           .c_str(),
+                       IOError);
+#endif
+}
+
 TEST_CASE("read_idx_header: type and dims without the data, raw or gzip") {
   TempDir dir("mnist_limits");
   const auto raw = dir.write("a", idx_header(0x0D, {3, 4}));

@@ -40,7 +40,8 @@ class MNIST {
   /// pixel (float images() and uint8 pixels()) and 8 a label, and a small
   /// .gz file can promise a large one (deflate expands up to 1032:1). The
   /// headers are read first, and a dataset that would need more than
-  /// max_bytes is refused before anything is inflated or allocated.
+  /// max_bytes, or whose labels file does not hold one label an image, is
+  /// refused before anything is inflated or allocated.
   explicit MNIST(const std::filesystem::path& root, bool train = true,
                  Layout layout = Layout::flat, int64_t max_bytes = kDefaultMaxBytes) {
     namespace fs = std::filesystem;
@@ -52,7 +53,16 @@ class MNIST {
     images_path_ = find(root, std::string(prefix) + "-images-idx3-ubyte");
     labels_path_ = find(root, std::string(prefix) + "-labels-idx1-ubyte");
 
-    check_size(read_idx_header(images_path_), max_bytes);
+    auto count_mismatch = [&](int64_t n_images, int64_t n_labels) {
+      throw_error<IOError>("MNIST: ", root.string(), ": ", n_images, " images but ", n_labels, " labels (",
+                           images_path_.filename().string(), ", ", labels_path_.filename().string(), ")");
+    };
+    // both headers first: neither file is inflated when the pair is refused
+    const IdxHeader image_header = read_idx_header(images_path_), label_header = read_idx_header(labels_path_);
+    check_size(image_header, max_bytes);
+    if (image_header.dims.size() == 3 && label_header.dims.size() == 1 &&
+        label_header.dims[0] != image_header.dims[0])
+      count_mismatch(image_header.dims[0], label_header.dims[0]);
     const IdxData images = read_idx(images_path_);
     const IdxData labels = read_idx(labels_path_);
     const std::string ipath = images_path_.string();
@@ -66,10 +76,7 @@ class MNIST {
     const Tensor<uint8_t> raw_images = images.get<uint8_t>();
     const Tensor<uint8_t> raw_labels = labels.get<uint8_t>();
     const int64_t n = raw_images.size(0);
-    if (raw_labels.size(0) != n)
-      throw_error<IOError>("MNIST: ", root.string(), ": ", n, " images but ", raw_labels.size(0),
-                           " labels (", images_path_.filename().string(), ", ",
-                           labels_path_.filename().string(), ")");
+    if (raw_labels.size(0) != n) count_mismatch(n, raw_labels.size(0));
 
     labels_ = tapegrad::detail::make_empty<int64_t>({n});
     const uint8_t* l = raw_labels.data_ptr();
