@@ -31,7 +31,6 @@ using nn_test::st_file;
 using nn_test::TempDir;
 using nn_test::write_bytes;
 
-
 // A version 1.0 .npy file with this header dict, padded as NumPy pads it.
 std::string npy_file(std::string header, const std::string& data) {
   while ((10 + header.size() + 1) % 64) header += ' ';

@@ -27,7 +27,6 @@ using nn_test::st_file;
 using nn_test::TempDir;
 using nn_test::write_bytes;
 
-
 // The bytes of a tensor in memory (for bitwise comparisons: nan, -0.0).
 template <class T>
 std::string bytes_of(const tg::Tensor<T>& t) {
