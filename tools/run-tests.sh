@@ -18,16 +18,28 @@
 #                      promotion tests and the view, autograd-graph and
 #                      optimizer fuzz replays (their arithmetic is the
 #                      elementwise and reduction kernels, replayed here)
+#   5. build/tsan:     clang++, -Werror, ThreadSanitizer at -O1; only the test
+#                      files that use threads (TSAN_TESTS below: the pool, the
+#                      allocator's caches, the GEMM's threads, the DataLoader,
+#                      the tape across threads, the default generator, two
+#                      training loops at once), run with halt_on_error
+#   6. build/fuzz:     tools/fuzz.sh: libFuzzer + ASan + UBSan on the IDX,
+#                      .npy and safetensors readers, 30 s each
+#                      (TAPEGRAD_FUZZ_SECONDS) from the committed corpora in
+#                      tests/fuzz/corpus/ (issue 31's reproducers included);
+#                      any crash fails the stage
 # Exits non-zero, naming the stage, if anything fails.
 # Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
-#      TAPEGRAD_STAGES (default "werror sanitize aarch64"; pick a subset).
+#      TAPEGRAD_STAGES (default "werror sanitize aarch64 tsan fuzz"; pick a subset).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 cxx_gcc=${CXX_GCC:-g++}
 cxx_clang=${CXX_CLANG:-clang++}
-stages=${TAPEGRAD_STAGES:-werror sanitize aarch64}
+stages=${TAPEGRAD_STAGES:-werror sanitize aarch64 tsan fuzz}
+# The test files that start threads or share state across them (tsan stage).
+tsan_tests='^(core/(parallel|allocator|threads|generator)|ops/gemm_kernels|data/dataloader|autograd/engine|tensor/map)_test'
 generator_args=()
 if [[ -n "${CMAKE_GENERATOR:-}" ]]; then generator_args=(-G "$CMAKE_GENERATOR"); fi
 
@@ -110,8 +122,54 @@ for stage in $stages; do
         -DTAPEGRAD_BUILD_EXAMPLES=OFF \
         -DTAPEGRAD_BUILD_BENCH=OFF
       ;;
+    tsan)
+      begin "tsan: configure (${cxx_clang})"
+      cmake -S . -B build/tsan "${generator_args[@]}" -DCMAKE_CXX_COMPILER="$cxx_clang" \
+        -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g -DNDEBUG" \
+        -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
+        -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
+        -DTAPEGRAD_WERROR=ON \
+        -DTAPEGRAD_TEST_ONLY="$tsan_tests" \
+        -DTAPEGRAD_NATIVE=OFF \
+        -DTAPEGRAD_BUILD_EXAMPLES=OFF \
+        -DTAPEGRAD_BUILD_BENCH=OFF
+      end
+      begin "tsan: build"
+      cmake --build build/tsan -j "$jobs" --target tapegrad_tests
+      end
+      begin "tsan: ctest"
+      export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+      # TSan of clang 14 needs its fixed memory layout; kernels with more
+      # ASLR entropy (vm.mmap_rnd_bits > 28) can place a mapping inside it
+      # ("FATAL: ThreadSanitizer: unexpected memory mapping"). Then run the
+      # tests with ASLR off for this process tree (setarch -R), which needs
+      # no root, rather than lowering vm.mmap_rnd_bits machine-wide.
+      tsan_prefix=()
+      if ! probe=$(build/tsan/tests/tapegrad_tests --no-run 2>&1); then
+        if grep -q "unexpected memory mapping" <<<"$probe"; then
+          echo "tsan: unexpected memory mapping; running the tests under setarch -R (ASLR off)"
+          tsan_prefix=(setarch "$(uname -m)" -R)
+        else
+          echo "$probe" >&2
+          exit 1
+        fi
+      fi
+      # gemm_kernels: only its cases that run the GEMM on several threads; its
+      # single-threaded kernel sweeps take minutes under TSan and test nothing
+      # TSan can see.
+      "${tsan_prefix[@]}" ctest --test-dir build/tsan --output-on-failure -j "$jobs" -L unit -E 'unit/ops/gemm_kernels$'
+      "${tsan_prefix[@]}" build/tsan/tests/tapegrad_tests --source-file='*/tests/ops/gemm_kernels_test.cpp' \
+        --test-case='*threads*' --no-colors=true
+      end
+      ;;
+    fuzz)
+      begin "fuzz: build and run (${cxx_clang}, ${TAPEGRAD_FUZZ_SECONDS:-30} s a target)"
+      CXX="$cxx_clang" FUZZ_DIR=build/fuzz tools/fuzz.sh "${TAPEGRAD_FUZZ_SECONDS:-30}"
+      end
+      ;;
     *)
-      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64)" >&2
+      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64 tsan fuzz)" >&2
       exit 2
       ;;
   esac

@@ -2,7 +2,7 @@
 // header checks, the raw path and the gzip path (Note [Reading untrusted IDX
 // files]). Any outcome but a parsed tensor or a tapegrad::Error is a bug, as
 // is a parsed raw file whose size does not match its tensor.
-// Build and run: tools/fuzz-idx.sh (not part of ctest).
+// Built and run by tools/fuzz.sh (the fuzz stage of tools/run-tests.sh).
 #include <tapegrad/data/idx.hpp>
 
 #include <cstdint>

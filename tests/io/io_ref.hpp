@@ -18,16 +18,9 @@ namespace tg = tapegrad;
 namespace nn = tapegrad::nn;
 namespace io = tapegrad::io;
 using nn_test::read_bytes;
+using nn_test::st_file;
 using nn_test::TempDir;
 using nn_test::write_bytes;
-
-// A safetensors file from its parts: length, JSON header, data.
-inline std::string st_file(const std::string& header, const std::string& data) {
-  std::string out(8, '\0');
-  uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
-  return out + header + data;
-}
 
 // The bytes of a tensor in memory (for bitwise comparisons: nan, -0.0).
 template <class T>

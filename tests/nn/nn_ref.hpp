@@ -107,6 +107,13 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
+// A safetensors file from its parts: length, JSON header, data.
+inline std::string st_file(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  const uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  return out + header + data;
+}
 
 inline std::string reference_file(const std::string& name) { return std::string(TAPEGRAD_REFERENCE_DIR) + "/" + name; }
 

@@ -621,22 +621,25 @@ TEST_CASE("as_eigen: maps a tensor without copying, writes go both ways") {
 }
 
 TEST_CASE("as_eigen: works on row and column slices, refuses transposed tensors") {
+  // (as_eigen of a temporary does not compile: tests/compile_fail/as_eigen_temporary.cpp)
   auto t = arange<double>(12).view({4, 3});
-  auto rows = as_eigen(t.slice(0, 1, 3));  // rows 1..2
+  const auto row_slice = t.slice(0, 1, 3), col_slice = t.slice(1, 1, 3), tt = t.t();
+  auto rows = as_eigen(row_slice);  // rows 1..2
   CHECK(rows.rows() == 2);
   CHECK(rows(0, 0) == 3);
   CHECK(rows(1, 2) == 8);
   rows(1, 2) = -1;
   CHECK(t(2, 2) == -1);
-  auto cols = as_eigen(t.slice(1, 1, 3));  // columns 1..2: row stride 3
+  auto cols = as_eigen(col_slice);  // columns 1..2: row stride 3
   CHECK(cols.cols() == 2);
   CHECK(cols(3, 0) == 10);
   cols(0, 1) = -2;
   CHECK(t(0, 2) == -2);
-  CHECK_THROWS_WITH_AS(as_eigen(t.t()),
+  CHECK_THROWS_WITH_AS(as_eigen(tt),
                        "as_eigen: the rows of a tensor of shape [3, 4] with strides [1, 3] are not contiguous; call "
                        "contiguous() first",
                        ShapeError);
-  CHECK(as_eigen(t.t().contiguous())(0, 3) == 9);
-  CHECK_THROWS_WITH_AS(as_eigen(arange<double>(3)), "as_eigen: expected a 2-D tensor, got shape [3]", ShapeError);
+  const auto tc = tt.contiguous(), v = arange<double>(3);
+  CHECK(as_eigen(tc)(0, 3) == 9);
+  CHECK_THROWS_WITH_AS(as_eigen(v), "as_eigen: expected a 2-D tensor, got shape [3]", ShapeError);
 }

@@ -151,14 +151,82 @@ inline std::string to_string(const Shape& s) {
   return os.str();
 }
 
-/// Product of the sizes (1 for a 0-d shape).
+namespace detail {
+// Note [Checked sizes]: sizes that come from outside the library (a factory's
+// shape, view/reshape/expand/resize_ targets, from_blob, the public Tensor
+// constructor, a file's header) go through checked_numel before anything is
+// allocated or any stride computed from them: every size >= 0, the element
+// count fits in int64, and so does the product of the nonzero sizes (an
+// empty [0, 2^40, 2^40] would overflow its contiguous strides), and the byte
+// count fits in int64 too (Storage's backstop). Shapes of existing tensors
+// are valid by construction, so the hot paths (make_empty(sizes, n),
+// shape_numel, contiguous_strides) multiply unchecked.
+
+/// out = a * b for a, b >= 0; false (out unspecified) when it does not fit in int64.
+inline bool checked_mul(int64_t a, int64_t b, int64_t& out) {
+#if defined(__GNUC__) || defined(__clang__)
+  return !__builtin_mul_overflow(a, b, &out);
+#else
+  if (a != 0 && b > INT64_MAX / a) return false;
+  out = a * b;
+  return true;
+#endif
+}
+/// out = a + b for a, b >= 0; false when it does not fit in int64.
+inline bool checked_add(int64_t a, int64_t b, int64_t& out) {
+  if (b > INT64_MAX - a) return false;
+  out = a + b;
+  return true;
+}
+
+/// The number of elements of a new tensor of these sizes (Note [Checked
+/// sizes]); `op` names the caller in the ValueError.
+inline int64_t checked_numel(const Shape& sizes, const char* op) {
+  int64_t numel = 1, nonzero = 1;
+  bool fits = true;
+  for (int64_t s : sizes) {
+    TAPEGRAD_CHECK(s >= 0, ValueError, op, ": negative dimension ", s, " in shape ", sizes);
+    fits = fits && checked_mul(nonzero, s == 0 ? 1 : s, nonzero);
+    numel = s == 0 ? 0 : numel;
+  }
+  TAPEGRAD_CHECK(fits, ValueError, op, ": shape ", sizes, " has more than 2^63 - 1 elements",
+                 numel == 0 ? " in its nonzero dimensions" : "");
+  return numel == 0 ? 0 : nonzero;
+}
+
+/// Throws unless numel elements of `itemsize` bytes fit in 2^63 - 1 bytes.
+inline void check_nbytes(int64_t numel, int64_t itemsize, const Shape& sizes, const char* dtype, const char* op) {
+  TAPEGRAD_CHECK(numel <= INT64_MAX / itemsize, ValueError, op, ": shape ", sizes, " of ", dtype,
+                 " needs more than 2^63 - 1 bytes");
+}
+
+/// 1 + the largest offset that sizes/strides reach from element 0 (0 when
+/// there are no elements): the storage a layout needs. Sizes and strides
+/// must be non-negative; `op` names the caller in the ValueError.
+inline int64_t storage_extent(const Shape& sizes, const Shape& strides, const char* op) {
+  for (int64_t st : strides)
+    TAPEGRAD_CHECK(st >= 0, ValueError, op, ": negative strides are not supported, got strides ", strides);
+  if (checked_numel(sizes, op) == 0) return 0;
+  int64_t extent = 1;
+  for (int64_t i = 0; i < sizes.size(); ++i) {
+    int64_t reach = 0;
+    TAPEGRAD_CHECK(checked_mul(sizes[i] - 1, strides[i], reach) && checked_add(extent, reach, extent), ValueError,
+                   op, ": sizes ", sizes, " with strides ", strides, " reach past 2^63 - 1 elements");
+  }
+  return extent;
+}
+}  // namespace detail
+
+/// Product of the sizes (1 for a 0-d shape); unchecked, for valid shapes
+/// (Note [Checked sizes]).
 inline int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
   return n;
 }
 
-/// Row-major strides of a contiguous tensor of this shape.
+/// Row-major strides of a contiguous tensor of this shape (a valid one:
+/// Note [Checked sizes]).
 inline Shape contiguous_strides(const Shape& sizes) {
   Shape st(sizes.size(), 1);
   for (int64_t i = sizes.size() - 2; i >= 0; --i)

@@ -49,6 +49,10 @@ class Storage {
 
  private:
   static T* allocate(int64_t n) {
+    // A backstop (Note [Checked sizes] in shape.hpp): callers check sizes
+    // with the op's name first; a negative n is caught too.
+    TAPEGRAD_CHECK(static_cast<uint64_t>(n) <= static_cast<uint64_t>(INT64_MAX) / sizeof(T), ValueError,
+                   "storage: ", n, " elements of ", dtype_name<T>(), " do not fit in 2^63 - 1 bytes");
     if (n == 0) return nullptr;
     return static_cast<T*>(detail::allocate_bytes(sizeof(T) * static_cast<size_t>(n)));
   }

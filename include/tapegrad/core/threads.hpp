@@ -7,6 +7,7 @@
 // to the number of online processors.
 #include <atomic>
 #include <cstdlib>
+#include <mutex>
 
 #include <Eigen/Core>
 
@@ -52,8 +53,12 @@ inline int get_num_threads() { return detail::num_threads_state().load(std::memo
 /// Sets the number of intra-op threads (n >= 1) for tapegrad's kernels, and
 /// for Eigen's (Eigen::setNbThreads) and OpenMP's default when the program
 /// uses OpenMP.
+/// Safe to call from several threads at once: the calls are serialised, as
+/// Eigen's setNbThreads writes a plain static (Note [Threads]).
 inline void set_num_threads(int n) {
   TAPEGRAD_CHECK(n >= 1, ValueError, "set_num_threads: expected a positive number of threads, got ", n);
+  static std::mutex m;
+  const std::lock_guard<std::mutex> lock(m);
   detail::num_threads_state().store(n, std::memory_order_relaxed);
   Eigen::setNbThreads(n);
 #if defined(_OPENMP)

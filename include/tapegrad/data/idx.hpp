@@ -20,7 +20,7 @@
 //    compressed size is refused before allocating. The stream is inflated
 //    straight into the tensor; it must end (CRC checked) exactly where the
 //    header says, with nothing but further gzip members after it.
-// tools/fuzz-idx.sh runs libFuzzer with ASan/UBSan on read_idx_bytes
+// tools/fuzz.sh runs libFuzzer with ASan/UBSan on read_idx_bytes
 // (tests/fuzz/idx_fuzz.cpp) to keep it that way.
 //
 // zlib: tapegrad::data links it (CMake target tapegrad::data). Without it
@@ -82,6 +82,12 @@ enum class IdxType : uint8_t {
 inline constexpr uint64_t kIdxMaxDataBytes = uint64_t{1} << 31;
 /// Most dimensions read_idx accepts.
 inline constexpr int kIdxMaxDims = 8;
+
+/// What read_idx_header returns.
+struct IdxHeader {
+  IdxType type;
+  Shape dims;
+};
 
 /// What read_idx returns: the tensor in the file's own element type.
 struct IdxData {
@@ -457,36 +463,45 @@ inline void check_dtype(const std::string& name, const Header& h, uint8_t expect
                                               detail::idx_type_name(expected));
 }
 
-// `expected`: the type code read_idx<T> wants, or 0 for any.
-inline IdxData read_any(detail::IdxInput& in, uint8_t expected) {
-  using tapegrad::detail::throw_error;
-  const std::string& name = in.name();
+// Runs f(reader) with the reader the input's first bytes call for: gzip
+// (1f 8b) or raw.
+template <class F>
+auto with_reader(detail::IdxInput& in, F f) {
   uint8_t magic[2] = {0, 0};
   if (in.peek(magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
 #if TAPEGRAD_DATA_HAS_ZLIB
     GzipReader r(in);
-    const Header h = read_header(r, name);
-    check_dtype(name, h, expected);
-    if (h.total() > gzip_max_output(in.size()))
-      throw_error<IOError>("read_idx: ", name, ": a gzip stream of ", in.size(),
-                           " bytes cannot hold the ", h.total(), " bytes the header promises");
-    return read_body(r, name, h);
+    return f(r);
 #else
-    (void)expected;
-    throw_error<IOError>("read_idx: ", name, ": gzip support needs zlib");
+    tapegrad::detail::throw_error<IOError>("read_idx: ", in.name(), ": gzip support needs zlib");
 #endif
   }
   detail::IdxRawReader r(in);
-  const Header h = read_header(r, name);
-  check_dtype(name, h, expected);
-  if (in.size() < h.total())
-    throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
-                         h.total());
-  if (in.size() > h.total())
-    throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
-                         h.total(), " (", detail::count_bytes(in.size() - h.total()),
-                         " of trailing garbage)");
-  return read_body(r, name, h);
+  return f(r);
+}
+
+// `expected`: the type code read_idx<T> wants, or 0 for any.
+inline IdxData read_any(detail::IdxInput& in, uint8_t expected) {
+  using tapegrad::detail::throw_error;
+  const std::string& name = in.name();
+  return with_reader(in, [&](auto& r) {
+    const Header h = read_header(r, name);
+    check_dtype(name, h, expected);
+    if constexpr (std::decay_t<decltype(r)>::kGzip) {
+      if (h.total() > gzip_max_output(in.size()))
+        throw_error<IOError>("read_idx: ", name, ": a gzip stream of ", in.size(),
+                             " bytes cannot hold the ", h.total(), " bytes the header promises");
+    } else {
+      if (in.size() < h.total())
+        throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
+                             h.total());
+      if (in.size() > h.total())
+        throw_error<IOError>("read_idx: ", name, ": file has ", in.size(), " bytes, header promises ",
+                             h.total(), " (", detail::count_bytes(in.size() - h.total()),
+                             " of trailing garbage)");
+    }
+    return read_body(r, name, h);
+  });
 }
 
 inline IdxData read_bytes(const uint8_t* data, size_t size, std::string_view name,
@@ -496,7 +511,9 @@ inline IdxData read_bytes(const uint8_t* data, size_t size, std::string_view nam
   return read_any(in, expected);
 }
 
-inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
+// Opens path (checked: exists, regular) and runs f on it as an IdxInput.
+template <class F>
+auto with_file(const std::filesystem::path& path, F fn) {
   using tapegrad::detail::throw_error;
   namespace fs = std::filesystem;
   const std::string name = path.string();
@@ -515,7 +532,21 @@ inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
   if (!f) throw_error<IOError>("read_idx: ", name, ": cannot open: ", std::strerror(errno));
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, &std::fclose);
   detail::IdxInput in(f, static_cast<uint64_t>(size), name);
-  return read_any(in, expected);
+  return fn(in);
+}
+
+inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
+  return with_file(path, [&](detail::IdxInput& in) { return read_any(in, expected); });
+}
+
+// The header alone (a gzip stream is inflated only as far as the header).
+inline IdxHeader read_header_file(const std::filesystem::path& path) {
+  return with_file(path, [](detail::IdxInput& in) {
+    return with_reader(in, [&](auto& r) {
+      const Header h = read_header(r, in.name());
+      return IdxHeader{static_cast<IdxType>(h.type), h.dims};
+    });
+  });
 }
 
 }  // namespace idx_impl
@@ -525,6 +556,12 @@ inline IdxData read_file(const std::filesystem::path& path, uint8_t expected) {
 /// Malformed files throw IOError (Note [Reading untrusted IDX files]).
 inline IdxData read_idx(const std::filesystem::path& path) {
   return idx_impl::read_file(path, 0);
+}
+
+/// The element type and dims of an IDX file (raw or gzip), read without
+/// reading (or inflating) the data: to check what read_idx would allocate.
+inline IdxHeader read_idx_header(const std::filesystem::path& path) {
+  return idx_impl::read_header_file(path);
 }
 
 /// read_idx for a file that must hold T elements (DTypeError otherwise):

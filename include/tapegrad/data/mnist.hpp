@@ -28,12 +28,22 @@ class MNIST {
   enum class Layout { flat, nchw };
   static constexpr int64_t kNumClasses = 10;
 
+  /// The default of max_bytes: 1 GiB, room for about 270,000 28x28 samples
+  /// (MNIST's training set takes 60000 x (5 x 784 + 8) bytes, 225 MiB).
+  static constexpr int64_t kDefaultMaxBytes = int64_t{1} << 30;
+
   /// Loads the training set (60000 samples) or, with train = false, the test
   /// set (10000) from `root`; each file may be raw or gzipped (the raw one
   /// is used when both exist).
   /// images(): float [N, 784] (or [N, 1, 28, 28]) in [0, 1]; labels(): int64 [N].
+  /// Note [MNIST memory bound]: the dataset is held in memory, 5 bytes a
+  /// pixel (float images() and uint8 pixels()) and 8 a label, and a small
+  /// .gz file can promise a large one (deflate expands up to 1032:1). The
+  /// headers are read first, and a dataset that would need more than
+  /// max_bytes, or whose labels file does not hold one label an image, is
+  /// refused before anything is inflated or allocated.
   explicit MNIST(const std::filesystem::path& root, bool train = true,
-                 Layout layout = Layout::flat) {
+                 Layout layout = Layout::flat, int64_t max_bytes = kDefaultMaxBytes) {
     namespace fs = std::filesystem;
     using tapegrad::detail::throw_error;
     std::error_code ec;
@@ -43,6 +53,16 @@ class MNIST {
     images_path_ = find(root, std::string(prefix) + "-images-idx3-ubyte");
     labels_path_ = find(root, std::string(prefix) + "-labels-idx1-ubyte");
 
+    auto count_mismatch = [&](int64_t n_images, int64_t n_labels) {
+      throw_error<IOError>("MNIST: ", root.string(), ": ", n_images, " images but ", n_labels, " labels (",
+                           images_path_.filename().string(), ", ", labels_path_.filename().string(), ")");
+    };
+    // both headers first: neither file is inflated when the pair is refused
+    const IdxHeader image_header = read_idx_header(images_path_), label_header = read_idx_header(labels_path_);
+    check_size(image_header, max_bytes);
+    if (image_header.dims.size() == 3 && label_header.dims.size() == 1 &&
+        label_header.dims[0] != image_header.dims[0])
+      count_mismatch(image_header.dims[0], label_header.dims[0]);
     const IdxData images = read_idx(images_path_);
     const IdxData labels = read_idx(labels_path_);
     const std::string ipath = images_path_.string();
@@ -56,10 +76,7 @@ class MNIST {
     const Tensor<uint8_t> raw_images = images.get<uint8_t>();
     const Tensor<uint8_t> raw_labels = labels.get<uint8_t>();
     const int64_t n = raw_images.size(0);
-    if (raw_labels.size(0) != n)
-      throw_error<IOError>("MNIST: ", root.string(), ": ", n, " images but ", raw_labels.size(0),
-                           " labels (", images_path_.filename().string(), ", ",
-                           labels_path_.filename().string(), ")");
+    if (raw_labels.size(0) != n) count_mismatch(n, raw_labels.size(0));
 
     labels_ = tapegrad::detail::make_empty<int64_t>({n});
     const uint8_t* l = raw_labels.data_ptr();
@@ -99,6 +116,18 @@ class MNIST {
   const std::filesystem::path& labels_path() const { return labels_path_; }
 
  private:
+  // Note [MNIST memory bound]: header dims multiply to at most 2^31 bytes
+  // (kIdxMaxDataBytes), so the products fit in int64.
+  void check_size(const IdxHeader& h, int64_t max_bytes) const {
+    if (h.type != IdxType::uint8 || h.dims.size() != 3) return;  // refused with the data's own error below
+    const int64_t n = h.dims[0], pixels = h.dims[1] * h.dims[2];
+    const int64_t need = n * (5 * pixels + 8);
+    if (need > max_bytes)
+      tapegrad::detail::throw_error<IOError>(
+          "MNIST: ", images_path_.string(), ": ", n, " images of ", h.dims[1], "x", h.dims[2], " need ", need,
+          " bytes in memory (float images, uint8 pixels, labels), over the limit of ", max_bytes,
+          " bytes (the max_bytes argument)");
+  }
   static std::filesystem::path find(const std::filesystem::path& root, const std::string& base) {
     namespace fs = std::filesystem;
     std::error_code ec;

@@ -2,7 +2,9 @@
 // AnyTensor: a tensor whose dtype is known only at run time (files hold
 // several dtypes), and the byte-level helpers the file formats share.
 #include <bit>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,13 @@
 #include <string>
 #include <variant>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 #include "../tensor/factory.hpp"
 
@@ -52,32 +61,115 @@ inline std::vector<char> read_file(const std::string& path, const char* op) {
   return bytes;
 }
 
-/// Write `bytes` to path atomically: a temporary file in the same directory,
-/// renamed over the target only once complete, so a crash or a full disk
-/// never leaves half a file.
+// Note [Durable saves]: a save writes a temporary file in the target's
+// directory, named <target>.tmp-tapegrad-<pid>-<random>, fsyncs it, renames
+// it over the target (atomic: readers see the old file or the new one, never
+// half a file) and fsyncs the directory, so that once save returns the new
+// file survives an OS crash or power loss. Saving over an existing file
+// keeps its permission bits. A crash mid-save leaves the temporary behind;
+// the next save to the same target removes those whose process is no longer
+// running (on this machine). Every failure names the OS's reason
+// (strerror). Platforms without POSIX files get the atomic rename only.
+#if defined(__unix__) || defined(__APPLE__)
+inline std::string os_reason() { return std::strerror(errno); }
+
+// Remove <target>.tmp-tapegrad-<pid>-* left by processes that have exited.
+inline void remove_stale_temps(const std::filesystem::path& target) {
+  namespace fs = std::filesystem;
+  const std::string prefix = target.filename().string() + ".tmp-tapegrad-";
+  std::error_code ec;
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const char* p = name.c_str() + prefix.size();
+    char* stop = nullptr;
+    errno = 0;
+    const long pid = std::strtol(p, &stop, 10);
+    if (stop == p || *stop != '-' || errno != 0 || pid <= 0 || pid == static_cast<long>(::getpid())) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::error_code rm;
+      fs::remove(it->path(), rm);
+    }
+  }
+}
+
 inline void write_file_atomic(const std::string& path, const std::vector<char>& bytes, const char* op) {
   namespace fs = std::filesystem;
   const fs::path target(path);
-  const fs::path tmp = target.string() + ".tmp" + std::to_string(std::random_device{}() % 1000000);
+  remove_stale_temps(target);
+  const std::string tmp = path + ".tmp-tapegrad-" + std::to_string(::getpid()) + "-" +
+                          std::to_string(std::random_device{}() % 1000000000);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  TAPEGRAD_CHECK(fd >= 0, IOError, op, ": cannot create '", tmp, "': ", os_reason());
+  auto fail = [&](const std::string& what) {
+    const std::string reason = os_reason();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    tapegrad::detail::throw_error<IOError>(op, ": ", what, ": ", reason);
+  };
+  struct stat old{};
+  if (::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode) && ::fchmod(fd, old.st_mode & 07777) != 0)
+    fail("cannot keep the permissions of '" + path + "'");
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("writing '" + path + "' failed");
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("writing '" + path + "' failed (fsync)");
+  if (::close(fd) != 0) {
+    const std::string reason = os_reason();
+    ::unlink(tmp.c_str());
+    tapegrad::detail::throw_error<IOError>(op, ": writing '", path, "' failed (close): ", reason);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string reason = os_reason();
+    ::unlink(tmp.c_str());
+    tapegrad::detail::throw_error<IOError>(op, ": cannot rename the temporary file to '", path, "': ", reason);
+  }
+  // The rename itself is durable once the directory is synced; file systems
+  // that cannot sync a directory (EINVAL) persist renames on their own.
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    const int rc = ::fsync(dfd);
+    const int err = errno;
+    ::close(dfd);
+    if (rc != 0 && err != EINVAL && err != ENOTSUP)
+      tapegrad::detail::throw_error<IOError>(op, ": '", path, "' was written, but syncing its directory failed: ",
+                                             std::strerror(err));
+  }
+}
+#else
+/// Write `bytes` to path atomically (Note [Durable saves]): a temporary file
+/// in the same directory, renamed over the target once complete.
+inline void write_file_atomic(const std::string& path, const std::vector<char>& bytes, const char* op) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path tmp = target.string() + ".tmp-tapegrad-0-" + std::to_string(std::random_device{}() % 1000000000);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    TAPEGRAD_CHECK(out.good(), IOError, op, ": cannot create '", tmp.string(), "'");
+    TAPEGRAD_CHECK(out.good(), IOError, op, ": cannot create '", tmp.string(), "': ", std::strerror(errno));
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out.good()) {
+      const std::string reason = std::strerror(errno);
       out.close();
       std::error_code ec;
       fs::remove(tmp, ec);
-      throw IOError(std::string(op) + ": writing '" + path + "' failed (disk full?)");
+      throw IOError(std::string(op) + ": writing '" + path + "' failed: " + reason);
     }
   }
   std::error_code ec;
   fs::rename(tmp, target, ec);
   if (ec) {
+    const std::string reason = ec.message();
     fs::remove(tmp, ec);
-    throw IOError(std::string(op) + ": cannot rename the temporary file to '" + path + "'");
+    throw IOError(std::string(op) + ": cannot rename the temporary file to '" + path + "': " + reason);
   }
 }
+#endif
 
 // Element bytes in little-endian order, whatever the host.
 template <Element T>

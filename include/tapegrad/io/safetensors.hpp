@@ -8,7 +8,9 @@
 #include <cctype>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,7 +44,9 @@ struct Json::Member {
 // the file before anything is allocated from them.
 class JsonParser {
  public:
-  JsonParser(const char* p, size_t n, std::string where) : p_(p), end_(p + n), where_(std::move(where)) {}
+  /// max_members bounds every object and array (Note [Header parsing time]).
+  JsonParser(const char* p, size_t n, std::string where, size_t max_members)
+      : p_(p), end_(p + n), where_(std::move(where)), max_members_(max_members) {}
   Json parse() {
     Json v = value(0);
     skip_ws();
@@ -72,16 +76,23 @@ class JsonParser {
       ++p_;
       skip_ws();
       if (p_ != end_ && *p_ == '}') return ++p_, v;
+      // Note [Header parsing time]: duplicate keys are found with an ordered
+      // set (O(n log n) whatever the keys; a hash set could be flooded), and
+      // the number of members is bounded, so a header parses in time and
+      // memory linear in its size, up to a log factor.
+      std::set<std::string_view> keys;
       for (;;) {
         skip_ws();
         std::string key = string_literal();
-        for (const auto& [k, _] : v.members)
-          if (k == key) fail("duplicate key \"" + key + "\"");
+        if (v.members.size() >= max_members_) fail("more than " + std::to_string(max_members_) + " members in an object");
         expect(':');
         v.members.push_back(Json::Member{std::move(key), value(depth + 1)});
         skip_ws();
         if (p_ != end_ && *p_ == ',') { ++p_; continue; }
         expect('}');
+        // the keys are checked once the members stop moving (string_views into them)
+        for (const auto& m : v.members)
+          if (!keys.insert(m.first).second) fail("duplicate key \"" + m.first + "\"");
         return v;
       }
     }
@@ -91,6 +102,7 @@ class JsonParser {
       skip_ws();
       if (p_ != end_ && *p_ == ']') return ++p_, v;
       for (;;) {
+        if (v.items.size() >= max_members_) fail("more than " + std::to_string(max_members_) + " items in an array");
         v.items.push_back(value(depth + 1));
         skip_ws();
         if (p_ != end_ && *p_ == ',') { ++p_; continue; }
@@ -180,6 +192,7 @@ class JsonParser {
   const char* p_;
   const char* end_;
   std::string where_;
+  size_t max_members_;
 };
 
 inline std::string json_escape(const std::string& s) {
@@ -220,6 +233,9 @@ inline int64_t safetensors_itemsize(const std::string& dtype) {
 }
 }  // namespace detail
 
+/// Most tensors a safetensors file may hold (Note [Header parsing time]).
+inline constexpr size_t kSafetensorsMaxTensors = size_t{1} << 18;
+
 /// Write named tensors (and optional string metadata) as a safetensors file,
 /// atomically (a temporary file renamed into place).
 inline void save_safetensors(const std::string& path, const NamedTensors& tensors,
@@ -238,11 +254,13 @@ inline void save_safetensors(const std::string& path, const NamedTensors& tensor
     header += "}";
   }
   std::vector<char> data;
+  std::set<std::string_view> names;  // (Note [Header parsing time])
+  TAPEGRAD_CHECK(tensors.size() <= kSafetensorsMaxTensors, ValueError, "save_safetensors: ", tensors.size(),
+                 " tensors, more than the ", kSafetensorsMaxTensors, " load_safetensors reads");
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto& [name, t] = tensors[i];
     TAPEGRAD_CHECK(!name.empty() && name != "__metadata__", ValueError, "save_safetensors: invalid tensor name '", name, "'");
-    for (size_t j = 0; j < i; ++j)
-      TAPEGRAD_CHECK(tensors[j].first != name, ValueError, "save_safetensors: duplicate tensor name '", name, "'");
+    TAPEGRAD_CHECK(names.insert(name).second, ValueError, "save_safetensors: duplicate tensor name '", name, "'");
     const size_t begin = data.size();
     std::visit([&](const auto& x) { detail::append_le(data, x); }, t);
     // Appends only: GCC 12 warns (-Wrestrict, a false positive, bug 105329)
@@ -277,12 +295,11 @@ inline void save_safetensors(const std::string& path, const NamedTensors& tensor
   detail::write_file_atomic(path, file, "save_safetensors");
 }
 
-/// Read every tensor of a safetensors file, in data order. Throws IOError
-/// naming the file (and tensor) on any inconsistency.
-inline NamedTensors load_safetensors(const std::string& path,
-                                     std::map<std::string, std::string>* metadata = nullptr) {
-  const std::vector<char> file = detail::read_file(path, "load_safetensors");
-  const std::string where = "load_safetensors: " + path;
+namespace detail {
+/// load_safetensors on a file's bytes; `where` starts every error (the
+/// fuzz target, tests/fuzz/safetensors_fuzz.cpp, calls this directly).
+inline NamedTensors parse_safetensors(const std::vector<char>& file, const std::string& where,
+                                      std::map<std::string, std::string>* metadata) {
   TAPEGRAD_CHECK(file.size() >= 8, IOError, where, ": file has ", file.size(),
                  " bytes, too short for the 8-byte header length");
   uint64_t n = 0;
@@ -290,7 +307,7 @@ inline NamedTensors load_safetensors(const std::string& path,
   TAPEGRAD_CHECK(n <= file.size() - 8, IOError, where, ": header length ", n, " exceeds the file size (",
                  file.size(), " bytes)");
   TAPEGRAD_CHECK(n <= 100'000'000, IOError, where, ": header length ", n, " is over the 100 MB limit");
-  detail::Json root = detail::JsonParser(file.data() + 8, static_cast<size_t>(n), where).parse();
+  detail::Json root = detail::JsonParser(file.data() + 8, static_cast<size_t>(n), where, kSafetensorsMaxTensors + 1).parse();
   TAPEGRAD_CHECK(root.kind == detail::Json::object, IOError, where, ": the JSON header is not an object");
   const char* data = file.data() + 8 + n;
   const uint64_t data_size = file.size() - 8 - n;
@@ -320,14 +337,21 @@ inline NamedTensors load_safetensors(const std::string& path,
     TAPEGRAD_CHECK(offsets && offsets->kind == detail::Json::array && offsets->items.size() == 2, IOError, at,
                    ": missing or invalid \"data_offsets\"");
     Entry e{name, dtype->str, {}, 0, 0};
-    uint64_t numel = 1;
+    TAPEGRAD_CHECK(shape->items.size() <= 64, IOError, at, ": shape has ", shape->items.size(),
+                   " dimensions, more than 64");
+    // Note [Checked sizes] (core/shape.hpp): the product of the nonzero sizes
+    // too, checked before it is formed
+    int64_t numel = 1, nonzero = 1;
     for (const auto& d : shape->items) {
       TAPEGRAD_CHECK(d.kind == detail::Json::number && d.integral && d.integer >= 0 && d.integer < (int64_t{1} << 40),
                      IOError, at, ": invalid shape entry");
       e.shape.push_back(d.integer);
-      numel *= static_cast<uint64_t>(d.integer);
-      TAPEGRAD_CHECK(numel < (uint64_t{1} << 48), IOError, at, ": shape is too large");
+      TAPEGRAD_CHECK(tapegrad::detail::checked_mul(nonzero, std::max<int64_t>(d.integer, 1), nonzero) &&
+                         nonzero < (int64_t{1} << 48),
+                     IOError, at, ": shape is too large");
+      numel = d.integer == 0 ? 0 : numel;
     }
+    numel = numel == 0 ? 0 : nonzero;
     for (int i = 0; i < 2; ++i) {
       const auto& o = offsets->items[static_cast<size_t>(i)];
       TAPEGRAD_CHECK(o.kind == detail::Json::number && o.integral && o.integer >= 0, IOError, at,
@@ -340,9 +364,9 @@ inline NamedTensors load_safetensors(const std::string& path,
                    "\" (tapegrad reads BOOL, U8, I8, I16, I32, I64, F32, F64)");
     TAPEGRAD_CHECK(e.begin <= e.end && e.end <= data_size, IOError, at, ": data_offsets [", e.begin, ", ", e.end,
                    "] lie outside the data section of ", data_size, " bytes");
-    TAPEGRAD_CHECK(e.end - e.begin == numel * static_cast<uint64_t>(item), IOError, at, ": data_offsets span ",
-                   e.end - e.begin, " bytes but dtype ", e.dtype, " and shape ", e.shape, " need ",
-                   numel * static_cast<uint64_t>(item));
+    const uint64_t need = static_cast<uint64_t>(numel) * static_cast<uint64_t>(item);  // < 2^51
+    TAPEGRAD_CHECK(e.end - e.begin == need, IOError, at, ": data_offsets span ", e.end - e.begin,
+                   " bytes but dtype ", e.dtype, " and shape ", e.shape, " need ", need);
     entries.push_back(std::move(e));
   }
   // The tensors must tile the data section exactly: no overlap, no gap.
@@ -361,6 +385,14 @@ inline NamedTensors load_safetensors(const std::string& path,
   for (const auto& e : entries)
     out.emplace_back(e.name, detail::tensor_from_bytes(e.dtype, data + e.begin, e.shape, where + ": tensor '" + e.name + "'"));
   return out;
+}
+}  // namespace detail
+
+/// Read every tensor of a safetensors file, in data order. Throws IOError
+/// naming the file (and tensor) on any inconsistency.
+inline NamedTensors load_safetensors(const std::string& path,
+                                     std::map<std::string, std::string>* metadata = nullptr) {
+  return detail::parse_safetensors(detail::read_file(path, "load_safetensors"), "load_safetensors: " + path, metadata);
 }
 
 }  // namespace tapegrad::io

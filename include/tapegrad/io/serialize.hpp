@@ -31,8 +31,13 @@ void save(const Module<T>& m, const std::string& path, const std::map<std::strin
 /// given, receives the file's string metadata as soon as the file is read
 /// (also when the tensors then do not fit m).
 template <FloatingElement T>
-void load(Module<T>& m, const std::string& path, std::map<std::string, std::string>* metadata = nullptr) {
-  const io::NamedTensors file = io::load_safetensors(path, metadata);
+void load(Module<T>& m, const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+
+namespace detail {
+/// nn::load's checks and copies on tensors already read from `path` (the
+/// fuzz target, tests/fuzz/safetensors_fuzz.cpp, calls this directly).
+template <FloatingElement T>
+void load_named(Module<T>& m, const io::NamedTensors& file, const std::string& path) {
   auto targets = m.named_parameters();
   for (auto& b : m.named_buffers()) targets.push_back(b);
   std::vector<Tensor<T>> sources;
@@ -56,6 +61,12 @@ void load(Module<T>& m, const std::string& path, std::map<std::string, std::stri
   }
   NoGradGuard no_grad;
   for (size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(sources[i]);
+}
+}  // namespace detail
+
+template <FloatingElement T>
+void load(Module<T>& m, const std::string& path, std::map<std::string, std::string>* metadata) {
+  detail::load_named(m, io::load_safetensors(path, metadata), path);
 }
 
 }  // namespace tapegrad::nn

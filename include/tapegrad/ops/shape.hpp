@@ -17,7 +17,7 @@ namespace tapegrad {
 namespace detail {
 template <Element T>
 Tensor<T> make_view(const Tensor<T>& t, Shape sizes, Shape strides, int64_t offset) {
-  return Tensor<T>(t.storage(), std::move(sizes), std::move(strides), offset);
+  return Tensor<T>(unchecked_layout, t.storage(), std::move(sizes), std::move(strides), offset);
 }
 /// t with dims d0 and d1 (already wrapped) swapped, not recorded.
 template <Element T>
@@ -52,18 +52,29 @@ Tensor<T> scatter_into_zeros(const Tensor<T>& g, const Shape& sizes, Select sele
 // Resolve one -1 in a requested shape against numel.
 inline Shape infer_size(const Shape& shape, int64_t numel, const char* op) {
   Shape out = shape;
-  int64_t known = 1, infer = -1;
+  int64_t infer = -1;
   for (int64_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       TAPEGRAD_CHECK(infer < 0, ValueError, op, ": only one dimension can be inferred, got shape ",
                      shape);
       infer = i;
+      out[i] = 1;
     } else {
       TAPEGRAD_CHECK(shape[i] >= 0, ValueError, op, ": invalid shape dimension ", shape[i],
                      " in shape ", shape);
-      known *= shape[i];
     }
   }
+  // Note [Checked sizes]: a product past int64 cannot be numel; with a zero
+  // dim it would still overflow the strides.
+  int64_t known = 1;
+  bool zero = false, fits = true;
+  for (int64_t d : out) {
+    zero = zero || d == 0;
+    fits = fits && detail::checked_mul(known, d == 0 ? 1 : d, known);
+  }
+  TAPEGRAD_CHECK(fits || zero, ShapeError, op, ": shape ", shape, " is invalid for input of size ", numel);
+  TAPEGRAD_CHECK(fits, ValueError, op, ": shape ", shape, " has more than 2^63 - 1 elements in its nonzero dimensions");
+  if (zero) known = 0;
   if (infer >= 0) {
     TAPEGRAD_CHECK(known != 0 && numel % known == 0, ShapeError, op, ": shape ", shape,
                    " is invalid for input of size ", numel);
@@ -259,6 +270,7 @@ Tensor<T> Tensor<T>::expand(const Shape& shape) const {
     sz[i] = want;
     st[i] = have == want ? strides()[i - lead] : 0;
   }
+  detail::checked_numel(sz, "expand");  // a view, but its numel must fit (Note [Checked sizes])
   // d/dx expand(x): the copies' gradients add up (Note [Broadcasting in backward])
   if constexpr (FloatingElement<T>)
     return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "ExpandBackward",
@@ -385,10 +397,13 @@ template <Element T>
 const Tensor<T>& Tensor<T>::resize_(const Shape& shape) const {
   TAPEGRAD_CHECK(!requires_grad(), ValueError,
                  "resize_: cannot resize a tensor that requires grad (shape ", sizes(), ")");
-  for (int64_t s : shape)
-    TAPEGRAD_CHECK(s >= 0, ValueError, "resize_: negative dimension ", s, " in shape ", shape);
+  const int64_t n = detail::checked_numel(shape, "resize_");
   if (shape == sizes()) return *this;  // strides and values untouched, as PyTorch
-  storage()->grow(storage_offset() + shape_numel(shape), "resize_");
+  int64_t need = 0;
+  TAPEGRAD_CHECK(detail::checked_add(storage_offset(), n, need), ValueError, "resize_: shape ", shape,
+                 " at storage offset ", storage_offset(), " reaches past 2^63 - 1 elements");
+  detail::check_nbytes(need, sizeof(T), shape, dtype_name<T>(), "resize_");
+  storage()->grow(need, "resize_");
   impl().set_sizes(shape, contiguous_strides(shape));
   return *this;
 }
@@ -480,7 +495,8 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
       TAPEGRAD_CHECK(k == d || s[k] == first[k], ShapeError, "cat: sizes of tensors must match except in dimension ",
                      d, ": expected size ", first[k], " but got size ", s[k], " for tensor number ", i,
                      " in the list (shapes ", first, " and ", s, ")");
-    off[i + 1] += s[d];
+    TAPEGRAD_CHECK(detail::checked_add(off[i + 1], s[d], off[i + 1]), ValueError, "cat: the sizes along dimension ",
+                   d, " add up to more than 2^63 - 1");
   }
   Shape sz = first;
   sz[d] = off.back();

@@ -26,6 +26,8 @@ Tensor<typename Derived::Scalar> from_eigen(const Eigen::DenseBase<Derived>& m) 
 
 /// A zero-copy Eigen view of a 2-D tensor whose rows are contiguous (any row
 /// stride, so row slices work); call contiguous() first for other layouts.
+/// The map does not keep the memory alive: the tensor must outlive it (see
+/// the deleted overloads below).
 template <Element T>
 EigenMatrixMap<T> as_eigen(const Tensor<T>& t) {
   TAPEGRAD_CHECK(t.dim() == 2, ShapeError, "as_eigen: expected a 2-D tensor, got shape ", t.sizes());
@@ -39,5 +41,12 @@ EigenMatrixMap<T> as_eigen(const Tensor<T>& t) {
   return EigenMatrixMap<T>(t.data_ptr(), static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c),
                            Eigen::OuterStride<>(ld));
 }
+/// as_eigen of a temporary does not compile: the temporary (and, when it owns
+/// its storage, the memory) is gone before the map is used. Name the tensor
+/// first: `auto rows = t.slice(0, 1, 3); auto m = as_eigen(rows);`.
+template <Element T>
+EigenMatrixMap<T> as_eigen(Tensor<T>&& t) = delete;
+template <Element T>
+EigenMatrixMap<T> as_eigen(const Tensor<T>&& t) = delete;
 
 }  // namespace tapegrad

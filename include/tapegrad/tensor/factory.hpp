@@ -45,8 +45,8 @@ void copy_into(const Tensor<D>& dst, const Tensor<S>& src) {
 }
 
 template <Element T>
-Tensor<T> filled(const Shape& shape, T value) {
-  auto t = make_empty<T>(shape);
+Tensor<T> filled(const Shape& shape, T value, const char* op = "full") {
+  auto t = make_empty<T>(shape, op);
   std::fill_n(t.data_ptr(), t.numel(), value);
   return t;
 }
@@ -151,8 +151,9 @@ Tensor<T> tensor(
 template <Element T>
 Tensor<T> from_vector(const std::vector<T>& values, std::optional<Shape> shape = std::nullopt) {
   Shape s = shape ? *shape : Shape{static_cast<int64_t>(values.size())};
-  TAPEGRAD_CHECK(shape_numel(s) == static_cast<int64_t>(values.size()), ShapeError,
-                 "from_vector: shape ", s, " has ", shape_numel(s), " elements but ",
+  const int64_t n = detail::checked_numel(s, "from_vector");
+  TAPEGRAD_CHECK(n == static_cast<int64_t>(values.size()), ShapeError,
+                 "from_vector: shape ", s, " has ", n, " elements but ",
                  values.size(), " values were given");
   auto t = detail::make_empty<T>(s);
   std::copy(values.begin(), values.end(), t.data_ptr());
@@ -167,14 +168,13 @@ Tensor<T> from_blob(T* data, const Shape& sizes, std::optional<Shape> strides = 
   Shape st = strides ? *strides : contiguous_strides(sizes);
   TAPEGRAD_CHECK(st.size() == sizes.size(), ShapeError, "from_blob: sizes ", sizes,
                  " and strides ", st, " have different lengths");
-  int64_t extent = 1;  // elements reachable from data
-  for (int64_t i = 0; i < sizes.size(); ++i) {
+  for (int64_t i = 0; i < sizes.size(); ++i)
     TAPEGRAD_CHECK(sizes[i] >= 0 && st[i] >= 0, ValueError,
                    "from_blob: sizes and strides must be non-negative, got ", sizes, " and ", st);
-    if (sizes[i] == 0) extent = 0;
-    if (extent > 0) extent += (sizes[i] - 1) * st[i];
-  }
-  return Tensor<T>(std::make_shared<Storage<T>>(data, extent, std::move(deleter)), sizes, st, 0);
+  const int64_t extent = detail::storage_extent(sizes, st, "from_blob");  // elements reachable from data
+  detail::check_nbytes(extent, sizeof(T), sizes, dtype_name<T>(), "from_blob");
+  return Tensor<T>(detail::unchecked_layout, std::make_shared<Storage<T>>(data, extent, std::move(deleter)), sizes,
+                   st, 0);
 }
 
 // ---- constant fills -------------------------------------------------------------
@@ -182,9 +182,9 @@ Tensor<T> from_blob(T* data, const Shape& sizes, std::optional<Shape> strides = 
 template <Element T = float>
 Tensor<T> empty(const Shape& shape) { return detail::make_empty<T>(shape); }
 template <Element T = float>
-Tensor<T> zeros(const Shape& shape) { return detail::filled<T>(shape, T(0)); }
+Tensor<T> zeros(const Shape& shape) { return detail::filled<T>(shape, T(0), "zeros"); }
 template <Element T = float>
-Tensor<T> ones(const Shape& shape) { return detail::filled<T>(shape, T(1)); }
+Tensor<T> ones(const Shape& shape) { return detail::filled<T>(shape, T(1), "ones"); }
 template <Element T = float>
 Tensor<T> full(const Shape& shape, T value) { return detail::filled<T>(shape, value); }
 
@@ -218,7 +218,7 @@ Tensor<T> arange(double start, double end, double step = 1) {
   TAPEGRAD_CHECK(size >= 0 && size < 9.2e18, ValueError, "arange: invalid size ", size,
                  ", possible overflow? (start=", start, ", end=", end, ", step=", step, ")");
   const auto n = static_cast<int64_t>(size);
-  auto t = detail::make_empty<T>({n});
+  auto t = detail::make_empty<T>({n}, "arange");
   T* p = t.data_ptr();
   if constexpr (FloatingElement<T>) {
     // Note [No FMA contraction] (core/dtype.hpp), here and below
@@ -244,7 +244,7 @@ Tensor<T> linspace(double start, double end, int64_t steps) {
   TAPEGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ",
                  steps);
   using S = std::conditional_t<FloatingElement<T>, T, double>;
-  auto t = detail::make_empty<T>({steps});
+  auto t = detail::make_empty<T>({steps}, "linspace");
   T* p = t.data_ptr();
   if (steps == 1) p[0] = detail::checked_scalar<T>(start, "linspace");  // (end is never converted)
   if (steps > 1) {
@@ -263,14 +263,14 @@ Tensor<T> linspace(double start, double end, int64_t steps) {
 /// torch.rand: uniform on [0, 1).
 template <FloatingElement T = float>
 Tensor<T> rand(const Shape& shape, Generator& gen = default_generator()) {
-  auto t = detail::make_empty<T>(shape);
+  auto t = detail::make_empty<T>(shape, "rand");
   t.uniform_(0, 1, gen);
   return t;
 }
 /// torch.randn: standard normal.
 template <FloatingElement T = float>
 Tensor<T> randn(const Shape& shape, Generator& gen = default_generator()) {
-  auto t = detail::make_empty<T>(shape);
+  auto t = detail::make_empty<T>(shape, "randn");
   t.normal_(0, 1, gen);
   return t;
 }
@@ -280,7 +280,7 @@ Tensor<T> randint(int64_t low, int64_t high, const Shape& shape,
                   Generator& gen = default_generator()) {
   TAPEGRAD_CHECK(low < high, ValueError, "randint: expected low < high, but got low=", low,
                  " high=", high);
-  auto t = detail::make_empty<T>(shape);
+  auto t = detail::make_empty<T>(shape, "randint");
   const auto range = static_cast<uint64_t>(high - low);
   T* p = t.data_ptr();
   for (int64_t i = 0; i < t.numel(); ++i)

@@ -376,7 +376,7 @@ Tensor<R> map2(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* o
     return out;
   }
   Shape store;
-  auto out = make_empty<R>(broadcast_shapes(a.sizes(), b.sizes(), store, op));
+  auto out = make_empty<R>(broadcast_shapes(a.sizes(), b.sizes(), store, op), op);
   map2_into<R, C>(out, a, b, f);
   return out;
 }

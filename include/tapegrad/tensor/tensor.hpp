@@ -66,6 +66,32 @@ struct AutogradMeta {
   std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's sink for gradients
 };
 
+/// Tag of Tensor's unchecked constructor: the library's own views, whose
+/// layouts lie in their storage by construction.
+struct UncheckedLayout {
+  explicit UncheckedLayout() = default;
+};
+inline constexpr UncheckedLayout unchecked_layout{};
+
+/// The checks of the public Tensor(storage, sizes, strides, offset), as
+/// PyTorch's as_strided: the smallest (offset; strides are non-negative) and
+/// the largest reachable element lie in the storage.
+template <Element T>
+void check_layout(const Storage<T>* storage, const Shape& sizes, const Shape& strides, int64_t offset,
+                  const char* op) {
+  TAPEGRAD_CHECK(storage != nullptr, ValueError, op, ": the storage is null");
+  TAPEGRAD_CHECK(sizes.size() == strides.size(), ShapeError, op, ": sizes ", sizes, " and strides ", strides,
+                 " have different lengths");
+  TAPEGRAD_CHECK(offset >= 0, ValueError, op, ": invalid storage offset ", offset);
+  const int64_t extent = storage_extent(sizes, strides, op);
+  int64_t need = 0;
+  TAPEGRAD_CHECK(extent == 0 || checked_add(offset, extent, need), ValueError, op, ": sizes ", sizes, ", strides ",
+                 strides, " and storage offset ", offset, " reach past 2^63 - 1 elements");
+  TAPEGRAD_CHECK(need <= storage->size(), ValueError, op, ": sizes ", sizes, ", strides ", strides,
+                 " and storage offset ", offset, " need a storage of ", need, " elements, but the storage has ",
+                 storage->size());
+}
+
 /// Row-major contiguity: sizes with these strides walk memory in order
 /// without gaps (dims of size 1 may have any stride; no elements is contiguous).
 inline bool contiguous_layout(const Shape& s, const Shape& st) {
@@ -115,7 +141,17 @@ class Tensor {
 
   /// An undefined tensor (like a default-constructed at::Tensor).
   Tensor() = default;
-  Tensor(std::shared_ptr<Storage<T>> storage, Shape sizes, Shape strides, int64_t offset)
+  /// A tensor over `storage` with these sizes, strides (non-negative) and
+  /// storage offset; throws unless every element it reaches lies in the
+  /// storage (as PyTorch's as_strided).
+  Tensor(std::shared_ptr<Storage<T>> storage, Shape sizes, Shape strides, int64_t offset) {
+    detail::check_layout(storage.get(), sizes, strides, offset, "Tensor");
+    impl_ = std::allocate_shared<detail::TensorImpl<T>>(detail::CachingAllocator<detail::TensorImpl<T>>(),
+                                                        std::move(storage), std::move(sizes), std::move(strides),
+                                                        offset);
+  }
+  /// Internal: the same without the checks, for the library's own views.
+  Tensor(detail::UncheckedLayout, std::shared_ptr<Storage<T>> storage, Shape sizes, Shape strides, int64_t offset)
       : impl_(std::allocate_shared<detail::TensorImpl<T>>(detail::CachingAllocator<detail::TensorImpl<T>>(),
                                                           std::move(storage), std::move(sizes), std::move(strides),
                                                           offset)) {}
@@ -183,7 +219,7 @@ class Tensor {
   std::string grad_fn_name() const { return is_leaf() ? "" : impl().autograd->grad_fn->name(); }
   /// The same data without autograd history (shares storage).
   Tensor detach() const {
-    return Tensor(impl().storage, impl().sizes, impl().strides, impl().offset);
+    return Tensor(detail::unchecked_layout, impl().storage, impl().sizes, impl().strides, impl().offset);
   }
   /// Backpropagate from x: x must be 0-d/one-element unless `gradient` is given.
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
@@ -430,14 +466,12 @@ Tensor<T> make_empty(const Shape& sizes, int64_t n) {
   return Tensor<T>(
       std::allocate_shared<TensorImpl<T>>(CachingAllocator<TensorImpl<T>>(), std::move(storage), sizes, n));
 }
-/// A fresh, contiguous, uninitialised tensor.
+/// A fresh, contiguous, uninitialised tensor; sizes from outside are checked
+/// (Note [Checked sizes] in core/shape.hpp) and `op` named in the error.
 template <Element T>
-Tensor<T> make_empty(const Shape& sizes) {
-  int64_t n = 1;
-  for (int64_t s : sizes) {
-    TAPEGRAD_CHECK(s >= 0, ValueError, "empty: negative dimension ", s, " in shape ", sizes);
-    n *= s;
-  }
+Tensor<T> make_empty(const Shape& sizes, const char* op = "empty") {
+  const int64_t n = checked_numel(sizes, op);
+  check_nbytes(n, sizeof(T), sizes, dtype_name<T>(), op);
   return make_empty<T>(sizes, n);
 }
 }  // namespace detail
