@@ -33,6 +33,7 @@ namespace detail {
 /// large tensors (Note [Parallel elementwise] in tensor/map.hpp).
 template <FloatingElement T, class F, class... Rest>
 void zip_apply(F&& f, const Tensor<T>& first, const Rest&... rest) {
+  tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
   constexpr size_t N = 1 + sizeof...(Rest);
   const std::array<T*, N> ptr{first.data_ptr(), rest.data_ptr()...};
   [&]<size_t... I>(std::index_sequence<I...>) {
