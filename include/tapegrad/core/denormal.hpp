@@ -35,8 +35,9 @@
 //     carries copies and most reductions.
 //   Smaller maps outside backward() and step() run in the caller's mode:
 //   there the switch (two reads and two writes of the control register)
-//   would cost a tenth of a 1000-element op every time, to save assists that
-//   only denormal inputs cause. A denormal there is kept, as by PyTorch.
+//   would be a sizeable part of every call's time, to save assists that only
+//   denormal inputs cause (bench/denormal.md). A denormal there is kept, as
+//   by PyTorch.
 // A scope that finds the mode already on does nothing but read the control
 // register. The pool's workers (core/parallel.hpp) run every chunk in the
 // calling thread's mode, so results do not depend on the thread count.
@@ -88,7 +89,7 @@ inline void set_fp_control(uint32_t) {}
 #endif
 
 /// Elementwise maps of fewer elements run in the caller's mode (Note [Denormals]).
-inline constexpr int64_t kFlushMinElements = 16384;
+inline constexpr int64_t kFlushMinElements = 8192;
 
 /// Whether this build can flush denormals (x86 SSE, aarch64).
 inline constexpr bool kCanFlushDenormal = kFlushBits != 0;
