@@ -12,6 +12,7 @@
 #include "core/shape.hpp"
 #include "core/storage.hpp"
 #include "core/threads.hpp"
+#include "core/denormal.hpp"
 #include "tensor/tensor.hpp"
 #include "tensor/factory.hpp"
 #include "tensor/eigen.hpp"

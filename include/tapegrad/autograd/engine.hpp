@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/denormal.hpp"
 #include "../tensor/factory.hpp"
 #include "node.hpp"
 
@@ -63,6 +64,7 @@ void run_backward(const Tensor<T>& root, Tensor<T> grad, bool retain_graph) {
             [](const Node* a, const Node* b) { return a->sequence_nr() > b->sequence_nr(); });
 
   NoGradGuard no_grad;  // backward functions are not recorded
+  tapegrad::detail::FlushDenormalScope flush;  // one switch for the whole pass (Note [Denormals])
   try {
     start->accumulate(grad);
     for (Node* n : order) n->run(retain_graph);

@@ -33,10 +33,15 @@
 // a later one (its compare-exchange fails), and the task pointer it read is
 // the current job's whenever its claim succeeds (the caller rewrites it only
 // after every claimed chunk has reported done).
+//
+// A worker runs each chunk with the caller's denormal mode (the flush bits of
+// its floating-point control register, Note [Denormals] in core/denormal.hpp),
+// published with the job, so a chunk computes the same bits on any thread.
 #include <atomic>
 #include <cstdint>
 #include <exception>
 
+#include "denormal.hpp"
 #include "error.hpp"
 #include "threads.hpp"  // TAPEGRAD_POSIX_THREADS
 
@@ -163,6 +168,7 @@ class ThreadPool {
     start_workers(threads - 1);
     task_.store(task, std::memory_order_relaxed);
     ctx_.store(ctx, std::memory_order_relaxed);
+    flush_bits_.store(flush_bits(), std::memory_order_relaxed);
     max_workers_.store(threads - 1, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     error_ = nullptr;
@@ -240,6 +246,7 @@ class ThreadPool {
       const uint64_t t = wait_for_job(seen);
       seen = gen_of(t);
       if (index >= max_workers_.load(std::memory_order_relaxed)) continue;
+      set_flush_bits(flush_bits_.load(std::memory_order_relaxed));
       claim_all(seen, task_.load(std::memory_order_relaxed), ctx_.load(std::memory_order_relaxed));
     }
   }
@@ -275,6 +282,7 @@ class ThreadPool {
   std::atomic<int64_t> done_{0};
   std::atomic<Task> task_{nullptr};
   std::atomic<void*> ctx_{nullptr};
+  std::atomic<uint32_t> flush_bits_{0};
   std::atomic<int> max_workers_{0};
   std::atomic<bool> busy_{false};
   std::atomic<bool> error_claimed_{false};

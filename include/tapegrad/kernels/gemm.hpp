@@ -270,6 +270,7 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
       }
     return;
   }
+  tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
   // at least this build's lowest path, whatever another translation unit set
   const GemmIsa isa = std::max(gemm_isa(), lowest_gemm_isa());
   if (gemm_sparse_enabled() &&

@@ -11,7 +11,11 @@
 // (the step runs under NoGradGuard, as torch's @torch.no_grad() step), nothing
 // is allocated after a parameter's state exists, and the parameter's version
 // counter is bumped as by any in-place op: a graph that saved the old value
-// refuses to backward.
+// refuses to backward. The loop runs in flush-to-zero mode (Note [Denormals]
+// in core/denormal.hpp): a state decaying towards zero becomes zero instead
+// of denormal. A new optimizer gets this by writing its update through
+// detail::zip_apply (or by holding a tapegrad::detail::FlushDenormalScope
+// around its own loops).
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -33,6 +37,7 @@ namespace detail {
 /// large tensors (Note [Parallel elementwise] in tensor/map.hpp).
 template <FloatingElement T, class F, class... Rest>
 void zip_apply(F&& f, const Tensor<T>& first, const Rest&... rest) {
+  tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
   constexpr size_t N = 1 + sizeof...(Rest);
   const std::array<T*, N> ptr{first.data_ptr(), rest.data_ptr()...};
   [&]<size_t... I>(std::index_sequence<I...>) {

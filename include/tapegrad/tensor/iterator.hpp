@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 
+#include "../core/denormal.hpp"
 #include "../core/shape.hpp"
 #include "tensor.hpp"
 
@@ -68,6 +69,7 @@ template <size_t N>
     return;
   }
   const int64_t n = sz[nd - 1], rows = nd >= 2 ? sz[nd - 2] : 1;
+  FlushDenormalScope flush(shape_numel(sz) >= kFlushMinElements);  // Note [Denormals] in core/denormal.hpp
   for (size_t k = 0; k < N; ++k) {
     inner_stride[k] = st[k][nd - 1];
     row_stride[k] = nd >= 2 ? st[k][nd - 2] : 0;

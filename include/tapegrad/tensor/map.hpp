@@ -257,6 +257,7 @@ inline constexpr int64_t kParallelGrain = 32768;
 /// body(begin, count) over [0, n), split as Note [Parallel elementwise].
 template <class Body>
 void parallel_range(int64_t n, const Body& body) {
+  FlushDenormalScope flush(n >= kFlushMinElements);  // Note [Denormals] in core/denormal.hpp
   const int64_t parts = n < 2 * kParallelGrain ? 1 : std::min<int64_t>(get_num_threads(), n / kParallelGrain);
   if (parts <= 1) {
     body(int64_t{0}, n);
