@@ -144,11 +144,26 @@ class DataLoader {
   };
 
   /// Start an epoch (with shuffle: a new permutation from the generator).
+  /// Note [DataLoader draws as PyTorch's]: every epoch draws what
+  /// torch.utils.data.DataLoader(TensorDataset, shuffle=...) with
+  /// num_workers=0 draws, in its order, so the orders and everything drawn
+  /// after them (dropout masks, ...) match PyTorch's for the same seed: one
+  /// 64-bit base seed (the workers' seed, drawn even without shuffle and
+  /// unused here); then, with shuffle, RandomSampler's permutation: without a
+  /// generator, a second 64-bit draw taken modulo 2^63 seeds a fresh
+  /// Generator for randperm(n); with one, randperm(n) draws from it.
   iterator begin() const {
+    Generator& gen = options_.generator ? *options_.generator : default_generator();
+    gen.random64();  // _BaseDataLoaderIter's _base_seed
     Tensor<int64_t> order;
-    if (options_.shuffle)
-      order = randperm(num_samples(),
-                       options_.generator ? *options_.generator : default_generator());
+    if (options_.shuffle) {
+      if (options_.generator) {
+        order = randperm(num_samples(), gen);
+      } else {
+        Generator sampler(gen.random64() % (1ULL << 63));
+        order = randperm(num_samples(), sampler);
+      }
+    }
     return iterator(this, std::move(order), 0);
   }
   iterator end() const { return iterator(this, size(), end_tag{}); }
