@@ -167,12 +167,26 @@ def gen():
     for _ in DataLoader(ds, batch_size=4):
         pass
     ref.t("dataloader.noshuffle.after", torch.rand(2))
+    # when RandomSampler draws its trailing randperm from a given generator:
+    # a draw from it after every batch, kept partial batch / dropped one / none
+    for tag, bs, drop in (("partial", 3, False), ("droplast", 4, True), ("exact", 5, False)):
+        g = torch.Generator()
+        g.manual_seed(17)
+        seen = []
+        for b in DataLoader(ds, batch_size=bs, shuffle=True, drop_last=drop, generator=g):
+            seen += b[0].tolist() + [int(torch.randint(1000, (1,), generator=g))]
+        ref.t("dataloader.gen_%s.interleaved" % tag, torch.tensor(seen))
+    g = torch.Generator()
+    g.manual_seed(18)
+    for b in DataLoader(ds, batch_size=4, shuffle=True, generator=g):
+        break  # an epoch left early: no trailing randperm
+    ref.t("dataloader.gen_break.after", torch.rand(2, generator=g))
 
     # the tutorial (shared/seeds/003): manual_seed(250), Linear(2, 1) on the AND inputs
     torch.manual_seed(250)
     out = nn.Linear(2, 1)
     X = torch.tensor([[0.0, 0], [1, 0], [0, 1], [1, 1]])
-    ref.t("tutorial.zhat", out(X).detach())
+    ref.t("tutorial.linear250.zhat", out(X).detach())
     return ref
 
 

@@ -133,6 +133,7 @@ class DataLoader {
     }
     iterator(const DataLoader* loader, int64_t index, end_tag) : loader_(loader), index_(index) {}
     void load() {
+      if (index_ == loader_->sampler_exhausted_at()) loader_->draw_sampler_tail();
       if (index_ < loader_->size()) batch_ = loader_->make_batch(order_, index_);
       else batch_ = batch_type{};  // release the last batch
     }
@@ -151,7 +152,11 @@ class DataLoader {
   /// 64-bit base seed (the workers' seed, drawn even without shuffle and
   /// unused here); then, with shuffle, RandomSampler's permutation: without a
   /// generator, a second 64-bit draw taken modulo 2^63 seeds a fresh
-  /// Generator for randperm(n); with one, randperm(n) draws from it.
+  /// Generator for randperm(n); with one, randperm(n) draws from it, and
+  /// when the epoch runs to its end RandomSampler draws one more randperm(n)
+  /// from it (its `randperm(n)[:num_samples % n]`, empty), at the batch where
+  /// PyTorch's BatchSampler exhausts the sampler (sampler_exhausted_at). An
+  /// epoch left early does not draw it, as in PyTorch.
   iterator begin() const {
     Generator& gen = options_.generator ? *options_.generator : default_generator();
     gen.random64();  // _BaseDataLoaderIter's _base_seed
@@ -180,6 +185,17 @@ class DataLoader {
   const Tensor<Y>& targets() const { return targets_; }
 
  private:
+  // The batch whose loading finds PyTorch's sampler exhausted: the last,
+  // partial one if it is kept, else the end (the call that stops iteration).
+  int64_t sampler_exhausted_at() const {
+    const bool partial_kept = !options_.drop_last && num_samples() % options_.batch_size != 0;
+    return partial_kept ? size() - 1 : size();
+  }
+  // Note [DataLoader draws as PyTorch's]: RandomSampler's trailing randperm.
+  void draw_sampler_tail() const {
+    if (options_.shuffle && options_.generator) (void)randperm(num_samples(), *options_.generator);
+  }
+
   batch_type make_batch(const Tensor<int64_t>& order, int64_t index) const {
     const int64_t start = index * options_.batch_size;
     const int64_t count = std::min(options_.batch_size, num_samples() - start);

@@ -11,7 +11,7 @@
 // fuses each product that only feeds an addition into a fused multiply-add.
 // The bits depend on exactly which pairs fuse. Debian's torch on x86-64 runs
 // this path, so tapegrad reproduces it on every platform: the same Cephes
-// steps in scalar float, std::fma where the AVX2 build fuses and plain
+// steps in scalar float, a fused multiply-add (fma32) where the AVX2 build fuses and plain
 // products where it does not (products the kernel computes exactly, such as
 // e * 0.693359375, are written unfused; fusing them changes nothing). An
 // incomplete last block is redrawn: 16 fresh uniforms for the last 16
@@ -26,10 +26,28 @@
 
 namespace tapegrad::detail::rng {
 
+/// Fused a * b + c in float, one rounding: the FMA instruction where the
+/// target has one; elsewhere (x86-64 without -mfma, where std::fma is a
+/// library call) from the exact double product, the sum rounded to odd and
+/// then to float, which rounds once correctly since double carries more than
+/// 24 + 2 bits.
+inline float fma32(float a, float b, float c) {
+#if defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA) || !defined(__x86_64__)
+  return std::fma(a, b, c);
+#else
+  const double p = static_cast<double>(a) * static_cast<double>(b);  // exact: 48 bits
+  const double cd = c, s = p + cd;
+  const double bb = s - p, err = (p - (s - bb)) + (cd - bb);  // s + err == p + c exactly
+  auto bits = std::bit_cast<uint64_t>(s);
+  if (err != 0 && (bits & 1) == 0) bits = (err > 0) == (s > 0) ? bits + 1 : bits - 1;
+  return static_cast<float>(std::bit_cast<double>(bits));
+#endif
+}
+
 /// PyTorch's uniform_real_distribution: from + x (to - from) with the
 /// product fused into the sum, as the AVX2 build compiles it.
 inline float uniform(Generator::Draws& d, float from, float to) {
-  return std::fma(d.uniform_float(), to - from, from);
+  return fma32(d.uniform_float(), to - from, from);
 }
 inline double uniform(Generator::Draws& d, double from, double to) {
   return std::fma(d.uniform_double(), to - from, from);
@@ -76,16 +94,16 @@ inline float log(float x) {
   x = x + tmp;
   const float z = x * x;
   float y = f(7.0376836292E-2);
-  y = std::fma(y, x, f(-1.1514610310E-1));
-  y = std::fma(y, x, f(1.1676998740E-1));
-  y = std::fma(y, x, f(-1.2420140846E-1));
-  y = std::fma(y, x, f(1.4249322787E-1));
-  y = std::fma(y, x, f(-1.6668057665E-1));
-  y = std::fma(y, x, f(2.0000714765E-1));
-  y = std::fma(y, x, f(-2.4999993993E-1));
-  y = std::fma(y, x, f(3.3333331174E-1));
+  y = fma32(y, x, f(-1.1514610310E-1));
+  y = fma32(y, x, f(1.1676998740E-1));
+  y = fma32(y, x, f(-1.2420140846E-1));
+  y = fma32(y, x, f(1.4249322787E-1));
+  y = fma32(y, x, f(-1.6668057665E-1));
+  y = fma32(y, x, f(2.0000714765E-1));
+  y = fma32(y, x, f(-2.4999993993E-1));
+  y = fma32(y, x, f(3.3333331174E-1));
   y = y * x;
-  y = std::fma(y, z, e * f(-2.12194440e-4));
+  y = fma32(y, z, e * f(-2.12194440e-4));
   y = y - z * 0.5f;  // (exact product)
   x = x + y;
   return x + e * 0.693359375f;  // (exact product)
@@ -103,17 +121,17 @@ inline void sincos(float x, float& s, float& c) {
   const bool sine_poly_first = (j & 2) == 0;
   x = x + y * f(-0.78515625);                  // (exact product)
   x = x + y * f(-2.4187564849853515625e-4);  // (exact product)
-  x = std::fma(y, f(-3.77489497744594108e-8), x);
+  x = fma32(y, f(-3.77489497744594108e-8), x);
   const float z = x * x;
-  float yc = std::fma(f(2.443315711809948E-005), z, f(-1.388731625493765E-003));
-  yc = std::fma(yc, z, f(4.166664568298827E-002));
+  float yc = fma32(f(2.443315711809948E-005), z, f(-1.388731625493765E-003));
+  yc = fma32(yc, z, f(4.166664568298827E-002));
   yc = yc * z;
-  yc = std::fma(yc, z, -(z * 0.5f));
+  yc = fma32(yc, z, -(z * 0.5f));
   yc = yc + 1.0f;
-  float ys = std::fma(f(-1.9515295891E-4), z, f(8.3321608736E-3));
-  ys = std::fma(ys, z, f(-1.6666654611E-1));
+  float ys = fma32(f(-1.9515295891E-4), z, f(8.3321608736E-3));
+  ys = fma32(ys, z, f(-1.6666654611E-1));
   ys = ys * z;
-  ys = std::fma(ys, x, x);
+  ys = fma32(ys, x, x);
   // the kernel's masked selects, including the signs of zeros they produce
   const float sin_from_s = sine_poly_first ? ys : 0.0f, sin_from_c = sine_poly_first ? 0.0f : yc;
   const float sv = sin_from_c + sin_from_s;
@@ -132,8 +150,8 @@ inline void normal_block16(float* d, float mean, float std) {
     const float radius = std::sqrt(-2.0f * avx2::log(u1));
     float s, c;
     avx2::sincos(two_pi * u2, s, c);
-    d[j] = std::fma(radius * c, std, mean);
-    d[j + 8] = std::fma(radius * s, std, mean);
+    d[j] = fma32(radius * c, std, mean);
+    d[j + 8] = fma32(radius * s, std, mean);
   }
 }
 inline void normal_block16(double* d, double mean, double std) {
