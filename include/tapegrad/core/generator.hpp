@@ -72,8 +72,12 @@ class MT19937 {
   void twist() {
     left_ = kN;
     next_ = 0;
-    for (int j = 0; j < kN; ++j)
-      state_[j] = state_[(j + kM) % kN] ^ mix(state_[j], state_[(j + 1) % kN]);
+    // the recurrence over the ring of kN words, split where it wraps so that
+    // no index needs a modulo
+    int j = 0;
+    for (; j < kN - kM; ++j) state_[j] = state_[j + kM] ^ mix(state_[j], state_[j + 1]);
+    for (; j < kN - 1; ++j) state_[j] = state_[j + kM - kN] ^ mix(state_[j], state_[j + 1]);
+    state_[kN - 1] = state_[kM - 1] ^ mix(state_[kN - 1], state_[0]);
   }
 };
 }  // namespace detail

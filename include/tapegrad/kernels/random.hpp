@@ -80,17 +80,19 @@ inline double exponential(Generator::Draws& d, double lambda) {
 namespace avx2 {
 inline float f(double literal) { return static_cast<float>(literal); }  // a C float constant from its literal
 
-/// avx_mathfun's log256_ps for one lane (x > 0 here: x is in [2^-24, 1]).
+/// avx_mathfun's log256_ps for one lane, x in [2^-24, 1] (1 - a uniform).
 inline float log(float x) {
-  x = std::fmax(x, 0x1.0p-126f);
+  // (the kernel's max(x, min_norm_pos) first changes nothing for x >= 2^-24;
+  // left out, since as a branch it keeps the compiler from vectorising)
   uint32_t bits = std::bit_cast<uint32_t>(x);
   const auto exponent = static_cast<int32_t>(bits >> 23) - 0x7f;
   x = std::bit_cast<float>((bits & ~0x7f800000U) | 0x3f000000U);  // mantissa in [0.5, 1)
   float e = static_cast<float>(exponent) + 1.0f;
-  const bool small = x < f(0.707106781186547524);
-  const float tmp = small ? x : 0.0f;
+  // the kernel's comparison mask, applied with bitwise ands (branch free)
+  const uint32_t small = 0U - static_cast<uint32_t>(x < f(0.707106781186547524));
+  const float tmp = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & small);
   x = x - 1.0f;
-  e = e - (small ? 1.0f : 0.0f);
+  e = e - std::bit_cast<float>(std::bit_cast<uint32_t>(1.0f) & small);
   x = x + tmp;
   const float z = x * x;
   float y = f(7.0376836292E-2);
@@ -142,16 +144,19 @@ inline void sincos(float x, float& s, float& c) {
 }  // namespace avx2
 
 /// Box-Muller on one block of 16 uniforms: u[j], u[j + 8] -> two normals.
+/// (Lane by lane in separate loops, as the AVX2 kernel runs them: loops
+/// without a library call can be vectorised by the compiler; std::sqrt keeps
+/// its own loop.)
 inline void normal_block16(float* d, float mean, float std) {
   const float two_pi = static_cast<float>(2.0f * std::numbers::pi);
+  float radius[8], s[8], c[8];
+  for (int j = 0; j < 8; ++j) radius[j] = 1.0f - d[j];
+  for (int j = 0; j < 8; ++j) radius[j] = -2.0f * avx2::log(radius[j]);
+  for (int j = 0; j < 8; ++j) radius[j] = std::sqrt(radius[j]);
+  for (int j = 0; j < 8; ++j) avx2::sincos(two_pi * d[j + 8], s[j], c[j]);
   for (int j = 0; j < 8; ++j) {
-    const float u1 = 1.0f - d[j];
-    const float u2 = d[j + 8];
-    const float radius = std::sqrt(-2.0f * avx2::log(u1));
-    float s, c;
-    avx2::sincos(two_pi * u2, s, c);
-    d[j] = fma32(radius * c, std, mean);
-    d[j + 8] = fma32(radius * s, std, mean);
+    d[j] = fma32(radius[j] * c[j], std, mean);
+    d[j + 8] = fma32(radius[j] * s[j], std, mean);
   }
 }
 inline void normal_block16(double* d, double mean, double std) {
