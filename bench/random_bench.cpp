@@ -16,26 +16,26 @@ namespace {
 
 namespace tg = tapegrad;
 
-template <class T>
-void BM_rand(benchmark::State& state) {
+// n elements per iteration of `make(n)`, a fresh tensor each time
+template <class Make>
+void run_factory(benchmark::State& state, Make make) {
   const int64_t n = state.range(0);
   tg::manual_seed(0);
   for (auto _ : state) {
-    auto x = tg::rand<T>({n});
+    auto x = make(n);
     benchmark::DoNotOptimize(x.data_ptr());
   }
   state.SetItemsProcessed(state.iterations() * n);
 }
 
 template <class T>
+void BM_rand(benchmark::State& state) {
+  run_factory(state, [](int64_t n) { return tg::rand<T>({n}); });
+}
+
+template <class T>
 void BM_randn(benchmark::State& state) {
-  const int64_t n = state.range(0);
-  tg::manual_seed(0);
-  for (auto _ : state) {
-    auto x = tg::randn<T>({n});
-    benchmark::DoNotOptimize(x.data_ptr());
-  }
-  state.SetItemsProcessed(state.iterations() * n);
+  run_factory(state, [](int64_t n) { return tg::randn<T>({n}); });
 }
 
 template <class T>
