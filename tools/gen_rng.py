@@ -130,6 +130,7 @@ def gen():
         ref.t("init.%s.xavier_normal" % tag, nn.init.xavier_normal_(torch.empty(4, 7, dtype=dt)))
         ref.t("init.%s.trunc_normal" % tag, nn.init.trunc_normal_(torch.empty(50, dtype=dt)))
         ref.t("init.%s.trunc_normal_ab" % tag, nn.init.trunc_normal_(torch.empty(30, dtype=dt), 0.5, 0.3, 0.0, 1.0))
+        ref.t("init.%s.after_trunc_normal" % tag, torch.rand(3, dtype=dt))
         torch.manual_seed(250)
         lin = nn.Linear(2, 1, dtype=dt)
         ref.t("linear.250.%s.weight" % tag, lin.weight)
