@@ -132,7 +132,12 @@ void and_gate(uint64_t seed) {
   optim::SGD opt(dense.parameters(), {.lr = 1.0});
   nn::BCEWithLogitsLoss<float> loss_fn;  // sigmoid + BCE, stable
   auto predict = [&] { return tg::no_grad([&] { return (tg::sigmoid(dense(X)) > 0.5f).to<float>(); }); };
-  std::cout << "before training: y = " << predict().view({4}) << "\n";
+  // The tutorial's cell: manual_seed(250), Linear(2, 1), y = [int(x) for x in
+  // sigmoid(dense(X)) > 0.5]. tapegrad draws PyTorch's weights, so this prints
+  // PyTorch's [1, 1, 0, 1]: the untrained layer is not yet an AND gate.
+  std::cout << "the tutorial's cell (untrained): weight = " << dense.weight << ", sigmoid(dense(X)) = "
+            << tg::no_grad([&] { return tg::sigmoid(dense(X)).view({4}); }) << ", y = " << predict().view({4})
+            << "\n";
   int step = 0;
   for (; step < 1000; ++step) {
     opt.zero_grad();

@@ -3,6 +3,8 @@
 // new randperm from the generator every epoch (reproducible with a seed) and
 // visits every sample exactly once.
 #include <doctest/doctest.h>
+
+#include "support/reference.hpp"
 #include <tapegrad/data.hpp>
 #include <tapegrad/tapegrad.hpp>
 
@@ -124,7 +126,10 @@ TEST_CASE("DataLoader: shuffle is randperm from the generator, new each epoch, s
   DataLoader a(x, y, {.batch_size = 8, .shuffle = true, .generator = &g1});
   DataLoader b(x, y, {.batch_size = 8, .shuffle = true, .generator = &g2});
   const auto a1 = epoch_order(a), a2 = epoch_order(a);
+  ref.random64();  // each epoch first draws PyTorch's worker base seed (Note [DataLoader draws as PyTorch's])
   CHECK(a1 == randperm(50, ref).to_vector());
+  (void)randperm(50, ref);  // RandomSampler's trailing (empty) randperm at the epoch's end
+  ref.random64();
   CHECK(a2 == randperm(50, ref).to_vector());
   CHECK(a1 != a2);
   CHECK(epoch_order(b) == a1);
@@ -139,8 +144,58 @@ TEST_CASE("DataLoader: without a generator, shuffle follows manual_seed") {
   const auto first = epoch_order(loader);
   manual_seed(7);
   CHECK(epoch_order(loader) == first);
+  // as PyTorch's RandomSampler: a base seed, then a seed for a fresh generator
   Generator ref(7);
-  CHECK(first == randperm(30, ref).to_vector());
+  ref.random64();
+  Generator sampler(ref.random64() % (1ULL << 63));
+  CHECK(first == randperm(30, sampler).to_vector());
+}
+
+TEST_CASE("DataLoader: shuffled epochs and the draws after them match PyTorch's DataLoader for the same seed") {
+  const auto x = samples(10);
+  const auto y = arange<int64_t>(0, 10);
+  auto want = [](const std::string& name) { return tapegrad_test::ref("rng.txt", name).ints; };
+  manual_seed(15);
+  DataLoader loader(x, y, {.batch_size = 4, .shuffle = true});
+  CHECK(epoch_order(loader) == want("dataloader.default.epoch0"));
+  CHECK(epoch_order(loader) == want("dataloader.default.epoch1"));
+  CHECK(rand({2}).to_vector() == tapegrad_test::ref("rng.txt", "dataloader.default.after").as<float>());
+  manual_seed(15);
+  Generator g(16);
+  DataLoader with_gen(x, y, {.batch_size = 3, .shuffle = true, .generator = &g});
+  CHECK(epoch_order(with_gen) == want("dataloader.gen.epoch0"));
+  CHECK(epoch_order(with_gen) == want("dataloader.gen.epoch1"));
+  CHECK(rand({2}, g).to_vector() == tapegrad_test::ref("rng.txt", "dataloader.gen.after").as<float>());
+  manual_seed(15);
+  DataLoader plain(x, y, {.batch_size = 4});
+  for (auto& batch : plain) (void)batch;
+  CHECK(rand({2}).to_vector() == tapegrad_test::ref("rng.txt", "dataloader.noshuffle.after").as<float>());
+}
+
+TEST_CASE("DataLoader: with a generator, RandomSampler's trailing randperm is drawn where PyTorch draws it") {
+  // a draw from the loader's generator after every batch shows when the
+  // sampler's last randperm happens: kept partial batch, dropped one, none
+  const auto x = samples(10);
+  const auto y = arange<int64_t>(0, 10);
+  auto run = [&](int64_t batch_size, bool drop_last) {
+    Generator g(17);
+    DataLoader loader(x, y, {.batch_size = batch_size, .shuffle = true, .drop_last = drop_last, .generator = &g});
+    std::vector<int64_t> seen;
+    for (auto& [bx, by] : loader) {
+      for (const int64_t i : by.to_vector()) seen.push_back(i);
+      seen.push_back(randint(1000, {1}, g).item());
+    }
+    return seen;
+  };
+  auto want = [](const std::string& name) { return tapegrad_test::ref("rng.txt", name).ints; };
+  CHECK(run(3, false) == want("dataloader.gen_partial.interleaved"));
+  CHECK(run(4, true) == want("dataloader.gen_droplast.interleaved"));
+  CHECK(run(5, false) == want("dataloader.gen_exact.interleaved"));
+  // an epoch left after its first batch draws no trailing randperm
+  Generator g(18);
+  DataLoader loader(x, y, {.batch_size = 4, .shuffle = true, .generator = &g});
+  for (auto it = loader.begin(); it != loader.end(); ++it) break;
+  CHECK(rand({2}, g).to_vector() == tapegrad_test::ref("rng.txt", "dataloader.gen_break.after").as<float>());
 }
 
 TEST_CASE("DataLoader: non-contiguous inputs and other dtypes") {

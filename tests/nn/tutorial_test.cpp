@@ -2,6 +2,7 @@
 // table with mv, nn::Linear(2, 1) under manual_seed, the AND gate learned by
 // logistic regression, and softmax along each dim of a (2, 3, 4) tensor.
 #include "nn/nn_ref.hpp"
+#include "support/rng_ref.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -53,6 +54,21 @@ TEST_CASE("Linear(2, 1): with and without bias, reproducible under manual_seed")
   nn::Linear<float> nobias(2, 1, /*bias=*/false);
   CHECK(nobias.parameters().size() == 1);
   CHECK(nobias(X).at({0, 0}) == 0.0f);
+}
+
+TEST_CASE("Linear(2, 1): manual_seed(250) gives the tutorial's weights and its AND-gate cell's answer") {
+  // the tutorial prints weight [[0.6838, -0.5888]], and its untrained cell
+  // `y = [int(x) for x in sigmoid(dense(X)) > 0.5]` answers [1, 1, 0, 1]
+  tg::manual_seed(250);
+  nn::Linear dense(2, 1);
+  RNG_CHECK_BITS(dense.weight, "linear.250.f32.weight");
+  RNG_CHECK_BITS(dense.bias, "linear.250.f32.bias");
+  CHECK(dense.weight.at({0, 0}) == doctest::Approx(0.6838).epsilon(1e-4));
+  CHECK(dense.weight.at({0, 1}) == doctest::Approx(-0.5888).epsilon(1e-4));
+  auto zhat = dense(kAndInputs());
+  RNG_CHECK_BITS(zhat, "tutorial.linear250.zhat");
+  const auto y = (tg::sigmoid(zhat) > 0.5f).to<int64_t>().view({4}).to_vector();
+  CHECK(y == std::vector<int64_t>{1, 1, 0, 1});
 }
 
 TEST_CASE("sigmoid: the tutorial's fixed weights already give the AND gate") {

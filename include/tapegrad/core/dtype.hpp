@@ -92,8 +92,10 @@ inline constexpr bool can_cast_v =
 namespace detail {
 // Note [No FMA contraction]: where tapegrad promises PyTorch's exact numbers
 // or the same numbers on every platform (arange, linspace, the schedulers'
-// recursions, uniform_ and normal_ under manual_seed), a + b * c must round
-// the product before the sum, as PyTorch's scalar code and Python do. GCC
+// recursions), a + b * c must round the product before the sum, as
+// PyTorch's scalar code and Python do. (The sampling kernels are the
+// opposite case: PyTorch's x86-64 build fuses them, so they fuse explicitly
+// on every platform, Note [PyTorch's AVX2 normal path].) GCC
 // fuses such a pair into one fused multiply-add wherever the target has one
 // (its default -ffp-contract=fast outside strict ISO modes: always on
 // aarch64, on x86 with -mfma or -march=native), which changes the last bit:

@@ -133,6 +133,7 @@ class DataLoader {
     }
     iterator(const DataLoader* loader, int64_t index, end_tag) : loader_(loader), index_(index) {}
     void load() {
+      if (index_ == loader_->sampler_exhausted_at()) loader_->draw_sampler_tail();
       if (index_ < loader_->size()) batch_ = loader_->make_batch(order_, index_);
       else batch_ = batch_type{};  // release the last batch
     }
@@ -144,11 +145,30 @@ class DataLoader {
   };
 
   /// Start an epoch (with shuffle: a new permutation from the generator).
+  /// Note [DataLoader draws as PyTorch's]: every epoch draws what
+  /// torch.utils.data.DataLoader(TensorDataset, shuffle=...) with
+  /// num_workers=0 draws, in its order, so the orders and everything drawn
+  /// after them (dropout masks, ...) match PyTorch's for the same seed: one
+  /// 64-bit base seed (the workers' seed, drawn even without shuffle and
+  /// unused here); then, with shuffle, RandomSampler's permutation: without a
+  /// generator, a second 64-bit draw taken modulo 2^63 seeds a fresh
+  /// Generator for randperm(n); with one, randperm(n) draws from it, and
+  /// when the epoch runs to its end RandomSampler draws one more randperm(n)
+  /// from it (its `randperm(n)[:num_samples % n]`, empty), at the batch where
+  /// PyTorch's BatchSampler exhausts the sampler (sampler_exhausted_at). An
+  /// epoch left early does not draw it, as in PyTorch.
   iterator begin() const {
+    Generator& gen = options_.generator ? *options_.generator : default_generator();
+    gen.random64();  // _BaseDataLoaderIter's _base_seed
     Tensor<int64_t> order;
-    if (options_.shuffle)
-      order = randperm(num_samples(),
-                       options_.generator ? *options_.generator : default_generator());
+    if (options_.shuffle) {
+      if (options_.generator) {
+        order = randperm(num_samples(), gen);
+      } else {
+        Generator sampler(gen.random64() % (1ULL << 63));
+        order = randperm(num_samples(), sampler);
+      }
+    }
     return iterator(this, std::move(order), 0);
   }
   iterator end() const { return iterator(this, size(), end_tag{}); }
@@ -165,6 +185,17 @@ class DataLoader {
   const Tensor<Y>& targets() const { return targets_; }
 
  private:
+  // The batch whose loading finds PyTorch's sampler exhausted: the last,
+  // partial one if it is kept, else the end (the call that stops iteration).
+  int64_t sampler_exhausted_at() const {
+    const bool partial_kept = !options_.drop_last && num_samples() % options_.batch_size != 0;
+    return partial_kept ? size() - 1 : size();
+  }
+  // Note [DataLoader draws as PyTorch's]: RandomSampler's trailing randperm.
+  void draw_sampler_tail() const {
+    if (options_.shuffle && options_.generator) (void)randperm(num_samples(), *options_.generator);
+  }
+
   batch_type make_batch(const Tensor<int64_t>& order, int64_t index) const {
     const int64_t start = index * options_.batch_size;
     const int64_t count = std::min(options_.batch_size, num_samples() - start);

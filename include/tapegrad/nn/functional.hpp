@@ -59,22 +59,24 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
 }
 
 /// dropout(x, p, training): zero each element with probability p and scale
-/// the rest by 1 / (1 - p); identity when not training.
+/// the rest by 1 / (1 - p); identity when not training. The mask is
+/// PyTorch's: a contiguous noise tensor filled by bernoulli_(1 - p), divided
+/// by 1 - p in T, so manual_seed(s) drops the elements PyTorch drops.
 template <FloatingElement T>
 Tensor<T> dropout(const Tensor<T>& x, double p = 0.5, bool training = true,
                   Generator& gen = default_generator()) {
   TAPEGRAD_CHECK(p >= 0 && p <= 1, ValueError,
                  "dropout: probability has to be between 0 and 1, but got ", p);
-  if (!training || p == 0) return x;
+  if (!training || p == 0 || x.numel() == 0) return x;
   if (p == 1) return mul(x, zeros<T>({}));
-  auto mask = empty<T>(x.sizes());
-  const T keep = static_cast<T>(1 - p), scale = static_cast<T>(1 / (1 - p));
+  auto noise = empty<T>(x.sizes());
+  const T keep = static_cast<T>(1 - p), scale = T(1) / keep;
   {
     NoGradGuard no_grad;
-    mask.uniform_(0, 1, gen);
-    detail::map1_<T>(mask, [=](T u) { return u < keep ? scale : T(0); }, "dropout");
+    noise.bernoulli_(1 - p, gen);
+    detail::map1_<T>(noise, [=](T b) { return b * scale; }, "dropout");  // b / keep, as a product of 0 or 1
   }
-  return mul(x, mask);
+  return mul(x, noise);
 }
 
 namespace detail {

@@ -11,32 +11,30 @@ namespace tapegrad::nn {
 
 /// y = x W^T + b. x: [..., in_features] -> [..., out_features]. Weight
 /// [out, in] and bias [out] start as PyTorch's: kaiming_uniform(a = sqrt(5)),
-/// i.e. U(-1/sqrt(in), 1/sqrt(in)), for both.
+/// i.e. U(-1/sqrt(in), 1/sqrt(in)), for both, weight first, drawn from `gen`
+/// (the default generator unless given): after manual_seed(s), PyTorch's bits.
 template <FloatingElement T = float>
 class Linear : public Module<T> {
  public:
   Tensor<T> weight;
   Tensor<T> bias;  // undefined when bias = false
 
-  Linear(int64_t in_features, int64_t out_features, bool bias = true)
-      : in_(in_features), out_(out_features) {
-    TAPEGRAD_CHECK(in_features > 0 && out_features > 0, ValueError,
-                   "Linear: in_features and out_features must be positive, got ", in_features, " and ",
-                   out_features);
-    weight = this->register_parameter("weight", empty<T>({out_features, in_features}));
-    if (bias) this->bias = this->register_parameter("bias", empty<T>({out_features}));
-    reset_parameters();
+  Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator& gen = default_generator())
+      : Linear(in_features, out_features, bias, Uninitialised{}) {
+    reset_parameters(gen);
   }
+  /// A copy converted to T; draws nothing from any generator.
   template <FloatingElement U>
-  explicit Linear(const Linear<U>& other) : Linear(other.in_features(), other.out_features(), other.bias.defined()) {
+  explicit Linear(const Linear<U>& other)
+      : Linear(other.in_features(), other.out_features(), other.bias.defined(), Uninitialised{}) {
     this->convert_from(other);
   }
 
-  void reset_parameters() {
-    init::kaiming_uniform_(weight, std::sqrt(5.0));
+  void reset_parameters(Generator& gen = default_generator()) {
+    init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, "leaky_relu", gen);
     if (bias.defined()) {
       const double bound = 1 / std::sqrt(static_cast<double>(in_));
-      init::uniform_(bias, -bound, bound);
+      init::uniform_(bias, -bound, bound, gen);
     }
   }
 
@@ -55,6 +53,15 @@ class Linear : public Module<T> {
   int64_t out_features() const { return out_; }
 
  private:
+  struct Uninitialised {};
+  Linear(int64_t in_features, int64_t out_features, bool bias, Uninitialised) : in_(in_features), out_(out_features) {
+    TAPEGRAD_CHECK(in_features > 0 && out_features > 0, ValueError,
+                   "Linear: in_features and out_features must be positive, got ", in_features, " and ",
+                   out_features);
+    weight = this->register_parameter("weight", empty<T>({out_features, in_features}));
+    if (bias) this->bias = this->register_parameter("bias", empty<T>({out_features}));
+  }
+
   int64_t in_, out_;
 };
 

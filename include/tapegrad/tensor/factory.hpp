@@ -13,6 +13,7 @@
 
 #include "iterator.hpp"
 #include "tensor.hpp"
+#include "../kernels/random.hpp"
 
 namespace tapegrad {
 
@@ -259,7 +260,10 @@ Tensor<T> linspace(double start, double end, int64_t steps) {
   return t;
 }
 
-// ---- random -------------------------------------------------------------------------
+// ---- random ----------------------------------------------------------------------
+// Note [PyTorch's random numbers] (core/generator.hpp): each function below
+// draws what PyTorch 1.13's CPU kernel draws, in the same order.
+
 /// torch.rand: uniform on [0, 1).
 template <FloatingElement T = float>
 Tensor<T> rand(const Shape& shape, Generator& gen = default_generator()) {
@@ -274,28 +278,81 @@ Tensor<T> randn(const Shape& shape, Generator& gen = default_generator()) {
   t.normal_(0, 1, gen);
   return t;
 }
+
+namespace detail {
+// PyTorch's uniform_int_from_to_distribution: 64 random bits for ranges of
+// 2^32 or more (int64 and floating outputs), else 32, reduced modulo the
+// range (with its slight bias, as PyTorch).
+// For a floating T, PyTorch first moves a bound that T cannot hold inward
+// past the nearest representable integer (update_from/update_to), so
+// randint<float>(0, 2^33) draws from [0, 2^33 - 512).
+template <FloatingElement T>
+int64_t representable_bound(int64_t bound, int64_t step) {
+  const int64_t near = bound + step;  // from + 1 or to - 1
+  const auto as_t = static_cast<int64_t>(static_cast<T>(near));
+  if (step > 0 ? as_t >= bound : as_t < bound) return bound;
+  uint64_t mag = near < 0 ? 0 - static_cast<uint64_t>(near) : static_cast<uint64_t>(near);
+  int n = 0;
+  while (mag >>= 1) ++n;
+  const int64_t ulp = int64_t{1} << (n - std::numeric_limits<T>::digits + 1);
+  return step > 0 ? as_t + ulp : as_t - ulp;
+}
+template <Element T>
+void fill_randint(const Tensor<T>& t, int64_t low, int64_t high, Generator& gen, const char* op) {
+  TAPEGRAD_CHECK(low < high, ValueError, op, ": expected low < high, but got low=", low, " high=", high);
+  if constexpr (FloatingElement<T>) {
+    low = representable_bound<T>(low, 1);
+    high = representable_bound<T>(high, -1);
+    TAPEGRAD_CHECK(low < high, ValueError, op, ": expected low < high once cast to ", dtype_name<T>(),
+                   ", but got low=", low, " high=", high);
+  }
+  const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+  const bool wide = range >= (1ULL << 32) && (std::is_same_v<T, int64_t> || FloatingElement<T>);
+  Generator::Draws d(gen);
+  fill_in_memory_order(t, [&] {
+    const uint64_t bits = wide ? d.random64() : d.random();
+    return static_cast<T>(static_cast<int64_t>(bits % range + static_cast<uint64_t>(low)));
+  }, op);
+}
+}  // namespace detail
+
 /// torch.randint: uniform integers in [low, high).
 template <Element T = int64_t>
 Tensor<T> randint(int64_t low, int64_t high, const Shape& shape,
                   Generator& gen = default_generator()) {
-  TAPEGRAD_CHECK(low < high, ValueError, "randint: expected low < high, but got low=", low,
-                 " high=", high);
   auto t = detail::make_empty<T>(shape, "randint");
-  const auto range = static_cast<uint64_t>(high - low);
-  T* p = t.data_ptr();
-  for (int64_t i = 0; i < t.numel(); ++i)
-    p[i] = static_cast<T>(low + static_cast<int64_t>(gen.below(range)));
+  detail::fill_randint(t, low, high, gen, "randint");
   return t;
 }
-/// torch.randperm: a random permutation of 0..n-1 (Fisher-Yates).
+/// torch.randint(high, size): uniform integers in [0, high).
+template <Element T = int64_t>
+Tensor<T> randint(int64_t high, const Shape& shape, Generator& gen = default_generator()) {
+  return randint<T>(0, high, shape, gen);
+}
+/// torch.randperm: a random permutation of 0..n-1. PyTorch 1.13's
+/// algorithm for every n: for i = 0..n-2, swap element i with element
+/// i + random() % (n - i) (32 random bits, even when n exceeds 2^32).
 template <Element T = int64_t>
 Tensor<T> randperm(int64_t n, Generator& gen = default_generator()) {
   TAPEGRAD_CHECK(n >= 0, ValueError, "randperm: n must be non-negative, got ", n);
   auto t = arange<T>(0, static_cast<double>(n));
   T* p = t.data_ptr();
-  for (int64_t i = n - 1; i > 0; --i)
-    std::swap(p[i], p[gen.below(static_cast<uint64_t>(i) + 1)]);
+  Generator::Draws d(gen);
+  for (int64_t i = 0; i + 1 < n; ++i)
+    std::swap(p[i], p[i + static_cast<int64_t>(d.random() % static_cast<uint64_t>(n - i))]);
   return t;
+}
+
+/// torch.get_rng_state: the default generator's state as 5056 bytes,
+/// interchangeable with PyTorch's.
+inline Tensor<uint8_t> get_rng_state(const Generator& gen = default_generator()) {
+  return from_vector(gen.get_state());
+}
+/// torch.set_rng_state: restore a get_rng_state() (1-D uint8, 5056 bytes).
+inline void set_rng_state(const Tensor<uint8_t>& state, Generator& gen = default_generator()) {
+  TAPEGRAD_CHECK(state.dim() == 1, ShapeError, "set_rng_state: expected a 1-D uint8 tensor, got shape ",
+                 state.sizes());
+  gen.set_state(state.to_vector());
 }
 
 // ---- *_like ---------------------------------------------------------------------------
@@ -353,6 +410,17 @@ Tensor<T> randn_like(const Tensor<T>& t, Generator& gen = default_generator()) {
   out.normal_(0, 1, gen);
   return out;
 }
+/// torch.randint_like: t's shape (and dense strides), integers in [low, high).
+template <Element T>
+Tensor<T> randint_like(const Tensor<T>& t, int64_t low, int64_t high, Generator& gen = default_generator()) {
+  auto out = detail::empty_preserving<T>(t);
+  detail::fill_randint(out, low, high, gen, "randint_like");
+  return out;
+}
+template <Element T>
+Tensor<T> randint_like(const Tensor<T>& t, int64_t high, Generator& gen = default_generator()) {
+  return randint_like(t, 0, high, gen);
+}
 
 // ---- Tensor members: copying out, filling ---------------------------------------------
 namespace detail {
@@ -402,47 +470,143 @@ const Tensor<T>& Tensor<T>::copy_(const Tensor<U>& src) const {
 }
 
 namespace detail {
-// Fill every element of t (any strides) with gen(), drawn in row-major order.
+// Fill every element of t with draw(), in memory order: PyTorch's
+// TensorIterator walks an output by increasing stride, so a transposed
+// tensor receives the same stream, slot by slot, as a contiguous one.
 template <Element T, class Draw>
-void fill_with(const Tensor<T>& t, Draw draw, const char* op) {
+void fill_in_memory_order(const Tensor<T>& t, Draw draw, const char* op) {
   check_inplace(t, op);
+  std::vector<int64_t> order(static_cast<size_t>(t.dim()));
+  for (int64_t d = 0; d < t.dim(); ++d) order[static_cast<size_t>(d)] = d;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return t.strides()[a] > t.strides()[b]; });
+  Shape sizes, strides;
+  for (int64_t d : order) {
+    sizes.push_back(t.sizes()[d]);
+    strides.push_back(t.strides()[d]);
+  }
   T* p = t.data_ptr();
-  for_each_strided<1>(t.sizes(), {t.strides()},
-                      [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
-                        for (int64_t k = 0; k < n; ++k) p[b[0] + k * s[0]] = draw();
-                      });
+  for_each_strided<1>(sizes, {strides}, [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
+    for (int64_t k = 0; k < n; ++k) p[b[0] + k * s[0]] = draw();
+  });
   t.storage()->bump_version();
 }
 }  // namespace detail
 
-/// x.normal_(mean, std): fill with N(mean, std^2) samples.
+/// x.normal_(mean, std): fill with N(mean, std^2) samples. PyTorch's two
+/// paths: 16 or more contiguous elements are drawn as uniforms and turned
+/// into normals in blocks of 16 (Note [PyTorch's AVX2 normal path]); others
+/// one at a time in double, using the generator's cached second sample.
 template <Element T>
 const Tensor<T>& Tensor<T>::normal_(double mean, double std, Generator& gen) const {
   static_assert(FloatingElement<T>, "normal_: only floating tensors (float, double) can be filled with normal samples");
   TAPEGRAD_CHECK(std >= 0, ValueError, "normal_: expects std >= 0.0, but found std ", std);
-  // Note [No FMA contraction] (core/dtype.hpp): the same numbers on every platform
-  detail::fill_with(*this, [&] { return static_cast<T>(mean + detail::unfused(std * gen.normal())); }, "normal_");
+  Generator::Draws d(gen);
+  if (numel() >= 16 && is_contiguous()) {
+    detail::check_inplace(*this, "normal_");
+    detail::rng::normal_fill(data_ptr(), numel(), mean, std, d);
+    storage()->bump_version();
+  } else {
+    detail::fill_in_memory_order(*this, [&] { return static_cast<T>(detail::rng::normal(d, mean, std)); }, "normal_");
+  }
   return *this;
 }
 
-/// x.uniform_(from, to): fill with samples uniform on [from, to).
+/// x.uniform_(from, to): fill with samples uniform on [from, to), computed
+/// in T as PyTorch (from + u (to - from) can round up to `to` in float).
 template <Element T>
 const Tensor<T>& Tensor<T>::uniform_(double from, double to, Generator& gen) const {
   static_assert(FloatingElement<T>, "uniform_: only floating tensors (float, double) can be filled with uniform samples");
   TAPEGRAD_CHECK(from <= to, ValueError,
                  "uniform_: expects to return a [from, to) range, but found from=", from,
                  " > to=", to);
-  const double width = to - from;
-  if constexpr (std::is_same_v<T, float>) {
-    detail::fill_with(*this, [&] {
-      // Note [No FMA contraction] (core/dtype.hpp): the same numbers on every platform
-      float v = static_cast<float>(from + detail::unfused(width * static_cast<double>(gen.uniform_float())));
-      return v < static_cast<float>(to) || width == 0 ? v : std::nextafter(static_cast<float>(to), static_cast<float>(from));
-    }, "uniform_");
-  } else {
-    detail::fill_with(*this, [&] { return from + detail::unfused(width * gen.uniform_double()); }, "uniform_");
-  }
+  const auto lo = static_cast<T>(from), hi = static_cast<T>(to);
+  Generator::Draws d(gen);
+  detail::fill_in_memory_order(*this, [&] { return detail::rng::uniform(d, lo, hi); }, "uniform_");
   return *this;
+}
+
+/// x.bernoulli_(p): 1 with probability p, else 0 (any dtype), from a
+/// double uniform per element as PyTorch.
+template <Element T>
+const Tensor<T>& Tensor<T>::bernoulli_(double p, Generator& gen) const {
+  TAPEGRAD_CHECK(p >= 0 && p <= 1, ValueError, "bernoulli_: expects p to be in [0, 1], but got p=", p);
+  Generator::Draws d(gen);
+  detail::fill_in_memory_order(*this, [&] { return static_cast<T>(d.uniform_double() < p); }, "bernoulli_");
+  return *this;
+}
+
+/// x.exponential_(lambd): samples of density lambd exp(-lambd x).
+template <Element T>
+const Tensor<T>& Tensor<T>::exponential_(double lambd, Generator& gen) const {
+  static_assert(FloatingElement<T>, "exponential_: only floating tensors (float, double) can be filled with exponential samples");
+  TAPEGRAD_CHECK(lambd >= 0, ValueError, "exponential_: expects lambda >= 0.0, but found lambda=", lambd);
+  Generator::Draws d(gen);
+  detail::fill_in_memory_order(*this, [&] { return static_cast<T>(detail::rng::exponential(d, lambd)); },
+                               "exponential_");
+  return *this;
+}
+
+/// torch.multinomial: `num_samples` category indices per row of `probs`
+/// ([C] -> [num_samples], [N, C] -> [N, num_samples]), weights need not sum
+/// to 1. PyTorch 1.13's algorithms: without replacement (or one sample) the
+/// categories with the largest p / q, q ~ Exp(1) drawn for every entry;
+/// with replacement a binary search of a double uniform in the normalised
+/// cumulative sum (in T), one uniform per sample, row by row.
+template <FloatingElement T>
+Tensor<int64_t> multinomial(const Tensor<T>& probs, int64_t num_samples, bool replacement = false,
+                            Generator& gen = default_generator()) {
+  TAPEGRAD_CHECK(probs.dim() == 1 || probs.dim() == 2, ShapeError,
+                 "multinomial: prob_dist must be 1 or 2 dim, got shape ", probs.sizes());
+  const int64_t cats = probs.sizes()[probs.dim() - 1], rows = probs.dim() == 2 ? probs.sizes()[0] : 1;
+  TAPEGRAD_CHECK(num_samples > 0, ValueError, "multinomial: cannot sample n_sample <= 0 samples");
+  TAPEGRAD_CHECK(replacement || num_samples <= cats, ValueError,
+                 "multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement");
+  const auto p = detail::copy_of(probs);
+  const T* pp = p.data_ptr();
+  for (int64_t i = 0; i < rows; ++i) {
+    T sum = 0;
+    for (int64_t j = 0; j < cats; ++j) {
+      const T v = pp[i * cats + j];
+      TAPEGRAD_CHECK(std::isfinite(v) && v >= 0, ValueError,
+                     "multinomial: probability tensor contains either `inf`, `nan` or element < 0");
+      sum += v;
+    }
+    TAPEGRAD_CHECK(sum > 0, ValueError, "multinomial: invalid multinomial distribution (sum of probabilities <= 0)");
+  }
+  Shape out_shape = probs.sizes();
+  out_shape[out_shape.size() - 1] = num_samples;
+  auto out = detail::make_empty<int64_t>(out_shape);
+  int64_t* po = out.data_ptr();
+  if (!replacement || num_samples == 1) {
+    auto q = detail::make_empty<T>(p.sizes());
+    q.exponential_(1, gen);
+    T* pq = q.data_ptr();
+    for (int64_t k = 0; k < rows * cats; ++k) pq[k] = pp[k] / pq[k];
+    std::vector<int64_t> idx(static_cast<size_t>(cats));
+    for (int64_t i = 0; i < rows; ++i) {
+      const T* row = pq + i * cats;
+      for (int64_t j = 0; j < cats; ++j) idx[static_cast<size_t>(j)] = j;
+      std::partial_sort(idx.begin(), idx.begin() + num_samples, idx.end(), [&](int64_t a, int64_t b) {
+        return row[a] > row[b] || (row[a] == row[b] && a < b);
+      });
+      std::copy_n(idx.begin(), num_samples, po + i * num_samples);
+    }
+    return out;
+  }
+  std::vector<T> cum(static_cast<size_t>(cats));
+  Generator::Draws d(gen);
+  for (int64_t i = 0; i < rows; ++i) {
+    T sum = 0;
+    for (int64_t j = 0; j < cats; ++j) cum[static_cast<size_t>(j)] = sum += pp[i * cats + j];
+    for (auto& c : cum) c /= sum;
+    cum.back() = 1;
+    for (int64_t s = 0; s < num_samples; ++s) {
+      const double u = d.uniform_double();
+      po[i * num_samples + s] = std::lower_bound(cum.begin(), cum.end(), u, [](T c, double v) { return c < v; }) - cum.begin();
+    }
+  }
+  return out;
 }
 
 }  // namespace tapegrad

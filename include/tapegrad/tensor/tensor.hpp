@@ -261,6 +261,8 @@ class Tensor {
                         Generator& gen = default_generator()) const;
   const Tensor& uniform_(double from = 0, double to = 1,
                          Generator& gen = default_generator()) const;
+  const Tensor& bernoulli_(double p = 0.5, Generator& gen = default_generator()) const;
+  const Tensor& exponential_(double lambd = 1, Generator& gen = default_generator()) const;
 
   // ---- elementwise (ops/elementwise.hpp) -------------------------------------
   Tensor<to_floating_t<T>> exp() const;
