@@ -25,6 +25,8 @@
 #include "ops/reduce.hpp"
 #include "ops/matmul.hpp"
 #include "ops/compare.hpp"
+#include "ops/index.hpp"
+#include "ops/indexer.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"
 #include "nn/functional.hpp"
