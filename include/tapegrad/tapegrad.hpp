@@ -7,7 +7,8 @@
 //   autograd/ the tape (Node, record), backward(), gradcheck; NoGradGuard is
 //            in core/grad_mode.hpp
 //   ops/     the ops users call: views, elementwise, reductions, matmul,
-//            comparisons (each as free function and Tensor method)
+//            comparisons, indexing, composition (each as free function and
+//            Tensor method)
 #include "version.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -27,6 +28,7 @@
 #include "ops/compare.hpp"
 #include "ops/index.hpp"
 #include "ops/indexer.hpp"
+#include "ops/compose.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"
 #include "nn/functional.hpp"
@@ -34,6 +36,7 @@
 #include "nn/module.hpp"
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
+#include "nn/padding.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/sgd.hpp"
 #include "optim/adam.hpp"

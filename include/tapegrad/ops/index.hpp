@@ -219,11 +219,19 @@ Tensor<T> gather_into_zeros(const Tensor<T>& g, int64_t d, const Tensor<int64_t>
   return z;
 }
 
+/// True when a tensor of shape `from` broadcasts to `to` (expand would take it).
+inline bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  for (int64_t i = 1; i <= from.size(); ++i) {
+    const int64_t f = from[from.size() - i], t = to[to.size() - i];
+    if (f != t && f != 1) return false;
+  }
+  return true;
+}
+
 template <Element T>
 void check_mask_fits(const Tensor<T>& self, const Tensor<bool>& mask, const char* op) {
-  Shape store;
-  const Shape& b = broadcast_shapes(self.sizes(), mask.sizes(), store, op);
-  TAPEGRAD_CHECK(b == self.sizes(), ShapeError, op, ": mask of shape ", mask.sizes(),
+  TAPEGRAD_CHECK(broadcasts_to(mask.sizes(), self.sizes()), ShapeError, op, ": mask of shape ", mask.sizes(),
                  " cannot be broadcast to the tensor's shape ", self.sizes());
 }
 }  // namespace detail
@@ -325,17 +333,21 @@ Tensor<T> index_select(const Tensor<T>& self, int64_t dim, const Tensor<I>& inde
   const int64_t d = wrap_dim(dim, self.dim(), "index_select");
   TAPEGRAD_CHECK(index.dim() <= 1, IndexError, "index_select: index is supposed to be a vector, got shape ",
                  index.sizes());
+  if (self.dim() == 0) {  // as PyTorch: any number of indices (each 0) select the one element
+    TAPEGRAD_CHECK(index.numel() > 0, IndexError, "index_select: index of a 0-dim tensor must not be empty");
+    const Tensor<I> c = index.is_contiguous() ? index : detail::copy_of(index);
+    for (int64_t k = 0; k < c.numel(); ++k) detail::checked_index(c.data_ptr()[k], 1, 0, false, "index_select");
+    return self.clone();
+  }
   Shape sz = self.sizes();
-  if (self.dim() > 0) sz[d] = index.numel();
-  else TAPEGRAD_CHECK(index.numel() == 1, IndexError, "index_select: index of a 0-dim tensor must have one element, got shape ", index.sizes());
+  sz[d] = index.numel();
   auto out = detail::make_empty<T>(sz);
   if (out.numel() > 0) {
-    auto s1 = detail::at_least_1d(self), o1 = detail::at_least_1d(out);
-    const T* ps = s1.data_ptr();
-    T* po = o1.data_ptr();
-    detail::index_walk(o1.sizes(), detail::strides_without(s1, d),
-                       {d, s1.sizes()[d], s1.strides()[d], false, "index_select"}, index.data_ptr(),
-                       detail::expanded_index_strides(index, self.dim(), d), o1.strides(),
+    const T* ps = self.data_ptr();
+    T* po = out.data_ptr();
+    detail::index_walk(out.sizes(), detail::strides_without(self, d),
+                       {d, self.sizes()[d], self.strides()[d], false, "index_select"}, index.data_ptr(),
+                       detail::expanded_index_strides(index, self.dim(), d), out.strides(),
                        [&](int64_t a, int64_t b) { po[b] = ps[a]; });
   }
   if constexpr (FloatingElement<T>) {

@@ -318,8 +318,7 @@ void index_put_impl(const Tensor<T>& self, const TensorIndex* first, size_t n, T
     const Shape perm = b_to(nb, p.at, shape.size(), false);
     for (int64_t d = 0; d < shape.size(); ++d) result.push_back(shape[perm[d]]);
   }
-  Shape store;
-  TAPEGRAD_CHECK(broadcast_shapes(values.sizes(), result, store, "index_put_") == result, ShapeError,
+  TAPEGRAD_CHECK(broadcasts_to(values.sizes(), result), ShapeError,
                  "index_put_: shape mismatch: value tensor of shape ", values.sizes(),
                  " cannot be broadcast to indexing result of shape ", result);
   Tensor<T> ve = make_view(values, result, broadcast_strides(values, result), values.storage_offset());
