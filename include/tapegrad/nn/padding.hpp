@@ -1,6 +1,7 @@
 #pragma once
 // torch.nn.functional.pad (constant, reflect, replicate) and one_hot, in
 // tapegrad::nn::functional (tapegrad::F).
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -11,9 +12,11 @@ namespace tapegrad::detail {
 // The source index of every output position along one padded dim of `size`:
 // -left .. size + right - 1 mapped into the input (reflect: mirrored about
 // the edge element, which is not repeated; replicate: clamped to the edge).
-inline Tensor<int64_t> pad_source_index(int64_t size, int64_t left, int64_t right, bool reflect) {
-  auto idx = tapegrad::detail::make_empty<int64_t>({size + left + right});
-  int64_t* p = idx.data_ptr();
+// (a template: Note [Templates against compile time] in ops/index.hpp)
+template <Element I>
+Tensor<I> pad_source_index(int64_t size, int64_t left, int64_t right, bool reflect) {
+  auto idx = make_empty<I>({size + left + right});
+  I* p = idx.data_ptr();
   for (int64_t j = -left; j < size + right; ++j) {
     int64_t s = j;
     if (reflect) s = j < 0 ? -j : (j >= size ? 2 * (size - 1) - j : j);
@@ -89,7 +92,7 @@ Tensor<T> pad(const Tensor<T>& x, const Shape& pad, std::string_view mode = "con
       TAPEGRAD_CHECK(size > 0 || l + r == 0, ValueError, "pad: cannot replicate-pad dimension ", d,
                      " of size 0 (input ", x.sizes(), ")");
     // d/dx: index_select's backward adds each output's gradient to its source
-    if (l != 0 || r != 0) out = index_select(out, d, tapegrad::detail::pad_source_index(size, l, r, reflect));
+    if (l != 0 || r != 0) out = index_select(out, d, tapegrad::detail::pad_source_index<int64_t>(size, l, r, reflect));
   }
   return out.is_same(x) ? x.clone() : out;
 }

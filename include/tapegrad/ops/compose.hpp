@@ -159,8 +159,11 @@ Tensor<T> repeat_interleave(const Tensor<T>& x, int64_t repeats, std::optional<i
   return x.unsqueeze(d + 1).expand(e).flatten(d, d + 1);
 }
 
-/// repeat_interleave(repeats): [sum(repeats)] int64, i repeated repeats[i] times.
-inline Tensor<int64_t> repeat_interleave(const Tensor<int64_t>& repeats) {
+/// repeat_interleave(repeats): [sum(repeats)] int64, i repeated repeats[i] times
+/// (a template: Note [Templates against compile time] in ops/index.hpp).
+template <Element I>
+  requires std::same_as<I, int64_t>
+Tensor<int64_t> repeat_interleave(const Tensor<I>& repeats) {
   TAPEGRAD_CHECK(repeats.dim() <= 1, ShapeError, "repeat_interleave: repeats must be 0-dim or 1-dim tensor, got shape ",
                  repeats.sizes());
   const std::vector<int64_t> r = repeats.to_vector();

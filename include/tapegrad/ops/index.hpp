@@ -20,7 +20,9 @@
 // index_copy_ and index_put_ without accumulate write duplicates in an order
 // PyTorch leaves unspecified ("any one wins"); tapegrad's loop keeps the last
 // in row-major order of the index, but code must not rely on it.
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -592,7 +594,14 @@ std::vector<Tensor<int64_t>> nonzero_numpy(const Tensor<T>& x) {
   return out;
 }
 /// where(cond) (one argument): nonzero_numpy(cond).
-inline std::vector<Tensor<int64_t>> where(const Tensor<bool>& cond) { return nonzero_numpy(cond); }
+// Note [Templates against compile time]: the few functions here with no
+// tensor dtype of their own (where(cond), one_hot, repeat_interleave(repeats),
+// the indexer's and pad's index helpers) are templates anyway, so that the
+// ops they call are instantiated only in programs that call them: an inline
+// function's body is compiled in every translation unit of the umbrella header.
+template <Element B>
+  requires std::same_as<B, bool>
+std::vector<Tensor<int64_t>> where(const Tensor<B>& cond) { return nonzero_numpy(cond); }
 
 /// masked_select(self, mask): the elements of self (broadcast with mask)
 /// where mask is true, as a 1-D tensor in row-major order.
@@ -627,8 +636,10 @@ Tensor<T> take_along_dim(const Tensor<T>& self, const Tensor<int64_t>& indices,
 }
 
 /// one_hot(index, num_classes = -1): int64 [..., C] with a 1 at each index
-/// (C = max + 1 when num_classes is -1).
-inline Tensor<int64_t> one_hot(const Tensor<int64_t>& index, int64_t num_classes = -1) {
+/// (C = max + 1 when num_classes is -1). A template for Note [Templates against compile time].
+template <Element I>
+Tensor<int64_t> one_hot(const Tensor<I>& index, int64_t num_classes = -1) {
+  static_assert(std::is_same_v<I, int64_t>, "one_hot: the index must be an int64 tensor (as PyTorch)");
   const Tensor<int64_t> c = index.is_contiguous() ? index : detail::copy_of(index);
   const int64_t* p = c.data_ptr();
   const int64_t n = c.numel();

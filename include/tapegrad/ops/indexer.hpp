@@ -25,7 +25,9 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <sstream>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "index.hpp"
@@ -219,9 +221,11 @@ AdvancedPlan plan_advanced(const Tensor<T>& v, const std::vector<AdvancedIndex>&
   return p;
 }
 
-/// off[b] = sum_k idx[k][b] * strides[k] (Note [Advanced index kernel]).
-inline Tensor<int64_t> index_offsets(const std::vector<Tensor<int64_t>>& idx, const Shape& strides) {
-  auto off = zeros<int64_t>(idx[0].sizes());
+/// off[b] = sum_k idx[k][b] * strides[k] (Note [Advanced index kernel]); a
+/// template for Note [Templates against compile time] (in ops/index.hpp).
+template <Element I>
+Tensor<I> index_offsets(const std::vector<Tensor<I>>& idx, const Shape& strides) {
+  auto off = zeros<I>(idx[0].sizes());
   int64_t* po = off.data_ptr();
   const int64_t n = off.numel();
   for (size_t k = 0; k < idx.size(); ++k) {
