@@ -9,18 +9,19 @@
 #include <string>
 #include <vector>
 
-#include "support/reference.hpp"
-#include "support/tensor_check.hpp"
+#include "support/golden.hpp"
 
 using namespace tapegrad;
 using tapegrad_test::mismatch;
 using tapegrad_test::strided_copy;
 
 namespace {
-const char* const kFile = "compose.txt";
+const tapegrad_test::Golden kGolden{"compose.txt"};
 template <class T = float>
-Tensor<T> L(const std::string& name) { return tapegrad_test::load<T>(kFile, name); }
-const tapegrad_test::RefTensor& R(const std::string& name) { return tapegrad_test::ref(kFile, name); }
+Tensor<T> L(const std::string& name) { return kGolden.load<T>(name); }
+const tapegrad_test::RefTensor& R(const std::string& name) { return kGolden.ref(name); }
+Tensor<double> leaf(const std::string& name, bool strided = false) { return kGolden.leaf(name, strided); }
+using tapegrad_test::check_grad;
 
 // The parts against <name>.n and <name>.p<i>, each a view of base.
 void check_parts(const std::string& name, const std::vector<Tensor<float>>& parts, const Tensor<float>& base) {
@@ -32,17 +33,6 @@ void check_parts(const std::string& name, const std::vector<Tensor<float>>& part
   }
 }
 
-Tensor<double> leaf(const std::string& name, bool strided = false) {
-  auto t = L<double>(name);
-  if (strided) t = strided_copy(t);
-  return t.requires_grad_();
-}
-using Fn = std::function<Tensor<double>(const std::vector<Tensor<double>>&)>;
-void check_grad(const Fn& f, const std::vector<Tensor<double>>& in) {
-  const auto r = gradcheck(f, in);
-  INFO(r.message);
-  CHECK(r.ok);
-}
 // the parts of a split joined again, so that gradcheck sees all of them
 Tensor<double> joined(const std::vector<Tensor<double>>& parts) {
   std::vector<Tensor<double>> flat;
@@ -131,7 +121,8 @@ TEST_CASE("flip, roll: PyTorch's values, copies, gradients") {
 
 TEST_CASE("tril, triu: PyTorch's values for diagonals 0, 1, -1 and batches; gradients") {
   const auto x = L("tri.x");
-  for (auto [k, tag] : {std::pair{0, "k0"}, {1, "k1"}, {-1, "km1"}}) {
+  for (const auto& [k, name] : {std::pair{0, "k0"}, {1, "k1"}, {-1, "km1"}}) {
+    const std::string tag = name;  // a plain variable: INFO captures it
     INFO(tag);
     CHECK(mismatch(tril(x, k), R(std::string("tril.") + tag + ".out")) == "");
     CHECK(mismatch(x.triu(k), R(std::string("triu.") + tag + ".out")) == "");

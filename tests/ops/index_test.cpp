@@ -10,31 +10,20 @@
 #include <string>
 #include <vector>
 
-#include "support/reference.hpp"
-#include "support/tensor_check.hpp"
+#include "support/golden.hpp"
 
 using namespace tapegrad;
 using tapegrad_test::mismatch;
 using tapegrad_test::strided_copy;
 
 namespace {
-const char* const kFile = "indexing.txt";
+const tapegrad_test::Golden kGolden{"indexing.txt"};
 template <class T = float>
-Tensor<T> L(const std::string& name) { return tapegrad_test::load<T>(kFile, name); }
-const tapegrad_test::RefTensor& R(const std::string& name) { return tapegrad_test::ref(kFile, name); }
+Tensor<T> L(const std::string& name) { return kGolden.load<T>(name); }
+const tapegrad_test::RefTensor& R(const std::string& name) { return kGolden.ref(name); }
+Tensor<double> leaf(const std::string& name, bool strided = false) { return kGolden.leaf(name, strided); }
+using tapegrad_test::check_grad;
 
-// A double leaf with the record's values (laid out non-contiguously when asked).
-Tensor<double> leaf(const std::string& name, bool strided = false) {
-  auto t = L<double>(name);
-  if (strided) t = strided_copy(t);
-  return t.requires_grad_();
-}
-using Fn = std::function<Tensor<double>(const std::vector<Tensor<double>>&)>;
-void check_grad(const Fn& f, const std::vector<Tensor<double>>& in) {
-  const auto r = gradcheck(f, in);
-  INFO(r.message);
-  CHECK(r.ok);
-}
 }  // namespace
 
 TEST_CASE("gather: PyTorch's values along each dim, with an index smaller than self") {

@@ -8,18 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "support/reference.hpp"
-#include "support/tensor_check.hpp"
+#include "support/golden.hpp"
 
 using namespace tapegrad;
 using tapegrad_test::mismatch;
 using tapegrad_test::strided_copy;
 
 namespace {
-const char* const kFile = "indexing.txt";
+const tapegrad_test::Golden kGolden{"indexing.txt"};
 template <class T = float>
-Tensor<T> L(const std::string& name) { return tapegrad_test::load<T>(kFile, name); }
-const tapegrad_test::RefTensor& R(const std::string& name) { return tapegrad_test::ref(kFile, name); }
+Tensor<T> L(const std::string& name) { return kGolden.load<T>(name); }
+const tapegrad_test::RefTensor& R(const std::string& name) { return kGolden.ref(name); }
 
 Tensor<float> make_x() { return arange<float>(120).view({2, 3, 4, 5}); }
 
@@ -60,7 +59,9 @@ bool advanced(const std::vector<TensorIndex>& ix) {
 
 TEST_CASE("index: every case of indexing.txt has PyTorch's shape and values; basic indices give views") {
   const auto x = make_x();
-  for (const auto& [name, ix] : index_cases(x)) {
+  for (const auto& c : index_cases(x)) {
+    const std::string& name = c.first;  // not a structured binding: INFO captures it
+    const std::vector<TensorIndex>& ix = c.second;
     INFO("case ", name);
     const auto y = x.index(ix);
     CHECK(mismatch(y, R("index." + name + ".out")) == "");
