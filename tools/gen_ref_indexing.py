@@ -171,6 +171,27 @@ def gen_indexing():
     v3 = r.t("put.v3", quarters([2, 3]))
     y3[torch.tensor([1, 0]), :, torch.tensor([3, 1])] = v3
     r.t("put.sep.out", y3)
+
+    # 0-d inputs (PyTorch treats a 0-d tensor as 1-D of one element)
+    s0 = r.t("zerod.x", torch.tensor(1.25))
+    i0 = torch.tensor(0)
+    r.t("zerod.gather.out", s0.gather(0, i0))
+    r.t("zerod.scatter.out", s0.scatter(0, i0, torch.tensor(-0.5)))
+    r.t("zerod.index_add.out", s0.index_add(0, i0, torch.tensor(2.0)))
+    r.t("zerod.index_fill.out", s0.index_fill(0, i0, 3.0))
+    r.t("zerod.masked_select.out", s0.masked_select(torch.tensor(True)))
+    r.t("zerod.masked_fill.out", s0.masked_fill(torch.tensor(True), 0.5))
+    r.t("zerod.take_along_dim.out", torch.take_along_dim(s0, i0))  # with a dim, PyTorch refuses a 0-d input
+    r.t("zerod.one_hot.out", F.one_hot(torch.tensor(2), 4))
+    # duplicate indices in the plain (non-accumulating) writes: PyTorch leaves the
+    # winner unspecified; the tests accept any of the written values there
+    dv = r.t("dup.v", torch.tensor([1.0, 2.0, 3.0, 4.0]))
+    di = r.t("dup.index", torch.tensor([1, 3, 1, 1], dtype=I64))
+    r.t("dup.scatter.out", torch.zeros(5).scatter(0, di, dv))
+    r.t("dup.index_copy.out", torch.zeros(5).index_copy(0, di, dv))
+    r.t("dup.index_put.out", torch.zeros(5).index_put((di,), dv))
+    r.t("dup.index_put_acc.out", torch.zeros(5).index_put((di,), dv, accumulate=True))
+    r.t("dup.index_add.out", torch.zeros(5).index_add(0, di, dv))
     return r
 
 
@@ -259,6 +280,27 @@ def gen_compose():
     x4 = r.t("pad.r4.x", quarters([1, 1, 3, 4]))
     r.t("pad.reflect2d.out", F.pad(x4, (1, 3, 2, 0), mode="reflect"))
     r.t("pad.replicate2d.out", F.pad(x4, (0, 1, 1, 2), mode="replicate"))
+
+    # 0-d and empty inputs
+    s0 = r.t("zerod.x", torch.tensor(1.25))
+    r.t("zerod.flip.out", s0.flip(0))
+    r.t("zerod.roll.out", s0.roll(1))
+    r.t("zerod.tile.out", s0.tile((2,)))
+    r.t("zerod.repeat.out", s0.repeat(3, 1))
+    r.t("zerod.repeat_interleave.out", s0.repeat_interleave(3))
+    r.t("zerod.movedim.out", s0.movedim(0, 0))
+    parts("meshgrid.zerod", torch.meshgrid(s0, b, indexing="xy"))
+    e = torch.zeros(0, 3)
+    parts("chunk.empty", torch.chunk(e, 2))
+    parts("split.empty", torch.split(e, 2))
+    parts("tensor_split.empty", torch.tensor_split(e, 3))
+    r.t("empty.flip.out", e.flip(0))
+    r.t("empty.roll.out", e.roll(1, 0))
+    r.t("empty.tril.out", e.tril())
+    r.t("empty.repeat.out", e.repeat(2, 2))
+    r.t("empty.diag.out", torch.diag(torch.zeros(0)))
+    r.t("empty.unflatten.out", e.unflatten(0, (0, 5)))
+    r.t("empty.pad.out", F.pad(e, (1, 1)))
     return r
 
 

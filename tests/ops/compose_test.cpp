@@ -76,7 +76,7 @@ TEST_CASE("split family: errors") {
                        "tensor_split: expected at least a 1-dimensional tensor, but got a tensor with 0 dims",
                        ShapeError);
   CHECK_THROWS_WITH_AS(unbind(tensor<float>(1.0f)), "unbind: dimension specified as 0 but tensor has no dimensions",
-                       ShapeError);
+                       IndexError);  // PyTorch's IndexError
 }
 
 TEST_CASE("repeat, tile, repeat_interleave: PyTorch's values and gradients") {
@@ -219,4 +219,83 @@ TEST_CASE("F::pad: constant, negative, reflect and replicate padding as PyTorch,
                        ValueError);
   CHECK_THROWS_WITH_AS(F::pad(x, {1, 1}, "circular"),
                        "pad: unsupported mode \"circular\" (constant, reflect or replicate)", ValueError);
+}
+
+TEST_CASE("flip, roll, tile, repeat, repeat_interleave, movedim, meshgrid: 0-d inputs as PyTorch, with gradients") {
+  const auto s = L("zerod.x");
+  CHECK(mismatch(s.flip({0}), R("zerod.flip.out")) == "");
+  CHECK(mismatch(s.roll({1}), R("zerod.roll.out")) == "");
+  CHECK(mismatch(s.tile({2}), R("zerod.tile.out")) == "");
+  CHECK(mismatch(s.repeat({3, 1}), R("zerod.repeat.out")) == "");
+  CHECK(mismatch(s.repeat_interleave(3), R("zerod.repeat_interleave.out")) == "");
+  CHECK(mismatch(s.movedim(0, 0), R("zerod.movedim.out")) == "");
+  const auto b = L("meshgrid.b");
+  const auto grid = meshgrid({s, b}, "xy");
+  REQUIRE(grid.size() == 2);
+  for (size_t k = 0; k < 2; ++k) CHECK(mismatch(grid[k], R("meshgrid.zerod.p" + std::to_string(k))) == "");
+  check_grad([](const auto& v) { return v[0].flip({0}); }, {leaf("zerod.x")});
+  check_grad([](const auto& v) { return v[0].roll({1}); }, {leaf("zerod.x")});
+  check_grad([](const auto& v) { return v[0].tile({2}); }, {leaf("zerod.x")});
+  check_grad([](const auto& v) { return v[0].repeat_interleave(3); }, {leaf("zerod.x")});
+  check_grad([](const auto& v) { return v[0].movedim(0, 0); }, {leaf("zerod.x")});
+  check_grad([](const auto& v) { return meshgrid({v[0], v[1]}, "xy")[0] * meshgrid({v[0], v[1]}, "xy")[1]; },
+             {leaf("zerod.x"), leaf("meshgrid.b")});
+}
+
+TEST_CASE("chunk, split, tensor_split, flip, roll, tril, repeat, diag, unflatten, F::pad: empty inputs as PyTorch") {
+  const auto e = zeros<float>({0, 3});
+  check_parts("chunk.empty", e.chunk(2), e);
+  check_parts("split.empty", e.split(2), e);
+  check_parts("tensor_split.empty", e.tensor_split(3), e);
+  CHECK(mismatch(e.flip({0}), R("empty.flip.out")) == "");
+  CHECK(mismatch(e.roll({1}, {0}), R("empty.roll.out")) == "");
+  CHECK(mismatch(e.tril(), R("empty.tril.out")) == "");
+  CHECK(mismatch(e.repeat({2, 2}), R("empty.repeat.out")) == "");
+  CHECK(mismatch(diag(zeros<float>({0})), R("empty.diag.out")) == "");
+  CHECK(mismatch(e.unflatten(0, {0, 5}), R("empty.unflatten.out")) == "");
+  CHECK(mismatch(F::pad(e, {1, 1}), R("empty.pad.out")) == "");
+  // the backward of each runs on the empty gradient and gives the input's shape
+  const auto z = [] { return zeros<double>({0, 3}).requires_grad_(); };
+  check_grad([](const auto& v) { return joined(v[0].chunk(2)); }, {z()});
+  check_grad([](const auto& v) { return v[0].flip({0, 1}); }, {z()});
+  check_grad([](const auto& v) { return v[0].roll({1}, {1}); }, {z()});
+  check_grad([](const auto& v) { return v[0].triu(); }, {z()});
+  check_grad([](const auto& v) { return v[0].repeat({2, 2}); }, {z()});
+  check_grad([](const auto& v) { return F::pad(v[0], {1, 1}); }, {z()});
+  check_grad([](const auto& v) { return diag(v[0]); }, {zeros<double>({0}).requires_grad_()});
+  // the gradient of an empty input keeps its shape
+  auto x = zeros<double>({0, 3}).requires_grad_();
+  F::pad(x, {1, 1}).sum().backward();
+  CHECK(x.grad().sizes() == Shape{0, 3});
+}
+
+TEST_CASE("broadcast_to, tensor_split, repeat, repeat_interleave, unflatten, movedim, meshgrid, F::pad: errors") {
+  const auto x = zeros<float>({3, 4});
+  CHECK(shares_storage(x.broadcast_to({2, -1, 4}), x));
+  CHECK(x.broadcast_to({2, -1, 4}).sizes() == Shape{2, 3, 4});
+  CHECK_THROWS_WITH_AS(broadcast_to(x, {2, 3}), "broadcast_to: a tensor of shape [3, 4] cannot be broadcast to shape [2, 3]",
+                       ShapeError);
+  CHECK_THROWS_WITH_AS(x.broadcast_to({4}), "broadcast_to: a tensor of shape [3, 4] cannot be broadcast to shape [4]",
+                       ShapeError);
+  CHECK_THROWS_WITH_AS(x.broadcast_to({-1, 3, 4}),
+                       "broadcast_to: a tensor of shape [3, 4] cannot be broadcast to shape [-1, 3, 4]", ShapeError);
+  CHECK_THROWS_WITH_AS(tensor_split(x, 0), "tensor_split: number of sections must be larger than 0, got 0", ValueError);
+  CHECK_THROWS_WITH_AS(split(x, -1), "split: split_size must be non-negative, got -1", ValueError);
+  CHECK_THROWS_WITH_AS(x.repeat({1, -1}), "repeat: repeats can not be negative, got [1, -1]", ValueError);
+  CHECK_THROWS_WITH_AS(repeat_interleave(x, -1), "repeat_interleave: repeats can not be negative, got -1", ValueError);
+  CHECK_THROWS_WITH_AS(x.unflatten(1, {-1, -1}), "unflatten: only one dimension can be inferred, got sizes [-1, -1]",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(x.movedim({0, 1}, {1, 1}), "movedim: repeated dim in `destination` ([1, 1])", ValueError);
+  CHECK_THROWS_WITH_AS(meshgrid({x, x}), "meshgrid: expects all tensors to be 0-D or 1-D, got shape [3, 4] for tensor 0",
+                       ShapeError);
+  CHECK_THROWS_WITH_AS(flip(x, {2}), "flip: dimension out of range (expected to be in range of [-2, 1], but got 2)",
+                       IndexError);
+  CHECK_THROWS_WITH_AS(F::pad(x.unsqueeze(0), {-1, 1}, "replicate"),
+                       "pad: replicate padding must be non-negative, got [-1, 1]", ValueError);
+  CHECK_THROWS_WITH_AS(F::pad(x, {-3, -2}),
+                       "pad: the input size 4, plus negative padding -3 and -2 resulted in a negative output size, "
+                       "which is invalid. Check dimension 1 of your input",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(F::pad(x, {1, 1, 1, 1, 1, 1}),
+                       "pad: padding length too large: [1, 1, 1, 1, 1, 1] for an input of shape [3, 4]", ValueError);
 }

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -318,4 +319,79 @@ TEST_CASE("take_along_dim: PyTorch's values with broadcasting and flattened, and
   // the typical use: values at argmax
   auto am = x.argmax(1, true);
   CHECK(take_along_dim(x, am, 1).view({-1}).to_vector() == x.max(1).values.to_vector());
+}
+
+TEST_CASE("gather, scatter, index_add, index_fill, masked_*, take_along_dim, one_hot: 0-d inputs as PyTorch") {
+  const auto s = L("zerod.x");
+  const auto i0 = tensor<int64_t>(int64_t{0});
+  CHECK(mismatch(gather(s, 0, i0), R("zerod.gather.out")) == "");
+  CHECK(mismatch(scatter(s, 0, i0, tensor<float>(-0.5f)), R("zerod.scatter.out")) == "");
+  CHECK(mismatch(index_add(s, 0, i0, tensor<float>(2.0f)), R("zerod.index_add.out")) == "");
+  CHECK(mismatch(index_fill(s, 0, i0, 3.0), R("zerod.index_fill.out")) == "");
+  CHECK(mismatch(masked_select(s, tensor<bool>(true)), R("zerod.masked_select.out")) == "");
+  CHECK(mismatch(masked_fill(s, tensor<bool>(true), 0.5), R("zerod.masked_fill.out")) == "");
+  CHECK(mismatch(take_along_dim(s, i0), R("zerod.take_along_dim.out")) == "");
+  CHECK(mismatch(one_hot(tensor<int64_t>(int64_t{2}), 4), R("zerod.one_hot.out")) == "");
+  CHECK_THROWS_WITH_AS(take_along_dim(s, i0, 0), "take_along_dim: dimension specified as 0 but tensor has no dimensions",
+                       IndexError);
+  const auto z = [] { return tensor<double>(1.25).requires_grad_(); };
+  check_grad([&](const auto& v) { return scatter(v[0], 0, i0, v[1]); }, {z(), z()});
+  check_grad([&](const auto& v) { return index_add(v[0], 0, i0, v[1], 3.0); }, {z(), z()});
+  check_grad([&](const auto& v) { return index_copy(v[0], 0, i0, v[1]); }, {z(), z()});
+  check_grad([&](const auto& v) { return index_fill(v[0], 0, i0, 3.0); }, {z()});
+  check_grad([](const auto& v) { return masked_select(v[0], tensor<bool>(true)); }, {z()});
+  check_grad([](const auto& v) { return masked_fill(v[0], tensor<bool>(false), 2.0); }, {z()});
+  check_grad([&](const auto& v) { return take_along_dim(v[0], i0); }, {z()});
+}
+
+namespace {
+// out against PyTorch's `ref` everywhere but at `pos`, where it must hold one of `candidates`.
+void check_one_wins(const Tensor<float>& out, const std::string& ref, int64_t pos, const std::vector<float>& candidates) {
+  INFO(ref);
+  auto expect = R(ref).as<float>();
+  auto got = out.to_vector();
+  REQUIRE(got.size() == expect.size());
+  CHECK(std::find(candidates.begin(), candidates.end(), got[pos]) != candidates.end());
+  got[pos] = expect[pos] = 0.0f;
+  CHECK(got == expect);
+}
+}  // namespace
+
+TEST_CASE("scatter, index_copy, index_put_: a repeated index gets one of its values; index_add, accumulate sum them") {
+  // index [1, 3, 1, 1] with values [1, 2, 3, 4]: position 1 is written three times
+  const auto v = L("dup.v");
+  const auto i = L<int64_t>("dup.index");
+  const std::vector<float> at1 = {1.0f, 3.0f, 4.0f};
+  check_one_wins(scatter(zeros<float>({5}), 0, i, v), "dup.scatter.out", 1, at1);
+  check_one_wins(index_copy(zeros<float>({5}), 0, i, v), "dup.index_copy.out", 1, at1);
+  auto y = zeros<float>({5});
+  y.index_put_({i}, v);
+  check_one_wins(y, "dup.index_put.out", 1, at1);
+  y = zeros<float>({5});
+  y.index_put_({i}, v, true);
+  CHECK(mismatch(y, R("dup.index_put_acc.out")) == "");
+  CHECK(mismatch(index_add(zeros<float>({5}), 0, i, v), R("dup.index_add.out")) == "");
+  CHECK(mismatch(scatter_add(zeros<float>({5}), 0, i, v), R("dup.index_add.out")) == "");
+}
+
+TEST_CASE("masked_select, masked_fill, one_hot: errors name the op and the shapes") {
+  const auto x = zeros<float>({3, 4});
+  CHECK_THROWS_WITH_AS(masked_select(x, zeros<bool>({2})),
+                       "masked_select: shapes [3, 4] and [2] are not broadcastable: dim 1 is 4 vs 2", ShapeError);
+  CHECK_THROWS_WITH_AS(masked_fill(x, zeros<bool>({2}), 1.0),
+                       "masked_fill: shapes [3, 4] and [2] are not broadcastable: dim 1 is 4 vs 2", ShapeError);
+  CHECK_THROWS_WITH_AS(x.masked_fill(zeros<bool>({2}), tensor<float>(1.0f)),
+                       "masked_fill: shapes [3, 4] and [2] are not broadcastable: dim 1 is 4 vs 2", ShapeError);
+  CHECK_THROWS_WITH_AS(one_hot(tensor<int64_t>({1}), -2), "one_hot: num_classes must be -1 or non-negative, got -2",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(index_fill(x, 1, zeros<int64_t>({1, 1}), 1.0),
+                       "index_fill: index should have dimension 1 or 0, got shape [1, 1]", IndexError);
+  CHECK_THROWS_WITH_AS(index_copy(x, 1, zeros<int64_t>({1}), zeros<float>({1})),
+                       "index_copy: source and self must have the same number of dimensions, got source [1] and self "
+                       "[3, 4]",
+                       ShapeError);
+  CHECK_THROWS_WITH_AS(scatter(x, 1, zeros<int64_t>({1, 1}), zeros<float>({1})),
+                       "scatter: index tensor must have the same number of dimensions as src tensor, got index [1, 1] "
+                       "and src [1]",
+                       ShapeError);
 }

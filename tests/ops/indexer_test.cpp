@@ -183,5 +183,8 @@ TEST_CASE("index: errors name the op, the dim and the shapes") {
                        "result of shape [2, 4]",
                        ShapeError);
   auto w = zeros<double>({3}).requires_grad_();
-  CHECK_THROWS_AS(w.index_put_({0}, 1.0), ValueError);
+  CHECK_THROWS_WITH_AS(w.index_put_({0}, 1.0),
+                       "index_put_: a leaf tensor that requires grad is being used in an in-place operation; wrap the "
+                       "update in NoGradGuard (torch.no_grad())",
+                       ValueError);
 }

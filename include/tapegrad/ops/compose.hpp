@@ -70,7 +70,7 @@ std::vector<Tensor<T>> chunk(const Tensor<T>& x, int64_t chunks, int64_t dim = 0
 /// unbind(x, dim): the views x.select(dim, i) for every i.
 template <Element T>
 std::vector<Tensor<T>> unbind(const Tensor<T>& x, int64_t dim = 0) {
-  TAPEGRAD_CHECK(x.dim() > 0, ShapeError, "unbind: dimension specified as ", dim, " but tensor has no dimensions");
+  TAPEGRAD_CHECK(x.dim() > 0, IndexError, "unbind: dimension specified as ", dim, " but tensor has no dimensions");
   const int64_t d = wrap_dim(dim, x.dim(), "unbind");
   std::vector<Tensor<T>> out;
   for (int64_t i = 0; i < x.sizes()[d]; ++i) out.push_back(x.select(d, i));
@@ -376,9 +376,19 @@ Tensor<T> unflatten(const Tensor<T>& x, int64_t dim, const Shape& sizes) {
   return x.view(shape);
 }
 
-/// broadcast_to(x, shape): expand.
+/// broadcast_to(x, shape): expand (a view); -1 keeps a size.
 template <Element T>
-Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) { return x.expand(shape); }
+Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
+  const int64_t lead = shape.size() - x.dim();
+  bool ok = lead >= 0;
+  for (int64_t i = 0; ok && i < shape.size(); ++i) {
+    const int64_t have = i < lead ? 1 : x.sizes()[i - lead];
+    ok = i < lead ? shape[i] >= 0 : shape[i] == -1 || shape[i] == have || have == 1;
+  }
+  TAPEGRAD_CHECK(ok, ShapeError, "broadcast_to: a tensor of shape ", x.sizes(), " cannot be broadcast to shape ",
+                 shape);
+  return x.expand(shape);
+}
 
 /// meshgrid(tensors, indexing): coordinate grids of 0-d/1-d tensors, all of
 /// the shape [n0, n1, ...] ("ij") or [n1, n0, ...] ("xy"); expanded views.
@@ -468,5 +478,7 @@ Tensor<T> Tensor<T>::movedim(int64_t source, int64_t destination) const {
 }
 template <Element T>
 Tensor<T> Tensor<T>::unflatten(int64_t dim, const Shape& sizes) const { return tapegrad::unflatten(*this, dim, sizes); }
+template <Element T>
+Tensor<T> Tensor<T>::broadcast_to(const Shape& shape) const { return tapegrad::broadcast_to(*this, shape); }
 
 }  // namespace tapegrad

@@ -231,6 +231,13 @@ inline bool broadcasts_to(const Shape& from, const Shape& to) {
   return true;
 }
 
+/// self and mask broadcast together (the error names `op`, not where).
+template <Element T>
+void check_mask_broadcasts(const Tensor<T>& self, const Tensor<bool>& mask, const char* op) {
+  Shape store;
+  broadcast_shapes(self.sizes(), mask.sizes(), store, op);
+}
+
 template <Element T>
 void check_mask_fits(const Tensor<T>& self, const Tensor<bool>& mask, const char* op) {
   TAPEGRAD_CHECK(broadcasts_to(mask.sizes(), self.sizes()), ShapeError, op, ": mask of shape ", mask.sizes(),
@@ -531,6 +538,7 @@ const Tensor<T>& index_fill_(const Tensor<T>& self, int64_t dim, const Tensor<in
 /// true, else self -> the broadcast shape. The gradient is zero where filled.
 template <Element T, Scalar S>
 Tensor<T> masked_fill(const Tensor<T>& self, const Tensor<bool>& mask, S value) {
+  detail::check_mask_broadcasts(self, mask, "masked_fill");
   return where(mask, detail::checked_scalar_tensor<T>(value, "masked_fill"), self);
 }
 /// masked_fill(self, mask, value): value a 0-d tensor (it gets the filled
@@ -540,6 +548,7 @@ Tensor<T> masked_fill(const Tensor<T>& self, const Tensor<bool>& mask, const Ten
   TAPEGRAD_CHECK(value.dim() == 0, ShapeError,
                  "masked_fill: only supports a 0-dimensional value tensor, but got tensor with ", value.dim(),
                  " dimension(s)");
+  detail::check_mask_broadcasts(self, mask, "masked_fill");
   return where(mask, value, self);
 }
 /// self.masked_fill_(mask, value): in place; mask must broadcast to self's shape.
@@ -623,8 +632,9 @@ Tensor<T> take_along_dim(const Tensor<T>& self, const Tensor<int64_t>& indices,
   TAPEGRAD_CHECK(self.dim() == indices.dim(), ShapeError,
                  "take_along_dim: input and indices should have the same number of dimensions, but got ",
                  self.dim(), " dimensions for input, and ", indices.dim(), " dimensions for indices");
+  TAPEGRAD_CHECK(self.dim() > 0, IndexError, "take_along_dim: dimension specified as ", *dim,
+                 " but tensor has no dimensions");  // as PyTorch, which flattens only without a dim
   const int64_t d = wrap_dim(*dim, self.dim(), "take_along_dim");
-  if (self.dim() == 0) return gather(self, d, indices);
   Shape a = self.sizes(), i = indices.sizes();
   a[d] = 1;
   i[d] = 1;

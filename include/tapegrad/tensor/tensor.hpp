@@ -362,7 +362,7 @@ class Tensor {
   Tensor moveaxis(const Shape& source, const Shape& destination) const { return movedim(source, destination); }
   Tensor moveaxis(int64_t source, int64_t destination) const { return movedim(source, destination); }
   Tensor unflatten(int64_t dim, const Shape& sizes) const;
-  Tensor broadcast_to(const Shape& shape) const { return expand(shape); }
+  Tensor broadcast_to(const Shape& shape) const;
   template <Element U>
   const Tensor& resize_as_(const Tensor<U>& other) const { return resize_(other.sizes()); }
 
