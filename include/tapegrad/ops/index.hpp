@@ -6,8 +6,9 @@
 //
 // Note [Index dtypes]: as PyTorch 1.13, gather, scatter*, index_fill and
 // index_copy take int64 indices only; index_select and index_add take int32
-// or int64. A refused index dtype does not compile (the static_assert says
-// which dtypes the op takes).
+// or int64. A refused index dtype does not compile: an int64-only op takes a
+// Tensor<int64_t> (the compiler says it cannot convert the argument), the
+// others, and the indexer, have a static_assert naming the dtypes they take.
 //
 // Note [Negative indices]: PyTorch wraps negative indices in index_fill_ and
 // in x[idx] (ops/indexer.hpp) only; gather, scatter*, index_select,

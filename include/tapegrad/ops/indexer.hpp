@@ -76,6 +76,12 @@ class TensorIndex {
   TensorIndex(Slice s) : kind_(Kind::slice), slice_(s) {}
   TensorIndex(Tensor<int64_t> t) : kind_(Kind::tensor), tensor_(std::move(t)) {}
   TensorIndex(Tensor<bool> m) : kind_(Kind::mask), mask_(std::move(m)) {}
+  /// Any other index dtype is refused, as PyTorch 1.13 refuses it at run time.
+  template <Element I>
+    requires(!std::same_as<I, int64_t> && !std::same_as<I, bool>)
+  TensorIndex(const Tensor<I>&) : kind_(Kind::none) {
+    static_assert(!sizeof(I), "index: tensors used as indices must be int64 index tensors or bool masks");
+  }
 
   Kind kind() const { return kind_; }
   int64_t integer() const { return integer_; }
