@@ -105,7 +105,8 @@ template <Element T>
 void gather_into(const Tensor<T>& out, const Tensor<T>& self, int64_t d, const Tensor<int64_t>& index,
                  const char* op) {
   if (index.numel() == 0) return;
-  auto s1 = at_least_1d(self), i1 = at_least_1d(index), o1 = at_least_1d(out);
+  const auto s1 = at_least_1d(self), o1 = at_least_1d(out);
+  const auto i1 = at_least_1d(index);
   const T* ps = s1.data_ptr();
   T* po = o1.data_ptr();
   index_walk(i1.sizes(), strides_without(s1, d), {d, s1.sizes()[d], s1.strides()[d], false, op}, i1.data_ptr(),
