@@ -165,6 +165,7 @@ TEST_CASE("movedim, moveaxis, unflatten, broadcast_to: PyTorch's values, as view
   CHECK(mismatch(movedim(x3, 0, 2), R("movedim.one.out")) == "");
   CHECK(mismatch(x3.moveaxis({0, 1}, {2, 0}), R("movedim.two.out")) == "");
   CHECK(shares_storage(x3.movedim(0, 2), x3));
+  CHECK(mismatch(moveaxis(x3, 0, 2), R("movedim.one.out")) == "");
   const auto u = L("unflatten.x");
   CHECK(mismatch(u.unflatten(1, {2, -1}), R("unflatten.out")) == "");
   CHECK(shares_storage(unflatten(u, 1, {2, -1}), u));

@@ -347,6 +347,11 @@ template <Element T>
 Tensor<T> moveaxis(const Tensor<T>& x, const Shape& source, const Shape& destination) {
   return movedim(x, source, destination);
 }
+/// moveaxis for one dim: movedim.
+template <Element T>
+Tensor<T> moveaxis(const Tensor<T>& x, int64_t source, int64_t destination) {
+  return movedim(x, Shape{source}, Shape{destination});
+}
 
 /// unflatten(x, dim, sizes): dim split into sizes (one may be -1), a view.
 template <Element T>
