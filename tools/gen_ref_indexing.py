@@ -192,6 +192,15 @@ def gen_indexing():
     r.t("dup.index_put.out", torch.zeros(5).index_put((di,), dv))
     r.t("dup.index_put_acc.out", torch.zeros(5).index_put((di,), dv, accumulate=True))
     r.t("dup.index_add.out", torch.zeros(5).index_add(0, di, dv))
+    # where the advanced dims go: an integer between two index tensors keeps them
+    # adjacent (it is a select of the view), a None separates them
+    x = torch.arange(120.0).view(2, 3, 4, 5)
+    ja = r.t("index.ja", torch.tensor([0, 2, 1], dtype=I64))
+    jb = r.t("index.jb", torch.tensor([3, 0, 1], dtype=I64))
+    r.t("index.sl_ja_none_jb.out", x[:, ja, None, jb])   # {Slice(), ja, None, jb}
+    r.t("index.sl_ja_int_jb.out", x[:, ja, 1, jb])       # {Slice(), ja, 1, jb}
+    r.t("index.sl_ja_ell_jb.out", x[:, ja, ..., jb])     # {Slice(), ja, Ellipsis, jb}
+    r.t("index.sl_none_ja_jb.out", x[:, None, ja, jb])   # {Slice(), None, ja, jb}
     return r
 
 

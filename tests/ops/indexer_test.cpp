@@ -25,6 +25,7 @@ Tensor<float> make_x() { return arange<float>(120).view({2, 3, 4, 5}); }
 // The cases of gen_ref_indexing.py's "index." records, spelled as there.
 std::vector<std::pair<std::string, std::vector<TensorIndex>>> index_cases(const Tensor<float>& x) {
   const auto ia = L<int64_t>("index.ia"), ib = L<int64_t>("index.ib"), ic = L<int64_t>("index.ic");
+  const auto ja = L<int64_t>("index.ja"), jb = L<int64_t>("index.jb");
   const auto m23 = L<bool>("index.m23"), m4 = L<bool>("index.m4");
   return {
       {"int", {1}},
@@ -47,6 +48,10 @@ std::vector<std::pair<std::string, std::vector<TensorIndex>>> index_cases(const 
       {"false", {tensor<bool>(false)}},
       {"empty", {zeros<int64_t>({0})}},
       {"slice_adv_slice", {Slice(), ib, Slice(1, 3)}},
+      {"sl_ja_none_jb", {Slice(), ja, None, jb}},
+      {"sl_ja_int_jb", {Slice(), ja, 1, jb}},
+      {"sl_ja_ell_jb", {Slice(), ja, Ellipsis, jb}},
+      {"sl_none_ja_jb", {Slice(), None, ja, jb}},
   };
 }
 
@@ -92,6 +97,8 @@ TEST_CASE("index: gradients of basic and advanced indexing, duplicates accumulat
       {0, Slice(1, None, 2), None, Ellipsis}, {ia},          {Slice(), ib},
       {ia, Slice(), ib.slice(0, 0, 2)},      {1, Slice(), ib}, {ia, Slice(), m4},
       {Slice(), Slice(), m4},                {zeros<int64_t>({0})},
+      {Slice(), L<int64_t>("index.ja"), 1, L<int64_t>("index.jb")},
+      {Slice(), L<int64_t>("index.ja"), None, L<int64_t>("index.jb")},
   };
   for (size_t k = 0; k < cases.size(); ++k) {
     INFO("case ", k);
