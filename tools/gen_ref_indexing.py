@@ -201,6 +201,15 @@ def gen_indexing():
     r.t("index.sl_ja_int_jb.out", x[:, ja, 1, jb])       # {Slice(), ja, 1, jb}
     r.t("index.sl_ja_ell_jb.out", x[:, ja, ..., jb])     # {Slice(), ja, Ellipsis, jb}
     r.t("index.sl_none_ja_jb.out", x[:, None, ja, jb])   # {Slice(), None, ja, jb}
+    # A k-dim mask followed by other indices: PyTorch 1.13 applies those to the wrong
+    # dims (pytorch/pytorch#71673, #70347; fixed in 2025 by #158369) and raises or
+    # returns another shape; these records are NumPy's result, the rule PyTorch follows
+    # otherwise (and tapegrad follows). The mask is index.m23.
+    xn, mn = x.numpy(), m23.numpy()
+    r.t("index.np.mask_slice.out", torch.from_numpy(xn[mn, :3].copy()))         # {m23, Slice(None, 3)}
+    r.t("index.np.mask_int.out", torch.from_numpy(xn[mn, 2].copy()))            # {m23, 2}
+    r.t("index.np.mask_none.out", torch.from_numpy(xn[mn, None].copy()))        # {m23, None}
+    r.t("index.np.mask_ell_int.out", torch.from_numpy(xn[mn, ..., 1].copy()))   # {m23, Ellipsis, 1}
     return r
 
 

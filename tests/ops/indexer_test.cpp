@@ -195,3 +195,26 @@ TEST_CASE("index: errors name the op, the dim and the shapes") {
                        "update in NoGradGuard (torch.no_grad())",
                        ValueError);
 }
+
+TEST_CASE("index: indices after a k-dim mask act on the dims after its k dims (NumPy's rule, not PyTorch 1.13's bug)") {
+  // PyTorch 1.13 raises for these or, for the slice, applies it to the wrong dim
+  // (pytorch/pytorch#71673); the records are NumPy's results (tools/gen_ref_indexing.py)
+  const auto x = make_x();
+  const auto m = L<bool>("index.m23");
+  CHECK(mismatch(x.index({m, Slice(None, 3)}), R("index.np.mask_slice.out")) == "");
+  CHECK(mismatch(x.index({m, 2}), R("index.np.mask_int.out")) == "");
+  CHECK(mismatch(x.index({m, None}), R("index.np.mask_none.out")) == "");
+  CHECK(mismatch(x.index({m, Ellipsis, 1}), R("index.np.mask_ell_int.out")) == "");
+  const auto r = gradcheck([&](const auto& v) { return v[0].index({m, Slice(None, 3)}); },
+                           {(arange<double>(120).view({2, 3, 4, 5}) / 7.0).requires_grad_()});
+  INFO(r.message);
+  CHECK(r.ok);
+}
+
+TEST_CASE("index: an out-of-range index throws even when the result is empty") {
+  // PyTorch 1.13 returns the empty result unchecked (NumPy deprecates that)
+  const auto x = make_x();
+  CHECK_THROWS_WITH_AS(x.index({tensor<int64_t>({0, 2}), Slice(2, 2)}),
+                       "index: index 2 is out of bounds for dimension 0 with size 2", IndexError);
+  CHECK(x.index({tensor<int64_t>({0, 1}), Slice(2, 2)}).sizes() == Shape{2, 0, 4, 5});
+}
