@@ -210,6 +210,10 @@ def gen_indexing():
     r.t("index.np.mask_int.out", torch.from_numpy(xn[mn, 2].copy()))            # {m23, 2}
     r.t("index.np.mask_none.out", torch.from_numpy(xn[mn, None].copy()))        # {m23, None}
     r.t("index.np.mask_ell_int.out", torch.from_numpy(xn[mn, ..., 1].copy()))   # {m23, Ellipsis, 1}
+    # index_select along a middle dim (runs of several elements at several outer positions)
+    x3 = r.t("index_select.3d.x", quarters([2, 3, 4]))
+    i3 = r.t("index_select.3d.index", torch.tensor([2, 0, 2, 1], dtype=I64))
+    r.t("index_select.3d.out", x3.index_select(1, i3))
     return r
 
 

@@ -155,6 +155,11 @@ TEST_CASE("index_select: PyTorch's values with int64 and int32 indices, repeats,
   CHECK(mismatch(index_select(x, 0, tensor<int64_t>(int64_t{2})), R("index_select.0d.out")) == "");
   CHECK(mismatch(index_select(x.t().contiguous().t(), 0, strided_copy(i)), R("index_select.d0.out")) == "");
   CHECK(index_select(x, 0, zeros<int64_t>({0})).sizes() == Shape{0, 3});
+  const auto x3 = L("index_select.3d.x");
+  const auto i3 = L<int64_t>("index_select.3d.index");
+  CHECK(mismatch(x3.index_select(1, i3), R("index_select.3d.out")) == "");
+  CHECK(mismatch(x3.index_select(1, strided_copy(i3).to<int32_t>()), R("index_select.3d.out")) == "");
+  CHECK(mismatch(strided_copy(x3).index_select(1, i3), R("index_select.3d.out")) == "");  // the general loop
 }
 
 TEST_CASE("index_select: gradient is index_add of the output's (gradcheck, strided, empty, 0-d)") {

@@ -356,10 +356,29 @@ Tensor<T> index_select(const Tensor<T>& self, int64_t dim, const Tensor<I>& inde
   if (out.numel() > 0) {
     const T* ps = self.data_ptr();
     T* po = out.data_ptr();
-    detail::index_walk(out.sizes(), detail::strides_without(self, d),
-                       {d, self.sizes()[d], self.strides()[d], false, "index_select"}, index.data_ptr(),
-                       detail::expanded_index_strides(index, self.dim(), d), out.strides(),
-                       [&](int64_t a, int64_t b) { po[b] = ps[a]; });
+    if (self.is_contiguous()) {
+      // Note [index_select by slices]: of a contiguous self, each index value
+      // picks `inner` consecutive elements per outer position; check every
+      // index once and copy those runs, instead of checking the index again
+      // for each element as the general loop does.
+      const Tensor<I> ic = index.is_contiguous() ? index : detail::copy_of(index);
+      const int64_t n = index.numel(), size = self.sizes()[d];
+      std::vector<int64_t> at(static_cast<size_t>(n));
+      for (int64_t k = 0; k < n; ++k)
+        at[static_cast<size_t>(k)] = detail::checked_index(static_cast<int64_t>(ic.data_ptr()[k]), size, d, false,
+                                                           "index_select");
+      int64_t outer = 1, inner = 1;
+      for (int64_t k = 0; k < d; ++k) outer *= self.sizes()[k];
+      for (int64_t k = d + 1; k < self.dim(); ++k) inner *= self.sizes()[k];
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t k = 0; k < n; ++k)
+          std::copy_n(ps + (o * size + at[static_cast<size_t>(k)]) * inner, inner, po + (o * n + k) * inner);
+    } else {
+      detail::index_walk(out.sizes(), detail::strides_without(self, d),
+                         {d, self.sizes()[d], self.strides()[d], false, "index_select"}, index.data_ptr(),
+                         detail::expanded_index_strides(index, self.dim(), d), out.strides(),
+                         [&](int64_t a, int64_t b) { po[b] = ps[a]; });
+    }
   }
   if constexpr (FloatingElement<T>) {
     // d/dself: the slices' gradients added back at their indices (index_add)
