@@ -2,7 +2,9 @@
 // nn::Linear: weights = randn(784, 10) / sqrt(784), bias = zeros(10),
 // model(x) = log_softmax(x @ weights + bias) with log_softmax spelled out as
 // x - x.exp().sum(-1).log().unsqueeze(-1), trained with the negative
-// log-likelihood by manual SGD updates under no_grad.
+// log-likelihood written as the tutorial writes it,
+// -input[range(target.shape[0]), target].mean(), by manual SGD updates under
+// no_grad.
 //
 //   first_network [--data DIR] [--epochs N] [--lr X] [--batch-size N]
 #include <cmath>
@@ -51,13 +53,18 @@ int main(int argc, char** argv) {
     auto bias = tg::zeros<float>({10}).requires_grad_();
     auto log_softmax = [](const tg::Tensor<float>& x) { return x - x.exp().sum(-1).log().unsqueeze(-1); };
     auto model = [&](const tg::Tensor<float>& xb) { return log_softmax(tg::matmul(xb, weights) + bias); };
+    // -input[range(n), target].mean(): row i's log-probability of its class
+    // (the same as -input.gather(1, target.unsqueeze(1)).mean())
+    auto nll = [](const tg::Tensor<float>& input, const tg::Tensor<int64_t>& target) {
+      return -input.index({tg::arange(target.size(0)), target}).mean();
+    };
 
     tg::data::DataLoader loader(train.images(), train.labels(), {.batch_size = bs, .shuffle = true});
     for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
       double loss_sum = 0;
       int64_t batches = 0;
       for (auto& [xb, yb] : loader) {
-        auto loss = tg::F::nll_loss(model(xb), yb);
+        auto loss = nll(model(xb), yb);
         loss.backward();
         {
           tg::NoGradGuard no_grad;  // the update rule w = w - lr * dJ/dw

@@ -34,6 +34,10 @@ namespace autograd {
 class Node;
 }
 
+namespace indexing {
+class TensorIndex;
+}
+
 namespace detail {
 // Note [grad_fn in the tensor layer]: a tensor holds its grad_fn as a
 // GradFnBase, the part of autograd::Node (autograd/node.hpp derives it) that
@@ -399,6 +403,79 @@ class Tensor {
   Tensor dot(const Tensor<U>& other) const;
   template <Element U>
   Tensor bmm(const Tensor<U>& other) const;
+
+  // ---- indexing (ops/index.hpp, ops/indexer.hpp) ----------------------------------
+  Tensor gather(int64_t dim, const Tensor<int64_t>& index) const;
+  Tensor scatter(int64_t dim, const Tensor<int64_t>& index, const Tensor& src) const;
+  template <Scalar S>
+  Tensor scatter(int64_t dim, const Tensor<int64_t>& index, S value) const;
+  Tensor scatter_add(int64_t dim, const Tensor<int64_t>& index, const Tensor& src) const;
+  const Tensor& scatter_(int64_t dim, const Tensor<int64_t>& index, const Tensor& src) const;
+  template <Scalar S>
+  const Tensor& scatter_(int64_t dim, const Tensor<int64_t>& index, S value) const;
+  const Tensor& scatter_add_(int64_t dim, const Tensor<int64_t>& index, const Tensor& src) const;
+  template <Element I>
+  Tensor index_select(int64_t dim, const Tensor<I>& index) const;
+  template <Element I, Scalar S = int>
+  Tensor index_add(int64_t dim, const Tensor<I>& index, const Tensor& source, S alpha = 1) const;
+  template <Element I, Scalar S = int>
+  const Tensor& index_add_(int64_t dim, const Tensor<I>& index, const Tensor& source, S alpha = 1) const;
+  Tensor index_copy(int64_t dim, const Tensor<int64_t>& index, const Tensor& source) const;
+  const Tensor& index_copy_(int64_t dim, const Tensor<int64_t>& index, const Tensor& source) const;
+  template <Scalar S>
+  Tensor index_fill(int64_t dim, const Tensor<int64_t>& index, S value) const;
+  template <Scalar S>
+  const Tensor& index_fill_(int64_t dim, const Tensor<int64_t>& index, S value) const;
+  template <Scalar S>
+  Tensor masked_fill(const Tensor<bool>& mask, S value) const;
+  Tensor masked_fill(const Tensor<bool>& mask, const Tensor& value) const;
+  template <Scalar S>
+  const Tensor& masked_fill_(const Tensor<bool>& mask, S value) const;
+  Tensor masked_select(const Tensor<bool>& mask) const;
+  Tensor<int64_t> nonzero() const;
+  Tensor<int64_t> argwhere() const;
+  Tensor take_along_dim(const Tensor<int64_t>& indices, std::optional<int64_t> dim = std::nullopt) const;
+  /// x.index({0, Slice(1, None, 2), None, Ellipsis, idx, mask}): PyTorch's x[...].
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  /// x.index_put_({...}, values): PyTorch's x[...] = values (or += with accumulate).
+  const Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& values,
+                           bool accumulate = false) const;
+  const Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values,
+                           bool accumulate = false) const;
+  template <Scalar S>
+  const Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, S value) const;
+  template <Scalar S>
+  const Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, S value) const;
+  /// x[mask], x[idx]: advanced indexing along dim 0 (a copy).
+  Tensor operator[](const Tensor<bool>& mask) const;
+  Tensor operator[](const Tensor<int64_t>& index) const;
+
+  // ---- shape and composition (ops/compose.hpp) ---------------------------------------
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
+  std::vector<Tensor> split(const std::vector<int64_t>& split_sizes, int64_t dim = 0) const;
+  std::vector<Tensor> unbind(int64_t dim = 0) const;
+  std::vector<Tensor> tensor_split(int64_t sections, int64_t dim = 0) const;
+  std::vector<Tensor> tensor_split(const std::vector<int64_t>& indices, int64_t dim = 0) const;
+  Tensor repeat(const Shape& repeats) const;
+  Tensor tile(const Shape& reps) const;
+  Tensor repeat_interleave(int64_t repeats, std::optional<int64_t> dim = std::nullopt) const;
+  Tensor repeat_interleave(const Tensor<int64_t>& repeats, std::optional<int64_t> dim = std::nullopt) const;
+  Tensor flip(const Shape& dims) const;
+  Tensor roll(const Shape& shifts, const Shape& dims = {}) const;
+  Tensor tril(int64_t diagonal = 0) const;
+  Tensor triu(int64_t diagonal = 0) const;
+  Tensor diag(int64_t diagonal = 0) const;
+  Tensor diagonal(int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;
+  Tensor movedim(const Shape& source, const Shape& destination) const;
+  Tensor movedim(int64_t source, int64_t destination) const;
+  Tensor moveaxis(const Shape& source, const Shape& destination) const { return movedim(source, destination); }
+  Tensor moveaxis(int64_t source, int64_t destination) const { return movedim(source, destination); }
+  Tensor unflatten(int64_t dim, const Shape& sizes) const;
+  Tensor broadcast_to(const Shape& shape) const;
+  template <Element U>
+  const Tensor& resize_as_(const Tensor<U>& other) const { return resize_(other.sizes()); }
 
  private:
   detail::TensorImpl<T>& impl() const {
