@@ -32,6 +32,7 @@
 #include "nn/module.hpp"
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
+#include "nn/utils.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/sgd.hpp"
 #include "optim/adam.hpp"

@@ -1,9 +1,14 @@
 #pragma once
-// Layers: Linear, the activations, Flatten, Identity, Dropout and Sequential.
+// Layers: Linear, ReLU/Sigmoid/Tanh, Flatten, Unflatten, Identity, Dropout,
+// Embedding, LayerNorm, Bilinear and Sequential; the other activations are in
+// activation.hpp, ModuleList/ModuleDict/ParameterList in containers.hpp.
 #include <cmath>
 #include <initializer_list>
 
+#include "activation.hpp"
+#include "containers.hpp"
 #include "functional.hpp"
+#include "functional_layer.hpp"
 #include "init.hpp"
 #include "module.hpp"
 
@@ -27,9 +32,17 @@ class Linear : public Module<T> {
     if (bias) this->bias = this->register_parameter("bias", empty<T>({out_features}));
     reset_parameters();
   }
+  /// An empty handle, to be assigned (`nn::Linear<> fc1{nullptr};`).
+  explicit Linear(std::nullptr_t) : Module<T>(nullptr), in_(0), out_(0) {}
   template <FloatingElement U>
   explicit Linear(const Linear<U>& other) : Linear(other.in_features(), other.out_features(), other.bias.defined()) {
     this->convert_from(other);
+  }
+  std::shared_ptr<Module<T>> clone() const override {
+    auto c = this->clone_as(*this);
+    c->weight = c->parameter("weight");
+    if (bias.defined()) c->bias = c->parameter("bias");
+    return c;
   }
 
   void reset_parameters() {
@@ -68,6 +81,7 @@ class Linear : public Module<T> {
     explicit Name(const Name<U>& other) { this->convert_from(other); }                   \
     Tensor<T> forward(const Tensor<T>& x) override { return expr; }                      \
     std::string name() const override { return #Name; }                                  \
+    std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }   \
   };
 TAPEGRAD_SIMPLE_LAYER(ReLU, relu(x))
 TAPEGRAD_SIMPLE_LAYER(Sigmoid, sigmoid(x))
@@ -81,6 +95,7 @@ TAPEGRAD_SIMPLE_LAYER(Identity, x)
   class Name : public Module<T> {                                                        \
    public:                                                                               \
     explicit Name(int64_t dim) : dim_(dim) {}                                            \
+    std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }   \
     template <FloatingElement U>                                                         \
     explicit Name(const Name<U>& other) : dim_(other.dim()) { this->convert_from(other); } \
     Tensor<T> forward(const Tensor<T>& x) override { return fn(x, dim_); }               \
@@ -103,6 +118,7 @@ class Flatten : public Module<T> {
   template <FloatingElement U>
   explicit Flatten(const Flatten<U>& o) : start_(o.start_dim()), end_(o.end_dim()) { this->convert_from(o); }
   Tensor<T> forward(const Tensor<T>& x) override { return x.flatten(start_, end_); }
+  std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }
   std::string name() const override { return "Flatten"; }
   std::string extra_repr() const override {
     std::ostringstream os;
@@ -127,6 +143,7 @@ class Dropout : public Module<T> {
   template <FloatingElement U>
   explicit Dropout(const Dropout<U>& o) : p_(o.p()) { this->convert_from(o); }
   Tensor<T> forward(const Tensor<T>& x) override { return F::dropout(x, p_, this->is_training()); }
+  std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }
   std::string name() const override { return "Dropout"; }
   std::string extra_repr() const override {
     std::ostringstream os;
@@ -137,6 +154,184 @@ class Dropout : public Module<T> {
 
  private:
   double p_;
+};
+
+/// Unflatten(dim, sizes): dim split into sizes, as x.unflatten(dim, sizes).
+template <FloatingElement T = float>
+class Unflatten : public Module<T> {
+ public:
+  Unflatten(int64_t dim, Shape sizes) : dim_(dim), sizes_(std::move(sizes)) {}
+  template <FloatingElement U>
+  explicit Unflatten(const Unflatten<U>& o) : dim_(o.dim()), sizes_(o.unflattened_size()) { this->convert_from(o); }
+  Tensor<T> forward(const Tensor<T>& x) override { return F::unflatten(x, dim_, sizes_); }
+  std::string name() const override { return "Unflatten"; }
+  std::string extra_repr() const override {
+    return "dim=" + std::to_string(dim_) + ", unflattened_size=" + detail::py_tuple(sizes_);
+  }
+  std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }
+  int64_t dim() const { return dim_; }
+  const Shape& unflattened_size() const { return sizes_; }
+
+ private:
+  int64_t dim_;
+  Shape sizes_;
+};
+
+/// Embedding(num_embeddings, embedding_dim, padding_idx): a lookup table
+/// weight [num, dim] drawn from N(0, 1), the padding row zero. Its input is
+/// an int64 index tensor of any shape: emb(idx) -> [*idx.shape, dim].
+template <FloatingElement T = float>
+class Embedding : public Module<T> {
+ public:
+  Tensor<T> weight;
+  Embedding(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt)
+      : num_(num_embeddings), dim_(embedding_dim) {
+    TAPEGRAD_CHECK(num_embeddings > 0 && embedding_dim > 0, ValueError,
+                   "Embedding: num_embeddings and embedding_dim must be positive, got ", num_embeddings, " and ",
+                   embedding_dim);
+    if (padding_idx) {
+      TAPEGRAD_CHECK(*padding_idx >= -num_ && *padding_idx < num_, ValueError,
+                     "Embedding: padding_idx must be within num_embeddings");
+      padding_idx_ = *padding_idx < 0 ? *padding_idx + num_ : *padding_idx;
+    }
+    weight = this->register_parameter("weight", empty<T>({num_embeddings, embedding_dim}));
+    reset_parameters();
+  }
+  explicit Embedding(std::nullptr_t) : Module<T>(nullptr), num_(0), dim_(0) {}
+  template <FloatingElement U>
+  explicit Embedding(const Embedding<U>& o) : Embedding(o.num_embeddings(), o.embedding_dim(), o.padding_idx()) {
+    this->convert_from(o);
+  }
+  void reset_parameters() {
+    init::normal_(weight);
+    if (padding_idx_) {
+      NoGradGuard no_grad;
+      weight[*padding_idx_].zero_();
+    }
+  }
+  /// idx: int64 [*] -> [*, embedding_dim].
+  Tensor<T> forward(const Tensor<int64_t>& indices) { return F::embedding(indices, weight, padding_idx_); }
+  Tensor<T> operator()(const Tensor<int64_t>& indices) { return forward(indices); }
+  Tensor<T> forward(const Tensor<T>& x) override {
+    TAPEGRAD_CHECK(false, DTypeError, "Embedding: expected an int64 tensor of indices, got a floating tensor of shape ",
+                   x.sizes());
+    return x;
+  }
+  std::string name() const override { return "Embedding"; }
+  std::string extra_repr() const override {
+    std::string s = std::to_string(num_) + ", " + std::to_string(dim_);
+    if (padding_idx_) s += ", padding_idx=" + std::to_string(*padding_idx_);
+    return s;
+  }
+  std::shared_ptr<Module<T>> clone() const override {
+    auto c = this->clone_as(*this);
+    c->weight = c->parameter("weight");
+    return c;
+  }
+  int64_t num_embeddings() const { return num_; }
+  int64_t embedding_dim() const { return dim_; }
+  std::optional<int64_t> padding_idx() const { return padding_idx_; }
+
+ private:
+  int64_t num_, dim_;
+  std::optional<int64_t> padding_idx_;
+};
+
+/// LayerNorm(normalized_shape, eps = 1e-5, elementwise_affine = true):
+/// normalise over the last dims; weight (ones) and bias (zeros) of
+/// normalized_shape when elementwise_affine.
+template <FloatingElement T = float>
+class LayerNorm : public Module<T> {
+ public:
+  Tensor<T> weight, bias;  // undefined without elementwise_affine
+  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true)
+      : shape_(std::move(normalized_shape)), eps_(eps) {
+    TAPEGRAD_CHECK(shape_.size() > 0, ValueError, "LayerNorm: normalized_shape must be non-empty");
+    if (elementwise_affine) {
+      weight = this->register_parameter("weight", ones<T>(shape_));
+      bias = this->register_parameter("bias", zeros<T>(shape_));
+    }
+  }
+  explicit LayerNorm(int64_t normalized_shape, double eps = 1e-5, bool elementwise_affine = true)
+      : LayerNorm(Shape{normalized_shape}, eps, elementwise_affine) {}
+  explicit LayerNorm(std::nullptr_t) : Module<T>(nullptr), eps_(0) {}
+  template <FloatingElement U>
+  explicit LayerNorm(const LayerNorm<U>& o) : LayerNorm(o.normalized_shape(), o.eps(), o.weight.defined()) {
+    this->convert_from(o);
+  }
+  Tensor<T> forward(const Tensor<T>& x) override { return F::layer_norm(x, shape_, weight, bias, eps_); }
+  std::string name() const override { return "LayerNorm"; }
+  std::string extra_repr() const override {
+    return detail::py_tuple(shape_) + ", eps=" + detail::py_float(eps_) +
+           ", elementwise_affine=" + (weight.defined() ? "True" : "False");
+  }
+  std::shared_ptr<Module<T>> clone() const override {
+    auto c = this->clone_as(*this);
+    if (weight.defined()) {
+      c->weight = c->parameter("weight");
+      c->bias = c->parameter("bias");
+    }
+    return c;
+  }
+  const Shape& normalized_shape() const { return shape_; }
+  double eps() const { return eps_; }
+
+ private:
+  Shape shape_;
+  double eps_;
+};
+
+/// Bilinear(in1, in2, out, bias = true): y = x1^T W x2 + b with weight
+/// [out, in1, in2] and bias [out] from U(-1/sqrt(in1), 1/sqrt(in1)).
+/// Called with two inputs: bil(x1, x2).
+template <FloatingElement T = float>
+class Bilinear : public Module<T> {
+ public:
+  Tensor<T> weight, bias;
+  Bilinear(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias = true)
+      : in1_(in1_features), in2_(in2_features), out_(out_features) {
+    TAPEGRAD_CHECK(in1_features > 0 && in2_features > 0 && out_features > 0, ValueError,
+                   "Bilinear: the feature sizes must be positive, got ", in1_features, ", ", in2_features, ", ",
+                   out_features);
+    weight = this->register_parameter("weight", empty<T>({out_features, in1_features, in2_features}));
+    if (bias) this->bias = this->register_parameter("bias", empty<T>({out_features}));
+    reset_parameters();
+  }
+  explicit Bilinear(std::nullptr_t) : Module<T>(nullptr), in1_(0), in2_(0), out_(0) {}
+  template <FloatingElement U>
+  explicit Bilinear(const Bilinear<U>& o)
+      : Bilinear(o.in1_features(), o.in2_features(), o.out_features(), o.bias.defined()) {
+    this->convert_from(o);
+  }
+  void reset_parameters() {
+    const double bound = 1 / std::sqrt(static_cast<double>(in1_));
+    init::uniform_(weight, -bound, bound);
+    if (bias.defined()) init::uniform_(bias, -bound, bound);
+  }
+  /// x1: [..., in1], x2: [..., in2] -> [..., out].
+  Tensor<T> forward(const Tensor<T>& x1, const Tensor<T>& x2) { return F::bilinear(x1, x2, weight, bias); }
+  Tensor<T> operator()(const Tensor<T>& x1, const Tensor<T>& x2) { return forward(x1, x2); }
+  Tensor<T> forward(const Tensor<T>& x) override {
+    TAPEGRAD_CHECK(false, ValueError, "Bilinear: forward takes two inputs (x1, x2), got one of shape ", x.sizes());
+    return x;
+  }
+  std::string name() const override { return "Bilinear"; }
+  std::string extra_repr() const override {
+    return "in1_features=" + std::to_string(in1_) + ", in2_features=" + std::to_string(in2_) +
+           ", out_features=" + std::to_string(out_) + ", bias=" + (bias.defined() ? "True" : "False");
+  }
+  std::shared_ptr<Module<T>> clone() const override {
+    auto c = this->clone_as(*this);
+    c->weight = c->parameter("weight");
+    if (bias.defined()) c->bias = c->parameter("bias");
+    return c;
+  }
+  int64_t in1_features() const { return in1_; }
+  int64_t in2_features() const { return in2_; }
+  int64_t out_features() const { return out_; }
+
+ private:
+  int64_t in1_, in2_, out_;
 };
 
 /// Sequential(m0, m1, ...): applies the children in order; they are named
@@ -165,6 +360,13 @@ class Sequential : public Module<T> {
     TAPEGRAD_CHECK(m != nullptr, ValueError, "Sequential: cannot add a null module");
     this->register_module(std::to_string(size()), std::move(m));
   }
+  /// Append a module given by value (a handle sharing it).
+  template <class M>
+    requires std::derived_from<std::decay_t<M>, Module<T>>
+  void push_back(M&& m) {
+    push_back(std::static_pointer_cast<Module<T>>(std::make_shared<std::decay_t<M>>(std::forward<M>(m))));
+  }
+  std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }
   int64_t size() const { return static_cast<int64_t>(this->named_children().size()); }
   /// net[i]: the i-th child (negative counts from the end).
   Module<T>& operator[](int64_t i) const {
@@ -204,7 +406,10 @@ template <FloatingElement T>
 template <FloatingElement U>
 std::shared_ptr<Module<U>> Module<T>::to() const {
   if (auto out = detail::convert_builtin<U, T, Linear, ReLU, Sigmoid, Tanh, Identity, Softmax, LogSoftmax,
-                                         Flatten, Dropout, Sequential>(*this))
+                                         Flatten, Dropout, Sequential, ModuleList, ModuleDict, ParameterList,
+                                         Unflatten, Embedding, LayerNorm, Bilinear, LeakyReLU, ELU, CELU, GELU,
+                                         Softplus, Hardtanh, Softmin, Threshold, SELU, SiLU, Mish, Softsign, ReLU6,
+                                         Hardsigmoid, Hardswish, LogSigmoid, PReLU>(*this))
     return out;
   if constexpr (std::is_same_v<U, float>) return to_float();
   else return to_double();
