@@ -108,6 +108,17 @@ def gen(r):
     r.s("repr.net", repr(net))
     r.s("net.state_dict_keys", "\n".join(net.state_dict().keys()))
     r.s("net.named_modules", "\n".join(n for n, _ in net.named_modules()))
+    # load_state_dict's messages: a missing, an unexpected and a mis-shaped key
+    bad = dict(net.state_dict())
+    del bad["fc2.bias"]
+    bad["extra"] = torch.zeros(1)
+    bad["fc1.weight"] = torch.zeros(8, 5)
+    for strict in (True, False):
+        try:
+            net.load_state_dict(bad, strict=strict)
+            raise AssertionError("load_state_dict accepted a bad state_dict")
+        except RuntimeError as e:
+            r.s("net.load_error.%s" % ("strict" if strict else "loose"), str(e))
 
     # prelu: shared and per-channel weights
     xp = rounded_randn((2, 3, 4), dtype=F64)

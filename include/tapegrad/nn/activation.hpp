@@ -23,6 +23,7 @@ struct ThresholdOptions { double threshold = 0, value = 0; };
 // dtype (for to<U>()), clone(), the name and the options.
 #define TAPEGRAD_ACTIVATION_COMMON(Name)                                                      \
   explicit Name(Name##Options options) : options_(std::move(options)) { check(); }          \
+  template <NullHandle N> explicit Name(N) : Module<T>(nullptr) {}                                      \
   template <FloatingElement U>                                                               \
   explicit Name(const Name<U>& o) : options_(o.options()) { this->convert_from(o); }          \
   const Name##Options& options() const { return options_; }                                  \
@@ -149,6 +150,7 @@ class Threshold : public Module<T> {
   class Name : public Module<T> {                                                           \
    public:                                                                                  \
     Name() = default;                                                                       \
+    template <NullHandle N> explicit Name(N) : Module<T>(nullptr) {}                                   \
     template <FloatingElement U>                                                            \
     explicit Name(const Name<U>& other) { this->convert_from(other); }                      \
     Tensor<T> forward(const Tensor<T>& x) override { return F::fn(x); }                     \
@@ -175,6 +177,7 @@ class PReLU : public Module<T> {
     TAPEGRAD_CHECK(num_parameters > 0, ValueError, "PReLU: num_parameters must be positive, got ", num_parameters);
     weight = this->register_parameter("weight", full<T>({num_parameters}, static_cast<T>(init)));
   }
+  template <NullHandle N> explicit PReLU(N) : Module<T>(nullptr), num_(0) {}
   template <FloatingElement U>
   explicit PReLU(const PReLU<U>& o) : PReLU(o.num_parameters()) { this->convert_from(o); }
   Tensor<T> forward(const Tensor<T>& x) override { return F::prelu(x, weight); }

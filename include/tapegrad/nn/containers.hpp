@@ -24,8 +24,8 @@ class ModuleList : public Module<T> {
   ModuleList() = default;
   /// ModuleList(Linear(2, 3), ReLU(), ...) or shared_ptrs.
   template <class... M>
-    requires(sizeof...(M) > 0)
-  explicit ModuleList(M&&... modules) {
+    requires(sizeof...(M) > 0 && !(sizeof...(M) == 1 && (std::is_same_v<std::decay_t<M>, ModuleList> && ...)))
+  explicit ModuleList(M&&... modules) {  // (the constraint keeps copies copies)
     (push_back(std::forward<M>(modules)), ...);
   }
   template <FloatingElement U>

@@ -33,7 +33,7 @@ class Linear : public Module<T> {
     reset_parameters();
   }
   /// An empty handle, to be assigned (`nn::Linear<> fc1{nullptr};`).
-  explicit Linear(std::nullptr_t) : Module<T>(nullptr), in_(0), out_(0) {}
+  template <NullHandle N> explicit Linear(N) : Module<T>(nullptr), in_(0), out_(0) {}
   template <FloatingElement U>
   explicit Linear(const Linear<U>& other) : Linear(other.in_features(), other.out_features(), other.bias.defined()) {
     this->convert_from(other);
@@ -77,6 +77,7 @@ class Linear : public Module<T> {
   class Name : public Module<T> {                                                        \
    public:                                                                               \
     Name() = default;                                                                    \
+    template <NullHandle N> explicit Name(N) : Module<T>(nullptr) {}                                \
     template <FloatingElement U>                                                         \
     explicit Name(const Name<U>& other) { this->convert_from(other); }                   \
     Tensor<T> forward(const Tensor<T>& x) override { return expr; }                      \
@@ -95,6 +96,7 @@ TAPEGRAD_SIMPLE_LAYER(Identity, x)
   class Name : public Module<T> {                                                        \
    public:                                                                               \
     explicit Name(int64_t dim) : dim_(dim) {}                                            \
+    template <NullHandle N> explicit Name(N) : Module<T>(nullptr), dim_(0) {}                       \
     std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }   \
     template <FloatingElement U>                                                         \
     explicit Name(const Name<U>& other) : dim_(other.dim()) { this->convert_from(other); } \
@@ -115,6 +117,7 @@ template <FloatingElement T = float>
 class Flatten : public Module<T> {
  public:
   explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1) : start_(start_dim), end_(end_dim) {}
+  template <NullHandle N> explicit Flatten(N) : Module<T>(nullptr), start_(1), end_(-1) {}
   template <FloatingElement U>
   explicit Flatten(const Flatten<U>& o) : start_(o.start_dim()), end_(o.end_dim()) { this->convert_from(o); }
   Tensor<T> forward(const Tensor<T>& x) override { return x.flatten(start_, end_); }
@@ -140,6 +143,7 @@ class Dropout : public Module<T> {
   explicit Dropout(double p = 0.5) : p_(p) {
     TAPEGRAD_CHECK(p >= 0 && p <= 1, ValueError, "Dropout: probability has to be between 0 and 1, but got ", p);
   }
+  template <NullHandle N> explicit Dropout(N) : Module<T>(nullptr), p_(0) {}
   template <FloatingElement U>
   explicit Dropout(const Dropout<U>& o) : p_(o.p()) { this->convert_from(o); }
   Tensor<T> forward(const Tensor<T>& x) override { return F::dropout(x, p_, this->is_training()); }
@@ -161,6 +165,7 @@ template <FloatingElement T = float>
 class Unflatten : public Module<T> {
  public:
   Unflatten(int64_t dim, Shape sizes) : dim_(dim), sizes_(std::move(sizes)) {}
+  template <NullHandle N> explicit Unflatten(N) : Module<T>(nullptr), dim_(0) {}
   template <FloatingElement U>
   explicit Unflatten(const Unflatten<U>& o) : dim_(o.dim()), sizes_(o.unflattened_size()) { this->convert_from(o); }
   Tensor<T> forward(const Tensor<T>& x) override { return F::unflatten(x, dim_, sizes_); }
@@ -197,7 +202,7 @@ class Embedding : public Module<T> {
     weight = this->register_parameter("weight", empty<T>({num_embeddings, embedding_dim}));
     reset_parameters();
   }
-  explicit Embedding(std::nullptr_t) : Module<T>(nullptr), num_(0), dim_(0) {}
+  template <NullHandle N> explicit Embedding(N) : Module<T>(nullptr), num_(0), dim_(0) {}
   template <FloatingElement U>
   explicit Embedding(const Embedding<U>& o) : Embedding(o.num_embeddings(), o.embedding_dim(), o.padding_idx()) {
     this->convert_from(o);
@@ -254,7 +259,7 @@ class LayerNorm : public Module<T> {
   }
   explicit LayerNorm(int64_t normalized_shape, double eps = 1e-5, bool elementwise_affine = true)
       : LayerNorm(Shape{normalized_shape}, eps, elementwise_affine) {}
-  explicit LayerNorm(std::nullptr_t) : Module<T>(nullptr), eps_(0) {}
+  template <NullHandle N> explicit LayerNorm(N) : Module<T>(nullptr), eps_(0) {}
   template <FloatingElement U>
   explicit LayerNorm(const LayerNorm<U>& o) : LayerNorm(o.normalized_shape(), o.eps(), o.weight.defined()) {
     this->convert_from(o);
@@ -297,7 +302,7 @@ class Bilinear : public Module<T> {
     if (bias) this->bias = this->register_parameter("bias", empty<T>({out_features}));
     reset_parameters();
   }
-  explicit Bilinear(std::nullptr_t) : Module<T>(nullptr), in1_(0), in2_(0), out_(0) {}
+  template <NullHandle N> explicit Bilinear(N) : Module<T>(nullptr), in1_(0), in2_(0), out_(0) {}
   template <FloatingElement U>
   explicit Bilinear(const Bilinear<U>& o)
       : Bilinear(o.in1_features(), o.in2_features(), o.out_features(), o.bias.defined()) {
@@ -342,7 +347,8 @@ class Sequential : public Module<T> {
   Sequential() = default;
   /// From layer objects: Sequential(Flatten(), Linear(784, 256), ReLU(), ...).
   template <class... M>
-    requires(sizeof...(M) > 0 && (std::derived_from<std::decay_t<M>, Module<T>> && ...))
+    requires(sizeof...(M) > 0 && (std::derived_from<std::decay_t<M>, Module<T>> && ...) &&
+             !(sizeof...(M) == 1 && (std::is_same_v<std::decay_t<M>, Sequential> && ...)))  // not a copy
   explicit Sequential(M&&... modules) {
     (push_back(std::make_shared<std::decay_t<M>>(std::forward<M>(modules))), ...);
   }

@@ -106,6 +106,13 @@ inline std::string py_tuple(const Shape& s) {
   return out + (s.size() == 1 ? ",)" : ")");
 }
 
+/// A shape as PyTorch prints a torch.Size: "torch.Size([8, 4])".
+inline std::string torch_size(const Shape& s) {
+  std::string out = "torch.Size([";
+  for (int64_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "])";
+}
+
 /// Quoted, comma-separated names: "a", "b" (as PyTorch's load_state_dict lists them).
 inline std::string quoted_list(const std::vector<std::string>& names) {
   std::string out;
@@ -113,6 +120,12 @@ inline std::string quoted_list(const std::vector<std::string>& names) {
   return out;
 }
 }  // namespace detail
+
+/// `nullptr` itself: the argument of a layer's empty-handle constructor
+/// (`nn::Linear<> fc1{nullptr}`). A template on it, so that a literal 0
+/// (`nn::Dropout(0)`, `nn::Softmax(0)`) still means the number.
+template <class N>
+concept NullHandle = std::same_as<N, std::nullptr_t>;
 
 /// What load_state_dict(strict = false) found missing or left over.
 struct IncompatibleKeys {
@@ -263,10 +276,9 @@ class Module {
         continue;
       }
       if (it->second.sizes() != dst.sizes()) {
-        std::ostringstream os;
-        os << "size mismatch for " << name << ": copying a param with shape " << it->second.sizes()
-           << " from checkpoint, the shape in current model is " << dst.sizes() << ".";
-        errors.push_back(os.str());
+        errors.push_back("size mismatch for " + name + ": copying a param with shape " +
+                         detail::torch_size(it->second.sizes()) + " from checkpoint, the shape in current model is " +
+                         detail::torch_size(dst.sizes()) + ".");
         continue;
       }
       copies.emplace_back(dst, it->second);
