@@ -250,7 +250,7 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target, const 
   const int64_t cdim = logits.dim() == 1 ? 0 : 1, c = logits.sizes()[cdim];
   auto t = o.label_smoothing > 0 ? target * static_cast<T>(1 - o.label_smoothing) + static_cast<T>(o.label_smoothing / double(c))
                                  : target;
-  auto prod = log_softmax(logits, cdim) * t;
+  auto prod = tapegrad::log_softmax(logits, cdim) * t;
   if (o.weight.defined()) {
     TAPEGRAD_CHECK(o.weight.dim() == 1 && o.weight.sizes()[0] == c, ShapeError,
                    "cross_entropy: weight must have one entry per class, got shape ", o.weight.sizes(), " for ", c,

@@ -3,6 +3,8 @@
 // smooth_l1_loss, huber_loss, kl_div, margin_ranking_loss,
 // cosine_embedding_loss, triplet_margin_loss (cross_entropy, nll_loss,
 // mse_loss and the BCEs are in functional.hpp).
+#include <limits>
+
 #include "functional_activation.hpp"
 
 namespace tapegrad::nn::functional {
@@ -59,9 +61,11 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, KLDivReduction
   if (log_target) {
     loss = exp(target) * (target - input);
   } else {
-    // t log t with its limit 0 at t = 0; d/dt = log t + 1
+    // t log t with its limit 0 at t = 0; d/dt = log t + 1, and NaN at t = 0
+    // as PyTorch's xlogy backward gives there (0 / 0)
     auto tlogt = detail::pointwise(target, [](T t) { return t > 0 ? t * std::log(t) : T(0); },
-                                   [](T t) { return std::log(t) + T(1); }, "XlogyBackward");
+                                   [](T t) { return t == 0 ? std::numeric_limits<T>::quiet_NaN() : std::log(t) + T(1); },
+                                   "XlogyBackward");
     loss = tlogt - target * input;
   }
   switch (reduction) {
