@@ -80,14 +80,18 @@ std::vector<std::pair<std::string, std::shared_ptr<nn::Module<T>>>> modules() {
 
 TEST_CASE_TEMPLATE("activations: values and gradients match PyTorch, at the kinks and for |x| = 90 too", T, float,
                    double) {
-  for (const auto& [name, fn] : functional_forms<T>()) {
+  for (const auto& entry : functional_forms<T>()) {  // no structured bindings: clang < 16 cannot capture them
+    const auto& name = entry.first;
+    const auto& fn = entry.second;
     check_case<T>("act." + name, [&](const auto& v) { return fn(v[0]); }, {surface::leaf<T>("act.x")});
   }
 }
 
 TEST_CASE_TEMPLATE("activations: the modules compute their functional forms and print as PyTorch", T, float,
                    double) {
-  for (const auto& [name, m] : modules<T>()) {
+  for (const auto& entry : modules<T>()) {  // no structured bindings: clang < 16 cannot capture them
+    const auto& name = entry.first;
+    const auto& m = entry.second;
     check_case<T>("act." + name, [&](const auto& v) { return (*m)(v[0]); }, {surface::leaf<T>("act.x")});
     CHECK(m->repr() == surface::rec("repr." + name).text);
   }
@@ -106,7 +110,9 @@ TEST_CASE("leaky_relu: the gradient at 0 is the slope, as PyTorch") {
 TEST_CASE("activations: gradcheck in double away from the kinks, 0-d, empty and non-contiguous inputs") {
   // act.x's first 24 values: random multiples of 0.001, none at a kink
   const auto x = load<double>("act.x").reshape({-1}).narrow(0, 0, 24).reshape({4, 6});
-  for (const auto& [name, fn] : functional_forms<double>()) {
+  for (const auto& entry : functional_forms<double>()) {  // no structured bindings: clang < 16 cannot capture them
+    const auto& name = entry.first;
+    const auto& fn = entry.second;
     CAPTURE(name);
     surface::check_gradcheck([&](const auto& v) { return fn(v[0]); }, {x.clone()});
     surface::check_gradcheck([&](const auto& v) { return fn(v[0].t()); }, {x.clone()});

@@ -25,7 +25,9 @@ const std::vector<std::pair<std::string, Reduction>> kReductions = {
 TEST_CASE_TEMPLATE("l1_loss, smooth_l1_loss, huber_loss: values and gradients match PyTorch, at d = 0 and d = beta too",
                    T, float, double) {
   auto in = [] { return std::vector{leaf<T>("loss.input"), leaf<T>("loss.target")}; };
-  for (const auto& [name, r] : kReductions) {
+  for (const auto& entry : kReductions) {  // no structured bindings: clang < 16 cannot capture them
+    const auto& name = entry.first;
+    const auto& r = entry.second;
     check_case<T>("l1." + name, [r](const auto& v) { return F::l1_loss(v[0], v[1], r); }, in());
     check_case<T>("smooth_l1." + name, [r](const auto& v) { return F::smooth_l1_loss(v[0], v[1], r); }, in());
     check_case<T>("huber." + name, [r](const auto& v) { return F::huber_loss(v[0], v[1], r); }, in());
@@ -42,7 +44,9 @@ TEST_CASE_TEMPLATE("kl_div: every reduction with probability and log-probability
                                                                        {"mean", F::KLDivReduction::mean},
                                                                        {"sum", F::KLDivReduction::sum},
                                                                        {"batchmean", F::KLDivReduction::batchmean}};
-  for (const auto& [name, r] : reds) {
+  for (const auto& entry : reds) {  // no structured bindings: clang < 16 cannot capture them
+    const auto& name = entry.first;
+    const auto& r = entry.second;
     check_case<T>("kl." + name, [r](const auto& v) { return F::kl_div(v[0], v[1], r); },
                   {leaf<T>("kl.input"), leaf<T>("kl.target")});
     check_case<T>("kl_log." + name, [r](const auto& v) { return nn::KLDivLoss<T>(r, true)(v[0], v[1]); },
@@ -53,7 +57,9 @@ TEST_CASE_TEMPLATE("kl_div: every reduction with probability and log-probability
 TEST_CASE_TEMPLATE("cross_entropy and nll_loss: [N, C, d1, d2] inputs with per-position targets match PyTorch", T,
                    float, double) {
   const auto target = surface::load_index("ce4d.t");
-  for (const auto& [name, r] : kReductions) {
+  for (const auto& entry : kReductions) {  // no structured bindings: clang < 16 cannot capture them
+    const auto& name = entry.first;
+    const auto& r = entry.second;
     check_case<T>("ce4d." + name, [&, r](const auto& v) { return F::cross_entropy(v[0], target, {.reduction = r}); },
                   {leaf<T>("ce4d.x")});
     check_case<T>("nll4d." + name, [&, r](const auto& v) { return F::nll_loss(v[0], target, {.reduction = r}); },
@@ -70,9 +76,12 @@ TEST_CASE_TEMPLATE("cross_entropy and nll_loss: [N, C, d1, d2] inputs with per-p
 
 TEST_CASE_TEMPLATE("cross_entropy: probability targets, with label smoothing and a class weight, match PyTorch", T,
                    float, double) {
-  for (const auto& [name, r] : kReductions)
-    check_case<T>("ceprob." + name, [r](const auto& v) { return F::cross_entropy(v[0], v[1], {.reduction = r}); },
+  for (const auto& entry : kReductions) {
+    const Reduction r = entry.second;
+    check_case<T>("ceprob." + entry.first,
+                  [r](const auto& v) { return F::cross_entropy(v[0], v[1], {.reduction = r}); },
                   {leaf<T>("ceprob.x"), leaf<T>("ceprob.t")});
+  }
   check_case<T>("ceprob.smooth",
                 [](const auto& v) { return nn::CrossEntropyLoss<T>({.label_smoothing = 0.1})(v[0], v[1]); },
                 {leaf<T>("ceprob.x"), leaf<T>("ceprob.t")});
@@ -90,7 +99,9 @@ TEST_CASE_TEMPLATE("binary_cross_entropy_with_logits: a per-class pos_weight mat
 }
 
 TEST_CASE_TEMPLATE("margin_ranking, cosine_embedding and triplet_margin losses match PyTorch", T, float, double) {
-  for (const auto& [name, r] : kReductions) {
+  for (const auto& entry : kReductions) {  // no structured bindings: clang < 16 cannot capture them
+    const auto& name = entry.first;
+    const auto& r = entry.second;
     if (name == "sum") continue;
     check_case<T>("mrl." + name, [r](const auto& v) { return nn::MarginRankingLoss<T>(0.5, r)(v[0], v[1], v[2]); },
                   {leaf<T>("mrl.x1"), leaf<T>("mrl.x2"), leaf<T>("mrl.y")});

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -30,7 +31,9 @@ TEST_CASE_TEMPLATE("clip_grad_norm_: the total norm and the scaled gradients mat
                    float, double) {
   const std::vector<std::tuple<std::string, double, double>> cases = {
       {"l2", 1.0, 2.0}, {"l2_big", 100.0, 2.0}, {"inf", 0.5, INFINITY}, {"l1", 2.0, 1.0}, {"l3", 1.5, 3.0}};
-  for (const auto& [name, max_norm, norm_type] : cases) {
+  for (const auto& c : cases) {  // no structured bindings: clang < 16 cannot capture them (CAPTURE)
+    const std::string& name = std::get<0>(c);
+    const double max_norm = std::get<1>(c), norm_type = std::get<2>(c);
     CAPTURE(name);
     auto ps = params_with_grads(load<T>("clip.g1"), load<T>("clip.g2"));
     auto no_grad = tg::zeros<T>({2});

@@ -144,8 +144,9 @@ class Threshold : public Module<T> {
 };
 #undef TAPEGRAD_ACTIVATION_COMMON
 
-// Activations without options.
-#define TAPEGRAD_PLAIN_ACTIVATION(Name, fn)                                                  \
+// Activations without options: forward is `expr` of x. (layers.hpp uses it
+// for ReLU, Sigmoid, Tanh and Identity, and undefines it.)
+#define TAPEGRAD_PLAIN_ACTIVATION(Name, expr)                                                \
   template <FloatingElement T = float>                                                      \
   class Name : public Module<T> {                                                           \
    public:                                                                                  \
@@ -153,19 +154,18 @@ class Threshold : public Module<T> {
     template <NullHandle N> explicit Name(N) : Module<T>(nullptr) {}                                   \
     template <FloatingElement U>                                                            \
     explicit Name(const Name<U>& other) { this->convert_from(other); }                      \
-    Tensor<T> forward(const Tensor<T>& x) override { return F::fn(x); }                     \
+    Tensor<T> forward(const Tensor<T>& x) override { return expr; }                         \
     std::string name() const override { return #Name; }                                     \
     std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }      \
   };
-TAPEGRAD_PLAIN_ACTIVATION(SELU, selu)
-TAPEGRAD_PLAIN_ACTIVATION(SiLU, silu)
-TAPEGRAD_PLAIN_ACTIVATION(Mish, mish)
-TAPEGRAD_PLAIN_ACTIVATION(Softsign, softsign)
-TAPEGRAD_PLAIN_ACTIVATION(ReLU6, relu6)
-TAPEGRAD_PLAIN_ACTIVATION(Hardsigmoid, hardsigmoid)
-TAPEGRAD_PLAIN_ACTIVATION(Hardswish, hardswish)
-TAPEGRAD_PLAIN_ACTIVATION(LogSigmoid, logsigmoid)
-#undef TAPEGRAD_PLAIN_ACTIVATION
+TAPEGRAD_PLAIN_ACTIVATION(SELU, F::selu(x))
+TAPEGRAD_PLAIN_ACTIVATION(SiLU, F::silu(x))
+TAPEGRAD_PLAIN_ACTIVATION(Mish, F::mish(x))
+TAPEGRAD_PLAIN_ACTIVATION(Softsign, F::softsign(x))
+TAPEGRAD_PLAIN_ACTIVATION(ReLU6, F::relu6(x))
+TAPEGRAD_PLAIN_ACTIVATION(Hardsigmoid, F::hardsigmoid(x))
+TAPEGRAD_PLAIN_ACTIVATION(Hardswish, F::hardswish(x))
+TAPEGRAD_PLAIN_ACTIVATION(LogSigmoid, F::logsigmoid(x))
 
 /// PReLU(num_parameters = 1, init = 0.25): a learnt slope, one shared or one
 /// per channel (dim 1 of the input). weight: [num_parameters].

@@ -71,24 +71,13 @@ class Linear : public Module<T> {
   int64_t in_, out_;
 };
 
-// Parameterless layers: forward is a function of x alone.
-#define TAPEGRAD_SIMPLE_LAYER(Name, expr)                                                 \
-  template <FloatingElement T = float>                                                   \
-  class Name : public Module<T> {                                                        \
-   public:                                                                               \
-    Name() = default;                                                                    \
-    template <NullHandle N> explicit Name(N) : Module<T>(nullptr) {}                                \
-    template <FloatingElement U>                                                         \
-    explicit Name(const Name<U>& other) { this->convert_from(other); }                   \
-    Tensor<T> forward(const Tensor<T>& x) override { return expr; }                      \
-    std::string name() const override { return #Name; }                                  \
-    std::shared_ptr<Module<T>> clone() const override { return this->clone_as(*this); }   \
-  };
-TAPEGRAD_SIMPLE_LAYER(ReLU, relu(x))
-TAPEGRAD_SIMPLE_LAYER(Sigmoid, sigmoid(x))
-TAPEGRAD_SIMPLE_LAYER(Tanh, tanh(x))
-TAPEGRAD_SIMPLE_LAYER(Identity, x)
-#undef TAPEGRAD_SIMPLE_LAYER
+// Parameterless layers: forward is a function of x alone
+// (TAPEGRAD_PLAIN_ACTIVATION is defined in activation.hpp).
+TAPEGRAD_PLAIN_ACTIVATION(ReLU, relu(x))
+TAPEGRAD_PLAIN_ACTIVATION(Sigmoid, sigmoid(x))
+TAPEGRAD_PLAIN_ACTIVATION(Tanh, tanh(x))
+TAPEGRAD_PLAIN_ACTIVATION(Identity, x)
+#undef TAPEGRAD_PLAIN_ACTIVATION
 
 /// softmax / log_softmax along `dim`.
 #define TAPEGRAD_DIM_LAYER(Name, fn)                                                      \
