@@ -39,6 +39,7 @@
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
 #include "nn/padding.hpp"
+#include "nn/utils.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/sgd.hpp"
 #include "optim/adam.hpp"

@@ -401,7 +401,8 @@ TEST_CASE("cross_entropy: shape mismatches and bad options are errors") {
                        "cross_entropy: expected input [N, C] and target [N], got input [5, 4] and target [3]",
                        tg::ShapeError);
   CHECK_THROWS_WITH_AS(F::cross_entropy(z.view({20}), tg::zeros<int64_t>({20})),
-                       "cross_entropy: expected input [N, C] and target [N], got input [20] and target [20]",
+                       "cross_entropy: expected input [C], [N, C] or [N, C, d1, ...] and target [], [N] or [N, d1, ...], got "
+                       "input [20] and target [20]",
                        tg::ShapeError);
   CHECK_THROWS_WITH_AS(F::cross_entropy(z, tg::zeros<int64_t>({5, 4})),
                        "cross_entropy: expected input [N, C] and target [N], got input [5, 4] and target [5, 4]",

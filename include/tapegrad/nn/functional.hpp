@@ -197,22 +197,83 @@ Tensor<T> cross_entropy_impl(const Tensor<T>& input, const Tensor<int64_t>& targ
 }
 }  // namespace detail
 
-/// cross_entropy(logits [N, C], target [N] class indices): log_softmax and the
-/// negative log-likelihood fused (Note [Fused cross-entropy]); with
-/// reduction, ignore_index, label_smoothing and a class weight as PyTorch.
+namespace detail {
+// Note [Class dimension]: PyTorch's cross_entropy and nll_loss take input
+// [C] (one sample), [N, C] or [N, C, d1, ...] with target [], [N] or
+// [N, d1, ...]. The fused kernel works on rows: the class dim is moved last
+// and the positions become rows ([N * d1 * ..., C]), which gives PyTorch's
+// mean (over all positions, weighted) unchanged; reduction none gets the
+// target's shape back.
+template <FloatingElement T>
+Tensor<T> class_loss(const Tensor<T>& input, const Tensor<int64_t>& target, const CrossEntropyOptions<T>& o,
+                     bool log_probs, const char* op, const char* backward_name) {
+  if (input.dim() == 2) return cross_entropy_impl(input, target, o, log_probs, op, backward_name);
+  const bool fits = input.dim() == 1 ? target.dim() == 0
+                                     : input.dim() >= 3 && target.dim() == input.dim() - 1 && target.sizes()[0] == input.sizes()[0] &&
+                                           Shape(input.sizes().begin() + 2, input.sizes().end()) ==
+                                               Shape(target.sizes().begin() + 1, target.sizes().end());
+  TAPEGRAD_CHECK(fits, ShapeError, op, ": expected input [C], [N, C] or [N, C, d1, ...] and target [], [N] or "
+                 "[N, d1, ...], got input ", input.sizes(), " and target ", target.sizes());
+  if (input.dim() == 1) {
+    auto out = cross_entropy_impl(input.unsqueeze(0), target.reshape({1}), o, log_probs, op, backward_name);
+    return o.reduction == Reduction::none ? out.view({}) : out;
+  }
+  Shape perm{0};
+  for (int64_t d = 2; d < input.dim(); ++d) perm.push_back(d);
+  perm.push_back(1);
+  const int64_t c = input.sizes()[1];
+  auto out = cross_entropy_impl(input.permute(perm).reshape({-1, c}), target.reshape({-1}), o, log_probs, op,
+                                backward_name);
+  return o.reduction == Reduction::none ? out.view(target.sizes()) : out;
+}
+}  // namespace detail
+
+/// cross_entropy(logits [N, C] or [N, C, d1, ...] or [C], target class
+/// indices [N] / [N, d1, ...] / []): log_softmax and the negative
+/// log-likelihood fused (Note [Fused cross-entropy], Note [Class dimension]);
+/// with reduction, ignore_index, label_smoothing and a class weight as PyTorch.
 template <FloatingElement T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<int64_t>& target,
                         const CrossEntropyOptions<T>& options = {}) {
-  return detail::cross_entropy_impl(logits, target, options, false, "cross_entropy", "CrossEntropyBackward");
+  return detail::class_loss(logits, target, options, false, "cross_entropy", "CrossEntropyBackward");
 }
 
-/// nll_loss(log_probs [N, C], target [N]): -log_probs[i, target[i]], reduced.
+/// cross_entropy(logits, probabilities): target of the input's shape holding
+/// class probabilities (PyTorch's "soft labels"): -sum_c w_c t_c log_softmax(x)_c
+/// per position, t smoothed by label_smoothing; mean divides by the number of
+/// positions (N * d1 * ...). ignore_index does not apply.
+template <FloatingElement T>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target, const CrossEntropyOptions<T>& o = {}) {
+  TAPEGRAD_CHECK(logits.dim() >= 1 && target.sizes() == logits.sizes(), ShapeError,
+                 "cross_entropy: probability targets must have the input's shape, got input ", logits.sizes(),
+                 " and target ", target.sizes());
+  TAPEGRAD_CHECK(o.label_smoothing >= 0 && o.label_smoothing <= 1, ValueError,
+                 "cross_entropy: label_smoothing must be between 0.0 and 1.0, got ", o.label_smoothing);
+  const int64_t cdim = logits.dim() == 1 ? 0 : 1, c = logits.sizes()[cdim];
+  auto t = o.label_smoothing > 0 ? target * static_cast<T>(1 - o.label_smoothing) + static_cast<T>(o.label_smoothing / double(c))
+                                 : target;
+  auto prod = tapegrad::log_softmax(logits, cdim) * t;
+  if (o.weight.defined()) {
+    TAPEGRAD_CHECK(o.weight.dim() == 1 && o.weight.sizes()[0] == c, ShapeError,
+                   "cross_entropy: weight must have one entry per class, got shape ", o.weight.sizes(), " for ", c,
+                   " classes");
+    Shape ws(logits.dim() - cdim, 1);
+    ws[0] = c;
+    prod = prod * o.weight.reshape(ws);
+  }
+  auto per = neg(sum(prod, cdim));
+  if (o.reduction == Reduction::none) return per;
+  return o.reduction == Reduction::sum ? sum(per) : mean(per);
+}
+
+/// nll_loss(log_probs [N, C] (or [N, C, d1, ...], [C]), target [N] (...)):
+/// -log_probs[i, target[i]], reduced.
 template <FloatingElement T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Tensor<int64_t>& target,
                    CrossEntropyOptions<T> options = {}) {
   TAPEGRAD_CHECK(options.label_smoothing == 0, ValueError,
                  "nll_loss: label_smoothing is an option of cross_entropy, not nll_loss");
-  return detail::cross_entropy_impl(log_probs, target, options, true, "nll_loss", "NllLossBackward");
+  return detail::class_loss(log_probs, target, options, true, "nll_loss", "NllLossBackward");
 }
 
 namespace detail {
@@ -221,6 +282,11 @@ Tensor<T> reduce_loss(const Tensor<T>& per_element, Reduction r) {
   if (r == Reduction::none) return per_element;
   return r == Reduction::mean ? mean(per_element) : sum(per_element);
 }
+// Note [Loss target shapes]: PyTorch 1.13's elementwise losses (mse_loss,
+// l1_loss, smooth_l1_loss, huber_loss) broadcast a target of another shape
+// and warn that this "will likely lead to incorrect results"; a prediction
+// [N] against a target [N, 1] silently becomes an [N, N] loss. tapegrad
+// refuses every shape mismatch instead: an error, never a wrong answer.
 template <Element A, Element B>
 void check_same_shape(const Tensor<A>& input, const Tensor<B>& target, const char* op) {
   TAPEGRAD_CHECK(input.sizes() == target.sizes(), ShapeError, op,

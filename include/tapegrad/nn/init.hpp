@@ -24,12 +24,21 @@ std::pair<int64_t, int64_t> fans(const Tensor<T>& t, const char* op) {
 }
 }  // namespace detail
 
-/// calculate_gain(nonlinearity, param): PyTorch's recommended gains.
+/// calculate_gain(nonlinearity, param): PyTorch's recommended gains: 1 for
+/// linear, conv1d..conv3d, conv_transpose1d..3d, sigmoid (and identity);
+/// 5/3 tanh; sqrt(2) relu; sqrt(2 / (1 + slope^2)) leaky_relu (param is the
+/// slope, 0.01 by default); 3/4 selu.
 inline double calculate_gain(std::string_view nonlinearity, double param = 0.01) {
-  if (nonlinearity == "linear" || nonlinearity == "sigmoid" || nonlinearity == "identity") return 1;
+  for (std::string_view linear : {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                                  "conv_transpose3d", "sigmoid", "identity"})
+    if (nonlinearity == linear) return 1;
   if (nonlinearity == "tanh") return 5.0 / 3;
   if (nonlinearity == "relu") return std::sqrt(2.0);
-  if (nonlinearity == "leaky_relu") return std::sqrt(2.0 / (1 + param * param));
+  if (nonlinearity == "leaky_relu") {
+    TAPEGRAD_CHECK(std::isfinite(param), ValueError, "calculate_gain: negative_slope ", param,
+                   " not a valid number");
+    return std::sqrt(2.0 / (1 + param * param));
+  }
   if (nonlinearity == "selu") return 3.0 / 4;
   tapegrad::detail::throw_error<ValueError>("calculate_gain: unsupported nonlinearity '", nonlinearity, "'");
 }
@@ -158,6 +167,56 @@ const Tensor<T>& trunc_normal_(const Tensor<T>& t, double mean = 0, double std =
         }
       });
   t.storage()->bump_version();
+  return t;
+}
+
+/// eye_(t): the identity matrix in a 2-D tensor (ones on the diagonal).
+template <FloatingElement T>
+const Tensor<T>& eye_(const Tensor<T>& t) {
+  TAPEGRAD_CHECK(t.dim() == 2, ShapeError, "eye_: only tensors with 2 dimensions are supported, got shape ",
+                 t.sizes());
+  NoGradGuard no_grad;
+  t.zero_();
+  for (int64_t i = 0; i < std::min(t.sizes()[0], t.sizes()[1]); ++i) t(i, i) = T(1);
+  return t;
+}
+
+/// orthogonal_(t, gain = 1): t viewed as [rows, numel / rows] filled with a
+/// (semi-)orthogonal matrix times gain: the Q of a QR decomposition of a
+/// standard normal matrix with R's diagonal made positive, as PyTorch.
+/// Orthonormal rows when rows <= cols, else orthonormal columns.
+template <FloatingElement T>
+const Tensor<T>& orthogonal_(const Tensor<T>& t, double gain = 1, Generator& gen = default_generator()) {
+  TAPEGRAD_CHECK(t.dim() >= 2, ShapeError, "orthogonal_: only tensors with 2 or more dimensions are supported, got shape ",
+                 t.sizes());
+  if (t.numel() == 0) return t;
+  const int64_t rows = t.sizes()[0], cols = t.numel() / rows;
+  const bool wide = rows < cols;
+  const int64_t m = wide ? cols : rows, n = wide ? rows : cols;  // a is m x n with m >= n
+  auto a = empty<double>({n, m});                                 // its columns as rows
+  a.normal_(0, 1, gen);
+  double* q = a.data_ptr();
+  // modified Gram-Schmidt, twice for orthogonality to rounding: the columns
+  // of Q with R's diagonal positive
+  for (int64_t j = 0; j < n; ++j) {
+    double* v = q + j * m;
+    for (int pass = 0; pass < 2; ++pass)
+      for (int64_t k = 0; k < j; ++k) {
+        const double* u = q + k * m;
+        double dot = 0;
+        for (int64_t i = 0; i < m; ++i) dot += u[i] * v[i];
+        for (int64_t i = 0; i < m; ++i) v[i] -= dot * u[i];
+      }
+    double norm = 0;
+    for (int64_t i = 0; i < m; ++i) norm += v[i] * v[i];
+    norm = std::sqrt(norm);
+    for (int64_t i = 0; i < m; ++i) v[i] /= norm;
+  }
+  // a holds Q^T [n, m]: the result [rows, cols] is Q^T when wide, else Q
+  auto result = wide ? a : a.t().contiguous();
+  NoGradGuard no_grad;
+  t.view({rows, cols}).copy_(result);
+  t.mul_(gain);
   return t;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
-// Loss modules: CrossEntropyLoss, NLLLoss, MSELoss, BCELoss, BCEWithLogitsLoss.
-// Each holds its options and calls the functional form: loss(input, target).
+// Loss modules: CrossEntropyLoss, NLLLoss, MSELoss, BCELoss, BCEWithLogitsLoss,
+// L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, MarginRankingLoss,
+// CosineEmbeddingLoss, TripletMarginLoss. Each holds its options and calls
+// the functional form: loss(input, target), or loss(x1, x2, y).
 #include "functional.hpp"
+#include "functional_loss.hpp"
 
 namespace tapegrad::nn {
 
@@ -10,6 +13,10 @@ class CrossEntropyLoss {
  public:
   explicit CrossEntropyLoss(CrossEntropyOptions<T> options = {}) : options_(std::move(options)) {}
   Tensor<T> operator()(const Tensor<T>& logits, const Tensor<int64_t>& target) const {
+    return F::cross_entropy(logits, target, options_);
+  }
+  /// With class probabilities as the target (of the logits' shape).
+  Tensor<T> operator()(const Tensor<T>& logits, const Tensor<T>& target) const {
     return F::cross_entropy(logits, target, options_);
   }
   const CrossEntropyOptions<T>& options() const { return options_; }
@@ -69,6 +76,102 @@ class BCEWithLogitsLoss {
  private:
   Tensor<T> weight_, pos_weight_;
   Reduction reduction_;
+};
+
+// Losses of (input, target) whose options are a reduction and one number.
+#define TAPEGRAD_PAIR_LOSS(Name, fn, Arg, default_value)                                  \
+  template <FloatingElement T = float>                                                   \
+  class Name {                                                                           \
+   public:                                                                               \
+    explicit Name(Reduction reduction = Reduction::mean, double Arg = default_value)    \
+        : reduction_(reduction), arg_(Arg) {}                                            \
+    Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {        \
+      return F::fn(input, target, reduction_, arg_);                                     \
+    }                                                                                    \
+                                                                                         \
+   private:                                                                              \
+    Reduction reduction_;                                                                \
+    double arg_;                                                                         \
+  };
+TAPEGRAD_PAIR_LOSS(SmoothL1Loss, smooth_l1_loss, beta, 1.0)
+TAPEGRAD_PAIR_LOSS(HuberLoss, huber_loss, delta, 1.0)
+#undef TAPEGRAD_PAIR_LOSS
+
+template <FloatingElement T = float>
+class L1Loss {
+ public:
+  explicit L1Loss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
+  Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {
+    return F::l1_loss(input, target, reduction_);
+  }
+
+ private:
+  Reduction reduction_;
+};
+
+/// KLDivLoss(reduction = mean, log_target = false); input: log-probabilities.
+template <FloatingElement T = float>
+class KLDivLoss {
+ public:
+  explicit KLDivLoss(F::KLDivReduction reduction = F::KLDivReduction::mean, bool log_target = false)
+      : reduction_(reduction), log_target_(log_target) {}
+  Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {
+    return F::kl_div(input, target, reduction_, log_target_);
+  }
+
+ private:
+  F::KLDivReduction reduction_;
+  bool log_target_;
+};
+
+/// MarginRankingLoss(margin = 0): loss(x1, x2, y).
+template <FloatingElement T = float>
+class MarginRankingLoss {
+ public:
+  explicit MarginRankingLoss(double margin = 0, Reduction reduction = Reduction::mean)
+      : margin_(margin), reduction_(reduction) {}
+  Tensor<T> operator()(const Tensor<T>& x1, const Tensor<T>& x2, const Tensor<T>& y) const {
+    return F::margin_ranking_loss(x1, x2, y, margin_, reduction_);
+  }
+
+ private:
+  double margin_;
+  Reduction reduction_;
+};
+
+/// CosineEmbeddingLoss(margin = 0): loss(x1, x2, y).
+template <FloatingElement T = float>
+class CosineEmbeddingLoss {
+ public:
+  explicit CosineEmbeddingLoss(double margin = 0, Reduction reduction = Reduction::mean)
+      : margin_(margin), reduction_(reduction) {}
+  Tensor<T> operator()(const Tensor<T>& x1, const Tensor<T>& x2, const Tensor<T>& y) const {
+    return F::cosine_embedding_loss(x1, x2, y, margin_, reduction_);
+  }
+
+ private:
+  double margin_;
+  Reduction reduction_;
+};
+
+/// Options of TripletMarginLoss, as PyTorch's keywords.
+struct TripletMarginLossOptions {
+  double margin = 1.0, p = 2, eps = 1e-6;
+  bool swap = false;
+  Reduction reduction = Reduction::mean;
+};
+
+/// TripletMarginLoss({.margin, .p, .eps, .swap, .reduction}): loss(anchor, positive, negative).
+template <FloatingElement T = float>
+class TripletMarginLoss {
+ public:
+  explicit TripletMarginLoss(TripletMarginLossOptions o = {}) : o_(o) {}
+  Tensor<T> operator()(const Tensor<T>& anchor, const Tensor<T>& positive, const Tensor<T>& negative) const {
+    return F::triplet_margin_loss(anchor, positive, negative, o_.margin, o_.p, o_.eps, o_.swap, o_.reduction);
+  }
+
+ private:
+  TripletMarginLossOptions o_;
 };
 
 }  // namespace tapegrad::nn
