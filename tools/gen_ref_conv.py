@@ -90,6 +90,20 @@ def gen_conv(r):
         b = leaf((o,)) if bias else None
         record_op(r, "conv2d." + name, lambda x, w, b: F.conv2d(x, w, b, s, p, d, g), [("x", x), ("w", w), ("b", b)])
 
+    r.comment("conv2d_mode.<mode>: nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=<mode>) with weights .w .b\n"
+              "on .x [2,2,4,5]; conv2d_mode.same_circular: nn.Conv2d(2, 3, (2, 3), padding='same',\n"
+              "padding_mode='circular', dilation=(2, 1)).")
+    for mode in ("reflect", "replicate", "circular", "same_circular"):
+        if mode == "same_circular":
+            m = nn.Conv2d(2, 3, (2, 3), padding="same", padding_mode="circular", dilation=(2, 1)).double()
+        else:
+            m = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode).double()
+        with torch.no_grad():
+            m.weight.copy_(rounded_randn(m.weight.shape, 0.5).to(F64))
+            m.bias.copy_(rounded_randn(m.bias.shape).to(F64))
+        record_op(r, "conv2d_mode." + mode, lambda x, w, b: m._conv_forward(x, w, b),
+                  [("x", leaf((2, 2, 4, 5))), ("w", m.weight), ("b", m.bias)])
+
     r.comment("conv1d.<case>: F.conv1d(x, w, b, stride, padding, dilation, groups).")
     for name, xs, o, k, s, p, d, g in [
         ("basic", (2, 3, 10), 4, 3, 2, 1, 1, 1),

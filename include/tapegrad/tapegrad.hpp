@@ -7,7 +7,8 @@
 //   autograd/ the tape (Node, record), backward(), gradcheck; NoGradGuard is
 //            in core/grad_mode.hpp
 //   ops/     the ops users call: views, elementwise, reductions, matmul,
-//            comparisons (each as free function and Tensor method)
+//            comparisons (each as free function and Tensor method); conv,
+//            pool and norm in their own headers (reached through nn/conv.hpp)
 #include "version.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -32,6 +33,7 @@
 #include "nn/module.hpp"
 #include "nn/layers.hpp"
 #include "nn/loss.hpp"
+#include "nn/conv.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/sgd.hpp"
 #include "optim/adam.hpp"
