@@ -195,3 +195,31 @@ TEST_CASE("conv2d: rejects wrong ranks, channel counts, groups, strides and kern
                        "(3, 4)), got 5",
                        tg::ShapeError);
 }
+
+TEST_CASE("conv2d: a batch split into several column chunks gives each sample's own result and gradients") {
+  // 4 * 3 * 3 * 16 * 16 unfolded elements per sample: 28 samples per chunk
+  // (kConvColumnBudget, Note [Convolution as GEMM]), so 30 samples take a full
+  // chunk and a partial one; two groups read their own rows of each chunk
+  static_assert(tg::kernels::detail::kConvColumnBudget / (4 * 3 * 3 * 16 * 16) == 28);
+  tg::manual_seed(11);
+  auto x = tg::randn<float>({30, 4, 16, 16}), w = tg::randn<float>({6, 2, 3, 3}), b = tg::randn<float>({6});
+  w.requires_grad_();
+  x.requires_grad_();
+  auto y = tg::conv2d(x, w, b, 1, 1, 1, 2);
+  y.sum().backward();
+  auto gw_sum = tg::zeros<float>({6, 2, 3, 3});
+  for (int64_t s = 0; s < 30; ++s) {
+    CAPTURE(s);
+    auto xs = x.detach()[s].unsqueeze(0).contiguous();
+    xs.requires_grad_();
+    auto w1 = w.detach().clone();
+    w1.requires_grad_();
+    auto ys = tg::conv2d(xs, w1, b, 1, 1, 1, 2);
+    ys.sum().backward();
+    CHECK(tg::allclose(ys[0], y.detach()[s], 1e-5, 1e-5));
+    CHECK(tg::allclose(xs.grad()[0], x.grad()[s], 1e-5, 1e-5));
+    tg::NoGradGuard no_grad;
+    gw_sum.add_(w1.grad());
+  }
+  CHECK(tg::allclose(w.grad(), gw_sum, 1e-4, 1e-4));
+}

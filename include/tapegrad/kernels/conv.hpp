@@ -5,21 +5,31 @@
 // with H = kH = 1; a transposed convolution is the backward-input pass run
 // forward (ops/conv.hpp).
 //
-// Note [Convolution as GEMM]: for each sample and group, the input patches
-// are unfolded into a [Cg * kH * kW, OH * OW] matrix (im2col) and the output
-// is weight [Og, Cg * kH * kW] @ that matrix, one call of the packed GEMM
-// (kernels/gemm.hpp), which writes [Og, OH * OW] straight into the NCHW
-// output. Backward-input is weight^T @ dy followed by col2im (adding the
-// patches back), backward-weight is dy @ col^T accumulated over the samples.
-// A 1x1 convolution with stride 1 and no padding needs no unfolding: the
-// input plane is already the matrix. The matrix is rebuilt in backward
-// rather than kept from forward: it is kH * kW times the input's size.
+// Note [Convolution as GEMM]: forward and backward-input unfold the input
+// patches of a chunk of samples into one [C * kH * kW, chunk * OH * OW]
+// matrix (im2col, the samples side by side); the output of group g is
+// weight_g [Og, Cg * kH * kW] @ its rows of that matrix: one call of the
+// packed GEMM (kernels/gemm.hpp) per chunk and group, whose n (chunk * OH *
+// OW) is wide enough for the GEMM's tiles and threads even where one
+// sample's is not (LeNet's second layer: Og = 16, OH * OW = 100). The [O,
+// chunk * OH * OW] result is then copied into the NCHW output (adding the
+// bias), which costs a K-th of the product. Backward-input is weight^T @ dy
+// (dy's chunk laid out the same way) followed by col2im (adding the patches
+// back). A chunk holds at most kConvColumnBudget elements of the unfolded
+// matrix. Backward-weight, dy @ col^T summed over the samples, stays per
+// sample: batching it makes the GEMM's inner dimension long and its m, n
+// small (6 x 25 for LeNet's first layer), a shape the GEMM's threads do not
+// split, and measured slower with one and two threads (bench/conv_bench).
+// The unfolded matrix is rebuilt in backward rather than kept from forward:
+// it is kH * kW times the input's size.
 //
-// Note [Convolution threads]: a batch of at least as many samples as threads
-// is split into per-thread runs of samples, each with its own unfolding
-// buffer (and for backward-weight its own partial sum), and every GEMM in a
-// run is serial (the pool runs nested parallel_for calls on the caller's
-// thread). A smaller batch runs its samples in turn with GEMM's own threads.
+// Note [Convolution threads]: in forward and backward-input the GEMMs use
+// their own threads (the product is wide); im2col, col2im and the layout
+// copies split the chunk's samples over the thread pool. Backward-weight
+// splits a batch of at least as many samples as threads into per-thread runs,
+// each with its own unfolding buffer and partial sum, its GEMMs serial (the
+// pool runs nested parallel_for calls on the caller's thread); a smaller
+// batch runs its samples in turn with GEMM's own threads.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -44,12 +54,6 @@ struct ConvGeometry {
   int64_t patch() const { return cg() * kh * kw; }  // rows of the unfolded matrix
   int64_t out_plane() const { return oh * ow; }
   int64_t in_plane() const { return h * w; }
-  /// A 1x1 kernel that reads every input pixel in order: no unfolding.
-  bool pointwise() const {
-    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == h && ow == w;
-  }
-  /// Elements of the unfolding buffer one sample needs.
-  int64_t col_size() const { return pointwise() ? 0 : patch() * out_plane(); }
 };
 
 namespace detail {
@@ -65,11 +69,12 @@ inline void valid_range(int64_t ow, int64_t w, int64_t s, int64_t p, int64_t off
 }
 }  // namespace detail
 
-/// im2col: x [c, h, w] -> col [c * kh * kw, oh * ow], row (ci, ki, kj), column
-/// (oy, ox) = x[ci, oy * sh - pt + ki * dh, ox * sw - pl + kj * dw], 0 outside.
+/// im2col: x [c, h, w] -> col [c * kh * kw, oh * ow] (rows ld apart, oh * ow
+/// by default), row (ci, ki, kj), column (oy, ox) = x[ci, oy * sh - pt + ki * dh,
+/// ox * sw - pl + kj * dw], 0 outside.
 template <class T>
-void im2col(const ConvGeometry& g, int64_t channels, const T* x, T* col) {
-  const int64_t plane = g.oh * g.ow;
+void im2col(const ConvGeometry& g, int64_t channels, const T* x, T* col, int64_t ld = 0) {
+  const int64_t plane = ld > 0 ? ld : g.oh * g.ow;
   for (int64_t ci = 0; ci < channels; ++ci)
     for (int64_t ki = 0; ki < g.kh; ++ki)
       for (int64_t kj = 0; kj < g.kw; ++kj) {
@@ -95,10 +100,10 @@ void im2col(const ConvGeometry& g, int64_t channels, const T* x, T* col) {
       }
 }
 
-/// col2im: the adjoint of im2col, x [c, h, w] += the patches of col.
+/// col2im: the adjoint of im2col, x [c, h, w] += the patches of col (rows ld apart).
 template <class T>
-void col2im(const ConvGeometry& g, int64_t channels, const T* col, T* x) {
-  const int64_t plane = g.oh * g.ow;
+void col2im(const ConvGeometry& g, int64_t channels, const T* col, T* x, int64_t ld = 0) {
+  const int64_t plane = ld > 0 ? ld : g.oh * g.ow;
   for (int64_t ci = 0; ci < channels; ++ci)
     for (int64_t ki = 0; ki < g.kh; ++ki)
       for (int64_t kj = 0; kj < g.kw; ++kj) {
@@ -139,7 +144,38 @@ inline int conv_runs(int64_t n) {
   const int64_t per = (n + nt - 1) / nt;
   return static_cast<int>((n + per - 1) / per);
 }
+
+/// At most this many elements of unfolded columns per chunk (Note [Convolution as GEMM]).
+inline constexpr int64_t kConvColumnBudget = int64_t(1) << 18;
+
+/// f(s) for the samples [first, last) of a chunk, on the pool's threads.
+template <class F>
+void for_samples(int64_t first, int64_t last, int64_t per_sample, F&& f) {
+  const int nt = get_num_threads();
+  if (nt <= 1 || last - first < 2 || (last - first) * per_sample < (int64_t(1) << 14)) {
+    for (int64_t s = first; s < last; ++s) f(s);
+    return;
+  }
+  tapegrad::detail::parallel_for(last - first, nt, [&](int64_t i) { f(first + i); });
+}
 }  // namespace detail
+
+/// Samples per chunk of the unfolded matrix.
+inline int64_t conv2d_chunk(const ConvGeometry& g) {
+  const int64_t per = std::max<int64_t>(1, g.c * g.kh * g.kw * g.out_plane());
+  return std::max<int64_t>(1, std::min<int64_t>(g.n, detail::kConvColumnBudget / per));
+}
+/// Elements of the workspace the conv2d kernels need: the unfolded chunk and
+/// the chunk's [O, chunk * OH * OW] side.
+inline int64_t conv2d_workspace(const ConvGeometry& g) {
+  return conv2d_chunk(g) * g.out_plane() * (g.c * g.kh * g.kw + g.o);
+}
+/// Elements of the workspace conv2d_backward_weight needs: per thread's run
+/// of samples one sample's unfolded matrix and a partial sum.
+inline int64_t conv2d_weight_workspace(const ConvGeometry& g) {
+  const int runs = detail::conv_runs(g.n);
+  return (g.patch() * g.out_plane() + (runs > 1 ? g.o * g.patch() : 0)) * runs;
+}
 
 /// out [c] = x [n, c, plane] summed over n and the plane (a bias gradient).
 template <class T>
@@ -154,89 +190,95 @@ void channel_sum(int64_t n, int64_t c, int64_t plane, const T* x, T* out) {
     }
 }
 
-/// Elements of the workspace conv2d_forward / conv2d_backward_input need.
-inline int64_t conv2d_workspace(const ConvGeometry& g) { return g.col_size() * detail::conv_runs(g.n); }
-/// Elements of the workspace conv2d_backward_weight needs (also partial sums).
-inline int64_t conv2d_weight_workspace(const ConvGeometry& g) {
-  const int runs = detail::conv_runs(g.n);
-  return (g.col_size() + (runs > 1 ? g.o * g.patch() : 0)) * runs;
+namespace detail {
+/// col [C * kh * kw, (last - first) * P] = the patches of samples [first, last) of x.
+template <class T>
+void unfold_chunk(const ConvGeometry& g, const T* x, int64_t first, int64_t last, T* col) {
+  const int64_t P = g.out_plane(), ld = (last - first) * P;
+  for_samples(first, last, g.c * g.kh * g.kw * P, [&](int64_t s) {
+    im2col(g, g.c, x + s * g.c * g.in_plane(), col + (s - first) * P, ld);
+  });
 }
+}  // namespace detail
 
 /// y [n, o, oh, ow] = conv(x [n, c, h, w], weight [o, c/groups, kh, kw]) + bias [o]
 /// (bias may be null). work: conv2d_workspace(g) elements.
 template <class T>
 void conv2d_forward(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y, T* work) {
-  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg();
-  detail::conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
-    T* col = work + t * g.col_size();
-    for (int64_t s = first; s < last; ++s) {
-      T* ys = y + s * g.o * P;
-      if (bias != nullptr)
-        for (int64_t oc = 0; oc < g.o; ++oc) std::fill(ys + oc * P, ys + (oc + 1) * P, bias[oc]);
-      for (int64_t gi = 0; gi < g.groups; ++gi) {
-        const T* xs = x + (s * g.c + gi * cg) * g.in_plane();
-        const T* b = xs;
-        if (!g.pointwise()) {
-          im2col(g, cg, xs, col);
-          b = col;
+  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), chunk = conv2d_chunk(g);
+  T* col = work;
+  T* out = work + chunk * P * g.c * g.kh * g.kw;
+  for (int64_t first = 0; first < g.n; first += chunk) {
+    const int64_t last = std::min(g.n, first + chunk), ld = (last - first) * P;
+    detail::unfold_chunk(g, x, first, last, col);
+    // one sample and no bias: the product is already the NCHW output
+    T* dst = last - first == 1 && bias == nullptr ? y + first * g.o * P : out;
+    for (int64_t gi = 0; gi < g.groups; ++gi)
+      gemm<T>(og, ld, K, T(1), weight + gi * og * K, K, 1, col + gi * K * ld, ld, 1, T(0), dst + gi * og * ld, ld, 1);
+    if (dst == out)
+      detail::for_samples(first, last, g.o * P, [&](int64_t s) {
+        for (int64_t oc = 0; oc < g.o; ++oc) {
+          const T* src = out + oc * ld + (s - first) * P;
+          T* d = y + (s * g.o + oc) * P;
+          const T b = bias != nullptr ? bias[oc] : T(0);
+          for (int64_t i = 0; i < P; ++i) d[i] = src[i] + b;
         }
-        gemm<T>(og, P, K, T(1), weight + gi * og * K, K, 1, b, P, 1, bias != nullptr ? T(1) : T(0),
-                ys + gi * og * P, P, 1);
-      }
-    }
-  });
+      });
+  }
 }
 
 /// dx [n, c, h, w] = the adjoint of conv2d_forward applied to dy [n, o, oh, ow]
 /// (dx is overwritten). work: conv2d_workspace(g) elements.
 template <class T>
 void conv2d_backward_input(const ConvGeometry& g, const T* dy, const T* weight, T* dx, T* work) {
-  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg();
-  detail::conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
-    T* col = work + t * g.col_size();
-    for (int64_t s = first; s < last; ++s) {
-      T* dxs = dx + s * g.c * g.in_plane();
-      if (!g.pointwise()) std::fill(dxs, dxs + g.c * g.in_plane(), T(0));
-      for (int64_t gi = 0; gi < g.groups; ++gi) {
-        const T* dys = dy + (s * g.o + gi * og) * P;
-        T* dst = g.pointwise() ? dxs + gi * cg * g.in_plane() : col;
-        // col [K, P] = weight_g^T [K, og] @ dy_g [og, P]
-        gemm<T>(K, P, og, T(1), weight + gi * og * K, 1, K, dys, P, 1, T(0), dst, P, 1);
-        if (!g.pointwise()) col2im(g, cg, col, dxs + gi * cg * g.in_plane());
-      }
+  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), chunk = conv2d_chunk(g);
+  T* col = work;
+  T* dyc = work + chunk * P * g.c * g.kh * g.kw;
+  for (int64_t first = 0; first < g.n; first += chunk) {
+    const int64_t last = std::min(g.n, first + chunk), ld = (last - first) * P;
+    const T* src = dy + first * g.o * P;
+    if (last - first > 1) {  // dy's chunk as [o, chunk * P]
+      detail::for_samples(first, last, g.o * P, [&](int64_t s) {
+        for (int64_t oc = 0; oc < g.o; ++oc)
+          std::copy(dy + (s * g.o + oc) * P, dy + (s * g.o + oc + 1) * P, dyc + oc * ld + (s - first) * P);
+      });
+      src = dyc;
     }
-  });
+    // col [K, ld] = weight_g^T [K, og] @ dy_g [og, ld]
+    for (int64_t gi = 0; gi < g.groups; ++gi)
+      gemm<T>(K, ld, og, T(1), weight + gi * og * K, 1, K, src + gi * og * ld, ld, 1, T(0), col + gi * K * ld, ld, 1);
+    detail::for_samples(first, last, g.c * g.in_plane() + K * P, [&](int64_t s) {
+      T* dxs = dx + s * g.c * g.in_plane();
+      std::fill(dxs, dxs + g.c * g.in_plane(), T(0));
+      col2im(g, g.c, col + (s - first) * P, dxs, ld);
+    });
+  }
 }
 
 /// dweight [o, c/groups, kh, kw] (overwritten) = sum over samples of dy @ col^T;
 /// dbias [o] (if not null, overwritten) = dy summed over samples and pixels.
-/// work: conv2d_weight_workspace(g) elements.
+/// work: conv2d_weight_workspace(g) elements (Note [Convolution threads]).
 template <class T>
 void conv2d_backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dweight, T* dbias, T* work) {
-  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg(), wsize = g.o * K;
+  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg(), wsize = g.o * K, col_size = K * P;
   const int runs = detail::conv_runs(g.n);
-  const int64_t stride = g.col_size() + (runs > 1 ? wsize : 0);
+  const int64_t stride = col_size + (runs > 1 ? wsize : 0);
   if (g.n == 0) std::fill(dweight, dweight + wsize, T(0));
   detail::conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
     T* col = work + t * stride;
-    T* dw = runs > 1 ? col + g.col_size() : dweight;  // a run's partial sum
+    T* dw = runs > 1 ? col + col_size : dweight;  // a run's partial sum
     for (int64_t s = first; s < last; ++s)
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        const T* xs = x + (s * g.c + gi * cg) * g.in_plane();
-        const T* b = xs;
-        if (!g.pointwise()) {
-          im2col(g, cg, xs, col);
-          b = col;
-        }
+        im2col(g, cg, x + (s * g.c + gi * cg) * g.in_plane(), col);
         // dw_g [og, K] (+)= dy_g [og, P] @ col^T [P, K]
-        gemm<T>(og, K, P, T(1), dy + (s * g.o + gi * og) * P, P, 1, b, 1, P, s == first ? T(0) : T(1),
+        gemm<T>(og, K, P, T(1), dy + (s * g.o + gi * og) * P, P, 1, col, 1, P, s == first ? T(0) : T(1),
                 dw + gi * og * K, K, 1);
       }
   });
   if (runs > 1) {
-    std::copy(work + g.col_size(), work + g.col_size() + wsize, dweight);
+    std::copy(work + col_size, work + col_size + wsize, dweight);
     for (int t = 1; t < runs; ++t) {
-      const T* part = work + t * stride + g.col_size();
+      const T* part = work + t * stride + col_size;
       for (int64_t i = 0; i < wsize; ++i) dweight[i] += part[i];
     }
   }
