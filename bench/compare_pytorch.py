@@ -114,6 +114,13 @@ def main():
         opt = torch.optim.SGD(net.parameters(), lr=cfg["lr"])
     else:
         opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
+    train_and_report(a, cfg, net, opt, None, (xtr, ytr), (xte, yte))
+
+
+def train_and_report(a, cfg, net, opt, sched, train, test):
+    """Trains net for cfg["epochs"] epochs (stepping sched, if any, after each),
+    prints the final accuracy and writes a.metrics_json (mnist_mlp's format)."""
+    (xtr, ytr), (xte, yte) = train, test
     loss_fn = nn.CrossEntropyLoss()
     n, bs = len(xtr), cfg["batch_size"]
 
@@ -133,6 +140,8 @@ def main():
             loss_sum += loss.item() * len(idx)
             with torch.no_grad():
                 correct += int((logits.argmax(1) == yb).sum())
+        if sched is not None:
+            sched.step()
         t1 = time.perf_counter()
         test_acc = accuracy(net, xte, yte)
         t2 = time.perf_counter()

@@ -41,7 +41,8 @@
 # PyTorch side runs with both removed (OPENBLAS_ENV=best, the default) and
 # the header prints the kernel OpenBLAS chose; OPENBLAS_ENV=keep leaves them.
 #
-# Environment: BUILD_DIR (build/release), MODE, OPENBLAS_ENV (best), PRESET (d2l), DATASET (mnist),
+# Environment: DATA_DIR (data/mnist or data/fashion-mnist), EXAMPLE (mnist_mlp; bench/compare_pytorch_cnn.sh sets mnist_cnn), PY_SCRIPT
+# (bench/compare_pytorch.py, the PyTorch side of EXAMPLE), BUILD_DIR (build/release), MODE, OPENBLAS_ENV (best), PRESET (d2l), DATASET (mnist),
 # EPOCHS (speed: 5; accuracy: the preset's), ROUNDS (3), THREADS ("1 2 2blas 2p"),
 # SEEDS ("0 1 2 3 4"), PYTHON (/usr/bin/python3), OUT_DIR (keep each run's log,
 # metrics JSON and peak RSS there; default a temporary directory).
@@ -50,6 +51,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build/release}
 MODE=${MODE:-speed}
+EXAMPLE=${EXAMPLE:-mnist_mlp}
+PY_SCRIPT=${PY_SCRIPT:-bench/compare_pytorch.py}
 PRESET=${PRESET:-d2l}
 DATASET=${DATASET:-mnist}
 ROUNDS=${ROUNDS:-3}
@@ -74,16 +77,17 @@ if ! "$PYTHON" -c "import torch, numpy" 2>/dev/null; then
 fi
 data_dir=data/mnist
 [[ $DATASET == fashion ]] && data_dir=data/fashion-mnist
+[[ -n ${DATA_DIR:-} ]] && data_dir=$DATA_DIR  # e.g. the main checkout's data/mnist
 if [[ ! -d $data_dir ]]; then
   echo "compare_pytorch.sh: no $data_dir; run tools/fetch-data.sh first" >&2
   exit 1
 fi
 if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_TESTS=OFF \
-        -DTAPEGRAD_BUILD_BENCH=OFF >/dev/null
+        -DTAPEGRAD_BUILD_BENCH=OFF -DTAPEGRAD_BUILD_EXAMPLES=ON >/dev/null
 fi
-cmake --build "$BUILD_DIR" --target mnist_mlp -j2 >/dev/null
-TG="$BUILD_DIR/examples/mnist_mlp"
+cmake --build "$BUILD_DIR" --target "$EXAMPLE" -j2 >/dev/null
+TG="$BUILD_DIR/examples/$EXAMPLE"
 
 if [[ -n ${OUT_DIR:-} ]]; then  # keep the runs' logs and metrics there
   OUT=$OUT_DIR
@@ -104,7 +108,7 @@ lib.openblas_get_corename.restype = ctypes.c_char_p
 print(lib.openblas_get_corename().decode())' 2>/dev/null || echo unknown)
 echo "openblas: core $corename for PyTorch (OPENBLAS_ENV=$OPENBLAS_ENV; machine's OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-unset})"
 epochs_text=${EPOCHS:-default}
-echo "setup:   preset $PRESET, $DATASET, epochs $epochs_text, mode $MODE"
+echo "setup:   $EXAMPLE, preset $PRESET, $DATASET, epochs $epochs_text, mode $MODE"
 
 epoch_flag=()
 [[ -n ${EPOCHS:-} ]] && epoch_flag=(--epochs "$EPOCHS")
@@ -132,7 +136,7 @@ run() {
       --threads "$omp" --metrics-json "$base.json" >"$base.log" 2>&1
   else
     env "${openblas_env[@]}" ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas \
-      /usr/bin/time -f %M -o "$base.rss" "$PYTHON" bench/compare_pytorch.py --preset "$PRESET" --dataset "$DATASET" --data "$data_dir" \
+      /usr/bin/time -f %M -o "$base.rss" "$PYTHON" "$PY_SCRIPT" --preset "$PRESET" --dataset "$DATASET" --data "$data_dir" \
       "${epoch_flag[@]}" --seed "$seed" --threads "$n" --quiet --metrics-json "$base.json" >"$base.log" 2>&1
   fi
 }
