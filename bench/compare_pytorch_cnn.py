@@ -12,14 +12,13 @@ torch.set_num_threads), and the Linear layers in OpenBLAS.
   /usr/bin/python3 bench/compare_pytorch_cnn.py --preset lenet5 --epochs 1 --threads 1
   ... --metrics-json out.json    # mnist_cnn's format, plus peak_rss_mb
 """
-import argparse
 import os
 
 import numpy as np
 import torch
 from torch import nn
 
-from compare_pytorch import read_idx, train_and_report
+from compare_pytorch import parse_args, read_idx, train_and_report
 
 # As examples/mnist_cnn.cpp's presets (pytorch-example: Adam 1e-3 in place of
 # PyTorch's Adadelta 1.0, since tapegrad has no Adadelta yet).
@@ -48,21 +47,7 @@ def build(preset):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", choices=sorted(PRESETS), default="lenet5")
-    p.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist")
-    p.add_argument("--data", help="directory with the IDX files (default data/mnist or data/fashion-mnist)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--metrics-json")
-    p.add_argument("--quiet", action="store_true")
-    a = p.parse_args()
-    cfg = dict(PRESETS[a.preset])
-    if a.epochs is not None:
-        cfg["epochs"] = a.epochs
-    root = a.data or ("data/mnist" if a.dataset == "mnist" else "data/fashion-mnist")
-
+    a, cfg, root = parse_args(__doc__, PRESETS, "lenet5")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     train, test = load(root, True), load(root, False)

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
 #include <initializer_list>
 #include <iomanip>
 #include <sstream>
@@ -13,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <tapegrad/data.hpp>
+#include <tapegrad/io.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <thread>
 #include <unistd.h>
@@ -254,6 +259,164 @@ inline void finish_run(const std::string& program, nn::Module<float>& net, const
   if (!plot.empty()) {
     write_svg(program, plot, stats, title);
     std::printf("wrote the training curve to %s\n", plot.c_str());
+  }
+}
+
+
+/// The flags both examples take; each example's Config derives from it.
+struct CommonConfig {
+  std::string preset, dataset = "mnist", data_dir, optimizer, schedule = "none";
+  std::string save, load, plot, metrics_json;
+  int64_t epochs = 10, batch_size = 64, seed = 42, threads = 0;
+  double lr = 1e-3, momentum = 0, weight_decay = 0;
+};
+
+/// argv as a Config: the preset first (apply_preset(c), so that every other
+/// flag overrides it), then the shared flags, then extra(c, flag, value) for
+/// the example's own (false: an unknown flag). schedules: the accepted --schedule values.
+template <class Config, class Preset, class Extra>
+Config parse_flags(int argc, char** argv, const std::string& default_preset, Preset apply_preset,
+                   std::initializer_list<const char*> schedules, Extra extra) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Config c;
+  c.preset = default_preset;
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--preset") c.preset = args[i + 1];
+  apply_preset(c);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& f = args[i];
+    if (f == "--help" || f == "-h") throw std::runtime_error("help");
+    if (i + 1 >= args.size()) throw std::invalid_argument("unknown flag or missing value: '" + f + "'");
+    const std::string v = args[++i];
+    if (f == "--preset") continue;
+    else if (f == "--dataset") c.dataset = one_of(f, v, {"mnist", "fashion"});
+    else if (f == "--data") c.data_dir = v;
+    else if (f == "--epochs") c.epochs = parse_int(f, v, 0);
+    else if (f == "--batch-size") c.batch_size = parse_int(f, v, 1);
+    else if (f == "--lr") c.lr = parse_double(f, v, 0, 100);
+    else if (f == "--momentum") c.momentum = parse_double(f, v, 0, 1);
+    else if (f == "--optimizer") c.optimizer = one_of(f, v, {"sgd", "adam", "adamw"});
+    else if (f == "--schedule") c.schedule = one_of(f, v, schedules);
+    else if (f == "--seed") c.seed = parse_int(f, v, 0);
+    else if (f == "--threads") c.threads = parse_int(f, v, 1);
+    else if (f == "--save") c.save = v;
+    else if (f == "--load") c.load = v;
+    else if (f == "--plot") c.plot = v;
+    else if (f == "--metrics-json") c.metrics_json = v;
+    else if (!extra(c, f, v)) throw std::invalid_argument("unknown flag '" + f + "'");
+  }
+  if (c.data_dir.empty()) c.data_dir = c.dataset == "mnist" ? "data/mnist" : "data/fashion-mnist";
+  return c;
+}
+
+/// cfg = parse(argc, argv); on --help prints usage and gives 0, on a bad flag
+/// the message and usage and gives 2; nullopt when cfg is ready.
+template <class Config, class Parse>
+std::optional<int> parse_command_line(const char* program, const char* usage, Parse parse, int argc, char** argv,
+                                      Config& cfg) {
+  try {
+    cfg = parse(argc, argv);
+  } catch (const std::runtime_error& e) {
+    if (std::string(e.what()) == "help") {
+      std::cout << usage;
+      return 0;
+    }
+    std::cerr << program << ": " << e.what() << "\n\n" << usage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n\n" << usage;
+    return 2;
+  }
+  return std::nullopt;
+}
+
+/// The training and test sets of dataset (mnist | fashion) from dir, with a line saying so.
+struct MnistSets {
+  Clock::time_point t0 = Clock::now();  // first: initialized before the sets load
+  tg::data::MNIST train, test;
+  MnistSets(const std::string& dir, const std::string& dataset, tg::data::MNIST::Layout layout)
+      : train(dir, true, layout), test(dir, false, layout) {
+    std::printf("%s: %lld training and %lld test images from %s (%.1f s)\n",
+                dataset == "mnist" ? "MNIST" : "Fashion-MNIST", static_cast<long long>(train.size()),
+                static_cast<long long>(test.size()), dir.c_str(),
+                std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+};
+
+/// --load: evaluates the saved model on the test set (and writes --metrics-json).
+inline int evaluate_saved(const std::string& program, nn::Module<float>& net, const std::string& path,
+                          const MnistSets& data, const std::string& metrics_json) {
+  const auto t0 = Clock::now();
+  nn::load(net, path);
+  const double acc = accuracy(net, data.test.images(), data.test.labels());
+  std::printf("test accuracy of %s: %.4f\n", path.c_str(), acc);
+  if (!metrics_json.empty())
+    write_json(program, metrics_json, {}, acc, std::chrono::duration<double>(Clock::now() - t0).count());
+  return 0;
+}
+
+/// sgd | adam | adamw over params.
+inline std::unique_ptr<optim::Optimizer<float>> make_optimizer(const std::string& name,
+                                                               std::vector<tg::Tensor<float>> params, double lr,
+                                                               double momentum, double weight_decay) {
+  if (name == "sgd")
+    return std::make_unique<optim::SGD<float>>(std::move(params), optim::SGDOptions{.lr = lr, .momentum = momentum});
+  if (name == "adam") return std::make_unique<optim::Adam<float>>(std::move(params), optim::AdamOptions{.lr = lr});
+  return std::make_unique<optim::AdamW<float>>(std::move(params),
+                                               optim::AdamWOptions{.lr = lr, .weight_decay = weight_decay});
+}
+
+/// The network and the run's settings, before training.
+inline void print_setup(const nn::Module<float>& net, const std::string& preset, const std::string& optimizer,
+                        double lr, int64_t batch_size, int64_t epochs, int threads, int64_t seed) {
+  std::cout << net << "\n";
+  std::printf("preset %s: %s lr %g, batch %lld, %lld epochs, %d thread%s, seed %lld\n", preset.c_str(),
+              optimizer.c_str(), lr, static_cast<long long>(batch_size), static_cast<long long>(epochs), threads,
+              threads == 1 ? "" : "s", static_cast<long long>(seed));
+}
+
+/// A tapegrad error in main: its message, and where the data comes from when it is missing.
+inline int report_error(const std::string& program, const tg::Error& e) {
+  std::cerr << program << ": " << e.what() << "\n";
+  if (dynamic_cast<const tg::IOError*>(&e))
+    std::cerr << "(fetch the data with tools/fetch-data.sh, or name a directory with --data)\n";
+  return 1;
+}
+
+
+/// An example's main: parse the flags, load the data in `layout`, build the
+/// network (build(cfg)), then evaluate a --load model, or train with
+/// make_optimizer's optimizer and schedule(cfg, optimizer) (null: none) over
+/// [B, ...] batches of the uint8 pixels divided by 255 on the way (the values
+/// of images(), with a quarter of the memory traffic), and finish_run.
+template <class Config, class Parse, class Build, class Schedule>
+int run_example(const char* program, const char* usage, int argc, char** argv, Parse parse,
+                tg::data::MNIST::Layout layout, Build build, Schedule schedule) {
+  Config cfg;
+  if (auto code = parse_command_line(program, usage, parse, argc, argv, cfg)) return *code;
+  try {
+    const int threads = setup_process(cfg.threads);
+    tg::manual_seed(static_cast<uint64_t>(cfg.seed));
+    const MnistSets data(cfg.data_dir, cfg.dataset, layout);
+    auto net = build(cfg);
+    if (!cfg.load.empty()) return evaluate_saved(program, *net, cfg.load, data, cfg.metrics_json);
+
+    print_setup(*net, cfg.preset, cfg.optimizer, cfg.lr, cfg.batch_size, cfg.epochs, threads, cfg.seed);
+    const auto t_start = Clock::now();
+    auto opt = make_optimizer(cfg.optimizer, net->parameters(), cfg.lr, cfg.momentum, cfg.weight_decay);
+    std::unique_ptr<optim::LRScheduler<float>> sched = schedule(cfg, *opt);
+    tg::data::DataLoader loader(data.train.pixels(), data.train.labels(),
+                                {.batch_size = cfg.batch_size, .shuffle = true}, 255.0f);
+    const auto stats =
+        train_epochs(*net, *opt, sched.get(), loader, cfg.epochs, data.test.images(), data.test.labels());
+    const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const double final_acc =
+        stats.empty() ? accuracy(*net, data.test.images(), data.test.labels()) : stats.back().test_acc;
+    finish_run(program, *net, stats, final_acc, total, cfg.epochs, cfg.save, cfg.metrics_json, cfg.plot,
+               std::string(program) + " --preset " + cfg.preset + " on " + cfg.dataset);
+    return 0;
+  } catch (const tg::Error& e) {
+    return report_error(program, e);
   }
 }
 

@@ -72,11 +72,9 @@ Options:
   --help                 this text
 )";
 
-struct Config {
-  std::string preset = "d2l", dataset = "mnist", data_dir, optimizer = "sgd", init = "tutorial";
-  std::string schedule = "none", save, load, plot, metrics_json;
-  int64_t epochs = 10, batch_size = 256, seed = 42, threads = 0;
-  double lr = 0.1, momentum = 0, dropout = 0, weight_decay = 0;
+struct Config : CommonConfig {
+  std::string init = "tutorial";
+  double dropout = 0;
   std::vector<int64_t> hidden = {256};
 };
 
@@ -95,45 +93,22 @@ void apply_preset(Config& c) {
 }
 
 Config parse_args(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  Config c;
-  // The preset goes first so that every other flag overrides it.
-  for (size_t i = 0; i + 1 < args.size(); ++i)
-    if (args[i] == "--preset") c.preset = args[i + 1];
-  apply_preset(c);
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& f = args[i];
-    if (f == "--help" || f == "-h") throw std::runtime_error("help");
-    if (i + 1 >= args.size()) throw std::invalid_argument("unknown flag or missing value: '" + f + "'");
-    const std::string v = args[++i];
-    if (f == "--preset") continue;
-    else if (f == "--dataset") c.dataset = one_of(f, v, {"mnist", "fashion"});
-    else if (f == "--data") c.data_dir = v;
-    else if (f == "--epochs") c.epochs = parse_int(f, v, 0);
-    else if (f == "--batch-size") c.batch_size = parse_int(f, v, 1);
-    else if (f == "--lr") c.lr = parse_double(f, v, 0, 100);
-    else if (f == "--momentum") c.momentum = parse_double(f, v, 0, 1);
-    else if (f == "--optimizer") c.optimizer = one_of(f, v, {"sgd", "adam", "adamw"});
-    else if (f == "--dropout") c.dropout = parse_double(f, v, 0, 0.99);
-    else if (f == "--schedule") c.schedule = one_of(f, v, {"none", "cosine", "step"});
-    else if (f == "--init") c.init = one_of(f, v, {"tutorial", "default"});
-    else if (f == "--seed") c.seed = parse_int(f, v, 0);
-    else if (f == "--threads") c.threads = parse_int(f, v, 1);
-    else if (f == "--save") c.save = v;
-    else if (f == "--load") c.load = v;
-    else if (f == "--plot") c.plot = v;
-    else if (f == "--metrics-json") c.metrics_json = v;
-    else if (f == "--hidden") {
-      c.hidden.clear();
-      std::stringstream ss(v);
-      for (std::string part; std::getline(ss, part, ',');) c.hidden.push_back(parse_int(f, part, 1));
-      if (c.hidden.empty()) throw std::invalid_argument("--hidden expects widths such as 256 or 512,256");
-    } else {
-      throw std::invalid_argument("unknown flag '" + f + "'");
-    }
-  }
-  if (c.data_dir.empty()) c.data_dir = c.dataset == "mnist" ? "data/mnist" : "data/fashion-mnist";
-  return c;
+  return parse_flags<Config>(argc, argv, "d2l", apply_preset, {"none", "cosine", "step"},
+                             [](Config& c, const std::string& f, const std::string& v) {
+                               if (f == "--dropout") c.dropout = parse_double(f, v, 0, 0.99);
+                               else if (f == "--init") c.init = one_of(f, v, {"tutorial", "default"});
+                               else if (f == "--hidden") {
+                                 c.hidden.clear();
+                                 std::stringstream ss(v);
+                                 for (std::string part; std::getline(ss, part, ',');)
+                                   c.hidden.push_back(parse_int(f, part, 1));
+                                 if (c.hidden.empty())
+                                   throw std::invalid_argument("--hidden expects widths such as 256 or 512,256");
+                               } else {
+                                 return false;
+                               }
+                               return true;
+                             });
 }
 
 // Flatten, then (Linear, ReLU[, Dropout]) per hidden width, then Linear to 10
@@ -164,77 +139,13 @@ std::shared_ptr<nn::Sequential<float>> build_model(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Config cfg;
-  try {
-    cfg = parse_args(argc, argv);
-  } catch (const std::runtime_error& e) {
-    if (std::string(e.what()) == "help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    std::cerr << "mnist_mlp: " << e.what() << "\n\n" << kUsage;
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "mnist_mlp: " << e.what() << "\n\n" << kUsage;
-    return 2;
-  }
-
-  try {
-    const int threads = setup_process(cfg.threads);
-    tg::manual_seed(static_cast<uint64_t>(cfg.seed));
-
-    const auto t_load = Clock::now();
-    tg::data::MNIST train_set(cfg.data_dir, true), test_set(cfg.data_dir, false);
-    std::printf("%s: %lld training and %lld test images from %s (%.1f s)\n",
-                cfg.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", static_cast<long long>(train_set.size()),
-                static_cast<long long>(test_set.size()), cfg.data_dir.c_str(),
-                std::chrono::duration<double>(Clock::now() - t_load).count());
-
-    auto net = build_model(cfg);
-    std::vector<EpochStats> stats;
-    const auto t_start = Clock::now();
-
-    if (!cfg.load.empty()) {
-      nn::load(*net, cfg.load);
-      const double acc = accuracy(*net, test_set.images(), test_set.labels());
-      std::printf("test accuracy of %s: %.4f\n", cfg.load.c_str(), acc);
-      if (!cfg.metrics_json.empty())
-        write_json("mnist_mlp", cfg.metrics_json, stats, acc, std::chrono::duration<double>(Clock::now() - t_start).count());
-      return 0;
-    }
-
-    std::cout << *net << "\n";
-    std::printf("preset %s: %s lr %g, batch %lld, %lld epochs, %d thread%s, seed %lld\n", cfg.preset.c_str(),
-                cfg.optimizer.c_str(), cfg.lr, static_cast<long long>(cfg.batch_size),
-                static_cast<long long>(cfg.epochs), threads, threads == 1 ? "" : "s",
-                static_cast<long long>(cfg.seed));
-
-    std::unique_ptr<optim::Optimizer<float>> opt;
-    if (cfg.optimizer == "sgd")
-      opt = std::make_unique<optim::SGD<float>>(net->parameters(), optim::SGDOptions{.lr = cfg.lr, .momentum = cfg.momentum});
-    else if (cfg.optimizer == "adam")
-      opt = std::make_unique<optim::Adam<float>>(net->parameters(), optim::AdamOptions{.lr = cfg.lr});
-    else
-      opt = std::make_unique<optim::AdamW<float>>(net->parameters(),
-                                                  optim::AdamWOptions{.lr = cfg.lr, .weight_decay = cfg.weight_decay});
-    std::unique_ptr<optim::LRScheduler<float>> sched;
-    if (cfg.schedule == "cosine") sched = std::make_unique<optim::CosineAnnealingLR<float>>(*opt, std::max<int64_t>(cfg.epochs, 1));
-    if (cfg.schedule == "step") sched = std::make_unique<optim::StepLR<float>>(*opt, std::max<int64_t>(cfg.epochs / 3, 1), 0.1);
-
-    // Batches gathered from the uint8 pixels and divided by 255 on the way
-    // (the values of images(), with a quarter of the memory traffic).
-    tg::data::DataLoader loader(train_set.pixels(), train_set.labels(),
-                                {.batch_size = cfg.batch_size, .shuffle = true}, 255.0f);
-    stats = train_epochs(*net, *opt, sched.get(), loader, cfg.epochs, test_set.images(), test_set.labels());
-    const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
-    const double final_acc = stats.empty() ? accuracy(*net, test_set.images(), test_set.labels()) : stats.back().test_acc;
-    finish_run("mnist_mlp", *net, stats, final_acc, total, cfg.epochs, cfg.save, cfg.metrics_json, cfg.plot,
-               "mnist_mlp --preset " + cfg.preset + " on " + cfg.dataset);
-    return 0;
-  } catch (const tg::Error& e) {
-    std::cerr << "mnist_mlp: " << e.what() << "\n";
-    if (dynamic_cast<const tg::IOError*>(&e))
-      std::cerr << "(fetch the data with tools/fetch-data.sh, or name a directory with --data)\n";
-    return 1;
-  }
+  return run_example<Config>(
+      "mnist_mlp", kUsage, argc, argv, parse_args, tg::data::MNIST::Layout::flat, build_model,
+      [](const Config& c, optim::Optimizer<float>& opt) -> std::unique_ptr<optim::LRScheduler<float>> {
+        if (c.schedule == "cosine")
+          return std::make_unique<optim::CosineAnnealingLR<float>>(opt, std::max<int64_t>(c.epochs, 1));
+        if (c.schedule == "step")
+          return std::make_unique<optim::StepLR<float>>(opt, std::max<int64_t>(c.epochs / 3, 1), 0.1);
+        return nullptr;
+      });
 }

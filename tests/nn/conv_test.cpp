@@ -226,7 +226,9 @@ TEST_CASE("Sequential of Conv2d, ReLU, MaxPool2d, GroupNorm, InstanceNorm2d, Avg
   auto target = tg::tensor<int64_t>({0, 1, 2, 1, 0});
   auto loss = tg::F::cross_entropy(net(x), target);
   loss.backward();
-  for (const auto& [n, p] : net.named_parameters()) {
+  for (const auto& named : net.named_parameters()) {
+    const std::string& n = named.first;  // not a structured binding: CAPTURE's lambda takes it (clang)
+    const auto& p = named.second;
     CAPTURE(n);
     REQUIRE(p.grad().defined());
     CHECK(p.grad().abs().sum().item() > 0);
