@@ -1,6 +1,8 @@
 #pragma once
 // What the MNIST examples (mnist_mlp, mnist_cnn) share: flag parsing, the
-// test-set accuracy, the progress line and the JSON and SVG outputs.
+// training loop and main (run_example), the test-set accuracy, the progress
+// line and the JSON and SVG outputs. Each example adds its presets, its own
+// flags and its network.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -8,18 +10,18 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <initializer_list>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tapegrad/data.hpp>
 #include <tapegrad/io.hpp>
 #include <tapegrad/tapegrad.hpp>
-#include <thread>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -110,7 +112,8 @@ class Progress {
   Clock::time_point last_{};
 };
 
-inline void write_json(const std::string& program, const std::string& path, const std::vector<EpochStats>& stats, double final_acc, double total) {
+inline void write_json(const std::string& program, const std::string& path, const std::vector<EpochStats>& stats,
+                       double final_acc, double total) {
   std::ofstream out(path);
   out << std::setprecision(6) << "{\"epochs\":[";
   for (size_t i = 0; i < stats.size(); ++i) {
@@ -124,7 +127,8 @@ inline void write_json(const std::string& program, const std::string& path, cons
 }
 
 // The d2l train_ch3 picture: train loss, train acc and test acc per epoch.
-inline void write_svg(const std::string& program, const std::string& path, const std::vector<EpochStats>& stats, const std::string& title) {
+inline void write_svg(const std::string& program, const std::string& path, const std::vector<EpochStats>& stats,
+                      const std::string& title) {
   const double W = 640, H = 420, L = 60, R = 20, T = 40, B = 50;
   const double n = static_cast<double>(std::max<size_t>(stats.size(), 1));
   double ymax = 1;
@@ -172,7 +176,6 @@ inline void write_svg(const std::string& program, const std::string& path, const
   out << svg.str();
   if (!out) throw tg::IOError(program + ": cannot write " + path);
 }
-
 
 /// Trains net for `epochs` epochs over loader's batches (x, y) with
 /// cross-entropy, stepping sched (if any) after every epoch, and prints a
@@ -225,7 +228,6 @@ std::vector<EpochStats> train_epochs(nn::Module<float>& net, optim::Optimizer<fl
   return stats;
 }
 
-
 /// The process-wide settings of a training run: the heap policy below and
 /// tapegrad's threads (threads <= 0: all cores); returns the thread count.
 inline int setup_process(int64_t threads) {
@@ -261,7 +263,6 @@ inline void finish_run(const std::string& program, nn::Module<float>& net, const
     std::printf("wrote the training curve to %s\n", plot.c_str());
   }
 }
-
 
 /// The flags both examples take; each example's Config derives from it.
 struct CommonConfig {
@@ -382,7 +383,6 @@ inline int report_error(const std::string& program, const tg::Error& e) {
     std::cerr << "(fetch the data with tools/fetch-data.sh, or name a directory with --data)\n";
   return 1;
 }
-
 
 /// An example's main: parse the flags, load the data in `layout`, build the
 /// network (build(cfg)), then evaluate a --load model, or train with
