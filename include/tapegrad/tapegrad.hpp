@@ -40,6 +40,7 @@
 #include "nn/loss.hpp"
 #include "nn/padding.hpp"
 #include "nn/utils.hpp"
+#include "nn/conv.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/sgd.hpp"
 #include "optim/adam.hpp"

@@ -39,6 +39,7 @@ namespace detail {
 template <FloatingElement T>
 void load_named(Module<T>& m, const io::NamedTensors& file, const std::string& path) {
   auto targets = m.named_parameters();
+  const size_t n_params = targets.size();
   for (auto& b : m.named_buffers()) targets.push_back(b);
   std::vector<Tensor<T>> sources;
   // (no structured bindings here: clang before 16 cannot capture them in the lambdas)
@@ -48,7 +49,11 @@ void load_named(Module<T>& m, const io::NamedTensors& file, const std::string& p
     auto it = std::find_if(file.begin(), file.end(), [&](const auto& e) { return e.first == name; });
     TAPEGRAD_CHECK(it != file.end(), IOError, "load: ", path, " has no tensor '", name, "' (", m.name(),
                    " expects it with shape ", t.sizes(), ")");
-    auto src = io::get_as<T>(it->second, "load: " + path + ": tensor '" + name + "'");
+    // a buffer takes any dtype, converted (PyTorch's num_batches_tracked is
+    // int64: Note [num_batches_tracked dtype] in nn/conv.hpp); a parameter must match
+    const bool buffer = static_cast<size_t>(&target - targets.data()) >= n_params;
+    auto src = buffer ? std::visit([](const auto& t) { return t.template to<T>(); }, it->second)
+                      : io::get_as<T>(it->second, "load: " + path + ": tensor '" + name + "'");
     TAPEGRAD_CHECK(src.sizes() == t.sizes(), ShapeError, "load: ", path, ": tensor '", name, "' has shape ",
                    src.sizes(), " but the model's has shape ", t.sizes());
     sources.push_back(src);
