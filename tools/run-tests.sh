@@ -17,16 +17,21 @@
 #                      promotion tests and the view, autograd-graph and
 #                      optimizer fuzz replays (their arithmetic is the
 #                      elementwise and reduction kernels, replayed here)
+#   5. build/distributed: g++, -Werror, -O1, MPI required
+#                      (-DTAPEGRAD_DISTRIBUTED=ON); only the distributed tests
+#                      (tests/distributed/: collectives, DDP, sampler, faults),
+#                      as 1 process and under mpiexec with 2 and 3 ranks
+#                      (CTest label distributed)
 # Exits non-zero, naming the stage, if anything fails.
 # Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
-#      TAPEGRAD_STAGES (default "werror sanitize aarch64"; pick a subset).
+#      TAPEGRAD_STAGES (default "werror sanitize aarch64 distributed"; pick a subset).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 cxx_gcc=${CXX_GCC:-g++}
 cxx_clang=${CXX_CLANG:-clang++}
-stages=${TAPEGRAD_STAGES:-werror sanitize aarch64}
+stages=${TAPEGRAD_STAGES:-werror sanitize aarch64 distributed}
 generator_args=()
 if [[ -n "${CMAKE_GENERATOR:-}" ]]; then generator_args=(-G "$CMAKE_GENERATOR"); fi
 
@@ -102,10 +107,28 @@ for stage in $stages; do
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_TEST_EXCLUDE="^(core/promotion|ops/fuzz_views|autograd/fuzz_autograd|optim/fuzz_optim)_test" \
         -DTAPEGRAD_BUILD_EXAMPLES=OFF \
+        -DTAPEGRAD_BUILD_BENCH=OFF \
+        -DTAPEGRAD_DISTRIBUTED=OFF
+      ;;
+    distributed)
+      begin "distributed: configure (${cxx_gcc})"
+      cmake -S . -B build/distributed "${generator_args[@]}" -DCMAKE_CXX_COMPILER="$cxx_gcc" \
+        -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+        -DTAPEGRAD_WERROR=ON \
+        -DTAPEGRAD_DISTRIBUTED=ON \
+        -DTAPEGRAD_BUILD_EXAMPLES=OFF \
         -DTAPEGRAD_BUILD_BENCH=OFF
+      end
+      begin "distributed: build"
+      cmake --build build/distributed -j "$jobs" --target tapegrad_distributed_tests tapegrad_distributed_fault
+      end
+      begin "distributed: ctest"
+      ctest --test-dir build/distributed --output-on-failure -L distributed
+      end
       ;;
     *)
-      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64)" >&2
+      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64 distributed)" >&2
       exit 2
       ;;
   esac

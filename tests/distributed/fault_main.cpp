@@ -3,11 +3,14 @@
 // exception that leaves main (argv[1] = "throw") or by dying of SIGKILL
 // ("kill"). The other ranks are then waiting in the gradient all_reduce; Note
 // [Distributed faults] must end them, so the job exits non-zero and no rank
-// prints "finished".
+// prints "finished". With "hang", rank 1 stops answering (sleeps) and the
+// others' waits time out (a 3 s group timeout here).
 #include <csignal>
 #include <cstdio>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include <tapegrad/distributed.hpp>
 #include <tapegrad/tapegrad.hpp>
@@ -15,7 +18,7 @@
 int main(int argc, char** argv) {
   namespace dist = tapegrad::distributed;
   const char* mode = argc > 1 ? argv[1] : "throw";
-  dist::init_process_group();
+  dist::init_process_group({.timeout = std::chrono::seconds(3)});
   const int rank = dist::get_rank();
   tapegrad::manual_seed(1);
   auto model = std::make_shared<tapegrad::nn::Sequential<float>>();
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   for (int step = 0; step < 1000; ++step) {
     if (rank == 1 && step == 3) {
       if (std::strcmp(mode, "kill") == 0) std::raise(SIGKILL);
+      if (std::strcmp(mode, "hang") == 0) std::this_thread::sleep_for(std::chrono::seconds(120));
       throw std::runtime_error("fault test: rank 1 fails at step 3");
     }
     auto x = tapegrad::randn<float>({4, 8});

@@ -1,7 +1,8 @@
 # The fault test: runs PROGRAM (tests/distributed/fault_main.cpp) with 3 ranks,
-# of which rank 1 fails at step 3 (MODE: throw or kill), and checks that the
-# job ends within 60 s with a non-zero exit and no rank finishing training;
-# with MODE=throw, that rank 1's message was printed.
+# of which rank 1 fails at step 3 (MODE: throw, kill, or hang), and checks that
+# the job ends within 60 s with a non-zero exit and no rank finishing training;
+# with MODE=throw, that rank 1's message was printed, with MODE=hang, that a
+# survivor's wait timed out.
 # -DMPIEXEC -DNP_FLAG -DPREFLAGS (a ;-list) -DPROGRAM -DMODE
 string(TIMESTAMP _start "%s" UTC)
 execute_process(COMMAND "${MPIEXEC}" ${NP_FLAG} 3 ${PREFLAGS} "${PROGRAM}" "${MODE}"
@@ -20,5 +21,8 @@ if(_out MATCHES "finished")
 endif()
 if(MODE STREQUAL "throw" AND NOT _err MATCHES "tapegrad.distributed: rank 1: uncaught exception: fault test: rank 1 fails at step 3")
   message(FATAL_ERROR "fault test (throw): rank 1's message is missing from stderr")
+endif()
+if(MODE STREQUAL "hang" AND NOT _err MATCHES "tapegrad.distributed: rank [02]: uncaught exception: DistributedDataParallel: all_reduce: timed out after 3000 ms")
+  message(FATAL_ERROR "fault test (hang): no survivor reported its timeout")
 endif()
 message("fault test (${MODE}): the job ended with exit ${_rc} in ${_secs} s")
