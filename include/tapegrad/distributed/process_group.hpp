@@ -27,6 +27,15 @@
 //     joins a collective.
 // Errors MPI itself returns (MPI_ERRORS_RETURN on the group's communicator)
 // become DistributedError with MPI's text.
+// Only MPI's C API is used: leave out the C++ bindings that Open MPI's and
+// MPICH's <mpi.h> otherwise pull in (removed from the standard in MPI-3, and
+// warning under -Wextra), as CMake's MPI_CXX_SKIP_MPICXX does.
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <chrono>
