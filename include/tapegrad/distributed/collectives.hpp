@@ -165,6 +165,25 @@ std::string check_list(const char* op, const char* what, const std::vector<Tenso
   return {};
 }
 
+/// [world, sizes...]: the shape of world stacked tensors of shape sizes.
+inline Shape stacked_shape(int world, const Shape& sizes) {
+  Shape out;
+  out.push_back(world);
+  for (int64_t s : sizes) out.push_back(s);
+  return out;
+}
+
+/// Checks that the big tensor has world times the small one's elements.
+template <Element T>
+std::string check_world_multiple(const char* op, const char* big_name, const Tensor<T>& big, const char* small_name,
+                                 const Tensor<T>& small, int world) {
+  if (!big.defined() || !small.defined() || big.numel() == small.numel() * world) return {};
+  std::ostringstream os;
+  os << op << ": " << big_name << " of shape " << big.sizes() << " must have world size (" << world << ") times the "
+     << small_name << "'s " << small.numel() << " elements, got " << big.numel();
+  return os.str();
+}
+
 inline Work launched(const char* op, MPI_Request r, std::function<void()> finish, bool async_op) {
   Work w(op, {r}, std::move(finish));
   if (!async_op) w.wait();
@@ -227,12 +246,7 @@ Work all_gather_into_tensor(const Tensor<T>& output, const Tensor<T>& input, boo
   const auto& g = detail::require_group("all_gather_into_tensor");
   std::string err;
   if (!output.defined()) err = "all_gather_into_tensor: the output tensor is undefined";
-  else if (input.defined() && output.numel() != input.numel() * g.world) {
-    std::ostringstream os;
-    os << "all_gather_into_tensor: output of shape " << output.sizes() << " must have world size (" << g.world
-       << ") times the input's " << input.numel() << " elements, got " << output.numel();
-    err = os.str();
-  }
+  else err = detail::check_world_multiple("all_gather_into_tensor", "output", output, "input", input, g.world);
   detail::agree("all_gather_into_tensor", g, input, err);
   Tensor<T> in = detail::staged(input), out = detail::staged(output, false);
   const int n = static_cast<int>(in.numel());
@@ -255,11 +269,8 @@ Work all_gather(std::vector<Tensor<T>>& tensor_list, const Tensor<T>& tensor, bo
     err = detail::check_list("all_gather", "tensor_list", tensor_list, static_cast<size_t>(g.world), tensor.sizes());
   }
   detail::agree("all_gather", g, tensor, err);
-  Shape sizes = tensor.sizes();
-  Shape all_sizes;
-  all_sizes.push_back(g.world);
-  for (int64_t s : sizes) all_sizes.push_back(s);
-  Tensor<T> in = detail::staged(tensor), out = tapegrad::detail::make_empty<T>(all_sizes);
+  Tensor<T> in = detail::staged(tensor),
+            out = tapegrad::detail::make_empty<T>(detail::stacked_shape(g.world, tensor.sizes()));
   const int n = static_cast<int>(in.numel());
   MPI_Request r;
   detail::check_mpi(MPI_Iallgather(in.data_ptr(), n, detail::mpi_type<T>(), out.data_ptr(), n, detail::mpi_type<T>(),
@@ -278,12 +289,7 @@ Work reduce_scatter_tensor(const Tensor<T>& output, const Tensor<T>& input, Redu
   const auto& g = detail::require_group("reduce_scatter_tensor");
   std::string err = detail::check_op<T>("reduce_scatter_tensor", op);
   if (err.empty() && !input.defined()) err = "reduce_scatter_tensor: the input tensor is undefined";
-  else if (err.empty() && output.defined() && input.numel() != output.numel() * g.world) {
-    std::ostringstream os;
-    os << "reduce_scatter_tensor: input of shape " << input.sizes() << " must have world size (" << g.world
-       << ") times the output's " << output.numel() << " elements, got " << input.numel();
-    err = os.str();
-  }
+  else if (err.empty()) err = detail::check_world_multiple("reduce_scatter_tensor", "input", input, "output", output, g.world);
   detail::agree("reduce_scatter_tensor", g, output, err);
   Tensor<T> in = detail::staged(input), out = detail::staged(output, false);
   MPI_Request r;
@@ -307,10 +313,7 @@ Work reduce_scatter(const Tensor<T>& output, const std::vector<Tensor<T>>& input
     err = detail::check_list("reduce_scatter", "input_list", input_list, static_cast<size_t>(g.world), output.sizes());
   Tensor<T> packed;
   if (err.empty() && output.defined()) {
-    Shape all_sizes;
-    all_sizes.push_back(g.world);
-    for (int64_t s : output.sizes()) all_sizes.push_back(s);
-    packed = tapegrad::detail::make_empty<T>(all_sizes);
+    packed = tapegrad::detail::make_empty<T>(detail::stacked_shape(g.world, output.sizes()));
     for (int q = 0; q < g.world; ++q) tapegrad::detail::copy_into(packed.select(0, q), input_list[static_cast<size_t>(q)]);
   }
   detail::agree("reduce_scatter", g, output, err);
@@ -331,12 +334,7 @@ Work gather(const Tensor<T>& tensor, const std::vector<Tensor<T>>& gather_list, 
   }
   detail::agree("gather", g, tensor, err);
   Tensor<T> in = detail::staged(tensor), out;
-  if (g.rank == dst) {
-    Shape all_sizes;
-    all_sizes.push_back(g.world);
-    for (int64_t s : tensor.sizes()) all_sizes.push_back(s);
-    out = tapegrad::detail::make_empty<T>(all_sizes);
-  }
+  if (g.rank == dst) out = tapegrad::detail::make_empty<T>(detail::stacked_shape(g.world, tensor.sizes()));
   const int n = static_cast<int>(in.numel());
   MPI_Request r;
   detail::check_mpi(MPI_Igather(in.data_ptr(), n, detail::mpi_type<T>(), out.defined() ? out.data_ptr() : nullptr, n,
@@ -360,10 +358,7 @@ Work scatter(const Tensor<T>& tensor, const std::vector<Tensor<T>>& scatter_list
     else if (!scatter_list.empty())
       err = "scatter: scatter_list must be empty on non-source ranks (rank " + std::to_string(g.rank) + ")";
     if (err.empty() && g.rank == src) {
-      Shape all_sizes;
-      all_sizes.push_back(g.world);
-      for (int64_t s : tensor.sizes()) all_sizes.push_back(s);
-      packed = tapegrad::detail::make_empty<T>(all_sizes);
+      packed = tapegrad::detail::make_empty<T>(detail::stacked_shape(g.world, tensor.sizes()));
       for (int q = 0; q < g.world; ++q)
         tapegrad::detail::copy_into(packed.select(0, q), scatter_list[static_cast<size_t>(q)]);
     }
