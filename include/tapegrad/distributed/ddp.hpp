@@ -136,6 +136,8 @@ class DistributedDataParallel : public Module<T> {
     const double mib = 1024.0 * 1024.0;
     Bucket cur;
     int64_t elems = 0;
+    bucket_of_.resize(params_.size());
+    pos_of_.resize(params_.size());
     auto close = [&] {
       if (cur.params.empty()) return;
       cur.buffer = tapegrad::detail::make_empty<T>({elems});
@@ -145,11 +147,11 @@ class DistributedDataParallel : public Module<T> {
     };
     for (size_t k = params_.size(); k-- > 0;) {
       const double cap = (buckets_.empty() ? options_.first_bucket_cap_mb : options_.bucket_cap_mb) * mib;
+      bucket_of_[k] = buckets_.size();
+      pos_of_[k] = cur.params.size();
       cur.params.push_back(k);
       cur.offsets.push_back(elems);
       elems += params_[k].numel();
-      bucket_of_.resize(params_.size());
-      bucket_of_[k] = buckets_.size();
       if (static_cast<double>(elems) * sizeof(T) >= cap) close();
     }
     close();
@@ -169,7 +171,7 @@ class DistributedDataParallel : public Module<T> {
     started_ = true;
     ready_[i] = true;
     Bucket& b = buckets_[bucket_of_[i]];
-    const size_t pos = static_cast<size_t>(std::find(b.params.begin(), b.params.end(), i) - b.params.begin());
+    const size_t pos = pos_of_[i];
     const Tensor<T>& p = params_[i];
     tapegrad::detail::copy_into(b.buffer.narrow(0, b.offsets[pos], p.numel()).view(p.sizes()), p.grad());
     --b.pending;
@@ -259,7 +261,8 @@ class DistributedDataParallel : public Module<T> {
   std::vector<Tensor<T>> params_;
   std::vector<autograd::HookHandle<T>> hooks_;
   std::vector<Bucket> buckets_;
-  std::vector<size_t> bucket_of_;
+  std::vector<size_t> bucket_of_;  // per parameter: its bucket
+  std::vector<size_t> pos_of_;     // and its place in the bucket
   std::vector<bool> ready_;
   size_t next_launch_ = 0;
   bool started_ = false;  // some gradient of this iteration is in
