@@ -30,6 +30,8 @@
 #include <tapegrad/core/threads.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <unistd.h>
+
+#include "distributed_glue.hpp"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -76,6 +78,7 @@ Options:
                          the file was trained with another dataset or preset)
   --plot FILE            write an SVG of loss and accuracy per epoch
   --metrics-json FILE    write per-epoch metrics as JSON
+  --distributed          data-parallel over the ranks of mpirun (--batch-size per rank)
   --help                 this text
 Flags take their value as `--flag value` or `--flag=value`.
 )";
@@ -235,6 +238,7 @@ class Progress {
 }  // namespace
 
 int main(int argc, char** argv) {
+  examples::DistributedGlue dist(argc, argv);
   Config cfg;
   try {
     cfg = parse_args(argc, argv);
@@ -287,6 +291,8 @@ int main(int argc, char** argv) {
                 std::chrono::duration<double>(Clock::now() - t_load).count());
 
     auto net = build_model(cfg);
+    auto train_net = dist.wrap(net);
+    dist.rank0_only(cfg.save, cfg.plot, cfg.metrics_json);
     std::vector<EpochStats> stats;
     const auto t_start = Clock::now();
 
@@ -338,15 +344,17 @@ int main(int argc, char** argv) {
     // Batches gathered from the uint8 pixels and divided by 255 on the way
     // (the values of images(), with a quarter of the memory traffic).
     tg::data::DataLoader loader(train_set->pixels(), train_set->labels(),
-                                {.batch_size = cfg.batch_size, .shuffle = true}, 255.0f);
+                                {.batch_size = cfg.batch_size, .shuffle = !dist.on(),
+                                 .sampler = dist.sampler(train_set->size(), cfg.seed)}, 255.0f);
     Progress progress(isatty(fileno(stdout)) != 0);
     std::printf("%5s %11s %10s %9s %8s %10s\n", "epoch", "train_loss", "train_acc", "test_acc", "seconds", "samples/s");
     for (int64_t epoch = 1; epoch <= cfg.epochs; ++epoch) {
       const auto t0 = Clock::now();
       double loss_sum = 0;
       int64_t seen = 0, correct = 0, batch_no = 0;
+      dist.set_epoch(epoch);
       for (auto& batch : loader) {
-        auto logits = (*net)(batch.x);
+        auto logits = (*train_net)(batch.x);
         auto loss = loss_fn(logits, batch.y);
         // set_to_none: backward hands its fresh gradients to .grad() instead
         // of adding them into zeroed ones (same values, two passes fewer).
@@ -398,6 +406,7 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const tg::Error& e) {
     std::cerr << "mnist_mlp: " << e.what() << "\n";
+    dist.failed();
     return 1;
   }
 }

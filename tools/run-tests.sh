@@ -28,18 +28,23 @@
 #                      (TAPEGRAD_FUZZ_SECONDS) from the committed corpora in
 #                      tests/fuzz/corpus/ (issue 31's reproducers included);
 #                      any crash fails the stage
+#   7. build/distributed: g++, -Werror, -O1, MPI required
+#                      (-DTAPEGRAD_DISTRIBUTED=ON); only the distributed tests
+#                      (tests/distributed/: collectives, DDP, sampler, faults),
+#                      as 1 process and under mpiexec with 2 and 3 ranks
+#                      (CTest label distributed)
 # Exits non-zero, naming the stage, if anything fails.
 # Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
-#      TAPEGRAD_STAGES (default "werror sanitize aarch64 tsan fuzz"; pick a subset).
+#      TAPEGRAD_STAGES (default "werror sanitize aarch64 tsan fuzz distributed"; pick a subset).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 cxx_gcc=${CXX_GCC:-g++}
 cxx_clang=${CXX_CLANG:-clang++}
-stages=${TAPEGRAD_STAGES:-werror sanitize aarch64 tsan fuzz}
+stages=${TAPEGRAD_STAGES:-werror sanitize aarch64 tsan fuzz distributed}
 # The test files that start threads or share state across them (tsan stage).
-tsan_tests='^(core/(parallel|allocator|threads|generator)|ops/gemm_kernels|data/dataloader|autograd/engine|tensor/map)_test'
+tsan_tests='^(core/(parallel|allocator|threads|generator)|kernels/gemm|data/dataloader|autograd/engine|tensor/map)_test'
 generator_args=()
 if [[ -n "${CMAKE_GENERATOR:-}" ]]; then generator_args=(-G "$CMAKE_GENERATOR"); fi
 
@@ -120,7 +125,25 @@ for stage in $stages; do
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_TEST_EXCLUDE="^(core/promotion|ops/fuzz_views|autograd/fuzz_autograd|optim/fuzz_optim)_test" \
         -DTAPEGRAD_BUILD_EXAMPLES=OFF \
+        -DTAPEGRAD_BUILD_BENCH=OFF \
+        -DTAPEGRAD_DISTRIBUTED=OFF
+      ;;
+    distributed)
+      begin "distributed: configure (${cxx_gcc})"
+      cmake -S . -B build/distributed "${generator_args[@]}" -DCMAKE_CXX_COMPILER="$cxx_gcc" \
+        -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+        -DTAPEGRAD_WERROR=ON \
+        -DTAPEGRAD_DISTRIBUTED=ON \
+        -DTAPEGRAD_BUILD_EXAMPLES=OFF \
         -DTAPEGRAD_BUILD_BENCH=OFF
+      end
+      begin "distributed: build"
+      cmake --build build/distributed -j "$jobs" --target tapegrad_distributed_tests tapegrad_distributed_fault
+      end
+      begin "distributed: ctest"
+      ctest --test-dir build/distributed --output-on-failure -L distributed
+      end
       ;;
     tsan)
       begin "tsan: configure (${cxx_clang})"
@@ -155,11 +178,11 @@ for stage in $stages; do
           exit 1
         fi
       fi
-      # gemm_kernels: only its cases that run the GEMM on several threads; its
+      # kernels/gemm: only its cases that run the GEMM on several threads; its
       # single-threaded kernel sweeps take minutes under TSan and test nothing
       # TSan can see.
-      "${tsan_prefix[@]}" ctest --test-dir build/tsan --output-on-failure -j "$jobs" -L unit -E 'unit/ops/gemm_kernels$'
-      "${tsan_prefix[@]}" build/tsan/tests/tapegrad_tests --source-file='*/tests/ops/gemm_kernels_test.cpp' \
+      "${tsan_prefix[@]}" ctest --test-dir build/tsan --output-on-failure -j "$jobs" -L unit -E 'unit/kernels/gemm$'
+      "${tsan_prefix[@]}" build/tsan/tests/tapegrad_tests --source-file='*/tests/kernels/gemm_test.cpp' \
         --test-case='*threads*' --no-colors=true
       end
       ;;
@@ -169,7 +192,7 @@ for stage in $stages; do
       end
       ;;
     *)
-      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64 tsan fuzz)" >&2
+      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64 tsan fuzz distributed)" >&2
       exit 2
       ;;
   esac

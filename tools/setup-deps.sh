@@ -17,6 +17,7 @@ default_packages=(
   clang libclang-rt-14-dev  # the sanitizer + portability build
   libomp-dev              # OpenMP for examples and benches (clang)
   g++-aarch64-linux-gnu qemu-user  # the aarch64 build, its tests run under qemu
+  libopenmpi-dev openmpi-bin  # tapegrad::distributed and its tests (MPI)
 )
 
 if [[ "${TAPEGRAD_SKIP_DEPS:-0}" == 1 ]]; then

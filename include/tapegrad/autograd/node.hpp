@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -222,6 +223,59 @@ class FunctionNode final : public FunctionNodeBase<T> {
   std::optional<Fn> fn_;
 };
 
+// Note [Post-accumulate-grad hooks]: a leaf's hooks (PyTorch 2.1's
+// register_post_accumulate_grad_hook) live in its AutogradMeta, not in its
+// AccumulateGrad, which is made afresh for every graph (gradient_edge holds
+// it weakly). They run in AccumulateGrad::run: the engine runs a leaf's
+// sink after every record that uses the leaf (the sink is made when the
+// first of them is recorded, so its sequence number is smaller), so by then
+// all of this backward's gradients are summed into grad(), and the hooks run
+// once per backward, as soon as that leaf's gradient is final. A leaf with no
+// hooks pays one flag and one null pointer test per backward.
+template <class T>
+struct PostAccumulateGradHooks {
+  std::vector<std::pair<uint64_t, std::function<void(const Tensor<T>&)>>> fns;
+  uint64_t next_id = 0;
+};
+
+/// Removes the hook it was returned for (RemovableHandle.remove()).
+template <FloatingElement T>
+class HookHandle {
+ public:
+  HookHandle() = default;
+  HookHandle(const Tensor<T>& t, uint64_t id) : impl_(t.impl_ptr()), id_(id) {}
+  void remove() {
+    auto impl = impl_.lock();
+    impl_.reset();
+    if (!impl || !impl->autograd || !impl->autograd->post_accumulate_grad_hooks) return;
+    auto& fns = impl->autograd->post_accumulate_grad_hooks->fns;
+    std::erase_if(fns, [this](const auto& f) { return f.first == id_; });
+    if (fns.empty()) impl->autograd->post_accumulate_grad_hooks.reset();
+  }
+
+ private:
+  std::weak_ptr<tapegrad::detail::TensorImpl<T>> impl_;
+  uint64_t id_ = 0;
+};
+
+/// hook(t) runs in every backward() after t's gradient is accumulated into
+/// t.grad() (Note [Post-accumulate-grad hooks]); t must be a leaf requiring
+/// grad. Hooks run in registration order, in the thread running backward().
+template <FloatingElement T>
+HookHandle<T> register_post_accumulate_grad_hook(const Tensor<T>& t, std::function<void(const Tensor<T>&)> hook) {
+  TAPEGRAD_CHECK(t.requires_grad(), ValueError,
+                 "register_post_accumulate_grad_hook: cannot register a hook on a tensor that doesn't require "
+                 "gradient");
+  TAPEGRAD_CHECK(t.is_leaf(), ValueError,
+                 "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on "
+                 "non-leaf tensors");
+  auto& hooks = t.impl_ptr()->autograd->post_accumulate_grad_hooks;
+  if (!hooks) hooks = std::make_shared<PostAccumulateGradHooks<T>>();
+  const uint64_t id = hooks->next_id++;
+  hooks->fns.emplace_back(id, std::move(hook));
+  return HookHandle<T>(t, id);
+}
+
 /// The sink of a leaf: adds incoming gradients into leaf.grad().
 template <FloatingElement T>
 class AccumulateGrad final : public Node {
@@ -229,12 +283,20 @@ class AccumulateGrad final : public Node {
   explicit AccumulateGrad(Tensor<T> leaf) : Node("AccumulateGrad"), leaf_(std::move(leaf)) {}
   void accumulate(const Tensor<float>& g) override { add(g); }
   void accumulate(const Tensor<double>& g) override { add(g); }
-  void run(bool) override {}
-  void clear() override {}
+  void run(bool) override {
+    if (!received_) return;
+    received_ = false;
+    // Note [Post-accumulate-grad hooks]; a copy of the list, so that a hook
+    // may remove itself
+    if (auto hooks = leaf_.impl_ptr()->autograd->post_accumulate_grad_hooks) [[unlikely]]
+      for (const auto& [id, fn] : std::vector(hooks->fns)) fn(leaf_);
+  }
+  void clear() override { received_ = false; }
 
  private:
   template <FloatingElement U>
   void add(const Tensor<U>& g) {
+    received_ = true;
     // the other dtype converts first (a fresh tensor): one instantiation per T
     if constexpr (!std::is_same_v<T, U>) {
       return add(detail::as_dtype<T>(g));
@@ -256,6 +318,7 @@ class AccumulateGrad final : public Node {
     }
   }
   Tensor<T> leaf_;
+  bool received_ = false;  // a gradient arrived in this backward
 };
 
 /// A tensor saved for backward, with the version of its storage at the time:

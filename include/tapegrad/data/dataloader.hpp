@@ -41,6 +41,17 @@
 
 namespace tapegrad::data {
 
+/// The indices an epoch reads, in order (torch.utils.data.Sampler), e.g.
+/// DistributedSampler (data/distributed_sampler.hpp).
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  /// Number of indices per epoch (len(sampler)).
+  virtual int64_t size() const = 0;
+  /// This epoch's indices: [size()] int64, each in [0, number of samples).
+  virtual Tensor<int64_t> indices() const = 0;
+};
+
 struct DataLoaderOptions {
   int64_t batch_size = 1;
   /// A new random order every epoch.
@@ -49,6 +60,8 @@ struct DataLoaderOptions {
   bool drop_last = false;
   /// The generator shuffling draws from; null means default_generator().
   Generator* generator = nullptr;
+  /// Where the indices come from instead (not owned; excludes shuffle).
+  const Sampler* sampler = nullptr;
 };
 
 /// One mini-batch: x [B, ...] and y [B, ...], both contiguous copies.
@@ -95,6 +108,8 @@ class DataLoader {
     if (options_.batch_size <= 0)
       throw_error<ValueError>("DataLoader: batch_size must be positive, got ",
                               options_.batch_size);
+    if (options_.sampler && options_.shuffle)
+      throw_error<ValueError>("DataLoader: sampler option is mutually exclusive with shuffle");
     if constexpr (!std::same_as<S, X>)
       if (!(divisor != X(0)))
         throw_error<ValueError>("DataLoader: the divisor must be non-zero, got ", divisor);
@@ -161,7 +176,15 @@ class DataLoader {
     Generator& gen = options_.generator ? *options_.generator : default_generator();
     gen.random64();  // _BaseDataLoaderIter's _base_seed
     Tensor<int64_t> order;
-    if (options_.shuffle) {
+    if (options_.sampler) {
+      order = options_.sampler->indices();
+      TAPEGRAD_CHECK(order.numel() == options_.sampler->size(), ValueError, "DataLoader: the sampler gave ",
+                     order.numel(), " indices but its size() is ", options_.sampler->size());
+      const int64_t* o = order.data_ptr();
+      for (int64_t i = 0; i < order.numel(); ++i)
+        TAPEGRAD_CHECK(o[i] >= 0 && o[i] < num_samples(), IndexError, "DataLoader: sampler index ", o[i],
+                       " is out of range for ", num_samples(), " samples");
+    } else if (options_.shuffle) {
       if (options_.generator) {
         order = randperm(num_samples(), gen);
       } else {
@@ -175,11 +198,13 @@ class DataLoader {
 
   /// Number of batches per epoch (len(loader)).
   int64_t size() const {
-    const int64_t n = num_samples(), b = options_.batch_size;
+    const int64_t n = epoch_samples(), b = options_.batch_size;
     return options_.drop_last ? n / b : (n + b - 1) / b;
   }
   /// Number of samples (len(loader.dataset)).
   int64_t num_samples() const { return data_.size(0); }
+  /// Number of samples an epoch reads: the sampler's size() or num_samples().
+  int64_t epoch_samples() const { return options_.sampler ? options_.sampler->size() : num_samples(); }
   const DataLoaderOptions& options() const { return options_; }
   const Tensor<S>& data() const { return data_; }
   const Tensor<Y>& targets() const { return targets_; }
@@ -198,7 +223,7 @@ class DataLoader {
 
   batch_type make_batch(const Tensor<int64_t>& order, int64_t index) const {
     const int64_t start = index * options_.batch_size;
-    const int64_t count = std::min(options_.batch_size, num_samples() - start);
+    const int64_t count = std::min(options_.batch_size, epoch_samples() - start);
     const int64_t* idx = order.defined() ? order.data_ptr() + start : nullptr;
     return {gather<X>(data_, idx, start, count, divisor_), gather<Y>(targets_, idx, start, count, Y(1))};
   }

@@ -32,6 +32,8 @@ struct ValuesIndices;
 
 namespace autograd {
 class Node;
+template <class T>
+struct PostAccumulateGradHooks;  // autograd/node.hpp
 }
 
 namespace indexing {
@@ -68,6 +70,8 @@ struct AutogradMeta {
   Tensor<T> grad;                                // .grad of a leaf (or retained non-leaf)
   std::shared_ptr<GradFnBase> grad_fn;          // the op that made it (an autograd::Node); null for leaves
   std::weak_ptr<autograd::Node> grad_accumulator;  // a leaf's sink for gradients
+  // register_post_accumulate_grad_hook (autograd/node.hpp); null when none
+  std::shared_ptr<autograd::PostAccumulateGradHooks<T>> post_accumulate_grad_hooks;
 };
 
 /// Tag of Tensor's unchecked constructor: the library's own views, whose
