@@ -10,6 +10,7 @@ set -euo pipefail
 
 default_packages=(
   g++ cmake make          # compiler, build
+  time                    # GNU time: bench/compile_time.sh, the werror stage's compile-time guard
   libeigen3-dev           # the one hard dependency
   doctest-dev             # tests
   libbenchmark-dev        # bench/
