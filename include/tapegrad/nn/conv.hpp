@@ -43,7 +43,6 @@ using tapegrad::max_pool1d_with_indices;
 using tapegrad::max_pool2d;
 using tapegrad::max_pool2d_with_indices;
 using tapegrad::max_unpool2d;
-using tapegrad::pad;
 using tapegrad::unfold;
 
 /// dropout2d(x [N, C, *], p, training): zero whole channels (each (n, c) with
