@@ -94,9 +94,11 @@ def accuracy(net, x, y, chunk=1000):
     return correct / len(x)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", choices=sorted(PRESETS), default="d2l")
+def parse_args(doc, presets, default):
+    """The command line shared with compare_pytorch_cnn.py: (args, the preset's
+    settings with --epochs applied, the data directory)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=sorted(presets), default=default)
     p.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist")
     p.add_argument("--data", help="directory with the IDX files (default data/mnist or data/fashion-mnist)")
     p.add_argument("--epochs", type=int)
@@ -105,11 +107,15 @@ def main():
     p.add_argument("--metrics-json")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args()
-    cfg = dict(PRESETS[a.preset])
+    cfg = dict(presets[a.preset])
     if a.epochs is not None:
         cfg["epochs"] = a.epochs
     root = a.data or ("data/mnist" if a.dataset == "mnist" else "data/fashion-mnist")
+    return a, cfg, root
 
+
+def main():
+    a, cfg, root = parse_args(__doc__, PRESETS, "d2l")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     xtr, ytr = load(root, True)
@@ -124,6 +130,13 @@ def main():
     sched = None
     if cfg.get("schedule") == "cosine":  # as mnist_mlp: T_max = the epochs run
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg["epochs"], 1))
+    train_and_report(a, cfg, net, opt, sched, (xtr, ytr), (xte, yte))
+
+
+def train_and_report(a, cfg, net, opt, sched, train, test):
+    """Trains net for cfg["epochs"] epochs (stepping sched, if any, after each),
+    prints the final accuracy and writes a.metrics_json (mnist_mlp's format)."""
+    (xtr, ytr), (xte, yte) = train, test
     loss_fn = nn.CrossEntropyLoss()
     n, bs = len(xtr), cfg["batch_size"]
 

@@ -62,7 +62,9 @@
 # DATASETS ("mnist fashion"), PRESET and DATASET (the accuracy mode's; d2l, mnist), DATA_ROOT (data),
 # EPOCHS (speed: 3; accuracy: the preset's), ROUNDS (3), THREADS ("1 2 2blas"), JSON,
 # SEEDS ("0 1 2 3 4"), PYTHON (/usr/bin/python3), TORCH_LIB_DIR, OUT_DIR (keep each run's log,
-# metrics JSON and peak RSS there; default a temporary directory).
+# metrics JSON and peak RSS there; default a temporary directory). EXAMPLE (mnist_mlp;
+# bench/compare_pytorch_cnn.sh sets mnist_cnn), PY_SCRIPT (bench/compare_pytorch.py, the PyTorch
+# side of EXAMPLE), DATA_DIR (one data set's directory, in place of DATA_ROOT's).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -70,6 +72,8 @@ BUILD_DIR=${BUILD_DIR:-build/release}
 MODE=${MODE:-speed}
 PRESET=${PRESET:-d2l}
 DATASET=${DATASET:-mnist}
+EXAMPLE=${EXAMPLE:-mnist_mlp}
+PY_SCRIPT=${PY_SCRIPT:-bench/compare_pytorch.py}
 if [[ $MODE == accuracy ]]; then
   PRESETS=$PRESET DATASETS=$DATASET JSON=
 else
@@ -98,7 +102,7 @@ if ! "$PYTHON" -c "import torch, numpy" 2>/dev/null; then
   echo "compare_pytorch.sh: $PYTHON has no torch (Debian: apt-get install python3-torch); skipping the comparison"
   exit 0
 fi
-data_dir_of() { if [[ $1 == fashion ]]; then echo "$DATA_ROOT/fashion-mnist"; else echo "$DATA_ROOT/mnist"; fi; }
+data_dir_of() { if [[ -n ${DATA_DIR:-} ]]; then echo "$DATA_DIR"; elif [[ $1 == fashion ]]; then echo "$DATA_ROOT/fashion-mnist"; else echo "$DATA_ROOT/mnist"; fi; }
 for dataset in $DATASETS; do
   if [[ ! -d $(data_dir_of "$dataset") ]]; then
     echo "compare_pytorch.sh: no $(data_dir_of "$dataset"); run tools/fetch-data.sh first (or set DATA_ROOT)" >&2
@@ -109,8 +113,8 @@ if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_TESTS=OFF \
         -DTAPEGRAD_BUILD_BENCH=OFF >/dev/null
 fi
-cmake --build "$BUILD_DIR" --target mnist_mlp -j2 >/dev/null
-TG="$BUILD_DIR/examples/mnist_mlp"
+cmake --build "$BUILD_DIR" --target "$EXAMPLE" -j2 >/dev/null
+TG="$BUILD_DIR/examples/$EXAMPLE"
 
 if [[ -n ${OUT_DIR:-} ]]; then  # keep the runs' logs and metrics there
   OUT=$OUT_DIR
@@ -146,7 +150,7 @@ echo "blas:    PyTorch's libblas.so.3 is $blas_lib"
 [[ $corename == none ]] && echo "warning: PyTorch's BLAS is not OpenBLAS (reference BLAS?); see TORCH_LIB_DIR above" >&2
 echo "openblas: core $corename for PyTorch (OPENBLAS_ENV=$OPENBLAS_ENV; machine's OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-unset})"
 epochs_text=${EPOCHS:-default}
-echo "setup:   presets $PRESETS, data sets $DATASETS, epochs $epochs_text, mode $MODE"
+echo "setup:   $EXAMPLE, presets $PRESETS, data sets $DATASETS, epochs $epochs_text, mode $MODE"
 
 epoch_flag=()
 [[ -n ${EPOCHS:-} ]] && epoch_flag=(--epochs "$EPOCHS")
@@ -175,7 +179,7 @@ run() {
       --threads "$omp" --metrics-json "$base.json" >"$base.log" 2>&1
   else
     env "${openblas_env[@]}" ${wait:+OMP_WAIT_POLICY=$wait} OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$blas \
-      /usr/bin/time -f %M -o "$base.rss" "$PYTHON" bench/compare_pytorch.py --preset "$preset" --dataset "$dataset" --data "$data_dir" \
+      /usr/bin/time -f %M -o "$base.rss" "$PYTHON" "$PY_SCRIPT" --preset "$preset" --dataset "$dataset" --data "$data_dir" \
       "${epoch_flag[@]}" --seed "$seed" --threads "$n" --quiet --metrics-json "$base.json" >"$base.log" 2>&1
   fi
 }
@@ -258,6 +262,6 @@ if [[ -n $JSON ]]; then
     "cpus=$(getconf _NPROCESSORS_ONLN)" "load_before=$load_before" "load_after=$load_after" \
     "case_loads=${case_loads[*]}" "torch=$torch_version" "torch_blas=$blas_lib" "openblas_core=$corename" \
     "tapegrad_commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$( [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && echo +dirty)" \
-    "build_dir=$BUILD_DIR" "epochs=$epochs_text" "rounds=$ROUNDS" "seed=42" \
+    "build_dir=$BUILD_DIR" "example=$EXAMPLE" "py_script=$PY_SCRIPT" "epochs=$epochs_text" "rounds=$ROUNDS" "seed=42" \
     "presets=$PRESETS" "datasets=$DATASETS" "threads=$THREADS"
 fi

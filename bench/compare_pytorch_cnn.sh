@@ -19,4 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export EXAMPLE=mnist_cnn PY_SCRIPT=bench/compare_pytorch_cnn.py
 export PRESET=${PRESET:-lenet5} THREADS=${THREADS:-1 2 2p}
+# Speed: PRESET (or a list in PRESETS) on DATASET (or DATASETS), results in
+# bench/results/compare_pytorch_cnn.json (JSON= for none).
+export PRESETS=${PRESETS:-$PRESET} DATASETS=${DATASETS:-${DATASET:-mnist}}
+export JSON=${JSON-bench/results/compare_pytorch_cnn.json}
 exec bench/compare_pytorch.sh "$@"

@@ -86,7 +86,8 @@ def main():
                     tapegrad=summary(tg), pytorch=dict(summary(pts[best]), setting=best, env=PT_ENV[best]),
                     pytorch_settings={c: dict(summary(r), env=PT_ENV[c]) for c, r in pts.items()}))
     doc = dict(
-        what="examples/mnist_mlp (tapegrad) against bench/compare_pytorch.py (PyTorch), same model, data, batch, "
+        what=f"examples/{meta.get('example', 'mnist_mlp')} (tapegrad) against "
+             f"{meta.get('py_script', 'bench/compare_pytorch.py')} (PyTorch), same model, data, batch, "
              "optimizer and epochs, one after the other; epoch_s = training pass + test-set evaluation, median over "
              "a run's epochs, then over rounds; ratio = median over rounds of tapegrad / PyTorch at PyTorch's "
              "fastest setting for that thread count (< 1: tapegrad faster); peak RSS from /usr/bin/time",

@@ -1,7 +1,8 @@
 #pragma once
-// --distributed for the examples (examples/mnist_mlp.cpp): data-parallel
-// training with tapegrad::distributed when the example was built with MPI
-// (CMake defines TAPEGRAD_EXAMPLE_MPI when tapegrad::distributed exists).
+// --distributed for the examples (mnist_mlp and mnist_cnn, through
+// run_example in mnist_common.hpp): data-parallel training with
+// tapegrad::distributed when the example was built with MPI (CMake defines
+// TAPEGRAD_EXAMPLE_MPI when tapegrad::distributed exists).
 //
 //   mpirun -np 2 build/examples/mnist_mlp --distributed --batch-size 128
 //

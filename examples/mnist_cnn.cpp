@@ -17,7 +17,7 @@
 #include <tapegrad/io.hpp>
 #include <tapegrad/tapegrad.hpp>
 
-#include "mnist_cnn_common.hpp"  // (until it and mnist_common.hpp are one)
+#include "mnist_common.hpp"
 
 namespace tg = tapegrad;
 namespace nn = tapegrad::nn;
@@ -58,11 +58,15 @@ Options:
   --gamma X              StepLR's factor per epoch (default 0.7)
   --seed N               random seed (default 42)
   --threads N            threads for the kernels (default: all cores)
-  --save FILE            save the trained model (safetensors, PyTorch's names)
-  --load FILE            evaluate a saved model only (no training)
+  --save FILE            save the trained model (safetensors, PyTorch's names,
+                         with the dataset and preset as metadata)
+  --load FILE            evaluate a saved model only (no training; warns when
+                         the file was trained with another dataset or preset)
   --plot FILE            write an SVG of loss and accuracy per epoch
   --metrics-json FILE    write per-epoch metrics as JSON
+  --distributed          data-parallel over the ranks of mpirun (--batch-size per rank)
   --help                 this text
+Flags take their value as `--flag value` or `--flag=value`.
 )";
 
 struct Config : CommonConfig {

@@ -260,3 +260,45 @@ TEST_CASE("LeNet saved by PyTorch (safetensors): loads by PyTorch's names and gi
   CHECK(again.bn1->num_batches_tracked.item() == net.bn1->num_batches_tracked.item());
   CHECK(again.bn1->running_var.to_vector() == net.bn1->running_var.to_vector());
 }
+
+TEST_CASE("Conv1d, Conv2d, ConvTranspose2d: an explicit generator gives the weights manual_seed gives the default one") {
+  auto params = [](const nn::Module<float>& m) {
+    std::vector<float> out;
+    for (const auto& [n, t] : m.named_parameters()) {
+      const auto v = t.to_vector();
+      out.insert(out.end(), v.begin(), v.end());
+    }
+    return out;
+  };
+  // Each layer built twice, from the default generator after manual_seed(11)
+  // and from an explicit Generator(11); the default generator must be left
+  // where it was by the explicit one.
+  auto check = [&](const char* what, auto make) {
+    CAPTURE(what);
+    tg::manual_seed(11);
+    const float first_default = tg::rand<float>({1}).item();
+    tg::manual_seed(11);
+    const auto seeded = params(*make(tg::default_generator()));
+    tg::manual_seed(11);
+    tg::Generator g(11);
+    const auto explicit_gen = params(*make(g));
+    CHECK(explicit_gen == seeded);
+    CHECK(tg::rand<float>({1}).item() == first_default);  // the default one drew nothing for make(g)
+    tg::Generator other(12);
+    CHECK(params(*make(other)) != seeded);
+    // reset_parameters(gen) draws the same again from a fresh Generator(11)
+    auto m = make(other);
+    tg::Generator again(11);
+    m->reset_parameters(again);
+    CHECK(params(*m) == seeded);
+  };
+  check("Conv1d", [](tg::Generator& g) {
+    return std::make_shared<nn::Conv1d<float>>(3, 4, 5, 1, 0, 1, 1, true, "zeros", g);
+  });
+  check("Conv2d", [](tg::Generator& g) {
+    return std::make_shared<nn::Conv2d<float>>(4, 6, 3, 1, 0, 1, 2, true, "zeros", g);
+  });
+  check("ConvTranspose2d", [](tg::Generator& g) {
+    return std::make_shared<nn::ConvTranspose2d<float>>(2, 3, 3, 2, 1, 1, 1, true, 1, "zeros", g);
+  });
+}

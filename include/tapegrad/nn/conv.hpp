@@ -68,6 +68,7 @@ Tensor<T> dropout2d(const Tensor<T>& x, double p = 0.5, bool training = true, Ge
 }  // namespace functional
 
 namespace detail {
+// py_float (Python's repr of a float) is module.hpp's.
 /// A module argument as PyTorch prints it: 2, or (2, 2) when given as a tuple.
 template <int D>
 std::string as_given(const ExpandingArray<D>& a) {
@@ -104,14 +105,15 @@ class ConvNd : public Module<T> {
   const std::string& padding_mode() const { return mode_; }
 
   /// kaiming_uniform_(a = sqrt(5)) for the weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-  /// for the bias, fan_in = weight.size(1) * prod(kernel_size), as PyTorch.
-  void reset_parameters() {
-    init::kaiming_uniform_(weight, std::sqrt(5.0));
+  /// for the bias, fan_in = weight.size(1) * prod(kernel_size), as PyTorch; drawn
+  /// from gen (the default generator unless given), as nn::Linear.
+  void reset_parameters(Generator& gen = default_generator()) {
+    init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::fan_in, "leaky_relu", gen);
     if (bias.defined()) {
       int64_t fan_in = weight.sizes()[1];
       for (int i = 0; i < D; ++i) fan_in *= k_[i];
       const double bound = fan_in > 0 ? 1 / std::sqrt(static_cast<double>(fan_in)) : 0.0;
-      init::uniform_(bias, -bound, bound);
+      init::uniform_(bias, -bound, bound, gen);
     }
   }
 
@@ -130,7 +132,7 @@ class ConvNd : public Module<T> {
 
  protected:
   ConvNd(const char* name, int64_t in, int64_t out, ExpandingArray<D> k, ExpandingArray<D> s, ConvPadding<D> p,
-         ExpandingArray<D> d, ExpandingArray<D> op, int64_t groups, bool bias, std::string mode)
+         ExpandingArray<D> d, ExpandingArray<D> op, int64_t groups, bool bias, std::string mode, Generator& gen)
       : in_(in), out_(out), k_(k), s_(s), p_(p), d_(d), op_(op), groups_(groups), mode_(std::move(mode)) {
     k_.scalar = s_.scalar = d_.scalar = op_.scalar = p_.size.scalar = false;  // printed as tuples
     TAPEGRAD_CHECK(groups > 0, ValueError, name, ": groups must be a positive integer, got ", groups);
@@ -152,7 +154,7 @@ class ConvNd : public Module<T> {
     for (int i = 0; i < D; ++i) wshape.push_back(k[i]);
     weight = this->register_parameter("weight", empty<T>(wshape));
     if (bias) this->bias = this->register_parameter("bias", empty<T>({out}));
-    reset_parameters();
+    reset_parameters(gen);
   }
 
   /// The input checked as the layer's: rank D + 1 or D + 2, in_channels channels.
@@ -188,16 +190,17 @@ class ConvNd : public Module<T> {
   std::string mode_;
 };
 
-/// Conv2d(in, out, kernel_size, stride, padding, dilation, groups, bias, padding_mode):
-/// x [N, in, H, W] or [in, H, W] -> [N, out, OH, OW] (F::conv2d).
+/// Conv2d(in, out, kernel_size, stride, padding, dilation, groups, bias, padding_mode, gen):
+/// x [N, in, H, W] or [in, H, W] -> [N, out, OH, OW] (F::conv2d). Every layer here
+/// draws its initial parameters from gen, the default generator unless given.
 template <FloatingElement T = float>
 class Conv2d : public ConvNd<T, 2, false> {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, ExpandingArray<2> kernel_size, ExpandingArray<2> stride = 1,
          ConvPadding<2> padding = 0, ExpandingArray<2> dilation = 1, int64_t groups = 1, bool bias = true,
-         std::string padding_mode = "zeros")
+         std::string padding_mode = "zeros", Generator& gen = default_generator())
       : ConvNd<T, 2, false>("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups,
-                            bias, std::move(padding_mode)) {}
+                            bias, std::move(padding_mode), gen) {}
   template <FloatingElement U>
   explicit Conv2d(const Conv2d<U>& o)
       : Conv2d(o.in_channels(), o.out_channels(), o.kernel_size(), o.stride(), o.padding(), o.dilation(), o.groups(),
@@ -219,9 +222,9 @@ class Conv1d : public ConvNd<T, 1, false> {
  public:
   Conv1d(int64_t in_channels, int64_t out_channels, ExpandingArray<1> kernel_size, ExpandingArray<1> stride = 1,
          ConvPadding<1> padding = 0, ExpandingArray<1> dilation = 1, int64_t groups = 1, bool bias = true,
-         std::string padding_mode = "zeros")
+         std::string padding_mode = "zeros", Generator& gen = default_generator())
       : ConvNd<T, 1, false>("Conv1d", in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups,
-                            bias, std::move(padding_mode)) {}
+                            bias, std::move(padding_mode), gen) {}
   template <FloatingElement U>
   explicit Conv1d(const Conv1d<U>& o)
       : Conv1d(o.in_channels(), o.out_channels(), o.kernel_size(), o.stride(), o.padding(), o.dilation(), o.groups(),
@@ -238,7 +241,7 @@ class Conv1d : public ConvNd<T, 1, false> {
 };
 
 /// ConvTranspose2d(in, out, kernel_size, stride, padding, output_padding, groups, bias,
-/// dilation): x [N, in, H, W] -> [N, out, OH, OW] (F::conv_transpose2d); weight
+/// dilation, padding_mode, gen): x [N, in, H, W] -> [N, out, OH, OW] (F::conv_transpose2d); weight
 /// [in, out / groups, kH, kW]. Only padding_mode zeros, as PyTorch.
 template <FloatingElement T = float>
 class ConvTranspose2d : public ConvNd<T, 2, true> {
@@ -246,10 +249,10 @@ class ConvTranspose2d : public ConvNd<T, 2, true> {
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, ExpandingArray<2> kernel_size,
                   ExpandingArray<2> stride = 1, ExpandingArray<2> padding = 0, ExpandingArray<2> output_padding = 0,
                   int64_t groups = 1, bool bias = true, ExpandingArray<2> dilation = 1,
-                  std::string padding_mode = "zeros")
+                  std::string padding_mode = "zeros", Generator& gen = default_generator())
       : ConvNd<T, 2, true>("ConvTranspose2d", in_channels, out_channels, kernel_size, stride,
                            ConvPadding<2>({padding[0], padding[1]}), dilation, output_padding, groups, bias,
-                           padding_mode) {
+                           padding_mode, gen) {
     TAPEGRAD_CHECK(padding_mode == "zeros", ValueError,
                    "ConvTranspose2d: only \"zeros\" padding mode is supported, got '", padding_mode, "'");
   }

@@ -342,7 +342,8 @@ class Module {
     check_new_name(name);
     TAPEGRAD_CHECK(m != nullptr && !m->is_empty(), ValueError, this->name(), ": cannot register an empty module as '",
                    name, "'");
-    TAPEGRAD_CHECK(static_cast<const Module&>(*m).s_ != s_, ValueError, this->name(), ": cannot register a module as its own child '", name, "'");
+    // Module::s_: a derived module may have a member s_ of its own (ConvNd's stride).
+    TAPEGRAD_CHECK(m->Module::s_ != s_, ValueError, this->name(), ": cannot register a module as its own child '", name, "'");
     st().children.emplace_back(std::move(name), m);
     return m;
   }
