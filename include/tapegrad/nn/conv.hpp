@@ -9,8 +9,6 @@
 // converting constructor instead (`nn::Conv2d<double> d(conv)`), so that a
 // float program does not compile the double convolution.
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -69,17 +67,6 @@ Tensor<T> dropout2d(const Tensor<T>& x, double p = 0.5, bool training = true, Ge
 }  // namespace functional
 
 namespace detail {
-/// Python's repr of a float: 0.1, 1e-05, 1.0.
-inline std::string py_float(double v) {
-  char buf[40];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s(buf);
-  if (s.find_first_of("e.ni") == std::string::npos) s += ".0";  // 1 -> 1.0 (not nan, inf)
-  return s;
-}
 /// A module argument as PyTorch prints it: 2, or (2, 2) when given as a tuple.
 template <int D>
 std::string as_given(const ExpandingArray<D>& a) {

@@ -74,7 +74,7 @@ Tensor<T> dropout(const Tensor<T>& x, double p = 0.5, bool training = true,
   {
     NoGradGuard no_grad;
     noise.bernoulli_(1 - p, gen);
-    detail::map1_<T>(noise, [=](T b) { return b * scale; }, "dropout");  // b / keep, as a product of 0 or 1
+    tapegrad::detail::map1_<T>(noise, [=](T b) { return b * scale; }, "dropout");  // b / keep, as a product of 0 or 1
   }
   return mul(x, noise);
 }
