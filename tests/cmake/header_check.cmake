@@ -35,7 +35,7 @@ tapegrad_header_use(tapegrad/core/allocator.hpp CODE [[
 tapegrad_header_use(tapegrad/core/denormal.hpp CODE [[
   volatile float tiny = 1e-40f;  // a denormal float
   const bool flushes = set_flush_denormal(true);
-  const float twice = tiny * 2.0f;
+  volatile float twice = tiny * 2.0f;  // volatile: done before the mode is restored (clang sinks it otherwise)
   set_flush_denormal(false);
   return flushes == (twice == 0.0f) ? 0 : 1;]])
 tapegrad_header_use(tapegrad/core/dtype.hpp CODE [[
