@@ -44,7 +44,7 @@ TEST_CASE("arange: start + (i * step rounded) for every element") {
 }
 
 // The sampling kernels fuse on purpose (Note [PyTorch's AVX2 normal path],
-// kernels/random.hpp): PyTorch's x86-64 build computes mean + std * n and
+// tensor/random.hpp): PyTorch's x86-64 build computes mean + std * n and
 // from + u (to - from) as one fused multiply-add, and tapegrad does so on
 // every platform, with or without an FMA instruction.
 TEST_CASE_TEMPLATE("normal_(mean, std) and uniform_(from, to): the product fused into the sum, as PyTorch's build",

@@ -9,8 +9,6 @@
 // converting constructor instead (`nn::Conv2d<double> d(conv)`), so that a
 // float program does not compile the double convolution.
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <string>

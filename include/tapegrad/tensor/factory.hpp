@@ -13,7 +13,7 @@
 
 #include "iterator.hpp"
 #include "tensor.hpp"
-#include "../kernels/random.hpp"
+#include "random.hpp"
 
 namespace tapegrad {
 
