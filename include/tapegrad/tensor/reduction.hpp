@@ -83,7 +83,7 @@ Tensor<T> sum_to(const Tensor<T>& grad, const Shape& shape) {
   for (int64_t d = 0; d < grad.dim(); ++d)
     mask[static_cast<size_t>(d)] = d < lead || (shape[d - lead] == 1 && grad.sizes()[d] != 1);
   auto s = detail::sum_impl(grad, mask, true);  // contiguous: the view is just new sizes
-  return Tensor<T>(s.storage(), shape, contiguous_strides(shape), 0);
+  return Tensor<T>(detail::unchecked_layout, s.storage(), shape, contiguous_strides(shape), 0);
 }
 
 }  // namespace tapegrad
