@@ -3,7 +3,7 @@
 // element must be the one IEEE operation on its two operands, whatever the
 // row's length, start, operand order (a scalar on either side) or whether the
 // output is an input: checked here bit for bit against the same operation in
-// plain C++, over every length up to a few packets, misaligned starts, and
+// plain C++ (in flush-to-zero mode where tapegrad's map runs in it), over every length up to a few packets, misaligned starts, and
 // rows past the packet limit. This file is also built with -march=native
 // (tests/CMakeLists.txt: native/packet_rows), where the packets are as wide as
 // the machine's vectors (512-bit on AVX-512) rather than the baseline's 128.
@@ -43,13 +43,25 @@ std::vector<T> values(int64_t n, int seed) {
   return v;
 }
 
-// The first index where got differs from f(a, b) in bits, or -1.
+// The first index where got differs from f(a, b) in bits, or -1. Rows of
+// kFlushMinElements or more run with denormals flushed (Note [Denormals] in
+// core/denormal.hpp), so their reference is computed in that mode too; the
+// volatiles keep the operations inside the scope.
 template <class T, class F>
 int64_t first_misfit(const tg::Tensor<T>& got, const std::vector<T>& a, const std::vector<T>& b, F f) {
   REQUIRE(got.numel() == static_cast<int64_t>(a.size()));
   const tg::Tensor<T> c = got.contiguous();
+  std::vector<T> want(a.size());
+  {
+    tg::detail::FlushDenormalScope flush(got.numel() >= tg::detail::kFlushMinElements);
+    for (size_t i = 0; i < a.size(); ++i) {
+      volatile T x = a[i], y = b[i];
+      volatile T r = static_cast<T>(f(T(x), T(y)));
+      want[i] = r;
+    }
+  }
   for (size_t i = 0; i < a.size(); ++i)
-    if (!same_bits(c.data_ptr()[i], static_cast<T>(f(a[i], b[i])))) return static_cast<int64_t>(i);
+    if (!same_bits(c.data_ptr()[i], want[i])) return static_cast<int64_t>(i);
   return -1;
 }
 
