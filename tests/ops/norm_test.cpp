@@ -49,7 +49,9 @@ TEST_CASE_TEMPLATE("linalg::vector_norm/norm: every ord over all elements, a dim
   const auto x0 = load<T>("x." + t);
   for (const auto& x : {x0, reversed_layout(x0)}) {
     CAPTURE(tg::to_string(x.strides()));
-    for (const auto& [p, tag] : kOrds) {
+    for (const auto& ord : kOrds) {  // (no structured binding: clang before 16 cannot capture one)
+      const double p = ord.first;
+      const std::string& tag = ord.second;
       CAPTURE(tag);
       CHECK_REF(tg::linalg::vector_norm(x, p), "vector_norm.p" + tag + "." + t, kTol<T>);
       CHECK_REF(tg::norm(x, p, {2}), "vector_norm.p" + tag + ".d2." + t, kTol<T>);
@@ -88,7 +90,9 @@ TEST_CASE("linalg::vector_norm/cdist: errors name the op") {
 TEST_CASE("linalg::vector_norm/cdist/F::normalize/F::cosine_similarity: gradients match PyTorch, 0 at zero") {
   const auto g = load<double>("g"), w = load<double>("gw");
   const Tol tol{1e-12, 1e-14};
-  for (const auto& [p, tag] : kOrds) {
+  for (const auto& ord : kOrds) {
+    const double p = ord.first;
+    const std::string& tag = ord.second;
     CAPTURE(tag);
     auto x = g.clone();
     x.requires_grad_();
