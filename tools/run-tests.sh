@@ -24,7 +24,7 @@
 #                      the tape across threads, the default generator, two
 #                      training loops at once), run with halt_on_error
 #   6. build/fuzz:     tools/fuzz.sh: libFuzzer + ASan + UBSan on the IDX,
-#                      .npy and safetensors readers, 30 s each
+#                      .npy and safetensors readers, 60 s each, two at a time
 #                      (TAPEGRAD_FUZZ_SECONDS) from the committed corpora in
 #                      tests/fuzz/corpus/ (issue 31's reproducers included);
 #                      any crash fails the stage
@@ -190,8 +190,8 @@ for stage in $stages; do
       end
       ;;
     fuzz)
-      begin "fuzz: build and run (${cxx_clang}, ${TAPEGRAD_FUZZ_SECONDS:-30} s a target)"
-      CXX="$cxx_clang" FUZZ_DIR=build/fuzz tools/fuzz.sh "${TAPEGRAD_FUZZ_SECONDS:-30}"
+      begin "fuzz: build and run (${cxx_clang}, ${TAPEGRAD_FUZZ_SECONDS:-60} s a target)"
+      CXX="$cxx_clang" FUZZ_DIR=build/fuzz tools/fuzz.sh "${TAPEGRAD_FUZZ_SECONDS:-60}"
       end
       ;;
     *)
