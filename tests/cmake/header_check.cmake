@@ -442,6 +442,12 @@ foreach(_h IN LISTS _tapegrad_header_uses)
   endif()
   add_executable(header_check_${_id} "${_tu}")
   tapegrad_private_target(header_check_${_id})
+  # What this checks is the includes and the link, not generated code: -O0,
+  # the cheapest level to compile, whatever the build's (it comes last on the
+  # command line, so it wins over CMAKE_CXX_FLAGS_<CONFIG>).
+  if(NOT MSVC)
+    target_compile_options(header_check_${_id} PRIVATE -O0)
+  endif()
   target_link_libraries(header_check_${_id} PRIVATE tapegrad::data)
   if(_tapegrad_header_mpi_${_id})
     target_link_libraries(header_check_${_id} PRIVATE tapegrad::distributed)
