@@ -23,7 +23,9 @@
 // - exp, log, expf, logf: Szabolcs Nagy's table-driven algorithms (ARM
 //   optimized-routines, as merged into glibc 2.28+); their constants are in
 //   core/libm_tables.hpp (tools/gen_libm_tables.py).
-// Checked against the x86-64 libm on a million inputs per function
+// Checked against the x86-64 libm: every float input and 5e7 doubles per
+// function when written (in a -march=native build; and 5e6 per function
+// built for aarch64 under qemu), 1e5 per function and type in CI
 // (tests/core/libm_test.cpp, tests/reference/libm.txt).
 #include <bit>
 #include <cmath>
@@ -93,7 +95,7 @@ inline double exp(double x) {
       const double hi = 1.0 + y;
       lo = ((1.0 - hi) + y) + lo;
       y = (hi + lo) - 1.0;
-      if (y == 0.0) y = 0.0;
+      if (y == 0.0) y = 0.0;  // +0, not -0
     }
     return 0x1p-1022 * y;
   }
