@@ -9,8 +9,9 @@
 // trains with a global batch of 256: each rank reads its share of every
 // epoch (data::DistributedSampler) in batches of 128, and
 // DistributedDataParallel averages the gradients, so the ranks' models stay
-// identical. Every rank evaluates the same model on the whole test set; only
-// rank 0 prints, plots and saves (the other ranks' stdout goes to /dev/null).
+// identical. The epoch's train_loss and train_acc are summed over the ranks;
+// every rank evaluates the same model on the whole test set; only rank 0
+// prints, plots and saves (the other ranks' stdout goes to /dev/null).
 // Built without MPI, --distributed says it is unavailable.
 #include <cstdio>
 #include <cstdlib>
@@ -84,6 +85,23 @@ class DistributedGlue {
   }
   void set_epoch(int64_t epoch) {
     if (sampler_) sampler_->set_epoch(epoch);
+  }
+
+  /// The epoch's training loss sum, sample count and correct count summed
+  /// over the ranks (in place), so that rank 0 prints the whole epoch's
+  /// train_loss and train_acc, not its share's; unchanged on one process.
+  void sum_over_ranks(double& loss_sum, int64_t& seen, int64_t& correct) {
+#if TAPEGRAD_EXAMPLE_MPI
+    if (!on_ || world_ == 1) return;
+    // counts below 2^53 add exactly in double
+    auto t = tapegrad::from_vector<double>({loss_sum, static_cast<double>(seen), static_cast<double>(correct)});
+    tapegrad::distributed::all_reduce(t);
+    loss_sum = t(0);
+    seen = static_cast<int64_t>(t(1));
+    correct = static_cast<int64_t>(t(2));
+#else
+    (void)loss_sum, (void)seen, (void)correct;
+#endif
   }
 
   /// Clears the output paths on ranks other than 0 (only rank 0 writes files).

@@ -115,7 +115,7 @@ struct EpochStats {
 inline void write_json(const std::string& path, const std::vector<EpochStats>& stats, double final_acc,
                        double total) {
   std::ofstream out(path);
-  out << std::setprecision(6) << "{\"epochs\":[";
+  out << std::setprecision(10) << "{\"epochs\":[";
   for (size_t i = 0; i < stats.size(); ++i) {
     const auto& s = stats[i];
     out << (i ? "," : "") << "{\"epoch\":" << s.epoch << ",\"train_loss\":" << s.train_loss
@@ -309,6 +309,7 @@ std::vector<EpochStats> train_epochs(nn::Module<float>& net, nn::Module<float>& 
                       loss_sum / static_cast<double>(seen));
     }
     if (sched != nullptr) sched->step();
+    dist.sum_over_ranks(loss_sum, seen, correct);
     const auto t1 = Clock::now();
     const double secs = std::chrono::duration<double>(t1 - t0).count();
     const double test_acc = accuracy(net, test_x, test_y);

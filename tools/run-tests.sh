@@ -40,6 +40,10 @@
 #                      (tests/distributed/: collectives, DDP, sampler, faults),
 #                      as 1 process and under mpiexec with 2 and 3 ranks
 #                      (CTest label distributed)
+#   8. build/mpich (not in the default list): stage 7 against MPICH instead
+#                      of the machine's default MPI (Open MPI): installs
+#                      libmpich-dev and mpich (tools/setup-deps.sh) and points
+#                      FindMPI at mpicxx.mpich and mpiexec.mpich
 # Exits non-zero, naming the stage, if anything fails.
 # Env: JOBS (default nproc), CXX_GCC (g++), CXX_CLANG (clang++),
 #      TAPEGRAD_STAGES (default "werror sanitize aarch64 tsan fuzz"; pick a subset).
@@ -103,6 +107,28 @@ build_and_test() {
   end
 }
 
+# distributed_stage <stage> <build dir> <cmake args...>: the distributed tests
+# (g++, MPI required) built and run against the MPI that the args select.
+distributed_stage() {
+  local stage=$1 dir=$2
+  shift 2
+  begin "${stage}: configure (${cxx_gcc})"
+  cmake -S . -B "$dir" "${generator_args[@]}" -DCMAKE_CXX_COMPILER="$cxx_gcc" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
+    -DTAPEGRAD_WERROR=ON \
+    -DTAPEGRAD_DISTRIBUTED=ON \
+    -DTAPEGRAD_BUILD_EXAMPLES=OFF \
+    -DTAPEGRAD_BUILD_BENCH=OFF "$@"
+  end
+  begin "${stage}: build"
+  cmake --build "$dir" -j "$jobs" --target tapegrad_distributed_tests tapegrad_distributed_fault
+  end
+  begin "${stage}: ctest"
+  ctest --test-dir "$dir" --output-on-failure -L distributed
+  end
+}
+
 for stage in $stages; do
   case "$stage" in
     werror)
@@ -139,21 +165,14 @@ for stage in $stages; do
         -DTAPEGRAD_DISTRIBUTED=OFF
       ;;
     distributed)
-      begin "distributed: configure (${cxx_gcc})"
-      cmake -S . -B build/distributed "${generator_args[@]}" -DCMAKE_CXX_COMPILER="$cxx_gcc" \
-        -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" \
-        -DTAPEGRAD_WERROR=ON \
-        -DTAPEGRAD_DISTRIBUTED=ON \
-        -DTAPEGRAD_BUILD_EXAMPLES=OFF \
-        -DTAPEGRAD_BUILD_BENCH=OFF
+      distributed_stage distributed build/distributed
+      ;;
+    mpich)
+      begin "mpich: setup-deps"
+      tools/setup-deps.sh mpich
       end
-      begin "distributed: build"
-      cmake --build build/distributed -j "$jobs" --target tapegrad_distributed_tests tapegrad_distributed_fault
-      end
-      begin "distributed: ctest"
-      ctest --test-dir build/distributed --output-on-failure -L distributed
-      end
+      distributed_stage mpich build/mpich -DMPI_CXX_COMPILER=mpicxx.mpich \
+        -DMPIEXEC_EXECUTABLE="$(command -v mpiexec.mpich)"
       ;;
     tsan)
       begin "tsan: configure (${cxx_clang})"
@@ -202,7 +221,7 @@ for stage in $stages; do
       end
       ;;
     *)
-      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64 tsan fuzz distributed)" >&2
+      echo "run-tests: unknown stage '$stage' (known: werror sanitize aarch64 tsan fuzz distributed mpich)" >&2
       exit 2
       ;;
   esac

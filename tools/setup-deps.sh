@@ -2,6 +2,7 @@
 # Installs the Debian packages tapegrad's build, tests and CI need.
 #   tools/setup-deps.sh            the default list below
 #   tools/setup-deps.sh PKG...     only these
+#   tools/setup-deps.sh mpich      an optional stage's packages (below)
 # Quiet and idempotent when everything is present. As root, installs what is
 # missing with apt-get; otherwise prints the command and exits 1.
 # TAPEGRAD_SKIP_DEPS=1 skips all of this (e.g. on a non-Debian machine that
@@ -20,12 +21,19 @@ default_packages=(
   g++-aarch64-linux-gnu qemu-user  # the aarch64 build, its tests run under qemu
   libopenmpi-dev openmpi-bin  # tapegrad::distributed and its tests (MPI)
 )
+# Optional stages of tools/run-tests.sh install their own packages by name:
+#   mpich: libmpich-dev mpich   the distributed tests against MPICH; installed
+#          next to Open MPI, whose alternatives (mpi, mpirun) keep the higher
+#          priority, so mpicxx, mpirun and <mpi.h> stay Open MPI's
+optional_packages_mpich=(libmpich-dev mpich)
 
 if [[ "${TAPEGRAD_SKIP_DEPS:-0}" == 1 ]]; then
   exit 0
 fi
 
-if (($# > 0)); then
+if (($# == 1)) && [[ "$1" == mpich ]]; then
+  packages=("${optional_packages_mpich[@]}")
+elif (($# > 0)); then
   packages=("$@")
 else
   packages=("${default_packages[@]}")

@@ -51,31 +51,6 @@ std::string bits_mismatch(const tg::Tensor<T>& got, const std::string& name) {
   return os.str();
 }
 
-/// Empty when every element of `got` is within `max_ulps` units in the last
-/// place of record `name` (for results that go through the C library's erf,
-/// whose bits differ between glibc's x86-64 and aarch64 builds).
-template <tg::FloatingElement T>
-std::string ulps_mismatch(const tg::Tensor<T>& got, const std::string& name, int64_t max_ulps) {
-  const auto& want = rec(name);
-  const std::vector<T> g = got.to_vector();
-  if (g.size() != want.values.size()) return name + ": size differs";
-  using Bits = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
-  auto ordered = [](T v) {  // monotonic integer image of a float
-    Bits b;
-    std::memcpy(&b, &v, sizeof b);
-    return b < 0 ? static_cast<int64_t>(std::numeric_limits<Bits>::min()) - b : static_cast<int64_t>(b);
-  };
-  std::ostringstream os;
-  for (size_t i = 0; i < g.size(); ++i) {
-    const int64_t d = ordered(g[i]) - ordered(static_cast<T>(want.values[i]));
-    if (d > max_ulps || d < -max_ulps) {
-      os.precision(17);
-      os << name << "[" << i << "] got " << g[i] << " want " << want.values[i] << " (" << d << " ulps); ";
-    }
-  }
-  return os.str();
-}
-
 }  // namespace rng_test
 
 #define RNG_CHECK_BITS(t, name)                              \

@@ -8,6 +8,7 @@
 #include <numbers>
 #include <string_view>
 
+#include "../core/libm.hpp"
 #include "../tensor/factory.hpp"
 
 namespace tapegrad::nn::init {
@@ -120,9 +121,11 @@ T horner(T z, std::initializer_list<T> c) {
   return acc;
 }
 // erfinv in T as PyTorch's calc_erfinv: a rational first guess (Pavlis's
-// coefficients), then two Newton steps on erf.
+// coefficients), then two Newton steps on erf; log, erf and exp as x86-64
+// glibc's on every platform (Note [Portable libm]).
 template <FloatingElement T>
 T erfinv(T y) {
+  namespace libm = tapegrad::detail::libm;
   const T ay = std::abs(y);
   if (ay > T(1)) return std::numeric_limits<T>::quiet_NaN();
   if (ay == T(1)) return std::copysign(std::numeric_limits<T>::infinity(), y);
@@ -133,13 +136,13 @@ T erfinv(T y) {
     const T dem = horner(z, {T(0.012229801), T(-0.329097515), T(1.442710462), T(-2.118377725), T(1)});
     x = y * num / dem;
   } else {
-    const T z = std::sqrt(-std::log((T(1) - ay) / T(2)));
+    const T z = std::sqrt(-libm::log((T(1) - ay) / T(2)));
     const T num = horner(z, {T(1.641345311), T(3.429567803), T(-1.624906493), T(-1.970840454)});
     const T dem = horner(z, {T(1.637067800), T(3.543889200), T(1)});
     x = std::copysign(num, y) / dem;
   }
   const T two_over_sqrt_pi = T(2) / static_cast<T>(std::sqrt(std::numbers::pi));
-  for (int i = 0; i < 2; ++i) x = x - (std::erf(x) - y) / (two_over_sqrt_pi * std::exp(-x * x));
+  for (int i = 0; i < 2; ++i) x = x - (libm::erf(x) - y) / (two_over_sqrt_pi * libm::exp(-x * x));
   return x;
 }
 }  // namespace detail
@@ -150,7 +153,8 @@ template <FloatingElement T>
 const Tensor<T>& trunc_normal_(const Tensor<T>& t, double mean = 0, double std = 1, double a = -2, double b = 2,
                                Generator& gen = default_generator()) {
   NoGradGuard no_grad;
-  auto norm_cdf = [](double x) { return (1. + std::erf(x / std::sqrt(2.))) / 2.; };
+  // Python's math.erf is the C library's: x86-64 glibc's bits (Note [Portable libm])
+  auto norm_cdf = [](double x) { return (1. + tapegrad::detail::libm::erf(x / std::sqrt(2.))) / 2.; };
   const double l = norm_cdf((a - mean) / std), u = norm_cdf((b - mean) / std);
   t.uniform_(2 * l - 1, 2 * u - 1, gen);
   const T scale = static_cast<T>(std * std::sqrt(2.)), shift = static_cast<T>(mean);
