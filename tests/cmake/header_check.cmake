@@ -54,6 +54,13 @@ tapegrad_header_use(tapegrad/core/generator.hpp CODE [[
 tapegrad_header_use(tapegrad/core/grad_mode.hpp CODE [[
   NoGradGuard no_grad;
   return GradMode::is_enabled() ? 1 : 0;]])
+tapegrad_header_use(tapegrad/core/libm.hpp CODE [[
+  // e^0 = 1 and erf(0) = 0 exactly; log(e) within an ulp of 1
+  return detail::libm::exp(0.0) == 1.0 && detail::libm::erf(0.0f) == 0.0f &&
+         std::abs(detail::libm::log(2.718281828459045) - 1.0) < 1e-15 ? 0 : 1;]])
+tapegrad_header_use(tapegrad/core/libm_tables.hpp CODE [[
+  // exp's table starts with 2^(0/N) = 1.0
+  return detail::libm::tables::exp_tab[1] == 0x3ff0000000000000ULL ? 0 : 1;]])
 tapegrad_header_use(tapegrad/core/parallel.hpp CODE [[
   std::atomic<int64_t> sum{0};
   detail::parallel_for(4, 2, [&](int64_t i) { sum += i; });
