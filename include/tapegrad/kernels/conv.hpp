@@ -285,38 +285,4 @@ void conv2d_backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* d
   if (dbias != nullptr) channel_sum(g.n, g.o, P, dy, dbias);
 }
 
-/// Padded planes by index maps: y [planes, oh, ow] = x [planes, h, w] at
-/// (rows[i], cols[j]), or `fill` where either is -1 (a padding's source
-/// positions: constant, reflect, replicate or circular).
-template <class T>
-void gather2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const int64_t* rows, const int64_t* cols,
-              const T* x, T fill, T* y) {
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t i = 0; i < oh; ++i) {
-      T* dst = y + (p * oh + i) * ow;
-      if (rows[i] < 0) {
-        std::fill(dst, dst + ow, fill);
-        continue;
-      }
-      const T* src = x + (p * h + rows[i]) * w;
-      for (int64_t j = 0; j < ow; ++j) dst[j] = cols[j] < 0 ? fill : src[cols[j]];
-    }
-}
-
-/// The adjoint of gather2d: dx [planes, h, w] (overwritten) = the sum of dy
-/// over the positions that read each element.
-template <class T>
-void scatter2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const int64_t* rows, const int64_t* cols,
-               const T* dy, T* dx) {
-  std::fill(dx, dx + planes * h * w, T(0));
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t i = 0; i < oh; ++i) {
-      if (rows[i] < 0) continue;
-      const T* src = dy + (p * oh + i) * ow;
-      T* dst = dx + (p * h + rows[i]) * w;
-      for (int64_t j = 0; j < ow; ++j)
-        if (cols[j] >= 0) dst[cols[j]] += src[j];
-    }
-}
-
 }  // namespace tapegrad::kernels
