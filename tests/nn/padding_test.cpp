@@ -1,6 +1,6 @@
 // The padding modules (ZeroPad2d, ConstantPad1d/2d/3d, ReflectionPad1d/2d/3d,
 // ReplicationPad1d/2d/3d, CircularPad1d/2d/3d): PyTorch's printed form and
-// outputs (tests/reference/pad.txt, tools/gen_ref_pad.py).
+// outputs (tests/reference/pad.txt, tools/gen_ref_interp.py).
 #include "support/conv_ref.hpp"
 
 #include <string>

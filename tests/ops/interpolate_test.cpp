@@ -67,16 +67,7 @@ std::vector<std::pair<std::string, Op<T>>> interp_cases() {
 TEST_CASE_TEMPLATE("interpolate: every mode's values and input gradient as PyTorch, on any input layout", T, float,
                    double) {
   for (const auto& [name, op] : interp_cases<T>()) {
-    for (const char* view : {"c", "s", "t"}) {
-      const std::string base = "interp." + name;
-      CAPTURE(base);
-      CAPTURE(view);
-      auto x = conv_test::leaf<T>(base + ".x", view, kFile);
-      auto out = op(x);
-      CHECK(conv_test::mismatch(out, base + ".out", kFile) == "");
-      out.backward(conv_test::load<T>(base + ".gout", kFile));
-      CHECK(conv_test::mismatch(x.grad(), base + ".gx", kFile) == "");
-    }
+    for (const char* view : {"c", "s", "t"}) conv_test::check_unary_case<T>("interp." + name, view, kFile, op);
   }
 }
 

@@ -1,6 +1,6 @@
 // pad (F::pad): every mode on 1 to 3 padded dims, negative pads, unbatched and
 // empty-batch inputs against PyTorch (tests/reference/pad.txt,
-// tools/gen_ref_pad.py), gradcheck in double, integer tensors, and PyTorch's errors.
+// tools/gen_ref_interp.py), gradcheck in double, integer tensors, and PyTorch's errors.
 #include "support/conv_ref.hpp"
 
 #include <functional>
@@ -23,7 +23,7 @@ struct PadCase {
   double value;
 };
 
-/// The cases of tools/gen_ref_pad.py, with the same arguments.
+/// The cases of tools/gen_ref_interp.py, with the same arguments.
 const std::vector<PadCase>& pad_cases() {
   static const std::vector<PadCase> cases = {
       {"constant.1d", {1, 2}, "constant", 0.5},
@@ -59,16 +59,9 @@ const std::vector<PadCase>& pad_cases() {
 
 TEST_CASE_TEMPLATE("pad: every mode's values and input gradient as PyTorch, on any input layout", T, float, double) {
   for (const auto& c : pad_cases()) {
-    for (const char* view : {"c", "s", "t"}) {
-      const std::string base = "pad." + c.name;
-      CAPTURE(base);
-      CAPTURE(view);
-      auto x = conv_test::leaf<T>(base + ".x", view, kFile);
-      auto out = tg::pad(x, c.pad, c.mode, c.value);
-      CHECK(conv_test::mismatch(out, base + ".out", kFile) == "");
-      out.backward(conv_test::load<T>(base + ".gout", kFile));
-      CHECK(conv_test::mismatch(x.grad(), base + ".gx", kFile) == "");
-    }
+    for (const char* view : {"c", "s", "t"})
+      conv_test::check_unary_case<T>("pad." + c.name, view, kFile,
+                                     [&c](const Tensor<T>& x) { return tg::pad(x, c.pad, c.mode, c.value); });
   }
 }
 

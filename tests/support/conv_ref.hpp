@@ -17,7 +17,7 @@ namespace conv_test {
 
 namespace tg = tapegrad;
 
-// `file`: conv.txt, or interp.txt / pad.txt (tools/gen_ref_interp.py, gen_ref_pad.py)
+// `file`: conv.txt, or interp.txt / pad.txt (tools/gen_ref_interp.py)
 inline const tapegrad_test::RefTensor& rec(const std::string& name, const std::string& file = "conv.txt") {
   return tapegrad_test::ref(file, name);
 }
@@ -49,6 +49,19 @@ std::string mismatch(const tg::Tensor<T>& got, const std::string& name, const st
     return os.str();
   }
   return tapegrad_test::tolerance_mismatches(got, want, kRtol<T>, 1e-3, 4);
+}
+
+/// Runs op on record `base`.x of `file` laid out as `view`, and checks .out and
+/// the input's gradient for upstream .gout against the records .out and .gx.
+template <class T, class Op>
+void check_unary_case(const std::string& base, const std::string& view, const std::string& file, const Op& op) {
+  CAPTURE(base);
+  CAPTURE(view);
+  auto x = leaf<T>(base + ".x", view, file);
+  auto out = op(x);
+  CHECK(mismatch(out, base + ".out", file) == "");
+  out.backward(load<T>(base + ".gout", file));
+  CHECK(mismatch(x.grad(), base + ".gx", file) == "");
 }
 
 }  // namespace conv_test
