@@ -5,7 +5,7 @@
 // kernels/pad.hpp.
 //
 // Note [One pad]: every mode is a gather through one source-index table per
-// padded dim (Note: negative pads crop in every mode) and its gradient the
+// padded dim (a negative pad crops, in every mode) and its gradient the
 // matching scatter-add, so the modes differ only in how a position outside
 // the kept input maps back into it: the constant (-1), mirrored about the
 // edge element (reflect), clamped (replicate), or wrapped around the kept
