@@ -41,6 +41,7 @@
 #include "nn/padding.hpp"
 #include "nn/utils.hpp"
 #include "nn/conv.hpp"
+#include "nn/upsample.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/sgd.hpp"
 #include "optim/adam.hpp"

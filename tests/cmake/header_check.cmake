@@ -65,6 +65,8 @@ tapegrad_header_use(tapegrad/core/parallel.hpp CODE [[
   std::atomic<int64_t> sum{0};
   detail::parallel_for(4, 2, [&](int64_t i) { sum += i; });
   return sum == 6 ? 0 : 1;]])
+tapegrad_header_use(tapegrad/core/py_repr.hpp CODE [[
+  return detail::py_float(2.0) == "2.0" && detail::py_float(1e-5) == "1e-05" ? 0 : 1;]])
 tapegrad_header_use(tapegrad/core/shape.hpp CODE [[
   const Shape s{2, 3};
   return shape_numel(s) == 6 && contiguous_strides(s) == Shape{3, 1} ? 0 : 1;]])
@@ -95,11 +97,25 @@ tapegrad_header_use(tapegrad/kernels/gemm_sparse.hpp CODE [[
              ? 0 : 1;]])
 tapegrad_header_use(tapegrad/kernels/gemm_x86.hpp CODE [[
   return kernels::to_string(kernels::GemmIsa::generic)[0] == 'g' ? 0 : 1;]])
+tapegrad_header_use(tapegrad/kernels/interpolate.hpp CODE [[
+  const auto taps = kernels::resample_taps("linear", 2, 3, true, -1.0);  // positions 0, 0.5, 1
+  const float x[2] = {1, 3};
+  float y[3] = {};
+  kernels::resample_forward(taps, 1, 1, x, y);
+  return y[1] == 2.0f ? 0 : 1;]])
 tapegrad_header_use(tapegrad/kernels/norm.hpp CODE [[
   const float x[4] = {1, 2, 3, 4};
   double mean = 0, m2 = 0;
   kernels::plane_stats(1, 4, x, &mean, &m2);
   return mean == 2.5 && m2 == 5.0 ? 0 : 1;]])
+tapegrad_header_use(tapegrad/kernels/pad.hpp CODE [[
+  kernels::PadGeometry g;
+  g.in = {2};
+  g.src = {{-1, 0, 1, 1}};  // one constant, then replicate on the right
+  const float x[2] = {1, 2};
+  float y[4] = {};
+  kernels::pad_gather(g, x, 9.0f, y);
+  return y[0] == 9.0f && y[3] == 2.0f ? 0 : 1;]])
 tapegrad_header_use(tapegrad/kernels/pool.hpp CODE [[
   const float x[4] = {1, 4, 3, 2};
   float y = 0;
@@ -211,6 +227,12 @@ tapegrad_header_use(tapegrad/ops/compose.hpp CODE [[
 tapegrad_header_use(tapegrad/ops/conv.hpp CODE [[
   const auto y = conv2d(ones<float>({1, 1, 3, 3}), ones<float>({1, 1, 2, 2}));
   return y.shape() == Shape{1, 1, 2, 2} && y.to_vector()[0] == 4.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/ops/interpolate.hpp CODE [[
+  const auto y = interpolate(tensor<float>({{{1.0f, 2.0f}}}), {}, 2);  // nearest
+  return y.to_vector() == std::vector<float>{1.0f, 1.0f, 2.0f, 2.0f} ? 0 : 1;]])
+tapegrad_header_use(tapegrad/ops/pad.hpp CODE [[
+  const auto y = pad(tensor<float>({{{1.0f, 2.0f, 3.0f}}}), {1, 1}, "circular");
+  return y.to_vector() == std::vector<float>{3.0f, 1.0f, 2.0f, 3.0f, 1.0f} ? 0 : 1;]])
 tapegrad_header_use(tapegrad/ops/pool.hpp CODE [[
   const auto y = max_pool2d(arange<float>(16).reshape({1, 1, 4, 4}), 2);
   return y.to_vector() == std::vector<float>{5.0f, 7.0f, 13.0f, 15.0f} ? 0 : 1;]])
@@ -261,6 +283,9 @@ tapegrad_header_use(tapegrad/nn/containers.hpp WITH tapegrad/nn/layers.hpp CODE 
 tapegrad_header_use(tapegrad/nn/conv.hpp CODE [[
   nn::Conv2d<float> conv(1, 2, 3, /*stride=*/1, /*padding=*/1);
   return conv.forward(ones<float>({1, 1, 4, 4})).shape() == Shape{1, 2, 4, 4} ? 0 : 1;]])
+tapegrad_header_use(tapegrad/nn/upsample.hpp CODE [[
+  nn::Upsample<float> up({}, 2, "bilinear", true);
+  return up.forward(ones<float>({1, 1, 2, 2})).shape() == Shape{1, 1, 4, 4} ? 0 : 1;]])
 tapegrad_header_use(tapegrad/nn/utils.hpp CODE [[
   auto w = ones<float>({4});
   w.requires_grad_();

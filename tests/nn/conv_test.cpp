@@ -143,6 +143,19 @@ TEST_CASE_TEMPLATE("Conv2d: padding_mode reflect, replicate, circular and 'same'
   }
 }
 
+TEST_CASE("Conv2d, Conv1d: padding_mode on an unbatched input gives the batched result's sample") {
+  // PyTorch 1.13's circular F::pad takes only batched input; the layers pad a batch of one
+  for (const char* mode : {"reflect", "replicate", "circular"}) {
+    CAPTURE(mode);
+    nn::Conv2d<double> conv(2, 3, 3, 1, {1, 2}, 1, 1, true, mode);
+    const auto x = tg::randn<double>({1, 2, 4, 5});
+    CHECK(tg::allclose(conv(x.select(0, 0)), conv(x).select(0, 0)));
+    nn::Conv1d<double> conv1(2, 3, 3, 1, 2, 1, 1, true, mode);
+    const auto x1 = tg::randn<double>({1, 2, 5});
+    CHECK(tg::allclose(conv1(x1.select(0, 0)), conv1(x1).select(0, 0)));
+  }
+}
+
 TEST_CASE("BatchNorm2d: running statistics over three training steps, then eval, match PyTorch (momentum 0.1 and None)") {
   for (const char* tag : {"m01", "none"}) {
     CAPTURE(tag);

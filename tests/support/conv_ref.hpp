@@ -17,17 +17,20 @@ namespace conv_test {
 
 namespace tg = tapegrad;
 
-inline const tapegrad_test::RefTensor& rec(const std::string& name) { return tapegrad_test::ref("conv.txt", name); }
+// `file`: conv.txt, or interp.txt / pad.txt (tools/gen_ref_interp.py)
+inline const tapegrad_test::RefTensor& rec(const std::string& name, const std::string& file = "conv.txt") {
+  return tapegrad_test::ref(file, name);
+}
 
 template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  return tapegrad_test::load<T>("conv.txt", name);
+tg::Tensor<T> load(const std::string& name, const std::string& file = "conv.txt") {
+  return tapegrad_test::load<T>(file, name);
 }
 /// A leaf requiring grad holding record `name`, laid out as `view` ("c"
 /// contiguous, "s" every other element of a longer buffer, "t" reversed strides).
 template <class T>
-tg::Tensor<T> leaf(const std::string& name, const std::string& view = "c") {
-  auto t = tapegrad_test::laid_out(load<T>(name), view);
+tg::Tensor<T> leaf(const std::string& name, const std::string& view = "c", const std::string& file = "conv.txt") {
+  auto t = tapegrad_test::laid_out(load<T>(name, file), view);
   t.requires_grad_();
   return t;
 }
@@ -37,8 +40,8 @@ template <class T>
 constexpr double kRtol = std::is_same_v<T, float> ? 2e-6 : 1e-12;
 
 template <class T>
-std::string mismatch(const tg::Tensor<T>& got, const std::string& name) {
-  const auto& want = rec(name);
+std::string mismatch(const tg::Tensor<T>& got, const std::string& name, const std::string& file = "conv.txt") {
+  const auto& want = rec(name, file);
   if (!got.defined()) return "undefined";
   if (!(got.sizes() == tapegrad_test::shape_of(want))) {
     std::ostringstream os;
@@ -46,6 +49,19 @@ std::string mismatch(const tg::Tensor<T>& got, const std::string& name) {
     return os.str();
   }
   return tapegrad_test::tolerance_mismatches(got, want, kRtol<T>, 1e-3, 4);
+}
+
+/// Runs op on record `base`.x of `file` laid out as `view`, and checks .out and
+/// the input's gradient for upstream .gout against the records .out and .gx.
+template <class T, class Op>
+void check_unary_case(const std::string& base, const std::string& view, const std::string& file, const Op& op) {
+  CAPTURE(base);
+  CAPTURE(view);
+  auto x = leaf<T>(base + ".x", view, file);
+  auto out = op(x);
+  CHECK(mismatch(out, base + ".out", file) == "");
+  out.backward(load<T>(base + ".gout", file));
+  CHECK(mismatch(x.grad(), base + ".gx", file) == "");
 }
 
 }  // namespace conv_test

@@ -201,10 +201,179 @@ void unfold_chunk(const ConvGeometry& g, const T* x, int64_t first, int64_t last
 }
 }  // namespace detail
 
+// Note [Direct convolution for few input channels]: a first layer (1 input
+// channel, 3x3 or 5x5) has a patch of K = 9 or 25 rows, so its GEMM (forward
+// [O, K] @ [K, N * OH * OW], backward-weight [O, P] @ [P, K]) has one tiny
+// dimension that the micro-kernel's tiles waste. For kDirectMinPatch <= K <=
+// kDirectMaxPatch (no groups, unit column stride) the kernels below convolve directly: each
+// sample is copied once into a zero-padded buffer, and a register tile of
+// kDirectO output channels x kDirectW output columns accumulates the K taps,
+// each a broadcast weight times a contiguous run of the padded row (forward),
+// or dy's run times the padded row's run (backward-weight, reduced over the
+// tile's columns at the end). The fixed tile sizes let the compiler keep the
+// tile in vector registers on any ISA (GCC/Clang vector types, no
+// intrinsics); output channels and columns past the layer's are computed on
+// zeros and not stored.
+inline constexpr int64_t kDirectO = 8, kDirectMinPatch = 16, kDirectMaxPatch = 64;
+/// Columns per tile: one 64-byte vector (measured faster than 32 bytes on an
+/// AVX2 build, bench/conv.md).
+template <class T>
+inline constexpr int64_t kDirectW = 64 / static_cast<int64_t>(sizeof(T));
+
+namespace detail {
+/// kDirectW values of T as one GCC/Clang vector (any ISA: the compiler splits
+/// it into the target's registers), loaded and stored without alignment.
+template <class T>
+struct DirectVec {
+  typedef T type __attribute__((vector_size(64)));
+  // by reference: a vector returned by value changes the ABI between ISAs (-Wpsabi)
+  static void load(type& v, const T* p) { std::memcpy(&v, p, sizeof(type)); }
+};
+
+/// Whether conv2d_forward / conv2d_backward_weight take the direct kernels:
+/// below kDirectMinPatch taps a tile's set-up and stores outweigh its FMAs and
+/// the GEMM measured faster (PyTorch's example's 3x3 first layer, bench/conv.md).
+inline bool conv_direct(const ConvGeometry& g) {
+  return g.groups == 1 && g.sw == 1 && g.patch() >= kDirectMinPatch && g.patch() <= kDirectMaxPatch && g.ow >= 8 &&
+         g.n > 0;
+}
+
+/// The padded copy of one sample the direct kernels read: [c, hp, wp], every
+/// row long enough for a whole tile of columns at every tap.
+struct DirectLayout {
+  int64_t hp, wp, owp;  // owp: ow rounded up to whole tiles of tw columns
+  DirectLayout(const ConvGeometry& g, int64_t tw) {
+    owp = (g.ow + tw - 1) / tw * tw;
+    hp = std::max(g.pt + g.h, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1);
+    wp = std::max(g.pl + g.w, owp + (g.kw - 1) * g.dw);
+  }
+  int64_t sample() const { return hp * wp; }
+};
+
+template <class T>
+void direct_pad_sample(const ConvGeometry& g, const DirectLayout& L, const T* x, T* xp) {
+  std::fill(xp, xp + g.c * L.sample(), T(0));
+  for (int64_t ci = 0; ci < g.c; ++ci)
+    for (int64_t iy = 0; iy < g.h; ++iy)
+      std::copy(x + (ci * g.h + iy) * g.w, x + (ci * g.h + iy + 1) * g.w, xp + ci * L.sample() + (iy + g.pt) * L.wp + g.pl);
+}
+
+/// The weight [o, K] as [blocks of kDirectO channels][K][kDirectO], zeros past o.
+template <class T>
+std::vector<T> direct_pack_weight(const ConvGeometry& g, const T* weight) {
+  const int64_t K = g.patch(), blocks = (g.o + kDirectO - 1) / kDirectO;
+  std::vector<T> wr(static_cast<size_t>(blocks * K * kDirectO), T(0));
+  for (int64_t oc = 0; oc < g.o; ++oc)
+    for (int64_t k = 0; k < K; ++k) wr[static_cast<size_t>(((oc / kDirectO) * K + k) * kDirectO + oc % kDirectO)] = weight[oc * K + k];
+  return wr;
+}
+}  // namespace detail
+
+/// conv2d_forward for detail::conv_direct(g) (Note [Direct convolution for few input channels]).
+template <class T>
+void conv2d_forward_direct(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
+  using V = typename detail::DirectVec<T>::type;
+  const detail::DirectLayout L(g, kDirectW<T>);
+  const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + kDirectO - 1) / kDirectO;
+  const std::vector<T> wr = detail::direct_pack_weight(g, weight);
+  const int runs = detail::conv_runs(g.n);
+  std::vector<T> pads(static_cast<size_t>(runs * g.c * L.sample()));
+  detail::conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
+    T* xp = pads.data() + t * g.c * L.sample();
+    for (int64_t s = first; s < last; ++s) {
+      detail::direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t o0 = b * kDirectO, no = std::min(kDirectO, g.o - o0);
+        for (int64_t oy = 0; oy < g.oh; ++oy)
+          for (int64_t tile = 0; tile < g.ow; tile += kDirectW<T>) {
+            // the last tile ends at the row's end (overlapping the one before), so every store is whole
+            const int64_t ox0 = g.ow >= kDirectW<T> ? std::min(tile, g.ow - kDirectW<T>) : tile;
+            V acc[kDirectO];
+            for (int64_t q = 0; q < kDirectO; ++q) acc[q] = V{} + (bias != nullptr && q < no ? bias[o0 + q] : T(0));
+            const T* wk = wr.data() + b * K * kDirectO;
+            for (int64_t ci = 0; ci < g.c; ++ci)
+              for (int64_t ki = 0; ki < g.kh; ++ki) {
+                const T* row = xp + ci * L.sample() + (oy * g.sh + ki * g.dh) * L.wp + ox0;
+                for (int64_t kj = 0; kj < g.kw; ++kj, wk += kDirectO) {
+                  V xs;
+                  detail::DirectVec<T>::load(xs, row + kj * g.dw);
+                  for (int64_t q = 0; q < kDirectO; ++q) acc[q] += wk[q] * xs;
+                }
+              }
+            const int64_t nw = std::min(kDirectW<T>, g.ow - ox0);
+            for (int64_t q = 0; q < no; ++q) {
+              T* dst = y + (s * g.o + o0 + q) * P + oy * g.ow + ox0;
+              if (nw == kDirectW<T>) std::memcpy(dst, &acc[q], sizeof(V));  // one vector store
+              else std::memcpy(dst, &acc[q], static_cast<size_t>(nw) * sizeof(T));
+            }
+          }
+      }
+    }
+  });
+}
+
+/// conv2d_backward_weight for detail::conv_direct(g) (Note [Direct convolution for few input channels]).
+template <class T>
+void conv2d_backward_weight_direct(const ConvGeometry& g, const T* x, const T* dy, T* dweight, T* dbias) {
+  using V = typename detail::DirectVec<T>::type;
+  const detail::DirectLayout L(g, kDirectW<T>);
+  const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + kDirectO - 1) / kDirectO;
+  const int64_t orows = blocks * kDirectO, dyp_size = orows * g.oh * L.owp;
+  const int runs = detail::conv_runs(g.n);
+  // per run: the padded sample, dy padded to whole tiles (zeros past o and ow), and a partial sum
+  const int64_t stride = g.c * L.sample() + dyp_size + orows * K;
+  std::vector<T> work(static_cast<size_t>(runs * stride), T(0));
+  detail::conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
+    T* xp = work.data() + t * stride;
+    T* dyp = xp + g.c * L.sample();
+    T* dw = dyp + dyp_size;  // [orows, K]
+    for (int64_t s = first; s < last; ++s) {
+      detail::direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
+      for (int64_t oc = 0; oc < g.o; ++oc)
+        for (int64_t oy = 0; oy < g.oh; ++oy)
+          std::copy(dy + (s * g.o + oc) * P + oy * g.ow, dy + (s * g.o + oc) * P + (oy + 1) * g.ow,
+                    dyp + (oc * g.oh + oy) * L.owp);
+      for (int64_t b = 0; b < blocks; ++b)
+        for (int64_t ci = 0; ci < g.c; ++ci)
+          for (int64_t ki = 0; ki < g.kh; ++ki)
+            for (int64_t kj = 0; kj < g.kw; ++kj) {
+              V acc[kDirectO] = {};
+              for (int64_t oy = 0; oy < g.oh; ++oy) {
+                const T* row = xp + ci * L.sample() + (oy * g.sh + ki * g.dh) * L.wp + kj * g.dw;
+                const T* drow = dyp + (b * kDirectO * g.oh + oy) * L.owp;
+                for (int64_t ox0 = 0; ox0 < L.owp; ox0 += kDirectW<T>) {
+                  V xs, d;
+                  detail::DirectVec<T>::load(xs, row + ox0);
+                  for (int64_t q = 0; q < kDirectO; ++q) {
+                    detail::DirectVec<T>::load(d, drow + q * g.oh * L.owp + ox0);
+                    acc[q] += d * xs;
+                  }
+                }
+              }
+              const int64_t k = (ci * g.kh + ki) * g.kw + kj;
+              for (int64_t q = 0; q < kDirectO; ++q) {
+                T lanes[kDirectW<T>];
+                std::memcpy(lanes, &acc[q], sizeof(V));
+                T sum(0);
+                for (int64_t l = 0; l < kDirectW<T>; ++l) sum += lanes[l];
+                dw[(b * kDirectO + q) * K + k] += sum;
+              }
+            }
+    }
+  });
+  std::fill(dweight, dweight + g.o * K, T(0));
+  for (int r = 0; r < runs; ++r) {
+    const T* part = work.data() + r * stride + g.c * L.sample() + dyp_size;
+    for (int64_t i = 0; i < g.o * K; ++i) dweight[i] += part[i];
+  }
+  if (dbias != nullptr) channel_sum(g.n, g.o, P, dy, dbias);
+}
+
 /// y [n, o, oh, ow] = conv(x [n, c, h, w], weight [o, c/groups, kh, kw]) + bias [o]
 /// (bias may be null). work: conv2d_workspace(g) elements.
 template <class T>
 void conv2d_forward(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y, T* work) {
+  if (detail::conv_direct(g)) return conv2d_forward_direct(g, x, weight, bias, y);
   const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), chunk = conv2d_chunk(g);
   T* col = work;
   T* out = work + chunk * P * g.c * g.kh * g.kw;
@@ -260,6 +429,7 @@ void conv2d_backward_input(const ConvGeometry& g, const T* dy, const T* weight, 
 /// work: conv2d_weight_workspace(g) elements (Note [Convolution threads]).
 template <class T>
 void conv2d_backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dweight, T* dbias, T* work) {
+  if (detail::conv_direct(g)) return conv2d_backward_weight_direct(g, x, dy, dweight, dbias);
   const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg(), wsize = g.o * K, col_size = K * P;
   const int runs = detail::conv_runs(g.n);
   const int64_t stride = col_size + (runs > 1 ? wsize : 0);
@@ -283,40 +453,6 @@ void conv2d_backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* d
     }
   }
   if (dbias != nullptr) channel_sum(g.n, g.o, P, dy, dbias);
-}
-
-/// Padded planes by index maps: y [planes, oh, ow] = x [planes, h, w] at
-/// (rows[i], cols[j]), or `fill` where either is -1 (a padding's source
-/// positions: constant, reflect, replicate or circular).
-template <class T>
-void gather2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const int64_t* rows, const int64_t* cols,
-              const T* x, T fill, T* y) {
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t i = 0; i < oh; ++i) {
-      T* dst = y + (p * oh + i) * ow;
-      if (rows[i] < 0) {
-        std::fill(dst, dst + ow, fill);
-        continue;
-      }
-      const T* src = x + (p * h + rows[i]) * w;
-      for (int64_t j = 0; j < ow; ++j) dst[j] = cols[j] < 0 ? fill : src[cols[j]];
-    }
-}
-
-/// The adjoint of gather2d: dx [planes, h, w] (overwritten) = the sum of dy
-/// over the positions that read each element.
-template <class T>
-void scatter2d(int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, const int64_t* rows, const int64_t* cols,
-               const T* dy, T* dx) {
-  std::fill(dx, dx + planes * h * w, T(0));
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t i = 0; i < oh; ++i) {
-      if (rows[i] < 0) continue;
-      const T* src = dy + (p * oh + i) * ow;
-      T* dst = dx + (p * h + rows[i]) * w;
-      for (int64_t j = 0; j < ow; ++j)
-        if (cols[j] >= 0) dst[cols[j]] += src[j];
-    }
 }
 
 }  // namespace tapegrad::kernels

@@ -16,6 +16,7 @@
 
 #include "../ops/conv.hpp"
 #include "../ops/normalization.hpp"
+#include "../ops/pad.hpp"
 #include "../ops/pool.hpp"
 #include "functional.hpp"
 #include "init.hpp"
@@ -177,6 +178,9 @@ class ConvNd : public Module<T> {
       pads.push_back(lo), pads.push_back(hi);
     }
     conv_padding = ConvPadding<D>(0);
+    // circular padding takes only a batched input in PyTorch 1.13 (a bug its
+    // convolutions hit on unbatched input, fixed in 2.0): pad a batch of one
+    if (x.dim() == D + 1) return tapegrad::pad(x.unsqueeze(0), pads, mode_).squeeze(0);
     return tapegrad::pad(x, pads, mode_);
   }
 
