@@ -24,11 +24,12 @@
 // IEEE 754 square root is correctly rounded, and so are sqrtps/sqrtpd and
 // NEON's fsqrt, so every element gets the bits std::sqrt would give it and
 // the update is the one written as a single scalar loop, bit for bit; the
-// non-contiguous fallback is that scalar loop (post(std::sqrt(pre(...)))),
-// and tests/optim/optim_test.cpp checks that both layouts agree exactly. In
-// flush-to-zero mode (Note [Denormals]) the vector and scalar instructions
-// both read a denormal as zero. Large parameters are split over the pool's
-// threads as any elementwise loop (Note [Parallel elementwise]).
+// non-contiguous fallback is that scalar loop (zip_apply of
+// post(std::sqrt(pre(...)))), and tests/optim/detail/step_kernels_test.cpp
+// checks that both layouts agree exactly. In flush-to-zero mode (Note
+// [Denormals]) the vector and scalar instructions both read a denormal as
+// zero. Large parameters are split over the pool's threads as any
+// elementwise loop (Note [Parallel elementwise]).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -42,8 +43,8 @@
 #endif
 
 #include "../../core/denormal.hpp"
-#include "../../tensor/iterator.hpp"
 #include "../../tensor/map.hpp"
+#include "../optimizer.hpp"
 
 namespace tapegrad::optim::detail {
 
@@ -83,31 +84,26 @@ inline constexpr int64_t kSqrtBlock = 256;
 /// pre may write the elements; post sees what pre wrote.
 template <FloatingElement T, class Pre, class Post, class... Rest>
 void zip_apply_sqrt(const Pre& pre, const Post& post, const Tensor<T>& first, const Rest&... rest) {
+  if (!(first.is_contiguous() && ... && rest.is_contiguous())) {  // the scalar loop
+    zip_apply([&](auto&... e) { post(std::sqrt(pre(e...)), e...); }, first, rest...);
+    return;
+  }
   tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
   constexpr size_t N = 1 + sizeof...(Rest);
   const std::array<T*, N> ptr{first.data_ptr(), rest.data_ptr()...};
-  [&]<size_t... I>(std::index_sequence<I...>) {
-    if ((first.is_contiguous() && ... && rest.is_contiguous())) {
-      // Note [Parallel elementwise]: pre and post touch element k of each tensor only
-      tapegrad::detail::parallel_range(first.numel(), [&](int64_t lo, int64_t n) {
-        alignas(64) T root[kSqrtBlock];
-        for (int64_t b = lo; b < lo + n; b += kSqrtBlock) {
-          const int64_t m = std::min(kSqrtBlock, lo + n - b);
-          const std::array<T*, N> q{(ptr[I] + b)...};
-          for (int64_t k = 0; k < m; ++k) root[k] = pre(q[I][k]...);
-          sqrt_n(root, m);
-          for (int64_t k = 0; k < m; ++k) post(root[k], q[I][k]...);
-        }
-      });
-      return;
+  // Note [Parallel elementwise]: pre and post touch element k of each tensor only
+  tapegrad::detail::parallel_range(first.numel(), [&](int64_t lo, int64_t n) {
+    alignas(64) T root[kSqrtBlock];
+    for (int64_t b = lo; b < lo + n; b += kSqrtBlock) {
+      const int64_t m = std::min(kSqrtBlock, lo + n - b);
+      [&]<size_t... I>(std::index_sequence<I...>) {
+        const std::array<T*, N> q{(ptr[I] + b)...};
+        for (int64_t k = 0; k < m; ++k) root[k] = pre(q[I][k]...);
+        sqrt_n(root, m);
+        for (int64_t k = 0; k < m; ++k) post(root[k], q[I][k]...);
+      }(std::make_index_sequence<N>{});
     }
-    tapegrad::detail::for_each_strided<N>(
-        first.sizes(), {first.strides(), rest.strides()...},
-        [&](const tapegrad::detail::Offsets<N>& base, int64_t n, const tapegrad::detail::Offsets<N>& st) {
-          for (int64_t k = 0; k < n; ++k)
-            post(std::sqrt(pre(ptr[I][base[I] + k * st[I]]...)), ptr[I][base[I] + k * st[I]]...);
-        });
-  }(std::make_index_sequence<N>{});
+  });
 }
 
 }  // namespace tapegrad::optim::detail
