@@ -316,6 +316,12 @@ tapegrad_header_use(tapegrad/optim/adam.hpp CODE [[
   w.mutable_grad() = ones<float>({2});
   opt.step();
   return w.to_vector()[0] < 1.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/detail/step_kernels.hpp CODE [[
+  float x[5] = {0.0f, 1.0f, 4.0f, 9.0f, 16.0f};
+  optim::detail::sqrt_n(x, 5);
+  auto a = full<float>({2}, 3.0f);
+  optim::detail::zip_apply_sqrt([](float& v) { return v * v; }, [](float root, float& v) { v = v + root; }, a);
+  return x[4] == 4.0f && a.to_vector()[1] == 6.0f ? 0 : 1;]])
 tapegrad_header_use(tapegrad/optim/lr_scheduler.hpp WITH tapegrad/optim/sgd.hpp CODE [[
   auto w = ones<float>({2});
   w.requires_grad_();

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "detail/step_kernels.hpp"
 #include "optimizer.hpp"
 
 namespace tapegrad::optim {
@@ -56,7 +57,7 @@ class AdamBase : public Optimizer<T> {
   void step() override {
     NoGradGuard no_grad;
     const Options& o = options_;
-    const bool maximize = o.maximize, amsgrad = o.amsgrad, decoupled = kDecoupled;
+    const bool maximize = o.maximize, amsgrad = o.amsgrad;
     const bool decay = o.weight_decay != 0;
     const double lr = this->lr();
     const T wd = static_cast<T>(o.weight_decay);
@@ -79,23 +80,37 @@ class AdamBase : public Optimizer<T> {
       const double bias_correction2 = 1 - std::pow(o.betas[1], t);
       const T neg_step_size = static_cast<T>(-(lr / bias_correction1));
       const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-      // One kernel for both variants; vmax aliases v when amsgrad is off.
-      const Tensor<T>& vmax_t = amsgrad ? s.max_exp_avg_sq : s.exp_avg_sq;
-      zip_apply(
-          [=](T& pv, T& gv_ref, T& m, T& v, T& vmax) {
-            T gv = maximize ? -gv_ref : gv_ref;
-            if (decoupled) {
-              pv = pv * shrink;
-            } else if (decay) {
-              gv = gv + wd * pv;
-            }
-            m = m * b1 + one_minus_b1 * gv;             // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
-            v = v * b2 + one_minus_b2 * gv * gv;        // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
-            if (amsgrad) vmax = tapegrad::detail::max_nan(vmax, v);  // torch.maximum(vmax, v, out=vmax)
-            const T denom = std::sqrt(amsgrad ? vmax : v) / bias_correction2_sqrt + eps;
-            pv = pv + neg_step_size * m / denom;        // p.addcdiv_(m, denom, value=-step_size)
-          },
-          p, g, s.exp_avg, s.exp_avg_sq, vmax_t);
+      // Up to the sqrt's argument: the moments (and vmax), returning v_hat.
+      auto moments = [=](T& pv, T gv, T& m, T& v) {
+        if (maximize) gv = -gv;
+        if constexpr (kDecoupled) {
+          pv = pv * shrink;
+        } else {
+          if (decay) gv = gv + wd * pv;
+        }
+        m = m * b1 + one_minus_b1 * gv;       // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
+        v = v * b2 + one_minus_b2 * gv * gv;  // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
+        return v;
+      };
+      // From sqrt(v_hat): p.addcdiv_(m, sqrt(v_hat) / sqrt(bias_correction2) + eps, value=-step_size)
+      auto update = [=](T root, T& pv, T m) {
+        const T denom = root / bias_correction2_sqrt + eps;
+        pv = pv + neg_step_size * m / denom;
+      };
+      // Note [Vectorised optimizer steps] (detail/step_kernels.hpp): two
+      // loops around a vector sqrt; without amsgrad vmax is not touched.
+      if (amsgrad) {
+        zip_apply_sqrt(
+            [=](T& pv, T& gv, T& m, T& v, T& vmax) {
+              vmax = tapegrad::detail::max_nan(vmax, moments(pv, gv, m, v));  // torch.maximum(vmax, v, out=vmax)
+              return vmax;
+            },
+            [=](T root, T& pv, T&, T& m, T&, T&) { update(root, pv, m); }, p, g, s.exp_avg, s.exp_avg_sq,
+            s.max_exp_avg_sq);
+      } else {
+        zip_apply_sqrt([=](T& pv, T& gv, T& m, T& v) { return moments(pv, gv, m, v); },
+                       [=](T root, T& pv, T&, T& m, T&) { update(root, pv, m); }, p, g, s.exp_avg, s.exp_avg_sq);
+      }
       this->mark_updated(i);
     }
   }
