@@ -71,6 +71,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_reference import BOOL, F32, F64, I8, I16, I32, I64, U8, RefFile  # noqa: E402
 
 import torch  # noqa: E402
+from fuzz_ops import names as table_names  # noqa: E402  (the op table)
 
 INT_DTYPES = [U8, I8, I16, I32, I64]
 ALL_DTYPES = [BOOL] + INT_DTYPES + [F32, F64]
@@ -315,8 +316,9 @@ def wrap(d, r):
 # ----------------------------------------------------------------------------
 # reductions
 
-RED_OPS_ANY = ["sum", "prod", "max", "min", "argmax", "argmin"]
-RED_OPS_FLOAT = ["mean", "var", "std", "logsumexp", "softmax", "log_softmax"]
+# the op lists: rows of tools/fuzz_ops.py (fuzz="reductions")
+RED_OPS_ANY = table_names("reductions", "red_any")
+RED_OPS_FLOAT = table_names("reductions", "red_float")
 
 
 def torch_reduce(x, op, mode, dims, keepdim, corr):

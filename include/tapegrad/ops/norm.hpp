@@ -20,8 +20,8 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Shape& dims = {}
   if constexpr (FloatingElement<T>) {
     const auto mask = detail::reduce_mask(dims, x.dim(), "linalg.vector_norm");
     const bool inf = std::isinf(ord);
-    if (inf)
-      TAPEGRAD_CHECK(x.numel() > 0, IndexError, "linalg.vector_norm: cannot compute the ", ord,
+    if (inf || ord < 0)  // no identity: PyTorch refuses a reduction over an empty dim (ord 0..inf: 0)
+      TAPEGRAD_CHECK(detail::reduced_count(x, mask) > 0, IndexError, "linalg.vector_norm: cannot compute the ", ord,
                      " norm on an empty tensor because the operation does not have an identity");
     Tensor<T> out;
     {
