@@ -917,6 +917,8 @@ def gen_fuzz_reductions(n_red=700, n_wide=60, n_mm=330, n_big=16):
         res = big_mm_case(g, r, "mm.big.%03d" % i)
         stats["mm.big." + res] = stats.get("mm.big." + res, 0) + 1
     minimised_reductions(r)
+    # the reductions' names, which the C++ registry (tests/ops/fuzz_reductions_test.cpp) must hold
+    r.s("table.names", "\n".join(RED_OPS_ANY + RED_OPS_FLOAT))
     return r, stats
 
 
