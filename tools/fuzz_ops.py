@@ -47,7 +47,7 @@ class Op:
     group: str = ""          # the generator's list it belongs to (older fuzzers) or its kind (fuzz="ops")
     arity: int = 1           # tensor inputs (broadcast together for elementwise kinds)
     dtypes: tuple = ("float32", "float64")
-    domain: str = "any"      # gradient cases: "any", "nonzero1" (input 1 away from 0), "distinct" (no ties), "nan" (NaNs in)
+    domain: str = "any"      # "any", "nonzero<i>" (input i away from 0; integer cases: mostly), "distinct" (no ties), "nan" (NaNs in)
     grad: bool = False       # PyTorch has a gradient for the floating inputs
     params: dict = field(default_factory=dict)
     outs: tuple = ("out",)   # the outputs compared, in order; the gradient flows into the first
@@ -70,17 +70,13 @@ def _empty_dims(rank, p, grad, xs):
     return rank >= 1 and not p["dims"]
 
 
-def _float_edge(rank, p, grad, xs):
-    # lerp at the edge of float's range: PyTorch's vectorised kernel fuses the multiply-add (an FMA), so
-    # end - (end - start) * (1 - w) stays finite where the unfused formula (PyTorch's own scalar path for a
-    # row's tail, and tapegrad's, Note [No FMA contraction]) overflows
-    return any(x.dtype == torch.float32 and bool((x.abs() > 1e37).any()) for x in xs)
-
-
 def _var_mean_quirks(rank, p, grad, xs):
     # the mean of var_mean/std_mean comes from PyTorch's one-pass (Welford) update, whose mean of a slice
     # holding an infinity is NaN or the infinity depending on where it stands; tapegrad's is mean()'s
-    return _empty_dims_grad(rank, p, grad, xs) or any(bool(x.isinf().any()) for x in xs)
+    # (and the gradient of a 0-d var with N - correction <= 0 is g * 2 / (N - correction) in PyTorch, without
+    # the factor x - mean = 0: +-inf where tapegrad's is inf * 0 = NaN)
+    return _empty_dims_grad(rank, p, grad, xs) or any(bool(x.isinf().any()) for x in xs) or \
+        (grad and rank == 0 and p["correction"] >= 1)
 
 
 def _empty_dims_grad(rank, p, grad, xs):
@@ -125,11 +121,10 @@ OPS = [
        torch=lambda x, p: torch.fmod(x[0], x[1]), cpp="tg::fmod(a, b)"),
     Op("copysign", ("ops",), "binary", 2, FLT, "nonzero1", True,
        torch=lambda x, p: torch.copysign(x[0], x[1]), cpp="tg::copysign(a, b)"),
-    Op("lerp_scalar", ("ops",), "binary", 2, FLT, "any", True, {"weight": [0.25, 0.5, 1.5, -0.5]},
-       avoid=_float_edge,
+    Op("lerp_scalar", ("ops",), "binary", 2, FLT, "any", True, {"weight": [0.25, 0.5, 1.5, -0.5, -1.25]},
        torch=lambda x, p: torch.lerp(x[0], x[1], p["weight"]), cpp="tg::lerp(a, b, weight)"),
     # elementwise ternary, broadcast
-    Op("lerp", ("ops",), "ternary", 3, FLT, "any", True, avoid=_float_edge,
+    Op("lerp", ("ops",), "ternary", 3, FLT, "any", True,
        torch=lambda x, p: torch.lerp(x[0], x[1], x[2]), cpp="tg::lerp(a, b, c)"),
     Op("addcmul", ("ops",), "ternary", 3, FLT, "any", True, {"value": [1.0, 0.5, -2.0]},
        torch=lambda x, p: torch.addcmul(x[0], x[1], x[2], value=p["value"]), cpp="tg::addcmul(a, b, c, value)"),
