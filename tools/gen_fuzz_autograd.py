@@ -153,6 +153,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_reference as G  # noqa: E402  (sets torch to one thread, float32 default)
 import gen_fuzz_elementwise as E  # noqa: E402  (pick_view, layout, bcast_from)
 import torch  # noqa: E402
+from fuzz_ops import names as table_names  # noqa: E402  (the op table)
 import torch.nn.functional as F  # noqa: E402
 
 SEED = 20261206
@@ -675,8 +676,7 @@ class Builder:
 # ----------------------------------------------------------------------------
 # random ops
 
-UNARY = ["neg", "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "clamp", "contiguous",
-         "clone", "to"]
+UNARY = table_names("autograd", "unary")  # rows of tools/fuzz_ops.py (fuzz="autograd")
 
 
 def gen_unary(b, rng, i):

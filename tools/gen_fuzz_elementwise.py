@@ -59,6 +59,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_reference as G  # noqa: E402  (sets torch to one thread, float32 default)
 import torch  # noqa: E402
+from fuzz_ops import names as table_names  # noqa: E402  (the op table)
 
 SEED = 20261205
 FILENAME = "fuzz_elementwise.txt"
@@ -86,10 +87,11 @@ MIXED_PAIRS = [
 INPLACE_MIXED = [("uint8", "int8"), ("int8", "uint8"), ("float32", "float64"), ("float32", "int32"),
                  ("int64", "bool"), ("float32", "bool")]
 
-BIN_ARITH = ["add", "sub", "mul", "div"]
-BIN_CMP = ["eq", "ne", "lt", "le", "gt", "ge"]
-BIN_LOGIC = ["logical_and", "logical_or", "logical_xor"]
-BIN_OTHER = ["pow", "maximum", "minimum"]
+# the op lists: rows of tools/fuzz_ops.py (fuzz="elementwise"); how each is called is below
+BIN_ARITH = table_names("elementwise", "bin_arith")
+BIN_CMP = table_names("elementwise", "bin_cmp")
+BIN_LOGIC = table_names("elementwise", "bin_logic")
+BIN_OTHER = table_names("elementwise", "bin_other")
 BIN_ALL = BIN_ARITH + BIN_CMP + BIN_LOGIC + BIN_OTHER
 # the Python operator of each op (what the C++ test's form=op spells the same way)
 OPSYM = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
@@ -97,8 +99,8 @@ OPSYM = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": o
          "ge": operator.ge, "logical_and": operator.and_, "logical_or": operator.or_,
          "logical_xor": operator.xor}
 IOPSYM = {"add_": operator.iadd, "sub_": operator.isub, "mul_": operator.imul, "div_": operator.itruediv}
-UNARY_FLOAT = ["exp", "log", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh"]
-UNARY_ALL = UNARY_FLOAT + ["abs", "neg", "relu", "logical_not", "clamp"]
+UNARY_FLOAT = table_names("elementwise", "unary_float")
+UNARY_ALL = UNARY_FLOAT + table_names("elementwise", "unary_other")
 INPLACE = ["add_", "sub_", "mul_", "div_"]
 
 nan, inf = float("nan"), float("inf")

@@ -71,6 +71,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_reference import BOOL, F32, F64, I8, I16, I32, I64, U8, RefFile  # noqa: E402
 
 import torch  # noqa: E402
+from fuzz_ops import names as table_names  # noqa: E402  (the op table)
 
 INT_DTYPES = [U8, I8, I16, I32, I64]
 ALL_DTYPES = [BOOL] + INT_DTYPES + [F32, F64]
@@ -315,8 +316,9 @@ def wrap(d, r):
 # ----------------------------------------------------------------------------
 # reductions
 
-RED_OPS_ANY = ["sum", "prod", "max", "min", "argmax", "argmin"]
-RED_OPS_FLOAT = ["mean", "var", "std", "logsumexp", "softmax", "log_softmax"]
+# the op lists: rows of tools/fuzz_ops.py (fuzz="reductions")
+RED_OPS_ANY = table_names("reductions", "red_any")
+RED_OPS_FLOAT = table_names("reductions", "red_float")
 
 
 def torch_reduce(x, op, mode, dims, keepdim, corr):
@@ -893,7 +895,7 @@ def minimised_views(r):
 
 # ----------------------------------------------------------------------------
 
-def gen_fuzz_reductions(n_red=700, n_wide=60, n_mm=330, n_big=16):
+def gen_fuzz_reductions(n_red=600, n_wide=60, n_mm=330, n_big=8):  # the file stays under 300 KB
     r = RefFile("fuzz_reductions.txt", 3001)
     header(r, "Randomised differential cases (seed 3001): reductions red.NNNN, matmul family mm.NNNN,\n"
               "hand-minimised mismatches min.<what>. Format: see tools/gen_fuzz_reductions.py.")
@@ -915,6 +917,8 @@ def gen_fuzz_reductions(n_red=700, n_wide=60, n_mm=330, n_big=16):
         res = big_mm_case(g, r, "mm.big.%03d" % i)
         stats["mm.big." + res] = stats.get("mm.big." + res, 0) + 1
     minimised_reductions(r)
+    # the reductions' names, which the C++ registry (tests/ops/fuzz_reductions_test.cpp) must hold
+    r.s("table.names", "\n".join(RED_OPS_ANY + RED_OPS_FLOAT))
     return r, stats
 
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/golden.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -20,19 +21,8 @@ using tapegrad_test::mismatch;
 using tapegrad_test::strided_copy;
 using Tol = tapegrad_test::Tol;
 
-const char* const kFile = "arith.txt";
-const tapegrad_test::RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
-template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  return tapegrad_test::load<T>(kFile, name);
-}
+const tapegrad_test::Golden kGolden{"arith.txt"};
 constexpr Tol kExact{0, 0, true};
-
-#define CHECK_REF(got, record, tol)                              \
-  do {                                                           \
-    const std::string mm_ = mismatch((got), rec(record), (tol)); \
-    CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);             \
-  } while (0)
 
 template <class T>
 std::string ftag() {
@@ -53,7 +43,7 @@ auto requiring(tg::Tensor<double> t) {
 TEST_CASE_TEMPLATE("floor_divide/div/remainder/fmod: float values match PyTorch, incl. zeros, inf, NaN", T, float,
                    double) {
   const std::string t = "." + ftag<T>();
-  const auto a0 = load<T>("a" + t), b0 = load<T>("b" + t);
+  const auto a0 = kGolden.load<T>("a" + t), b0 = kGolden.load<T>("b" + t);
   for (const auto& a : {a0, strided_copy(a0)}) {
     const auto b = strided_copy(b0);
     CHECK_REF(tg::floor_divide(a, b), "floor_divide" + t, kExact);
@@ -75,7 +65,7 @@ TEST_CASE_TEMPLATE("floor_divide/div/remainder/fmod: float values match PyTorch,
 }
 
 TEST_CASE("remainder/floor_divide: broadcast operands match PyTorch") {
-  const auto a = load<double>("ab"), b = load<double>("bb");
+  const auto a = kGolden.load<double>("ab"), b = kGolden.load<double>("bb");
   CHECK_REF(a % b, "remainder_bcast", kExact);
   CHECK_REF(tg::floor_divide(a, b), "floor_divide_bcast", kExact);
   CHECK(tg::floor_divide(tg::zeros<double>({0, 3}), tg::ones<double>({3})).sizes() == tg::Shape{0, 3});
@@ -85,7 +75,7 @@ TEST_CASE("remainder/floor_divide: broadcast operands match PyTorch") {
 TEST_CASE_TEMPLATE("floor_divide/div/remainder/fmod: integer values match PyTorch and keep the dtype", T, int64_t,
                    int32_t, int8_t) {
   const std::string t = "." + itag<T>();
-  const auto a = load<T>("ai" + t), b = load<T>("bi" + t);
+  const auto a = kGolden.load<T>("ai" + t), b = kGolden.load<T>("bi" + t);
   static_assert(std::is_same_v<decltype(tg::floor_divide(a, b)), tg::Tensor<T>>);
   static_assert(std::is_same_v<decltype(a % 3), tg::Tensor<T>>);
   CHECK_REF(tg::floor_divide(a, b), "floor_divide" + t, kExact);
@@ -98,7 +88,7 @@ TEST_CASE_TEMPLATE("floor_divide/div/remainder/fmod: integer values match PyTorc
 }
 
 TEST_CASE("floor_divide/remainder: the int8 minimum divided by -1 wraps as in PyTorch") {
-  const auto m = load<int8_t>("int8_min");
+  const auto m = kGolden.load<int8_t>("int8_min");
   CHECK_REF(tg::floor_divide(m, tg::tensor<int8_t>({-1, 1, -1})), "int8_min.floor_divide", kExact);
   CHECK_REF(tg::remainder(m, tg::tensor<int8_t>({-1, 3, -1})), "int8_min.remainder", kExact);
 }
@@ -124,7 +114,7 @@ TEST_CASE("floor_divide/div/remainder/fmod: integer division by zero throws, flo
 }
 
 TEST_CASE("copysign: integers compute in float32, a double operand gives float64") {
-  const auto a = load<int64_t>("ai.i64"), b = load<int64_t>("bi.i64");
+  const auto a = kGolden.load<int64_t>("ai.i64"), b = kGolden.load<int64_t>("bi.i64");
   static_assert(std::is_same_v<decltype(tg::copysign(a, b)), tg::Tensor<float>>);
   CHECK_REF(tg::copysign(a, b), "copysign.i64", kExact);
   auto mixed = tg::copysign(a.to<int32_t>(), tg::full<double>({12}, -1.0));
@@ -135,7 +125,7 @@ TEST_CASE("copysign: integers compute in float32, a double operand gives float64
 TEST_CASE_TEMPLATE("floor/ceil/trunc/frac/round/sign/isnan/isinf/isfinite/nan_to_num: match PyTorch", T, float,
                    double) {
   const std::string t = "." + ftag<T>();
-  const auto a0 = load<T>("a" + t);
+  const auto a0 = kGolden.load<T>("a" + t);
   for (const auto& a : {a0, strided_copy(a0)}) {
     CHECK_REF(tg::floor(a), "floor" + t, kExact);
     CHECK_REF(a.ceil(), "ceil" + t, kExact);
@@ -149,7 +139,7 @@ TEST_CASE_TEMPLATE("floor/ceil/trunc/frac/round/sign/isnan/isinf/isfinite/nan_to
     CHECK_REF(a.nan_to_num(), "nan_to_num" + t, kExact);
     CHECK_REF(tg::nan_to_num(a, 1.5, 100.0, -1e300), "nan_to_num_args" + t, kExact);
   }
-  const auto v = load<T>("rv" + t);
+  const auto v = kGolden.load<T>("rv" + t);
   for (int d : {1, 2, 3, -1, -2}) {
     const std::string name = "round_d" + (d < 0 ? "m" + std::to_string(-d) : std::to_string(d)) + t;
     CHECK_REF(tg::round(v, d), name, kExact);
@@ -168,14 +158,14 @@ TEST_CASE("floor/ceil/trunc/round/sign/isnan/nan_to_num: integer and bool tensor
   CHECK_THROWS_WITH_AS(tg::round(a, 2),
                        "round: decimals is not supported for int64 tensors (only decimals=0 for integers, as PyTorch)",
                        tg::ValueError);
-  CHECK_REF(tg::sign(load<bool>("bx")), "sign.bool", kExact);
+  CHECK_REF(tg::sign(kGolden.load<bool>("bx")), "sign.bool", kExact);
   CHECK(tg::isposinf(tg::tensor<float>({INFINITY, -INFINITY, 1.f})).to_vector() == std::vector<bool>{true, false, false});
   CHECK(tg::isneginf(tg::tensor<float>({INFINITY, -INFINITY, 1.f})).to_vector() == std::vector<bool>{false, true, false});
 }
 
 TEST_CASE_TEMPLATE("lerp/addcmul/addcdiv: match PyTorch", T, float, double) {
   const std::string t = "." + ftag<T>();
-  const auto s = load<T>("s" + t), e = load<T>("e" + t), w = load<T>("w" + t);
+  const auto s = kGolden.load<T>("s" + t), e = kGolden.load<T>("e" + t), w = kGolden.load<T>("w" + t);
   const Tol tol = std::is_same_v<T, float> ? Tol{1e-6, 1e-7} : Tol{1e-14, 1e-15};
   CHECK_REF(tg::lerp(s, e, w), "lerp" + t, tol);
   CHECK_REF(tg::lerp(strided_copy(s), e, 0.7), "lerp_s" + t, tol);
@@ -195,7 +185,7 @@ TEST_CASE("addcmul: integers truncate value and keep their dtype, as PyTorch") {
 }
 
 TEST_CASE("bitwise_and/or/xor/not and shifts: integer values match PyTorch") {
-  const auto p = load<int8_t>("p.i8"), q = load<int8_t>("q.i8"), sh = load<int8_t>("sh.i8");
+  const auto p = kGolden.load<int8_t>("p.i8"), q = kGolden.load<int8_t>("q.i8"), sh = kGolden.load<int8_t>("sh.i8");
   CHECK_REF(p & q, "and.i8", kExact);
   CHECK_REF(tg::bitwise_or(p, q), "or.i8", kExact);
   CHECK_REF(p ^ strided_copy(q), "xor.i8", kExact);
@@ -203,11 +193,11 @@ TEST_CASE("bitwise_and/or/xor/not and shifts: integer values match PyTorch") {
   CHECK_REF(p.bitwise_not(), "not.i8", kExact);
   CHECK_REF(p << sh, "shl.i8", kExact);
   CHECK_REF(tg::bitwise_right_shift(p, sh), "shr.i8", kExact);
-  const auto pu = load<uint8_t>("p.u8");
+  const auto pu = kGolden.load<uint8_t>("p.u8");
   CHECK_REF(~pu, "not.u8", kExact);
   CHECK_REF(pu >> tg::clamp(sh.to<uint8_t>(), 0, 9), "shr.u8", kExact);
   CHECK_REF(pu << 3, "shl.u8", kExact);
-  const auto pl = load<int64_t>("p.i64");
+  const auto pl = kGolden.load<int64_t>("p.i64");
   CHECK_REF(pl << tg::tensor<int64_t>({0, 1, 63, 2, 5, 0, 40, 3}), "shl.i64", kExact);
   // counts of the width or more, or negative: 0, or the sign fill for >>
   // (PyTorch 1.13's int64 kernel leaves them to the hardware; see docs/pending/arith.md)
@@ -219,7 +209,7 @@ TEST_CASE("bitwise_and/or/xor/not and shifts: integer values match PyTorch") {
 }
 
 TEST_CASE("bitwise_and/or/xor/not: bool tensors are the logical ops") {
-  const auto x = load<bool>("bx"), y = load<bool>("by");
+  const auto x = kGolden.load<bool>("bx"), y = kGolden.load<bool>("by");
   CHECK_REF(tg::bitwise_and(x, y), "and.bool", kExact);
   CHECK_REF(tg::bitwise_or(x, y), "or.bool", kExact);
   CHECK_REF(tg::bitwise_xor(x, y), "xor.bool", kExact);
@@ -230,7 +220,7 @@ TEST_CASE("bitwise_and/or/xor/not: bool tensors are the logical ops") {
 // ---- gradients -----------------------------------------------------------------------------------
 
 TEST_CASE("remainder/fmod/copysign/div/lerp/addcdiv/nan_to_num/frac/round: gradients match PyTorch") {
-  const auto ga = load<double>("ga"), gb = load<double>("gb"), w = load<double>("gw");
+  const auto ga = kGolden.load<double>("ga"), gb = kGolden.load<double>("gb"), w = kGolden.load<double>("gw");
   auto check = [&](const std::string& name, auto fn, std::vector<tg::Tensor<double>> ins) {
     for (auto& i : ins) i = requiring(i.clone().detach());
     (fn(ins) * w).sum().backward();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/golden.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -21,18 +22,7 @@ using tapegrad_test::reversed_layout;
 using tapegrad_test::strided_copy;
 using Tol = tapegrad_test::Tol;
 
-const char* const kFile = "cumulative.txt";
-const tapegrad_test::RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
-template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  return tapegrad_test::load<T>(kFile, name);
-}
-
-#define CHECK_REF(got, record, tol)                              \
-  do {                                                           \
-    const std::string mm_ = mismatch((got), rec(record), (tol)); \
-    CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);             \
-  } while (0)
+const tapegrad_test::Golden kGolden{"cumulative.txt"};
 
 template <class T>
 void check_scans(const tg::Tensor<T>& x0, const std::string& tag) {
@@ -54,12 +44,12 @@ void check_scans(const tg::Tensor<T>& x0, const std::string& tag) {
 }  // namespace
 
 TEST_CASE("cumsum/cumprod/cummax/cummin/logcumsumexp: match PyTorch incl. NaN and -inf") {
-  check_scans(load<float>("x.f32"), "x");
-  check_scans(load<double>("xn.f64"), "xn");
+  check_scans(kGolden.load<float>("x.f32"), "x");
+  check_scans(kGolden.load<double>("xn.f64"), "xn");
 }
 
 TEST_CASE("cumsum/cumprod: integers accumulate in int64 (as PyTorch); cummax keeps the dtype") {
-  const auto xi = load<int8_t>("xi.i8");
+  const auto xi = kGolden.load<int8_t>("xi.i8");
   static_assert(std::is_same_v<decltype(tg::cumsum(xi, 1)), tg::Tensor<int64_t>>);
   CHECK_REF(tg::cumsum(xi, 1), "cumsum.xi.d1", Tol{});
   CHECK_REF(tg::cumprod(xi, 1), "cumprod.xi.d1", Tol{});
@@ -79,7 +69,7 @@ TEST_CASE("cumsum/cumprod/cummax/logcumsumexp: 0-d and empty inputs, and dims ou
 }
 
 TEST_CASE("cumsum/cumprod/cummax/cummin/logcumsumexp: gradients match PyTorch (cumprod with zeros)") {
-  const auto g = load<double>("g"), w = load<double>("gw");
+  const auto g = kGolden.load<double>("g"), w = kGolden.load<double>("gw");
   auto check = [&](const std::string& name, auto fn) {
     auto x = g.clone();
     x.requires_grad_();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/golden.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -21,20 +22,9 @@ using tapegrad_test::reversed_layout;
 using tapegrad_test::strided_copy;
 using Tol = tapegrad_test::Tol;
 
-const char* const kFile = "reduce_extra.txt";
-const tapegrad_test::RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
-template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  return tapegrad_test::load<T>(kFile, name);
-}
+const tapegrad_test::Golden kGolden{"reduce_extra.txt"};
 template <class T>
 constexpr Tol kTol = std::is_same_v<T, float> ? Tol{2e-6, 1e-6} : Tol{1e-12, 1e-12};
-
-#define CHECK_REF(got, record, tol)                              \
-  do {                                                           \
-    const std::string mm_ = mismatch((got), rec(record), (tol)); \
-    CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);             \
-  } while (0)
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 const std::vector<std::pair<double, std::string>> kOrds = {{2, "2"},        {1, "1"},     {kInf, "inf"},
@@ -46,7 +36,7 @@ const std::vector<std::pair<double, std::string>> kOrds = {{2, "2"},        {1, 
 TEST_CASE_TEMPLATE("linalg::vector_norm/norm: every ord over all elements, a dim and two dims matches PyTorch", T,
                    float, double) {
   const std::string t = std::is_same_v<T, float> ? "f32" : "f64";
-  const auto x0 = load<T>("x." + t);
+  const auto x0 = kGolden.load<T>("x." + t);
   for (const auto& x : {x0, reversed_layout(x0)}) {
     CAPTURE(tg::to_string(x.strides()));
     for (const auto& ord : kOrds) {  // (no structured binding: clang before 16 cannot capture one)
@@ -61,7 +51,7 @@ TEST_CASE_TEMPLATE("linalg::vector_norm/norm: every ord over all elements, a dim
 }
 
 TEST_CASE("dist/cdist/F::normalize/F::cosine_similarity: match PyTorch") {
-  const auto a = load<double>("a"), b = load<double>("b");
+  const auto a = kGolden.load<double>("a"), b = kGolden.load<double>("b");
   const Tol tol{1e-12, 1e-12};
   CHECK_REF(tg::cdist(a, b), "cdist", tol);
   CHECK_REF(tg::cdist(strided_copy(a), b, 1), "cdist.p1", tol);
@@ -88,7 +78,7 @@ TEST_CASE("linalg::vector_norm/cdist: errors name the op") {
 }
 
 TEST_CASE("linalg::vector_norm/cdist/F::normalize/F::cosine_similarity: gradients match PyTorch, 0 at zero") {
-  const auto g = load<double>("g"), w = load<double>("gw");
+  const auto g = kGolden.load<double>("g"), w = kGolden.load<double>("gw");
   const Tol tol{1e-12, 1e-14};
   for (const auto& ord : kOrds) {
     const double p = ord.first;
@@ -99,7 +89,7 @@ TEST_CASE("linalg::vector_norm/cdist/F::normalize/F::cosine_similarity: gradient
     (tg::linalg::vector_norm(x, p, {1}) * w.select(1, 0)).sum().backward();
     CHECK_REF(x.grad(), "grad.vector_norm_p" + tag + "_d1.0", tol);  // row 1 is all zeros: gradient 0
   }
-  auto a = load<double>("a"), b = load<double>("b");
+  auto a = kGolden.load<double>("a"), b = kGolden.load<double>("b");
   a.requires_grad_();
   b.requires_grad_();
   tg::cdist(a, b).sum().backward();

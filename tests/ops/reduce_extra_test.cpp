@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/golden.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -21,26 +22,15 @@ using tapegrad_test::reversed_layout;
 using tapegrad_test::strided_copy;
 using Tol = tapegrad_test::Tol;
 
-const char* const kFile = "reduce_extra.txt";
-const tapegrad_test::RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
-template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  return tapegrad_test::load<T>(kFile, name);
-}
+const tapegrad_test::Golden kGolden{"reduce_extra.txt"};
 template <class T>
 constexpr Tol kTol = std::is_same_v<T, float> ? Tol{1e-6, 1e-6} : Tol{1e-12, 1e-12};
-
-#define CHECK_REF(got, record, tol)                              \
-  do {                                                           \
-    const std::string mm_ = mismatch((got), rec(record), (tol)); \
-    CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);             \
-  } while (0)
 
 }  // namespace
 
 TEST_CASE_TEMPLATE("amax/amin/logsumexp/var_mean/std_mean: over lists of dims match PyTorch", T, float, double) {
   const std::string t = std::is_same_v<T, float> ? "f32" : "f64";
-  const auto x0 = load<T>("x." + t);
+  const auto x0 = kGolden.load<T>("x." + t);
   for (const auto& x : {x0, strided_copy(x0), reversed_layout(x0)}) {
     CAPTURE(tg::to_string(x.strides()));
     CHECK_REF(tg::amax(x, {1}), "amax.d1." + t, Tol{});
@@ -56,7 +46,7 @@ TEST_CASE_TEMPLATE("amax/amin/logsumexp/var_mean/std_mean: over lists of dims ma
 }
 
 TEST_CASE("amax/nansum/nanmean/count_nonzero/all/any: NaN and zeros as PyTorch") {
-  const auto xt = load<double>("xt.f64");
+  const auto xt = kGolden.load<double>("xt.f64");
   CHECK_REF(tg::amax(xt, {1}), "amax.xt.d1", Tol{});
   CHECK_REF(tg::nansum(xt, {1}), "nansum.xt.d1", Tol{});
   CHECK_REF(xt.nansum(), "nansum.xt.all", Tol{});
@@ -75,7 +65,7 @@ TEST_CASE("amax/nansum/nanmean/count_nonzero/all/any: NaN and zeros as PyTorch")
 }
 
 TEST_CASE("aminmax: min and max at once; backward throws as PyTorch has no derivative") {
-  const auto x = load<double>("x.f64");
+  const auto x = kGolden.load<double>("x.f64");
   const auto r = tg::aminmax(x, 1);
   CHECK(tg::equal(r.min, tg::amin(x, {1})));
   CHECK(tg::equal(r.max, tg::amax(x, {1})));
@@ -109,7 +99,7 @@ TEST_CASE("amax/amin/argmax: shapes of empty, 0-d and keepdim-without-dim cases 
 }
 
 TEST_CASE("amax/amin/logsumexp/nansum/nanmean: gradients match PyTorch (ties share the gradient)") {
-  const auto g = load<double>("g"), w = load<double>("gw"), xt = load<double>("xt.f64");
+  const auto g = kGolden.load<double>("g"), w = kGolden.load<double>("gw"), xt = kGolden.load<double>("xt.f64");
   auto check = [&](const std::string& name, auto fn, const tg::Tensor<double>& input, const tg::Tensor<double>& weight) {
     auto x = input.clone();
     x.requires_grad_();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/golden.hpp"
 #include "support/reference.hpp"
 #include "support/tensor_check.hpp"
 
@@ -20,19 +21,8 @@ using tapegrad_test::reversed_layout;
 using tapegrad_test::strided_copy;
 using Tol = tapegrad_test::Tol;
 
-const char* const kFile = "sort.txt";
-const tapegrad_test::RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
-template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  return tapegrad_test::load<T>(kFile, name);
-}
-constexpr Tol kExact{};
+const tapegrad_test::Golden kGolden{"sort.txt"};
 
-#define CHECK_REF(got, record)                                  \
-  do {                                                          \
-    const std::string mm_ = mismatch((got), rec(record), kExact); \
-    CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);            \
-  } while (0)
 #define CHECK_VI(got, record)                   \
   do {                                          \
     const auto r_ = (got);                      \
@@ -74,16 +64,16 @@ void check_family(const std::vector<tg::Tensor<T>>& layouts, const std::string& 
 }  // namespace
 
 TEST_CASE("sort/argsort/kthvalue/median: match PyTorch with ties and NaN (NaN sorts largest)") {
-  const auto x = load<float>("x.f32");
+  const auto x = kGolden.load<float>("x.f32");
   check_family<float>({x, strided_copy(x), reversed_layout(x)}, "x");
-  const auto xd = load<double>("xd.f64");
+  const auto xd = kGolden.load<double>("xd.f64");
   check_family<double>({xd, reversed_layout(xd)}, "xd");
-  const auto xi = load<int64_t>("xi.i64");
+  const auto xi = kGolden.load<int64_t>("xi.i64");
   check_family<int64_t>({xi, strided_copy(xi)}, "xi");
 }
 
 TEST_CASE("topk: largest and smallest along a dim match PyTorch; NaN is the largest") {
-  const auto xd = load<double>("xd.f64");
+  const auto xd = kGolden.load<double>("xd.f64");
   for (const auto& t : {xd, reversed_layout(xd)}) {
     CHECK_VI(tg::topk(t, 3), "topk.xd.k3");
     CHECK_VI(t.topk(2, 0, false), "topk.xd.k2_d0_smallest");
@@ -97,7 +87,7 @@ TEST_CASE("topk: largest and smallest along a dim match PyTorch; NaN is the larg
 }
 
 TEST_CASE("mode: the smallest most frequent value and its last index, as PyTorch") {
-  const auto xi = load<int64_t>("xi.i64");
+  const auto xi = kGolden.load<int64_t>("xi.i64");
   CHECK_VI(tg::mode(xi, 1), "mode.xi.d1");
   CHECK_VI(xi.mode(0, true), "mode.xi.d0_keep");
 }
@@ -129,7 +119,7 @@ TEST_CASE("topk/kthvalue/median/mode/sort: errors name the op, k and the dim") {
 }
 
 TEST_CASE("unique/bincount/histc/searchsorted/bucketize: match PyTorch") {
-  const auto u = load<int64_t>("u");
+  const auto u = kGolden.load<int64_t>("u");
   const auto r = tg::unique(u, true, true, true);
   CHECK_REF(r.values, "unique.values");
   CHECK_REF(r.inverse, "unique.inverse");
@@ -139,17 +129,17 @@ TEST_CASE("unique/bincount/histc/searchsorted/bucketize: match PyTorch") {
   CHECK_REF(tg::bincount(u, 10), "bincount.min10");
   auto wf = tg::bincount(u, tg::linspace<float>(0, 1, 7));
   static_assert(std::is_same_v<decltype(wf), tg::Tensor<float>>);
-  CHECK_MESSAGE(mismatch(wf, rec("bincount.w_f32"), Tol{1e-6, 1e-7}).empty(), "bincount.w_f32");
+  CHECK_MESSAGE(mismatch(wf, kGolden.ref("bincount.w_f32"), Tol{1e-6, 1e-7}).empty(), "bincount.w_f32");
   auto wi = tg::bincount(u, tg::arange(7));
   static_assert(std::is_same_v<decltype(wi), tg::Tensor<double>>);
   CHECK_REF(wi, "bincount.w_i64");
-  const auto h = load<float>("h.f32");
+  const auto h = kGolden.load<float>("h.f32");
   CHECK_REF(tg::histc(h, 4, 0, 3), "histc.b4");
   CHECK_REF(tg::histc(strided_copy(h), 5), "histc.auto");
-  const auto seq = load<double>("seq"), vals = load<double>("vals");
+  const auto seq = kGolden.load<double>("seq"), vals = kGolden.load<double>("vals");
   CHECK_REF(tg::searchsorted(seq, vals), "searchsorted");
   CHECK_REF(tg::searchsorted(seq, strided_copy(vals), true), "searchsorted.right");
-  CHECK_REF(tg::searchsorted(load<double>("seq2"), vals), "searchsorted.nd");
+  CHECK_REF(tg::searchsorted(kGolden.load<double>("seq2"), vals), "searchsorted.nd");
   CHECK_REF(tg::bucketize(vals, seq), "bucketize");
   CHECK_REF(tg::bucketize(vals, seq, true), "bucketize.right");
 }
@@ -174,7 +164,7 @@ TEST_CASE("bincount/searchsorted/bucketize/histc: bad input is an error naming t
 // ---- gradients --------------------------------------------------------------------------------
 
 TEST_CASE("sort/topk/kthvalue/median: gradients match PyTorch") {
-  const auto g = load<double>("g"), w = load<double>("gw");
+  const auto g = kGolden.load<double>("g"), w = kGolden.load<double>("gw");
   auto check = [&](const std::string& name, auto fn, const tg::Tensor<double>& input, const tg::Tensor<double>& weight) {
     auto x = input.clone();
     x.requires_grad_();

@@ -1,6 +1,8 @@
 #pragma once
-// One golden file's records as tensors, and gradcheck with its report, for
-// the op tests that read tests/reference/<file> (indexing.txt, compose.txt).
+// One golden file's records as tensors, CHECK_REF against them, and gradcheck
+// with its report, for the op tests that read one tests/reference/<file>: a
+// test file declares `const tapegrad_test::Golden kGolden{"<file>"};` and
+// reads its records with kGolden.load<T>(name) / kGolden.ref(name).
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -27,6 +29,15 @@ struct Golden {
     return t.requires_grad_();
   }
 };
+
+/// CHECK_REF(got, record[, tol]): `got` has the shape and values of
+/// record `record` of the test file's `kGolden` (a Golden at
+/// namespace scope), within tol (default: exact); a failure names the record.
+#define CHECK_REF(got, record, ...)                                                                   \
+  do {                                                                                                \
+    const std::string mm_ = tapegrad_test::mismatch((got), kGolden.ref(record) __VA_OPT__(, ) __VA_ARGS__); \
+    CHECK_MESSAGE(mm_.empty(), (record), ": ", mm_);                                                  \
+  } while (0)
 
 using DoubleFn = std::function<tapegrad::Tensor<double>(const std::vector<tapegrad::Tensor<double>>&)>;
 /// gradcheck(f, in) passes; its message is shown when not.

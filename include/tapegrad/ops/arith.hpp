@@ -314,7 +314,9 @@ namespace detail {
 // PyTorch's lerp formula: from the nearer end, so weight 1 gives end exactly.
 template <class V>
 inline V lerp_value(V s, V e, V w) {
-  return std::abs(w) < V(0.5) ? s + w * (e - s) : e - (e - s) * (V(1) - w);
+  // PyTorch 1.13 picks the formula by w < 0.5, not |w| < 0.5: for w <= -0.5
+  // the two differ at infinities and near the end of the range
+  return w < V(0.5) ? s + w * (e - s) : e - (e - s) * (V(1) - w);
 }
 }  // namespace detail
 

@@ -20,8 +20,8 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Shape& dims = {}
   if constexpr (FloatingElement<T>) {
     const auto mask = detail::reduce_mask(dims, x.dim(), "linalg.vector_norm");
     const bool inf = std::isinf(ord);
-    if (inf)
-      TAPEGRAD_CHECK(x.numel() > 0, IndexError, "linalg.vector_norm: cannot compute the ", ord,
+    if (inf || ord < 0)  // no identity: PyTorch refuses a reduction over an empty dim (ord 0..inf: 0)
+      TAPEGRAD_CHECK(detail::reduced_count(x, mask) > 0, IndexError, "linalg.vector_norm: cannot compute the ", ord,
                      " norm on an empty tensor because the operation does not have an identity");
     Tensor<T> out;
     {
@@ -62,9 +62,12 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Shape& dims = {}
 }
 }  // namespace linalg
 
-/// norm(x, p, dims, keepdim): linalg::vector_norm (torch.norm with a number p).
+/// norm(x, p, dims, keepdim): linalg::vector_norm (torch.norm with a number p),
+/// except that an empty reduction is 0 for every p, as torch.norm's.
 template <Element T>
 Tensor<T> norm(const Tensor<T>& x, double p = 2, const Shape& dims = {}, bool keepdim = false) {
+  if ((std::isinf(p) || p < 0) && detail::reduced_count(x, detail::reduce_mask(dims, x.dim(), "norm")) == 0)
+    return sum(abs(x), dims, keepdim);  // zeros of the result's shape (vector_norm refuses these ords here)
   return linalg::vector_norm(x, p, dims, keepdim);
 }
 template <Element T>

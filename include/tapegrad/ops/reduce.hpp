@@ -336,27 +336,51 @@ Tensor<int64_t> argmin(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
 }
 
 // ---- var / std / logsumexp ------------------------------------------------------------------
-/// var(x, dims, correction, keepdim): sum((x - mean)^2) / (N - correction);
-/// correction 1 is the unbiased estimate (PyTorch's default).
+namespace detail {
+// var recorded as one op; for a float x, *acc (when given) receives its value
+// in double before the cast (Note [float32 var in double]).
 template <Element T>
-Tensor<T> var(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
-  detail::check_floating_reduction<T>();
+Tensor<T> var_impl(const Tensor<T>& x, const Shape& dims, int64_t correction, bool keepdim, Tensor<double>* acc) {
+  check_floating_reduction<T>();
   auto mask = detail::reduce_mask(dims, x.dim(), "var");
   const int64_t n = detail::reduced_count(x, mask);
   const T denom = n > correction ? static_cast<T>(n - correction) : T(0);  // else inf/NaN, as PyTorch
   Tensor<T> centered, out;
   {
     NoGradGuard no_record;  // recorded below as one op
-    centered = x - detail::sum_impl(x, mask, true) / static_cast<T>(n);
-    out = detail::sum_impl(centered * centered, mask, keepdim);
-    out.div_(denom);
+    if constexpr (std::is_same_v<T, float>) {
+      // Note [float32 var in double]: the squares of float32 deviations
+      // overflow from |x - mean| > 1.8e19 on; PyTorch accumulates a float32
+      // var in double, so that only a result beyond float's range is inf.
+      const Tensor<double> xd = x.template to<double>();
+      const Tensor<double> cd = xd - detail::sum_impl(xd, mask, true) / static_cast<double>(n);
+      Tensor<double> od = detail::sum_impl(cd * cd, mask, keepdim);
+      od.div_(n > correction ? static_cast<double>(n - correction) : 0.0);
+      centered = cd.template to<float>();
+      out = od.template to<float>();
+      if (acc) *acc = od;
+    } else {
+      centered = x - detail::sum_impl(x, mask, true) / static_cast<T>(n);
+      out = detail::sum_impl(centered * centered, mask, keepdim);
+      out.div_(denom);
+    }
   }
-  // d/dx var(x) = 2 (x - mean) / (N - correction)
+  // d/dx var(x) = 2 (x - mean) / (N - correction), with N - correction as it
+  // is (as PyTorch's): for N < correction a finite factor, 0 at N = 1
   if (autograd::needs_grad(x))
-    detail::record_reduction(out, "VarBackward", x, mask, keepdim, [c = autograd::save(centered), denom](const Tensor<T>& g) {
-      return mul(g, mul(c.get(), tensor<T>(T(2) / denom)));
+    detail::record_reduction(out, "VarBackward", x, mask, keepdim,
+                             [c = autograd::save(centered), f = T(2) / static_cast<T>(n - correction)](const Tensor<T>& g) {
+      return mul(g, mul(c.get(), tensor<T>(f)));
     });
   return out;
+}
+}  // namespace detail
+
+/// var(x, dims, correction, keepdim): sum((x - mean)^2) / (N - correction);
+/// correction 1 is the unbiased estimate (PyTorch's default).
+template <Element T>
+Tensor<T> var(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
+  return detail::var_impl(x, dims, correction, keepdim, nullptr);
 }
 template <Element T>
 Tensor<T> var(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keepdim = false) {
@@ -366,8 +390,11 @@ Tensor<T> var(const Tensor<T>& x, int64_t dim, int64_t correction = 1, bool keep
 /// gradient is 0, as PyTorch's (not inf * 0 = NaN through sqrt).
 template <Element T>
 Tensor<T> std(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, bool keepdim = false) {
-  auto v = var(x, dims, correction, keepdim);
-  auto out = detail::map1<T, T>(v, detail::Sqrt{});
+  Tensor<double> vd;  // float: the var before its cast, whose root may be in float's range when it is not
+  auto v = detail::var_impl(x, dims, correction, keepdim, &vd);
+  Tensor<T> out;
+  if constexpr (std::is_same_v<T, float>) out = detail::map1<double, double>(vd, detail::Sqrt{}).template to<float>();
+  else out = detail::map1<T, T>(v, detail::Sqrt{});
   detail::record_unary(out, "StdBackward", v, out, [](T g, T s) { return s == T(0) ? T(0) : g / (T(2) * s); });
   return out;
 }

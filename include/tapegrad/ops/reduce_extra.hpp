@@ -128,8 +128,24 @@ Tensor<to_floating_t<T>> logsumexp(const Tensor<T>& x, const Shape& dims, bool k
 /// nansum(x, dims, keepdim): sum with NaN counted as 0 (integers: sum).
 template <Element T>
 Tensor<sum_t<T>> nansum(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
-  if constexpr (!FloatingElement<T>) return sum(x, dims, keepdim);
-  else return sum(where(isnan(x), T(0), x), dims, keepdim);  // the gradient skips the NaNs
+  if constexpr (!FloatingElement<T>) {
+    return sum(x, dims, keepdim);
+  } else {
+    auto mask = detail::reduce_mask(dims, x.dim(), "nansum");
+    Tensor<T> out;
+    {
+      NoGradGuard no_record;  // recorded below as one op
+      out = sum(where(isnan(x), T(0), x), dims, keepdim);
+    }
+    // The gradient is g * (x is not NaN), a product as PyTorch's: an infinite
+    // or NaN g gives NaN at the NaN elements too (nanmean of an all-NaN slice
+    // divides g by a count of 0), where selecting 0 would hide it.
+    if (autograd::needs_grad(x))
+      detail::record_reduction(out, "NansumBackward", x, mask, keepdim, [sx = autograd::save(x)](const Tensor<T>& g) {
+        return mul(g, logical_not(isnan(sx.get())));
+      });
+    return out;
+  }
 }
 /// nanmean(x, dims, keepdim): the mean of the non-NaN elements (NaN if none).
 template <Element T>

@@ -150,6 +150,9 @@ ValuesIndices<T> topk(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool larg
   const int64_t n = x.dim() ? x.sizes()[dim] : 1;
   TAPEGRAD_CHECK(k >= 0 && k <= n, IndexError, "topk: k (", k, ") is out of range for dimension ", dim,
                  " with size ", n);
+  // A 0-d x gives itself for k = 0 too, as PyTorch's (the output is 0-d, one
+  // element, whatever k: it must be written).
+  if (x.dim() == 0) k = 1;
   std::vector<std::pair<T, int64_t>> buf;
   auto r = detail::per_row(x, dim, k, [&](const T* row, int64_t len, T* v, int64_t* ix) {
     buf.resize(static_cast<size_t>(len));
