@@ -187,10 +187,11 @@ echo
 echo "guarded ratios tapegrad / eigen, CPU time (median of the rounds' ratios; fails above limit + 15 %)"
 printf '%-34s %9s %9s %13s  %s\n' "ratio" "measured" "limit" "fails above" "verdict"
 # limits: the ratios measured when issues 25-31 landed (2.6, 1.9, 1.65),
-# less the tenth that bench/compile_time.md measured since; the targets 2.2,
+# less about the tenth that bench/compile_time.md measured since (extern
+# GEMM's less, its ratio being the noisiest); the targets 2.2,
 # 1.6 and 1.35 are not all met: Note [Compile-time guard]
 guard "-O2 default build" tg_O2 eg_O2 2.35
-guard "-O2 TAPEGRAD_EXTERN_GEMM" tg_O2x eg_O2 1.75
+guard "-O2 TAPEGRAD_EXTERN_GEMM" tg_O2x eg_O2 1.8
 guard "-O0" tg_O0 eg_O0 1.6
 if ((!check)); then
   echo "(-O0 with TAPEGRAD_EXTERN_GEMM, not guarded: $(ratio "$(med_of "${cpus[tg_O0x]}")" "$(med_of "${cpus[eg_O0]}")") of eigen's -O0 CPU time)"
