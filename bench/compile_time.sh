@@ -22,10 +22,17 @@
 # build, 1.6x at -O2 with TAPEGRAD_EXTERN_GEMM (kernels::gemm compiled once
 # in another translation unit, built here before timing; Note [Extern GEMM] in
 # kernels/gemm.hpp), 1.35x at -O0. They are not met since issues 25-31's
-# headers joined the umbrella (2.58x, 1.86x, 1.63x in CI on 2026-12-07), so
-# the guard's limits are, for now, those measured ratios: it holds the line
-# against further growth while the reduction (opt-in headers or cheaper
-# parsing for what a program does not use) is open. The script fails (exit 1)
+# headers joined the umbrella (2.58x, 1.86x, 1.63x in CI on 2026-12-07).
+# Dropping <chrono> and <iomanip> from the umbrella and turning the
+# non-template functions that instantiated unused kernels (bool operators,
+# get/set_rng_state) into templates took about a tenth off every ratio
+# (bench/compile_time.md, measured interleaved with the old tree), and the
+# limits below were lowered by that much. What is left is less the parsing of
+# unused headers than the code the program's own ops instantiate (autograd
+# records, map kernels, matmul's dispatch): a program including only the five
+# headers it needs is still about 1.3x Eigen at -O0 and 2x at -O2, so a
+# lean umbrella would not reach the targets either, and the full
+# <tapegrad/tapegrad.hpp> stays what is measured. The script fails (exit 1)
 # when a ratio exceeds its limit by more than 15 %, the noise of a loaded
 # machine, so a header that makes every program slower to compile is caught
 # when it lands.
@@ -179,12 +186,13 @@ json_rows=()
 echo
 echo "guarded ratios tapegrad / eigen, CPU time (median of the rounds' ratios; fails above limit + 15 %)"
 printf '%-34s %9s %9s %13s  %s\n' "ratio" "measured" "limit" "fails above" "verdict"
-# limits: about the ratios measured when issues 25-31 landed (-O0 1.63x idle,
-# 1.78x under load; the targets 2.2, 1.6
-# and 1.35 are not met: Note [Compile-time guard])
-guard "-O2 default build" tg_O2 eg_O2 2.6
-guard "-O2 TAPEGRAD_EXTERN_GEMM" tg_O2x eg_O2 1.9
-guard "-O0" tg_O0 eg_O0 1.65
+# limits: the ratios measured when issues 25-31 landed (2.6, 1.9, 1.65),
+# less about the tenth that bench/compile_time.md measured since (extern
+# GEMM's less, its ratio being the noisiest); the targets 2.2,
+# 1.6 and 1.35 are not all met: Note [Compile-time guard]
+guard "-O2 default build" tg_O2 eg_O2 2.35
+guard "-O2 TAPEGRAD_EXTERN_GEMM" tg_O2x eg_O2 1.8
+guard "-O0" tg_O0 eg_O0 1.6
 if ((!check)); then
   echo "(-O0 with TAPEGRAD_EXTERN_GEMM, not guarded: $(ratio "$(med_of "${cpus[tg_O0x]}")" "$(med_of "${cpus[eg_O0]}")") of eigen's -O0 CPU time)"
 fi

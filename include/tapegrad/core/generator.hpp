@@ -20,9 +20,9 @@
 // pays one lock.
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -106,8 +106,11 @@ class Generator {
   uint64_t seed() {
     // the clock, a per-process counter and this object's address, mixed by
     // splitmix64's finaliser: distinct per call, not reproducible
+    // (std::timespec_get: <chrono> is C++20's calendar and time zones)
     static std::atomic<uint64_t> calls{0};
-    uint64_t z = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+    std::timespec ts{};
+    std::timespec_get(&ts, TIME_UTC);
+    uint64_t z = (static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec)) ^
                  (calls.fetch_add(1) * 0x9e3779b97f4a7c15ULL) ^ reinterpret_cast<uintptr_t>(this);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;

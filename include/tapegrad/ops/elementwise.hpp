@@ -572,10 +572,16 @@ template <Element T>
 Tensor<T> operator-(const Tensor<T>& x) { return neg(x); }
 
 // On bool tensors &, |, ^ and ~ are the logical ops (PyTorch's bitwise ops on bool).
-inline Tensor<bool> operator&(const Tensor<bool>& a, const Tensor<bool>& b) { return logical_and(a, b); }
-inline Tensor<bool> operator|(const Tensor<bool>& a, const Tensor<bool>& b) { return logical_or(a, b); }
-inline Tensor<bool> operator^(const Tensor<bool>& a, const Tensor<bool>& b) { return logical_xor(a, b); }
-inline Tensor<bool> operator~(const Tensor<bool>& a) { return logical_not(a); }
+// Templates (B is bool) so that a program that does not use them does not
+// compile the bool map kernels (Note [Compile-time guard], bench/compile_time.sh).
+template <std::same_as<bool> B>
+Tensor<B> operator&(const Tensor<B>& a, const Tensor<B>& b) { return logical_and(a, b); }
+template <std::same_as<bool> B>
+Tensor<B> operator|(const Tensor<B>& a, const Tensor<B>& b) { return logical_or(a, b); }
+template <std::same_as<bool> B>
+Tensor<B> operator^(const Tensor<B>& a, const Tensor<B>& b) { return logical_xor(a, b); }
+template <std::same_as<bool> B>
+Tensor<B> operator~(const Tensor<B>& a) { return logical_not(a); }
 
 // ---- in place ------------------------------------------------------------------------------
 // x.add_(y): x's shape must be the broadcast shape and the promoted dtype must

@@ -345,11 +345,15 @@ Tensor<T> randperm(int64_t n, Generator& gen = default_generator()) {
 
 /// torch.get_rng_state: the default generator's state as 5056 bytes,
 /// interchangeable with PyTorch's.
-inline Tensor<uint8_t> get_rng_state(const Generator& gen = default_generator()) {
+/// (Templates on the generator's type, G = Generator, so that a program that
+/// does not call them does not compile the uint8 tensor code they use.)
+template <class G = Generator>
+Tensor<uint8_t> get_rng_state(const G& gen = default_generator()) {
   return from_vector(gen.get_state());
 }
 /// torch.set_rng_state: restore a get_rng_state() (1-D uint8, 5056 bytes).
-inline void set_rng_state(const Tensor<uint8_t>& state, Generator& gen = default_generator()) {
+template <class G = Generator>
+void set_rng_state(const Tensor<uint8_t>& state, G& gen = default_generator()) {
   TAPEGRAD_CHECK(state.dim() == 1, ShapeError, "set_rng_state: expected a 1-D uint8 tensor, got shape ",
                  state.sizes());
   gen.set_state(state.to_vector());
@@ -365,7 +369,8 @@ inline bool non_overlapping_and_dense(const Shape& sizes, const Shape& strides) 
     if (sizes[d] == 0) return true;
     if (sizes[d] >= 2) order.push_back(d);
   }
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return strides[a] < strides[b]; });
+  for (size_t i = 1; i < order.size(); ++i)  // stable insertion sort: a few dims (std::stable_sort costs compile time)
+    for (size_t j = i; j > 0 && strides[order[j]] < strides[order[j - 1]]; --j) std::swap(order[j], order[j - 1]);
   int64_t expected = 1;
   for (int64_t d : order) {
     if (strides[d] != expected) return false;

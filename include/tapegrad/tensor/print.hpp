@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <iomanip>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -45,8 +44,9 @@ inline std::string format_float(double v, FloatStyle style) {
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
   std::ostringstream os;
   os.imbue(std::locale::classic());
-  if (style == FloatStyle::Scientific) os << std::scientific << std::setprecision(kPrecision);
-  else os << std::fixed << std::setprecision(style == FloatStyle::Fixed ? kPrecision : 0);
+  // precision() rather than std::setprecision: <iomanip> brings <locale>
+  os << (style == FloatStyle::Scientific ? std::scientific : std::fixed);
+  os.precision(style == FloatStyle::Integral ? 0 : kPrecision);
   os << v;
   return os.str();
 }
