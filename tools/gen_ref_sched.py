@@ -1,8 +1,9 @@
 #!/usr/bin/env -S /usr/bin/python3
 """Golden values from PyTorch 1.13 for the learning-rate schedulers of
-include/tapegrad/optim/lr_scheduler.hpp (tests/optim/sched_test.cpp).
+include/tapegrad/optim/lr_scheduler.hpp (tests/optim/sched_test.cpp) and the
+printed form of the loss modules of nn/loss.hpp (tests/nn/loss_test.cpp).
 
-    /usr/bin/python3 tools/gen_ref_sched.py   # writes tests/reference/sched.txt
+    /usr/bin/python3 tools/gen_ref_sched.py   # writes tests/reference/{sched,loss_repr}.txt
 
 Same format and writer as tools/gen_reference.py (imported from it). The
 options of each case are spelled out again in the test (its name says them).
@@ -179,11 +180,52 @@ def gen_sched():
     return r
 
 
+def gen_loss_repr():
+    r = RefFile("loss_repr.txt", 2602)
+    header(r, "gen_ref_sched.py")
+    r.comment("repr() of the loss modules, with default and with other options:\n"
+              "repr.<case> (str). PyTorch 1.13's losses show no options.")
+    nn = torch.nn
+    w = torch.ones(3)
+    cases = [
+        ("cross_entropy", nn.CrossEntropyLoss()),
+        ("cross_entropy_opts", nn.CrossEntropyLoss(weight=w, ignore_index=1, reduction="sum", label_smoothing=0.1)),
+        ("nll", nn.NLLLoss()),
+        ("nll_opts", nn.NLLLoss(reduction="none", ignore_index=0)),
+        ("mse", nn.MSELoss()),
+        ("mse_sum", nn.MSELoss(reduction="sum")),
+        ("bce", nn.BCELoss()),
+        ("bce_weight", nn.BCELoss(weight=w, reduction="sum")),
+        ("bce_logits", nn.BCEWithLogitsLoss()),
+        ("bce_logits_pos_weight", nn.BCEWithLogitsLoss(pos_weight=w)),
+        ("l1", nn.L1Loss()),
+        ("l1_none", nn.L1Loss(reduction="none")),
+        ("smooth_l1", nn.SmoothL1Loss()),
+        ("smooth_l1_beta", nn.SmoothL1Loss(beta=0.5)),
+        ("huber", nn.HuberLoss()),
+        ("huber_delta", nn.HuberLoss(delta=2.0)),
+        ("kl_div", nn.KLDivLoss()),
+        ("kl_div_opts", nn.KLDivLoss(reduction="batchmean", log_target=True)),
+        ("margin_ranking", nn.MarginRankingLoss()),
+        ("margin_ranking_margin", nn.MarginRankingLoss(margin=0.5)),
+        ("cosine_embedding", nn.CosineEmbeddingLoss()),
+        ("cosine_embedding_margin", nn.CosineEmbeddingLoss(margin=0.2)),
+        ("triplet_margin", nn.TripletMarginLoss()),
+        ("triplet_margin_opts", nn.TripletMarginLoss(margin=2.0, p=1, swap=True)),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, m in cases:
+            r.s("repr." + name, repr(m))
+    return r
+
+
 def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference")
-    ref = gen_sched()
-    path = ref.write(out)
-    print("%-20s %4d records %8d bytes" % (ref.filename, len(ref.names), os.path.getsize(path)))
+    for gen in (gen_sched, gen_loss_repr):
+        ref = gen()
+        path = ref.write(out)
+        print("%-20s %4d records %8d bytes" % (ref.filename, len(ref.names), os.path.getsize(path)))
     return 0
 
 
