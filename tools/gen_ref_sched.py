@@ -59,45 +59,45 @@ def gen_sched():
         "<case>.lr (float64 [31]): the lr (get_last_lr()[0]) after construction and after each of 30\n"
         "rounds of optimizer.step(); scheduler.step() (plateau.*: scheduler.step(metric[i])).\n"
         "<case>.momentum: the optimizer's momentum (SGD) or beta1 (Adam) at the same points.\n"
-        "plateau.metric: the metric sequence. <case>.resume.lr: the schedule of a scheduler\n"
-        "made afresh after 12 rounds, given state_dict() of the first (and the optimizer's lr),\n"
-        "for the remaining 18 rounds. error.<case> (str): PyTorch's message for a bad argument.")
+        "plateau.metric(_up): the metric sequences. (The generator also checks that a scheduler\n"
+        "made afresh and given state_dict() after 12 rounds, and the optimizer's lr, continues\n"
+        "with the same 18 values.) error.<case> (str): PyTorch's message for a bad argument.")
+
+    def rounds(p, opt, sched, first, metric, after=None):
+        """Rounds first..STEPS-1 of optimizer.step(); scheduler.step(); after(i) following each."""
+        for i in range(first, STEPS):
+            p.grad = torch.ones(2)
+            opt.step()
+            if metric is None:
+                sched.step()
+            else:
+                sched.step(metric[i])
+            after(i)
 
     def run(case, kind, lr, make, metric=None, momentum=False):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             p, opt = make_opt(kind, lr)
             sched = make(opt)
-            lrs, moms = [opt.param_groups[0]["lr"]], [momentum_of(opt)]
-            state, opt_lr = None, None
-            for i in range(STEPS):
-                p.grad = torch.ones(2)
-                opt.step()
-                if metric is None:
-                    sched.step()
-                else:
-                    sched.step(metric[i])
+            lrs, moms, saved = [opt.param_groups[0]["lr"]], [momentum_of(opt)], {}
+
+            def record(i):
                 lrs.append(last_lr(sched))
                 moms.append(momentum_of(opt))
                 if i == 11:
-                    state, opt_lr = sched.state_dict(), opt.param_groups[0]["lr"]
+                    saved["state"], saved["lr"] = sched.state_dict(), opt.param_groups[0]["lr"]
+
+            rounds(p, opt, sched, 0, metric, record)
             r.t(case + ".lr", torch.tensor(lrs, dtype=F64))
             if momentum:
                 r.t(case + ".momentum", torch.tensor(moms, dtype=F64))
             # resume: a fresh optimizer and scheduler, then the saved state
             p2, opt2 = make_opt(kind, lr)
             sched2 = make(opt2)
-            sched2.load_state_dict(state)
-            opt2.param_groups[0]["lr"] = opt_lr
+            sched2.load_state_dict(saved["state"])
+            opt2.param_groups[0]["lr"] = saved["lr"]
             resumed = []
-            for i in range(12, STEPS):
-                p2.grad = torch.ones(2)
-                opt2.step()
-                if metric is None:
-                    sched2.step()
-                else:
-                    sched2.step(metric[i])
-                resumed.append(last_lr(sched2))
+            rounds(p2, opt2, sched2, 12, metric, lambda i: resumed.append(last_lr(sched2)))
             assert resumed == lrs[13:], case
             return lrs
 
