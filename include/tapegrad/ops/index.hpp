@@ -108,10 +108,12 @@ Shape expanded_index_strides(const Tensor<I>& index, int64_t ndim, int64_t d) {
 // negatives too) before the loop that uses them, which then has no branch:
 // gather's loop becomes vector gathers. Short self rows are prefetched a few
 // rows ahead: a vector gather waits for all of its cache lines, and the
-// hardware prefetchers follow the index reads, not the rows. A bad index throws the general loop's
-// error (Note [Index loops]) for the first bad index in walk order (the
-// index's memory order); as there, what was written before stays (here the
-// blocks before the bad index's: a block is checked before it is written).
+// hardware prefetchers follow the index reads, not the rows. A bad index
+// throws the general loop's error (Note [Index loops]) for the first bad
+// index in walk order (the index's memory order); as there, what was written
+// before stays (here the blocks before the bad index's: a block is checked
+// before it is written). The loops' pointers are __restrict: scatter into a
+// tensor that shares storage with its src or index takes the general loop.
 struct Blocks {
   int64_t outer, n, inner, size, dim;
 };
@@ -238,8 +240,8 @@ struct Assign {
 template <Element T, class F>
 void scatter_into(const Tensor<T>& self, int64_t d, const Tensor<int64_t>& index, const Tensor<T>& src,
                   const char* op, const F& f) {
-  // (blocked_scatter's pointers are __restrict: src must not be self's storage, as in x.scatter_(1, i, x))
-  if (const auto b = blocks_of(self, d, index, src); b && self.storage() != src.storage()) {
+  if (const auto b = blocks_of(self, d, index, src);
+      b && !shares_storage(self, src) && !shares_storage(self, index)) {  // Note [Blocked index loops]
     blocked_scatter(*b, self.data_ptr(), index.data_ptr(), src.data_ptr(), op, f);
     self.storage()->bump_version();
     return;

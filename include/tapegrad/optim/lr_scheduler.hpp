@@ -88,7 +88,7 @@ class LRScheduler {
   }
 
  protected:
-  LRScheduler(Optimizer<T>& optimizer, const char* name)
+  explicit LRScheduler(Optimizer<T>& optimizer, const char* name = "LRScheduler")
       : optimizer_(&optimizer), base_lr_(optimizer.lr()), last_lr_(optimizer.lr()), name_(name) {}
   /// The lr for epoch last_epoch(), from the current one (Note [Recursive schedules]).
   virtual double next_lr() = 0;
@@ -102,8 +102,6 @@ class LRScheduler {
     last_lr_ = optimizer_->lr();
   }
   double current_lr() const { return optimizer_->lr(); }
-  Optimizer<T>& optimizer() const { return *optimizer_; }
-  const char* name() const { return name_; }
 
  private:
   friend class SequentialLR<T>;
