@@ -3,7 +3,9 @@
 // probability targets, pos_weight): values and gradients against PyTorch,
 // gradcheck, the module forms and the error texts.
 #include "nn/surface_ref.hpp"
+#include "support/reference.hpp"
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -180,4 +182,37 @@ TEST_CASE("losses: shape mismatches and bad options are errors naming the loss")
                        tg::ShapeError);
   CHECK_THROWS_WITH_AS(F::triplet_margin_loss(a, a, a, 0.0),
                        "triplet_margin_loss: margin must be greater than 0, got 0", tg::ValueError);
+}
+
+TEST_CASE("loss modules: repr and operator<< print as PyTorch's, without the options") {
+  auto want = [](const std::string& c) { return tapegrad_test::ref("loss_repr.txt", "repr." + c).text; };
+  const auto w = tg::ones<float>({3});
+  CHECK(nn::CrossEntropyLoss().repr() == want("cross_entropy"));
+  CHECK(nn::CrossEntropyLoss<float>({.reduction = Reduction::sum, .ignore_index = 1, .label_smoothing = 0.1, .weight = w})
+            .repr() == want("cross_entropy_opts"));
+  CHECK(nn::NLLLoss().repr() == want("nll"));
+  CHECK(nn::NLLLoss<float>({.reduction = Reduction::none, .ignore_index = 0}).repr() == want("nll_opts"));
+  CHECK(nn::MSELoss().repr() == want("mse"));
+  CHECK(nn::MSELoss(Reduction::sum).repr() == want("mse_sum"));
+  CHECK(nn::BCELoss().repr() == want("bce"));
+  CHECK(nn::BCELoss(w, Reduction::sum).repr() == want("bce_weight"));
+  CHECK(nn::BCEWithLogitsLoss().repr() == want("bce_logits"));
+  CHECK(nn::BCEWithLogitsLoss(tg::Tensor<float>(), Reduction::mean, w).repr() == want("bce_logits_pos_weight"));
+  CHECK(nn::L1Loss().repr() == want("l1"));
+  CHECK(nn::L1Loss(Reduction::none).repr() == want("l1_none"));
+  CHECK(nn::SmoothL1Loss().repr() == want("smooth_l1"));
+  CHECK(nn::SmoothL1Loss(Reduction::mean, 0.5).repr() == want("smooth_l1_beta"));
+  CHECK(nn::HuberLoss().repr() == want("huber"));
+  CHECK(nn::HuberLoss(Reduction::mean, 2.0).repr() == want("huber_delta"));
+  CHECK(nn::KLDivLoss().repr() == want("kl_div"));
+  CHECK(nn::KLDivLoss(F::KLDivReduction::batchmean, true).repr() == want("kl_div_opts"));
+  CHECK(nn::MarginRankingLoss().repr() == want("margin_ranking"));
+  CHECK(nn::MarginRankingLoss(0.5).repr() == want("margin_ranking_margin"));
+  CHECK(nn::CosineEmbeddingLoss().repr() == want("cosine_embedding"));
+  CHECK(nn::CosineEmbeddingLoss(0.2).repr() == want("cosine_embedding_margin"));
+  CHECK(nn::TripletMarginLoss().repr() == want("triplet_margin"));
+  CHECK(nn::TripletMarginLoss({.margin = 2.0, .p = 1, .swap = true}).repr() == want("triplet_margin_opts"));
+  std::ostringstream os;
+  os << nn::CrossEntropyLoss<double>() << ' ' << nn::HuberLoss<double>(Reduction::sum, 3.0);
+  CHECK(os.str() == want("cross_entropy") + " " + want("huber"));
 }

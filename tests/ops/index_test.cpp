@@ -400,3 +400,39 @@ TEST_CASE("masked_select, masked_fill, one_hot: errors name the op and the shape
                        "and src [1]",
                        ShapeError);
 }
+
+TEST_CASE("gather, scatter_add: contiguous operands of self's shape (the blocked loop) agree with strided ones, along every dim") {
+  // Note [Blocked index loops]: contiguous self, index and src with index of
+  // self's shape apart from dim take the blocked loop; strided copies of the
+  // same values take the general one, which the golden tests above check.
+  Generator gen(11);
+  const auto x = rand<float>({3, 5, 4}, gen);
+  for (int64_t d = 0; d < 3; ++d) {
+    INFO("dim " << d);
+    Shape is = x.sizes();
+    is[d] = 7;  // longer than self along d: repeated picks
+    const auto idx = (rand<float>(is, gen) * float(x.sizes()[d])).to<int64_t>().clamp_max(x.sizes()[d] - 1);
+    CHECK(gather(x, d, idx).to_vector() == gather(strided_copy(x), d, strided_copy(idx)).to_vector());
+    // scatter's index is no longer than self along d: self-shaped index and src
+    const auto sidx = (rand<float>(x.sizes(), gen) * float(x.sizes()[d])).to<int64_t>().clamp_max(x.sizes()[d] - 1);
+    const auto src = rand<float>(x.sizes(), gen);
+    CHECK(scatter_add(x, d, sidx, src).to_vector() ==
+          scatter_add(strided_copy(x), d, strided_copy(sidx), strided_copy(src)).to_vector());
+    CHECK(scatter_add(zeros<float>(x.sizes()), d, sidx, src).sum().item() ==
+          doctest::Approx(src.sum().item()).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("gather, scatter_add: a bad index in the blocked loop gives the general loop's message, the first bad one") {
+  auto x = zeros<float>({2, 3});
+  CHECK_THROWS_WITH_AS(gather(x, 1, tensor<int64_t>({{0, 1, 2}, {2, -4, 3}})),
+                       "gather: index -4 is out of bounds for dimension 1 with size 3", IndexError);
+  CHECK_THROWS_WITH_AS(gather(x, 0, tensor<int64_t>({{0, 1, 1}, {2, 0, 5}})),
+                       "gather: index 2 is out of bounds for dimension 0 with size 2", IndexError);
+  CHECK_THROWS_WITH_AS(scatter_add(x, 1, tensor<int64_t>({{0, 3, 0}, {0, 0, 0}}), ones<float>({2, 3})),
+                       "scatter_add: index 3 is out of bounds for dimension 1 with size 3", IndexError);
+  // a block (here a row) is checked before it is written: the rows before the bad one's were added
+  auto y = zeros<float>({2, 3});
+  CHECK_THROWS_AS(y.scatter_add_(1, tensor<int64_t>({{0, 0, 1}, {0, 7, 0}}), ones<float>({2, 3})), IndexError);
+  CHECK(y.to_vector() == std::vector<float>{2, 1, 0, 0, 0, 0});
+}

@@ -3,14 +3,30 @@
 // L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, MarginRankingLoss,
 // CosineEmbeddingLoss, TripletMarginLoss. Each holds its options and calls
 // the functional form: loss(input, target), or loss(x1, x2, y).
+#include <ostream>
+#include <string>
+
 #include "functional.hpp"
 #include "functional_loss.hpp"
 
 namespace tapegrad::nn {
 
+namespace detail {
+// Note [Loss repr]: PyTorch 1.13's loss modules define no extra_repr, so each
+// prints as its class name and "()" whatever its options:
+// nn.MSELoss(reduction='sum') prints MSELoss(). repr() returns that, and
+// `os << loss` writes it.
+template <class Loss>
+struct PrintsRepr {
+  friend std::ostream& operator<<(std::ostream& os, const Loss& loss) { return os << loss.repr(); }
+};
+}  // namespace detail
+
 template <FloatingElement T = float>
-class CrossEntropyLoss {
+class CrossEntropyLoss : public detail::PrintsRepr<CrossEntropyLoss<T>> {
  public:
+  /// "CrossEntropyLoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "CrossEntropyLoss()"; }
   explicit CrossEntropyLoss(CrossEntropyOptions<T> options = {}) : options_(std::move(options)) {}
   Tensor<T> operator()(const Tensor<T>& logits, const Tensor<int64_t>& target) const {
     return F::cross_entropy(logits, target, options_);
@@ -26,8 +42,10 @@ class CrossEntropyLoss {
 };
 
 template <FloatingElement T = float>
-class NLLLoss {
+class NLLLoss : public detail::PrintsRepr<NLLLoss<T>> {
  public:
+  /// "NLLLoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "NLLLoss()"; }
   explicit NLLLoss(CrossEntropyOptions<T> options = {}) : options_(std::move(options)) {}
   Tensor<T> operator()(const Tensor<T>& log_probs, const Tensor<int64_t>& target) const {
     return F::nll_loss(log_probs, target, options_);
@@ -38,8 +56,10 @@ class NLLLoss {
 };
 
 template <FloatingElement T = float>
-class MSELoss {
+class MSELoss : public detail::PrintsRepr<MSELoss<T>> {
  public:
+  /// "MSELoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "MSELoss()"; }
   explicit MSELoss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
   Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {
     return F::mse_loss(input, target, reduction_);
@@ -50,8 +70,10 @@ class MSELoss {
 };
 
 template <FloatingElement T = float>
-class BCELoss {
+class BCELoss : public detail::PrintsRepr<BCELoss<T>> {
  public:
+  /// "BCELoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "BCELoss()"; }
   explicit BCELoss(Tensor<T> weight = {}, Reduction reduction = Reduction::mean)
       : weight_(std::move(weight)), reduction_(reduction) {}
   Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {
@@ -64,8 +86,10 @@ class BCELoss {
 };
 
 template <FloatingElement T = float>
-class BCEWithLogitsLoss {
+class BCEWithLogitsLoss : public detail::PrintsRepr<BCEWithLogitsLoss<T>> {
  public:
+  /// "BCEWithLogitsLoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "BCEWithLogitsLoss()"; }
   explicit BCEWithLogitsLoss(Tensor<T> weight = {}, Reduction reduction = Reduction::mean,
                              Tensor<T> pos_weight = {})
       : weight_(std::move(weight)), pos_weight_(std::move(pos_weight)), reduction_(reduction) {}
@@ -81,8 +105,9 @@ class BCEWithLogitsLoss {
 // Losses of (input, target) whose options are a reduction and one number.
 #define TAPEGRAD_PAIR_LOSS(Name, fn, Arg, default_value)                                  \
   template <FloatingElement T = float>                                                   \
-  class Name {                                                                           \
+  class Name : public detail::PrintsRepr<Name<T>> {                                      \
    public:                                                                               \
+    std::string repr() const { return #Name "()"; }                                      \
     explicit Name(Reduction reduction = Reduction::mean, double Arg = default_value)    \
         : reduction_(reduction), arg_(Arg) {}                                            \
     Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {        \
@@ -98,8 +123,10 @@ TAPEGRAD_PAIR_LOSS(HuberLoss, huber_loss, delta, 1.0)
 #undef TAPEGRAD_PAIR_LOSS
 
 template <FloatingElement T = float>
-class L1Loss {
+class L1Loss : public detail::PrintsRepr<L1Loss<T>> {
  public:
+  /// "L1Loss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "L1Loss()"; }
   explicit L1Loss(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
   Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {
     return F::l1_loss(input, target, reduction_);
@@ -111,8 +138,10 @@ class L1Loss {
 
 /// KLDivLoss(reduction = mean, log_target = false); input: log-probabilities.
 template <FloatingElement T = float>
-class KLDivLoss {
+class KLDivLoss : public detail::PrintsRepr<KLDivLoss<T>> {
  public:
+  /// "KLDivLoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "KLDivLoss()"; }
   explicit KLDivLoss(F::KLDivReduction reduction = F::KLDivReduction::mean, bool log_target = false)
       : reduction_(reduction), log_target_(log_target) {}
   Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) const {
@@ -126,8 +155,10 @@ class KLDivLoss {
 
 /// MarginRankingLoss(margin = 0): loss(x1, x2, y).
 template <FloatingElement T = float>
-class MarginRankingLoss {
+class MarginRankingLoss : public detail::PrintsRepr<MarginRankingLoss<T>> {
  public:
+  /// "MarginRankingLoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "MarginRankingLoss()"; }
   explicit MarginRankingLoss(double margin = 0, Reduction reduction = Reduction::mean)
       : margin_(margin), reduction_(reduction) {}
   Tensor<T> operator()(const Tensor<T>& x1, const Tensor<T>& x2, const Tensor<T>& y) const {
@@ -141,8 +172,10 @@ class MarginRankingLoss {
 
 /// CosineEmbeddingLoss(margin = 0): loss(x1, x2, y).
 template <FloatingElement T = float>
-class CosineEmbeddingLoss {
+class CosineEmbeddingLoss : public detail::PrintsRepr<CosineEmbeddingLoss<T>> {
  public:
+  /// "CosineEmbeddingLoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "CosineEmbeddingLoss()"; }
   explicit CosineEmbeddingLoss(double margin = 0, Reduction reduction = Reduction::mean)
       : margin_(margin), reduction_(reduction) {}
   Tensor<T> operator()(const Tensor<T>& x1, const Tensor<T>& x2, const Tensor<T>& y) const {
@@ -163,8 +196,10 @@ struct TripletMarginLossOptions {
 
 /// TripletMarginLoss({.margin, .p, .eps, .swap, .reduction}): loss(anchor, positive, negative).
 template <FloatingElement T = float>
-class TripletMarginLoss {
+class TripletMarginLoss : public detail::PrintsRepr<TripletMarginLoss<T>> {
  public:
+  /// "TripletMarginLoss()", as PyTorch prints it (Note [Loss repr]).
+  std::string repr() const { return "TripletMarginLoss()"; }
   explicit TripletMarginLoss(TripletMarginLossOptions o = {}) : o_(o) {}
   Tensor<T> operator()(const Tensor<T>& anchor, const Tensor<T>& positive, const Tensor<T>& negative) const {
     return F::triplet_margin_loss(anchor, positive, negative, o_.margin, o_.p, o_.eps, o_.swap, o_.reduction);

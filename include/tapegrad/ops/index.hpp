@@ -99,12 +99,116 @@ Shape expanded_index_strides(const Tensor<I>& index, int64_t ndim, int64_t d) {
   return st;
 }
 
+// Note [Blocked index loops]: the usual gather/scatter has contiguous
+// operands and an index of self's shape apart from dim d (picking along the
+// last dim per row, a gradient of gather). Seen as [outer, size, inner] (self)
+// and [outer, n, inner] (index and the other operand), it needs no stride
+// arithmetic per element, and each block of n * inner indices is checked in
+// one pass that the compiler vectorises (an unsigned compare catches
+// negatives too) before the loop that uses them, which then has no branch:
+// gather's loop becomes vector gathers. Short self rows are prefetched a few
+// rows ahead: a vector gather waits for all of its cache lines, and the
+// hardware prefetchers follow the index reads, not the rows. A bad index
+// throws the general loop's error (Note [Index loops]) for the first bad
+// index in walk order (the index's memory order); as there, what was written
+// before stays (here the blocks before the bad index's: a block is checked
+// before it is written). The loops' pointers are __restrict: scatter into a
+// tensor that shares storage with its src or index takes the general loop.
+struct Blocks {
+  int64_t outer, n, inner, size, dim;
+};
+
+/// The [outer, n, inner] / [outer, size, inner] view of Note [Blocked index
+/// loops] when self, index and other are contiguous, other has index's shape
+/// and index has self's shape apart from d; nullopt otherwise.
+template <Element T, Element U>
+std::optional<Blocks> blocks_of(const Tensor<T>& self, int64_t d, const Tensor<int64_t>& index,
+                                const Tensor<U>& other) {
+  if (self.dim() == 0 || index.dim() != self.dim() || index.numel() == 0 || other.sizes() != index.sizes() ||
+      !self.is_contiguous() || !index.is_contiguous() || !other.is_contiguous())
+    return std::nullopt;
+  Blocks b{1, index.sizes()[d], 1, self.sizes()[d], d};
+  for (int64_t k = 0; k < self.dim(); ++k) {
+    if (k == d) continue;
+    if (index.sizes()[k] != self.sizes()[k]) return std::nullopt;
+    (k < d ? b.outer : b.inner) *= self.sizes()[k];
+  }
+  return b;
+}
+
+/// Throws the general loop's IndexError at the first of the m indices outside
+/// [0, size), if any; one branch-free pass when all are in range.
+inline void check_block(const int64_t* pi, int64_t m, int64_t size, int64_t dim, const char* op) {
+  const auto limit = static_cast<uint64_t>(size);
+  uint64_t bad = 0;
+  for (int64_t k = 0; k < m; ++k) bad |= static_cast<uint64_t>(static_cast<uint64_t>(pi[k]) >= limit);
+  if (bad != 0)
+    for (int64_t k = 0; k < m; ++k) checked_index(pi[k], size, dim, false, op);
+}
+
+/// Asks for the self row a few rows ahead of row o when rows are short
+/// (Note [Blocked index loops]): the gathers of a row wait for its cache
+/// lines, which a hardware prefetcher following the index reads does not fetch.
+template <Element T>
+inline void prefetch_row_ahead(const Blocks& b, const T* row, int64_t o) {
+#if defined(__GNUC__)
+  constexpr int64_t kAhead = 4, kLine = 64;
+  const int64_t bytes = b.size * b.inner * static_cast<int64_t>(sizeof(T));
+  if (bytes > 16 * kLine || o + kAhead >= b.outer) return;
+  const char* ahead = reinterpret_cast<const char*>(row + kAhead * b.size * b.inner);
+  for (int64_t c = 0; c < bytes; c += kLine) __builtin_prefetch(ahead + c);
+#else
+  (void)b, (void)row, (void)o;
+#endif
+}
+
+/// gather over the blocked view (Note [Blocked index loops]).
+template <Element T>
+void blocked_gather(const Blocks& b, const T* __restrict ps, const int64_t* __restrict pi, T* __restrict po,
+                    const char* op) {
+  const int64_t m = b.n * b.inner;
+  for (int64_t o = 0; o < b.outer; ++o, ps += b.size * b.inner, pi += m, po += m) {
+    check_block(pi, m, b.size, b.dim, op);
+    prefetch_row_ahead(b, ps, o);
+    if (b.inner == 1) {
+      for (int64_t l = 0; l < b.n; ++l) po[l] = ps[pi[l]];
+    } else {
+      for (int64_t l = 0; l < b.n; ++l)
+        for (int64_t i = 0; i < b.inner; ++i) po[l * b.inner + i] = ps[pi[l * b.inner + i] * b.inner + i];
+    }
+  }
+}
+
+/// self[...] = f(self[...], src[...]) over the blocked view (Note [Blocked index loops]).
+template <Element T, class F>
+void blocked_scatter(const Blocks& b, T* __restrict ps, const int64_t* __restrict pi, const T* __restrict psrc,
+                     const char* op, const F& f) {
+  const int64_t m = b.n * b.inner;
+  for (int64_t o = 0; o < b.outer; ++o, ps += b.size * b.inner, pi += m, psrc += m) {
+    check_block(pi, m, b.size, b.dim, op);
+    prefetch_row_ahead(b, ps, o);
+    if (b.inner == 1) {
+      for (int64_t l = 0; l < b.n; ++l) ps[pi[l]] = f(ps[pi[l]], psrc[l]);
+    } else {
+      for (int64_t l = 0; l < b.n; ++l)
+        for (int64_t i = 0; i < b.inner; ++i) {
+          T& t = ps[pi[l * b.inner + i] * b.inner + i];
+          t = f(t, psrc[l * b.inner + i]);
+        }
+    }
+  }
+}
+
 /// out[pos] = self[pos with dim d replaced by index[pos]], pos over index's
 /// shape; out has index's shape (any strides). Not recorded.
 template <Element T>
 void gather_into(const Tensor<T>& out, const Tensor<T>& self, int64_t d, const Tensor<int64_t>& index,
                  const char* op) {
   if (index.numel() == 0) return;
+  if (const auto b = blocks_of(self, d, index, out)) {
+    blocked_gather(*b, self.data_ptr(), index.data_ptr(), out.data_ptr(), op);
+    return;
+  }
   const auto s1 = at_least_1d(self), o1 = at_least_1d(out);
   const auto i1 = at_least_1d(index);
   const T* ps = s1.data_ptr();
@@ -136,6 +240,12 @@ struct Assign {
 template <Element T, class F>
 void scatter_into(const Tensor<T>& self, int64_t d, const Tensor<int64_t>& index, const Tensor<T>& src,
                   const char* op, const F& f) {
+  if (const auto b = blocks_of(self, d, index, src);
+      b && !shares_storage(self, src) && !shares_storage(self, index)) {  // Note [Blocked index loops]
+    blocked_scatter(*b, self.data_ptr(), index.data_ptr(), src.data_ptr(), op, f);
+    self.storage()->bump_version();
+    return;
+  }
   auto i1 = at_least_1d(index);
   Shape sst = src.dim() == 0 ? Shape(i1.dim(), 0) : src.strides();  // a value: one element for all
   scatter_walk(self, d, i1.sizes(), i1.data_ptr(), i1.strides(), src.data_ptr(), sst, false, op, f);

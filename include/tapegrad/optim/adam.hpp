@@ -121,6 +121,7 @@ class AdamBase : public Optimizer<T> {
     o.lr = this->lr();
     return o;
   }
+  double* cycled_momentum() override { return &options_.betas[0]; }
   /// Parameter i's state (torch's optimizer.state[params[i]]).
   const AdamState<T>& state(size_t i) const {
     this->check_state_index(i);

@@ -98,6 +98,9 @@ class Optimizer {
     TAPEGRAD_CHECK(!(lr < 0.0), ValueError, name_, ": invalid learning rate: ", lr);
     lr_ = lr;
   }
+  /// The momentum option that OneCycleLR cycles (SGD's momentum, Adam's beta1),
+  /// or nullptr for an optimizer without one (torch: no 'momentum' or 'betas').
+  virtual double* cycled_momentum() { return nullptr; }
   /// "SGD", "Adam", ... (the prefix of this optimizer's error messages).
   const char* name() const { return name_; }
 

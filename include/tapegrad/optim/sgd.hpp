@@ -83,6 +83,7 @@ class SGD : public Optimizer<T> {
     o.lr = this->lr();
     return o;
   }
+  double* cycled_momentum() override { return &options_.momentum; }
   /// Parameter i's state (torch's optimizer.state[params[i]]).
   const SGDState<T>& state(size_t i) const {
     this->check_state_index(i);
