@@ -7,7 +7,7 @@ from PyTorch 1.13's torch.optim (the default single-tensor loops).
 Same format and writer as tools/gen_reference.py. The gradients of every step
 are recorded rather than computed from a loss, so that the C++ test feeds the
 optimizer exactly PyTorch's gradients and the updates can be compared bit for
-bit (Note [Optimizer rounding] in include/tapegrad/optim/pointwise.hpp).
+bit (Note [Optimizer rounding] in include/tapegrad/optim/common.hpp).
 """
 
 import argparse

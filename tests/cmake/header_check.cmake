@@ -284,7 +284,7 @@ tapegrad_header_use(tapegrad/optim/adam.hpp CODE [[
   w.mutable_grad() = ones<float>({2});
   opt.step();
   return w.to_vector()[0] < 1.0f ? 0 : 1;]])
-tapegrad_header_use(tapegrad/optim/pointwise.hpp CODE [[
+tapegrad_header_use(tapegrad/optim/common.hpp CODE [[
   return optim::detail::torch_addcmul(1.0f, 2.0f, 3.0f, 0.5f) == 4.0f ? 0 : 1;]])
 tapegrad_header_use(tapegrad/optim/state_dict.hpp CODE [[
   optim::StateDict<float> sd;

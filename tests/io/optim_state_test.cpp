@@ -3,7 +3,9 @@
 // bit; files that are not optimizer states, or do not fit, are refused.
 #include "io/io_ref.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,7 +45,10 @@ TEST_CASE("optim::save/optim::load: a model + optimizer checkpoint resumes train
       {"RAdam", [](const auto& ps) { return std::make_unique<optim::RAdam<float>>(ps); }},
   };
   TempDir dir;
-  for (const auto& [name, make] : optimizers) {
+  // (no structured bindings: clang before 16 cannot capture them in CAPTURE)
+  for (const auto& named : optimizers) {
+    const char* name = named.first;
+    const Factory& make = named.second;
     CAPTURE(name);
     tg::manual_seed(3);
     auto model = small_mlp();

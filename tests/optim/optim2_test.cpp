@@ -4,7 +4,7 @@
 // Every case runs 8 steps on two parameters with the gradients PyTorch was
 // given (recorded, not recomputed), so the parameters after each step and
 // the final state must equal PyTorch's bit for bit, in float32 and float64
-// (Note [Optimizer rounding] in optim/pointwise.hpp).
+// (Note [Optimizer rounding] in optim/common.hpp).
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
@@ -102,9 +102,11 @@ void check_cases(const std::string& kind, size_t n_cases, MakeT make) {
     std::set<std::string> want_keys, got_keys;
     for (const auto& [name, r] : tapegrad_test::ref_file(kFile))
       if (name.rfind(state_prefix, 0) == 0) want_keys.insert(name.substr(state_prefix.size()));
-    for (const auto& [i, entry] : sd.state)
-      for (const auto& [key, t] : entry) {
-        const std::string k = std::to_string(i) + "." + key;
+    // (no structured bindings here: clang before 16 cannot capture them in CHECK_MESSAGE)
+    for (const auto& entry : sd.state)
+      for (const auto& field : entry.second) {
+        const tg::Tensor<T>& t = field.second;
+        const std::string k = std::to_string(entry.first) + "." + field.first;
         got_keys.insert(k);
         if (want_keys.count(k)) {
           // a python number (RMSprop's, Adadelta's step) is a 0-d tensor here

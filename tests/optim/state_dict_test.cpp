@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <set>
@@ -81,7 +82,10 @@ bool same(const tg::Tensor<float>& a, const tg::Tensor<float>& b) {
 }  // namespace
 
 TEST_CASE("state_dict: param_groups and state keys are PyTorch's for all eight optimizers") {
-  for (const auto& [kind, make] : all_optimizers()) {
+  // (no structured bindings: clang before 16 cannot capture them in CAPTURE)
+  for (const auto& named : all_optimizers()) {
+    const std::string& kind = named.first;
+    const Factory& make = named.second;
     CAPTURE(kind);
     Params p;
     auto opt = make(p.list());
@@ -98,18 +102,21 @@ TEST_CASE("state_dict: param_groups and state keys are PyTorch's for all eight o
       if (kind == "rmsprop") want.insert({"momentum_buffer", "grad_avg"});  // the default case has neither
       CHECK(keys(sd.state.at(0)) == want);
     }
-    for (const auto& [i, entry] : sd.state)
-      for (const auto& [key, t] : entry) {
+    for (const auto& entry : sd.state)
+      for (const auto& field : entry.second) {
+        const std::string& key = field.first;
         CAPTURE(key);
-        if (key == "step" || key == "mu_product") CHECK(t.dim() == 0);
-        else CHECK(t.sizes() == p.list()[static_cast<size_t>(i)].sizes());
+        if (key == "step" || key == "mu_product") CHECK(field.second.dim() == 0);
+        else CHECK(field.second.sizes() == p.list()[static_cast<size_t>(entry.first)].sizes());
       }
   }
 }
 
 TEST_CASE("state_dict/load_state_dict: a fresh optimizer loaded from a dict continues bit for bit, for all eight "
           "optimizers") {
-  for (const auto& [kind, make] : all_optimizers()) {
+  for (const auto& named : all_optimizers()) {
+    const std::string& kind = named.first;
+    const Factory& make = named.second;
     CAPTURE(kind);
     Params a;
     auto opt_a = make(a.list());
@@ -203,6 +210,13 @@ TEST_CASE("load_state_dict: a dict that does not fit is refused with the key and
   sd.state[0]["step"] = tg::zeros<float>({2});
   CHECK_THROWS_WITH_AS(dst.load_state_dict(sd), "Adam: load_state_dict: state.0.step must hold one value, got shape [2]",
                        tg::ValueError);
+  sd = good;
+  sd.state[0]["step"] = tg::full<float>({}, std::nanf(""));
+  CHECK_THROWS_WITH_AS(dst.load_state_dict(sd),
+                       "Adam: load_state_dict: state.0.step must be a whole number of steps, got nan", tg::ValueError);
+  sd.state[0]["step"] = tg::full<float>({}, 2.5f);
+  CHECK_THROWS_WITH_AS(dst.load_state_dict(sd),
+                       "Adam: load_state_dict: state.0.step must be a whole number of steps, got 2.5", tg::ValueError);
   sd = good;
   sd.state[0]["momentum_buffer"] = tg::zeros<float>({2, 3});
   CHECK_THROWS_WITH_AS(dst.load_state_dict(sd), "Adam: load_state_dict: unexpected key state.0.momentum_buffer",

@@ -5,8 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "optimizer.hpp"
-#include "pointwise.hpp"
+#include "common.hpp"
 
 namespace tapegrad::optim {
 
@@ -32,11 +31,14 @@ struct AdadeltaState {
 ///   delta = sqrt(u + eps) / sqrt(v + eps) * g;   u = rho u + (1 - rho) delta^2
 ///   p -= lr delta
 template <FloatingElement T>
-class Adadelta : public Optimizer<T> {
+class Adadelta : public detail::OptimizerWithState<T, AdadeltaOptions, AdadeltaState<T>> {
+  using Base = detail::OptimizerWithState<T, AdadeltaOptions, AdadeltaState<T>>;
+  using Base::options_;
+  using Base::state_;
+
  public:
   explicit Adadelta(std::vector<Tensor<T>> params, AdadeltaOptions options = {})
-      : Optimizer<T>(std::move(params), validate(options).lr, "Adadelta"), options_(options),
-        state_(this->params_.size()) {}
+      : Base(std::move(params), validate(options), "Adadelta") {}
   explicit Adadelta(std::initializer_list<Tensor<T>> params, AdadeltaOptions options = {})
       : Adadelta(std::vector<Tensor<T>>(params), options) {}
 
@@ -72,18 +74,6 @@ class Adadelta : public Optimizer<T> {
     }
   }
 
-  /// The options, with lr the current learning rate.
-  AdadeltaOptions options() const {
-    AdadeltaOptions o = options_;
-    o.lr = this->lr();
-    return o;
-  }
-  /// Parameter i's state (torch's optimizer.state[params[i]]).
-  const AdadeltaState<T>& state(size_t i) const {
-    this->check_state_index(i);
-    return state_[i];
-  }
-
  protected:
   void visit_options(detail::StateVisitor<T>& v) override {
     v.option("rho", options_.rho);
@@ -96,7 +86,6 @@ class Adadelta : public Optimizer<T> {
     v.tensor("square_avg", state_[i].square_avg, true);
     v.tensor("acc_delta", state_[i].acc_delta, true);
   }
-  void reset_state(size_t i) override { state_[i] = {}; }
 
  private:
   // The options are checked before the parameters, in PyTorch's order.
@@ -107,9 +96,6 @@ class Adadelta : public Optimizer<T> {
     TAPEGRAD_CHECK(0.0 <= o.weight_decay, ValueError, "Adadelta: invalid weight_decay value: ", o.weight_decay);
     return o;
   }
-
-  AdadeltaOptions options_;
-  std::vector<AdadeltaState<T>> state_;
 };
 
 }  // namespace tapegrad::optim

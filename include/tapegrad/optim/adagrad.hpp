@@ -5,8 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "optimizer.hpp"
-#include "pointwise.hpp"
+#include "common.hpp"
 
 namespace tapegrad::optim {
 
@@ -31,11 +30,14 @@ struct AdagradState {
 ///   g = maximize ? -g : g;   g += weight_decay * p
 ///   sum += g^2;   p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)
 template <FloatingElement T>
-class Adagrad : public Optimizer<T> {
+class Adagrad : public detail::OptimizerWithState<T, AdagradOptions, AdagradState<T>> {
+  using Base = detail::OptimizerWithState<T, AdagradOptions, AdagradState<T>>;
+  using Base::options_;
+  using Base::state_;
+
  public:
   explicit Adagrad(std::vector<Tensor<T>> params, AdagradOptions options = {})
-      : Optimizer<T>(std::move(params), validate(options).lr, "Adagrad"), options_(options),
-        state_(this->params_.size()) {
+      : Base(std::move(params), validate(options), "Adagrad") {
     for (size_t i = 0; i < state_.size(); ++i) reset_state(i);
   }
   explicit Adagrad(std::initializer_list<Tensor<T>> params, AdagradOptions options = {})
@@ -66,18 +68,6 @@ class Adagrad : public Optimizer<T> {
     }
   }
 
-  /// The options, with lr the current learning rate.
-  AdagradOptions options() const {
-    AdagradOptions o = options_;
-    o.lr = this->lr();
-    return o;
-  }
-  /// Parameter i's state (torch's optimizer.state[params[i]]).
-  const AdagradState<T>& state(size_t i) const {
-    this->check_state_index(i);
-    return state_[i];
-  }
-
  protected:
   void visit_options(detail::StateVisitor<T>& v) override {
     v.option("lr_decay", options_.lr_decay);
@@ -105,9 +95,6 @@ class Adagrad : public Optimizer<T> {
     TAPEGRAD_CHECK(0.0 <= o.eps, ValueError, "Adagrad: invalid epsilon value: ", o.eps);
     return o;
   }
-
-  AdagradOptions options_;
-  std::vector<AdagradState<T>> state_;
 };
 
 }  // namespace tapegrad::optim

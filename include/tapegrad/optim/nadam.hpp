@@ -7,8 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "optimizer.hpp"
-#include "pointwise.hpp"
+#include "common.hpp"
 
 namespace tapegrad::optim {
 
@@ -41,11 +40,14 @@ struct NAdamState {
 ///   p -= lr (1 - mu_t) / (1 - mu_product) * g / denom
 ///   p -= lr mu_{t+1} / (1 - mu_product mu_{t+1}) * m / denom
 template <FloatingElement T>
-class NAdam : public Optimizer<T> {
+class NAdam : public detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>> {
+  using Base = detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>>;
+  using Base::options_;
+  using Base::state_;
+
  public:
   explicit NAdam(std::vector<Tensor<T>> params, NAdamOptions options = {})
-      : Optimizer<T>(std::move(params), validate(options).lr, "NAdam"), options_(options),
-        state_(this->params_.size()) {}
+      : Base(std::move(params), validate(options), "NAdam") {}
   explicit NAdam(std::initializer_list<Tensor<T>> params, NAdamOptions options = {})
       : NAdam(std::vector<Tensor<T>>(params), options) {}
 
@@ -89,18 +91,6 @@ class NAdam : public Optimizer<T> {
     }
   }
 
-  /// The options, with lr the current learning rate.
-  NAdamOptions options() const {
-    NAdamOptions o = options_;
-    o.lr = this->lr();
-    return o;
-  }
-  /// Parameter i's state (torch's optimizer.state[params[i]]).
-  const NAdamState<T>& state(size_t i) const {
-    this->check_state_index(i);
-    return state_[i];
-  }
-
  protected:
   void visit_options(detail::StateVisitor<T>& v) override {
     v.option("betas", options_.betas);
@@ -115,7 +105,6 @@ class NAdam : public Optimizer<T> {
     v.tensor("exp_avg", s.exp_avg, true);
     v.tensor("exp_avg_sq", s.exp_avg_sq, true);
   }
-  void reset_state(size_t i) override { state_[i] = {}; }
 
  private:
   // The options are checked before the parameters, in PyTorch's order.
@@ -124,9 +113,6 @@ class NAdam : public Optimizer<T> {
     TAPEGRAD_CHECK(0.0 <= o.momentum_decay, ValueError, "NAdam: invalid momentum_decay value: ", o.momentum_decay);
     return o;
   }
-
-  NAdamOptions options_;
-  std::vector<NAdamState<T>> state_;
 };
 
 }  // namespace tapegrad::optim

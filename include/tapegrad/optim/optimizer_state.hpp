@@ -3,6 +3,7 @@
 // in optim/state_dict.hpp), through the visit_options/visit_state hooks every
 // optimizer defines. Included at the end of optimizer.hpp.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -81,7 +82,11 @@ class StateLoader final : public StateVisitor<T> {
   void option(const char*, bool&) override {}
   void option(const char*, std::array<double, 2>&) override {}
   void scalar(const char* name, int64_t& v) override {
-    if (const Tensor<T>* t = find_scalar(name); write_) v = static_cast<int64_t>(t->item());
+    const T step = find_scalar(name)->item();
+    // a corrupt file's step must not reach the integer conversion (undefined for nan or 1e30)
+    TAPEGRAD_CHECK(step >= 0 && step <= T(1e15) && step == std::floor(step), ValueError, op_, ": load_state_dict: ",
+                   key(name), " must be a whole number of steps, got ", step);
+    if (write_) v = static_cast<int64_t>(step);
   }
   void scalar(const char* name, float& v) override {
     if (const Tensor<T>* t = find_scalar(name); write_) v = static_cast<float>(t->item());

@@ -8,8 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "optimizer.hpp"
-#include "pointwise.hpp"
+#include "common.hpp"
 
 namespace tapegrad::optim {
 
@@ -37,11 +36,14 @@ struct RAdamState {
 ///              p -= m_hat lr sqrt(1 - beta2^t) / (sqrt(v) + eps) r
 ///   otherwise: p -= m_hat lr
 template <FloatingElement T>
-class RAdam : public Optimizer<T> {
+class RAdam : public detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>> {
+  using Base = detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>>;
+  using Base::options_;
+  using Base::state_;
+
  public:
   explicit RAdam(std::vector<Tensor<T>> params, RAdamOptions options = {})
-      : Optimizer<T>(std::move(params), validate(options).lr, "RAdam"), options_(options),
-        state_(this->params_.size()) {}
+      : Base(std::move(params), validate(options), "RAdam") {}
   explicit RAdam(std::initializer_list<Tensor<T>> params, RAdamOptions options = {})
       : RAdam(std::vector<Tensor<T>>(params), options) {}
 
@@ -94,18 +96,6 @@ class RAdam : public Optimizer<T> {
     }
   }
 
-  /// The options, with lr the current learning rate.
-  RAdamOptions options() const {
-    RAdamOptions o = options_;
-    o.lr = this->lr();
-    return o;
-  }
-  /// Parameter i's state (torch's optimizer.state[params[i]]).
-  const RAdamState<T>& state(size_t i) const {
-    this->check_state_index(i);
-    return state_[i];
-  }
-
  protected:
   void visit_options(detail::StateVisitor<T>& v) override {
     v.option("betas", options_.betas);
@@ -117,7 +107,6 @@ class RAdam : public Optimizer<T> {
     v.tensor("exp_avg", state_[i].exp_avg, true);
     v.tensor("exp_avg_sq", state_[i].exp_avg_sq, true);
   }
-  void reset_state(size_t i) override { state_[i] = {}; }
 
  private:
   // The options are checked before the parameters, in PyTorch's order.
@@ -125,9 +114,6 @@ class RAdam : public Optimizer<T> {
     detail::check_adam_like_options(o, "RAdam");
     return o;
   }
-
-  RAdamOptions options_;
-  std::vector<RAdamState<T>> state_;
 };
 
 }  // namespace tapegrad::optim

@@ -5,8 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "optimizer.hpp"
-#include "pointwise.hpp"
+#include "common.hpp"
 
 namespace tapegrad::optim {
 
@@ -37,11 +36,14 @@ struct RMSpropState {
 ///   momentum > 0: buf = momentum buf + g / avg;  p -= lr buf
 ///   otherwise:    p -= lr g / avg
 template <FloatingElement T>
-class RMSprop : public Optimizer<T> {
+class RMSprop : public detail::OptimizerWithState<T, RMSpropOptions, RMSpropState<T>> {
+  using Base = detail::OptimizerWithState<T, RMSpropOptions, RMSpropState<T>>;
+  using Base::options_;
+  using Base::state_;
+
  public:
   explicit RMSprop(std::vector<Tensor<T>> params, RMSpropOptions options = {})
-      : Optimizer<T>(std::move(params), validate(options).lr, "RMSprop"), options_(options),
-        state_(this->params_.size()) {}
+      : Base(std::move(params), validate(options), "RMSprop") {}
   explicit RMSprop(std::initializer_list<Tensor<T>> params, RMSpropOptions options = {})
       : RMSprop(std::vector<Tensor<T>>(params), options) {}
 
@@ -92,18 +94,6 @@ class RMSprop : public Optimizer<T> {
     }
   }
 
-  /// The options, with lr the current learning rate.
-  RMSpropOptions options() const {
-    RMSpropOptions o = options_;
-    o.lr = this->lr();
-    return o;
-  }
-  /// Parameter i's state (torch's optimizer.state[params[i]]).
-  const RMSpropState<T>& state(size_t i) const {
-    this->check_state_index(i);
-    return state_[i];
-  }
-
  protected:
   void visit_options(detail::StateVisitor<T>& v) override {
     v.option("momentum", options_.momentum);
@@ -120,7 +110,6 @@ class RMSprop : public Optimizer<T> {
     v.tensor("momentum_buffer", s.momentum_buffer, options_.momentum > 0);
     v.tensor("grad_avg", s.grad_avg, options_.centered);
   }
-  void reset_state(size_t i) override { state_[i] = {}; }
 
  private:
   // The options are checked before the parameters, in PyTorch's order.
@@ -132,9 +121,6 @@ class RMSprop : public Optimizer<T> {
     TAPEGRAD_CHECK(0.0 <= o.alpha, ValueError, "RMSprop: invalid alpha value: ", o.alpha);
     return o;
   }
-
-  RMSpropOptions options_;
-  std::vector<RMSpropState<T>> state_;
 };
 
 }  // namespace tapegrad::optim

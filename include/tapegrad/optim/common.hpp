@@ -1,8 +1,9 @@
 #pragma once
-// The three in-place tensor updates that torch.optim's single-tensor loops are
-// written with, rounded as PyTorch 1.13's CPU kernels round them, for the
-// optimizers written after SGD and Adam (RMSprop, Adagrad, Adadelta, NAdam,
-// RAdam).
+// What the optimizers written after SGD and Adam (RMSprop, Adagrad, Adadelta,
+// NAdam, RAdam) share: the three in-place tensor updates torch.optim's
+// single-tensor loops are written with, rounded as PyTorch 1.13's CPU kernels
+// round them; Adam's option checks; the holder of options and per-parameter
+// state.
 //
 // Note [Optimizer rounding]: PyTorch's vectorised CPU kernels (AVX2/AVX-512,
 // what x86-64 users run) compute a.add_(b, alpha=s) as one fused multiply-add
@@ -17,9 +18,10 @@
 // builds of PyTorch whatever tapegrad is compiled for.
 #include <cmath>
 #include <cstddef>
+#include <utility>
+#include <vector>
 
-#include "../core/dtype.hpp"
-#include "../core/error.hpp"
+#include "optimizer.hpp"
 
 namespace tapegrad::optim::detail {
 
@@ -49,5 +51,32 @@ void check_adam_like_options(const Options& o, const char* name) {
                    ": ", o.betas[k]);
   TAPEGRAD_CHECK(0.0 <= o.weight_decay, ValueError, name, ": invalid weight_decay value: ", o.weight_decay);
 }
+
+/// An optimizer with options (lr kept by Optimizer, which schedulers change)
+/// and a State per parameter (torch's optimizer.state[p]).
+template <FloatingElement T, class Options, class State>
+class OptimizerWithState : public Optimizer<T> {
+ public:
+  /// The options, with lr the current learning rate.
+  Options options() const {
+    Options o = options_;
+    o.lr = this->lr();
+    return o;
+  }
+  /// Parameter i's state (torch's optimizer.state[params[i]]).
+  const State& state(size_t i) const {
+    this->check_state_index(i);
+    return state_[i];
+  }
+
+ protected:
+  /// `options` checked by the caller first: PyTorch checks them before the parameters.
+  OptimizerWithState(std::vector<Tensor<T>> params, const Options& options, const char* name)
+      : Optimizer<T>(std::move(params), options.lr, name), options_(options), state_(this->params_.size()) {}
+  void reset_state(size_t i) override { state_[i] = State{}; }
+
+  Options options_;
+  std::vector<State> state_;
+};
 
 }  // namespace tapegrad::optim::detail
