@@ -1,8 +1,9 @@
 #pragma once
-// Optimizer<T>: the base of SGD, Adam and AdamW, as torch.optim.Optimizer with
-// one parameter group. It owns handles to the parameters (sharing their data),
-// a learning rate that schedulers adjust through lr()/set_lr(), and
-// zero_grad(); each optimizer's step() updates the parameters in place.
+// Optimizer<T>: the base of every optimizer (SGD, Adam, AdamW, RMSprop, ...), as
+// torch.optim.Optimizer with one parameter group. It owns handles to the
+// parameters (sharing their data), a learning rate that schedulers adjust
+// through lr()/set_lr(), zero_grad() and state_dict()/load_state_dict(); each
+// optimizer's step() updates the parameters in place.
 //
 // Note [Optimizer steps]: a step reads each parameter's grad() and writes the
 // parameter and its state (momentum, moment estimates) in one fused loop per
