@@ -18,6 +18,14 @@ namespace optim = tapegrad::optim;
 
 using Factory = std::function<std::unique_ptr<optim::Optimizer<float>>(const std::vector<tg::Tensor<float>>&)>;
 
+// A Factory of Opt with the given options.
+template <class Opt, class Options>
+Factory factory(Options o) {
+  return [o](const std::vector<tg::Tensor<float>>& ps) -> std::unique_ptr<optim::Optimizer<float>> {
+    return std::make_unique<Opt>(ps, o);
+  };
+}
+
 // Five steps of cross-entropy on a fixed batch.
 template <class Model>
 void train(Model& model, optim::Optimizer<float>& opt, int steps) {
@@ -35,14 +43,14 @@ void train(Model& model, optim::Optimizer<float>& opt, int steps) {
 TEST_CASE("optim::save/optim::load: a model + optimizer checkpoint resumes training bit for bit, for all eight "
           "optimizers") {
   const std::vector<std::pair<const char*, Factory>> optimizers{
-      {"SGD", [](const auto& ps) { return std::make_unique<optim::SGD<float>>(ps, optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true}); }},
-      {"Adam", [](const auto& ps) { return std::make_unique<optim::Adam<float>>(ps, optim::AdamOptions{.lr = 0.01, .amsgrad = true}); }},
-      {"AdamW", [](const auto& ps) { return std::make_unique<optim::AdamW<float>>(ps); }},
-      {"RMSprop", [](const auto& ps) { return std::make_unique<optim::RMSprop<float>>(ps, optim::RMSpropOptions{.momentum = 0.9, .centered = true}); }},
-      {"Adagrad", [](const auto& ps) { return std::make_unique<optim::Adagrad<float>>(ps, optim::AdagradOptions{.initial_accumulator_value = 0.1}); }},
-      {"Adadelta", [](const auto& ps) { return std::make_unique<optim::Adadelta<float>>(ps); }},
-      {"NAdam", [](const auto& ps) { return std::make_unique<optim::NAdam<float>>(ps); }},
-      {"RAdam", [](const auto& ps) { return std::make_unique<optim::RAdam<float>>(ps); }},
+      {"SGD", factory<optim::SGD<float>>(optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true})},
+      {"Adam", factory<optim::Adam<float>>(optim::AdamOptions{.lr = 0.01, .amsgrad = true})},
+      {"AdamW", factory<optim::AdamW<float>>(optim::AdamWOptions{})},
+      {"RMSprop", factory<optim::RMSprop<float>>(optim::RMSpropOptions{.momentum = 0.9, .centered = true})},
+      {"Adagrad", factory<optim::Adagrad<float>>(optim::AdagradOptions{.initial_accumulator_value = 0.1})},
+      {"Adadelta", factory<optim::Adadelta<float>>(optim::AdadeltaOptions{})},
+      {"NAdam", factory<optim::NAdam<float>>(optim::NAdamOptions{})},
+      {"RAdam", factory<optim::RAdam<float>>(optim::RAdamOptions{})},
   };
   TempDir dir;
   // (no structured bindings: clang before 16 cannot capture them in CAPTURE)

@@ -61,17 +61,25 @@ struct Params {
 
 using Factory = std::function<std::unique_ptr<optim::Optimizer<float>>(const std::vector<tg::Tensor<float>>&)>;
 
+// A Factory of Opt with the given options.
+template <class Opt, class Options>
+Factory factory(Options o) {
+  return [o](const std::vector<tg::Tensor<float>>& ps) -> std::unique_ptr<optim::Optimizer<float>> {
+    return std::make_unique<Opt>(ps, o);
+  };
+}
+
 // Every optimizer with options that create all of its state (PyTorch's key in .first).
 std::vector<std::pair<std::string, Factory>> all_optimizers() {
   return {
-      {"sgd", [](const auto& ps) { return std::make_unique<optim::SGD<float>>(ps, optim::SGDOptions{.lr = 0.1, .momentum = 0.9}); }},
-      {"adam", [](const auto& ps) { return std::make_unique<optim::Adam<float>>(ps, optim::AdamOptions{.lr = 0.05, .amsgrad = true}); }},
-      {"adamw", [](const auto& ps) { return std::make_unique<optim::AdamW<float>>(ps, optim::AdamWOptions{.lr = 0.05}); }},
-      {"rmsprop", [](const auto& ps) { return std::make_unique<optim::RMSprop<float>>(ps, optim::RMSpropOptions{.momentum = 0.5, .centered = true}); }},
-      {"adagrad", [](const auto& ps) { return std::make_unique<optim::Adagrad<float>>(ps, optim::AdagradOptions{.lr = 0.1, .lr_decay = 0.01}); }},
-      {"adadelta", [](const auto& ps) { return std::make_unique<optim::Adadelta<float>>(ps); }},
-      {"nadam", [](const auto& ps) { return std::make_unique<optim::NAdam<float>>(ps); }},
-      {"radam", [](const auto& ps) { return std::make_unique<optim::RAdam<float>>(ps, optim::RAdamOptions{.lr = 0.05}); }},
+      {"sgd", factory<optim::SGD<float>>(optim::SGDOptions{.lr = 0.1, .momentum = 0.9})},
+      {"adam", factory<optim::Adam<float>>(optim::AdamOptions{.lr = 0.05, .amsgrad = true})},
+      {"adamw", factory<optim::AdamW<float>>(optim::AdamWOptions{.lr = 0.05})},
+      {"rmsprop", factory<optim::RMSprop<float>>(optim::RMSpropOptions{.momentum = 0.5, .centered = true})},
+      {"adagrad", factory<optim::Adagrad<float>>(optim::AdagradOptions{.lr = 0.1, .lr_decay = 0.01})},
+      {"adadelta", factory<optim::Adadelta<float>>(optim::AdadeltaOptions{})},
+      {"nadam", factory<optim::NAdam<float>>(optim::NAdamOptions{})},
+      {"radam", factory<optim::RAdam<float>>(optim::RAdamOptions{.lr = 0.05})},
   };
 }
 
@@ -208,8 +216,8 @@ TEST_CASE("load_state_dict: a dict that does not fit is refused with the key and
   CHECK_THROWS_WITH_AS(dst.load_state_dict(sd), "Adam: load_state_dict: missing key state.0.step", tg::ValueError);
   sd = good;
   sd.state[0]["step"] = tg::zeros<float>({2});
-  CHECK_THROWS_WITH_AS(dst.load_state_dict(sd), "Adam: load_state_dict: state.0.step must hold one value, got shape [2]",
-                       tg::ValueError);
+  CHECK_THROWS_WITH_AS(dst.load_state_dict(sd),
+                       "Adam: load_state_dict: state.0.step must hold one value, got shape [2]", tg::ValueError);
   sd = good;
   sd.state[0]["step"] = tg::full<float>({}, std::nanf(""));
   CHECK_THROWS_WITH_AS(dst.load_state_dict(sd),

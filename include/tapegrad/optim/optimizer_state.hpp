@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,10 @@ namespace tapegrad::optim {
 namespace detail {
 
 using ParamGroup = std::map<std::string, std::vector<double>>;
+
+inline bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 /// Reads an optimizer's options into a param group and a parameter's state into a dict entry.
 template <FloatingElement T>
@@ -42,7 +45,7 @@ template <FloatingElement T>
 class OptionLoader final : public StateVisitor<T> {
  public:
   OptionLoader(const ParamGroup& group, const char* op) : group_(group), op_(op) {}
-  std::set<std::string> seen{"lr", "params"};
+  std::vector<std::string> seen{"lr", "params"};  // (a vector: <set> stays out of the umbrella)
 
   void option(const char* name, double& v) override { v = get(name, 1)[0]; }
   void option(const char* name, bool& v) override { v = get(name, 1)[0] != 0; }
@@ -60,7 +63,7 @@ class OptionLoader final : public StateVisitor<T> {
                    "'");
     TAPEGRAD_CHECK(it->second.size() == n, ValueError, op_, ": load_state_dict: param_groups[0]['", name,
                    "'] has ", it->second.size(), " values, expected ", n);
-    seen.insert(name);
+    seen.emplace_back(name);
     return it->second;
   }
 
@@ -76,7 +79,7 @@ class StateLoader final : public StateVisitor<T> {
   StateLoader(const std::map<std::string, Tensor<T>>& entry, size_t index, const Shape& shape, const char* op,
               bool write)
       : entry_(entry), index_(index), shape_(shape), op_(op), write_(write) {}
-  std::set<std::string> seen;
+  std::vector<std::string> seen;
 
   void option(const char*, double&) override {}
   void option(const char*, bool&) override {}
@@ -99,7 +102,7 @@ class StateLoader final : public StateVisitor<T> {
       if (write_) v = Tensor<T>();
       return;
     }
-    seen.insert(name);
+    seen.emplace_back(name);
     TAPEGRAD_CHECK(it->second.defined() && it->second.sizes() == shape_, ValueError, op_, ": load_state_dict: ",
                    key(name), " has shape ", (it->second.defined() ? it->second.sizes() : Shape{}),
                    " but parameter ", index_, " has shape ", shape_);
@@ -115,7 +118,7 @@ class StateLoader final : public StateVisitor<T> {
     TAPEGRAD_CHECK(it->second.defined() && it->second.numel() == 1, ValueError, op_, ": load_state_dict: ",
                    key(name), " must hold one value, got shape ",
                    (it->second.defined() ? it->second.sizes() : Shape{}));
-    seen.insert(name);
+    seen.emplace_back(name);
     return &it->second;
   }
 
@@ -178,15 +181,15 @@ void Optimizer<T>::load_state_dict(const StateDict<T>& sd) {
     lr = options.get("lr", 1)[0];
     visit_options(options);
     for (const auto& kv : group)
-      TAPEGRAD_CHECK(options.seen.count(kv.first), ValueError, name_, ": load_state_dict: unexpected key '",
-                     kv.first, "' in param_groups[0]");
+      TAPEGRAD_CHECK(detail::contains(options.seen, kv.first), ValueError, name_,
+                     ": load_state_dict: unexpected key '", kv.first, "' in param_groups[0]");
     for (const auto& entry : sd.state) {
       const auto i = static_cast<size_t>(entry.first);
       detail::StateLoader<T> check(entry.second, i, params_[i].sizes(), name_, false);
       visit_state(i, check);
       for (const auto& kv : entry.second)
-        TAPEGRAD_CHECK(check.seen.count(kv.first), ValueError, name_, ": load_state_dict: unexpected key ",
-                       check.key(kv.first));
+        TAPEGRAD_CHECK(detail::contains(check.seen, kv.first), ValueError, name_,
+                       ": load_state_dict: unexpected key ", check.key(kv.first));
     }
   } catch (...) {
     detail::OptionLoader<T> restore(old_group, name_);
