@@ -54,7 +54,8 @@ class Adagrad : public detail::OptimizerWithState<T, AdagradOptions, AdagradStat
       const Tensor<T>& p = this->params_[i];
       AdagradState<T>& s = state_[i];
       const auto t = static_cast<double>(++s.step);
-      const T neg_clr = static_cast<T>(-(this->lr() / (1 + (t - 1) * o.lr_decay)));
+      // the product rounded before the sum, as in Python (Note [No FMA contraction])
+      const T neg_clr = static_cast<T>(-(this->lr() / (1 + tapegrad::detail::unfused((t - 1) * o.lr_decay))));
       detail::zip_apply(
           [=](T& pv, T& gv_ref, T& sum) {
             T gv = maximize ? -gv_ref : gv_ref;

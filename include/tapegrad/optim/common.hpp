@@ -16,6 +16,14 @@
 // is exact on every platform (one instruction with -march=native or on
 // aarch64, a libm call otherwise), so the updates round as PyTorch's on x86-64
 // builds of PyTorch whatever tapegrad is compiled for.
+// The other direction matters as much: where PyTorch rounds a product before
+// an addition (two kernels, or Python's scalar arithmetic), the compiler must
+// not fuse them (Note [No FMA contraction] in core/dtype.hpp: GCC does across
+// inlined calls wherever the target has FMA). So no update adds to a product
+// computed in the same loop (RMSprop scales its momentum buffer in a loop of
+// its own, which keeps both loops vectorisable), and scalar formulas with a
+// product under an addition wrap it in unfused(). tests/optim/optim2_test.cpp
+// also runs in the -march=native test binary, built at -O2, where GCC fuses.
 #include <cmath>
 #include <cstddef>
 #include <utility>

@@ -66,6 +66,9 @@ class RMSprop : public detail::OptimizerWithState<T, RMSpropOptions, RMSpropStat
         if (centered) s.grad_avg = zeros<T>(p.sizes());
       }
       ++s.step;
+      // buf.mul_(momentum) in a pass of its own: the addition below must not
+      // fuse with this product (Note [Optimizer rounding]).
+      if (momentum_on) detail::zip_apply([=](T& buf) { buf = buf * mom; }, s.momentum_buffer);
       // Absent buffers alias square_avg and are neither read nor written.
       const Tensor<T>& buf_t = momentum_on ? s.momentum_buffer : s.square_avg;
       const Tensor<T>& gavg_t = centered ? s.grad_avg : s.square_avg;
@@ -83,7 +86,7 @@ class RMSprop : public detail::OptimizerWithState<T, RMSpropOptions, RMSpropStat
             }
             avg = avg + eps;
             if (momentum_on) {
-              buf = detail::torch_addcdiv(buf * mom, gv, avg, T(1));
+              buf = detail::torch_addcdiv(buf, gv, avg, T(1));
               pv = detail::torch_add(pv, buf, neg_lr);
             } else {
               pv = detail::torch_addcdiv(pv, gv, avg, neg_lr);
