@@ -40,9 +40,8 @@ Presets (each value can be overridden by the flags below):
   pytorch-example  PyTorch's examples/mnist network: Conv2d(1, 32, 3) -> ReLU
                    -> Conv2d(32, 64, 3) -> ReLU -> MaxPool2d(2) -> Dropout(0.25)
                    -> Flatten -> Linear(9216, 128) -> ReLU -> Dropout(0.5) ->
-                   Linear(128, 10); batch 64, 14 epochs, StepLR(1, gamma 0.7).
-                   PyTorch's example uses Adadelta lr 1.0, which tapegrad does
-                   not have yet: Adam lr 0.001 here
+                   Linear(128, 10); Adadelta lr 1.0, batch 64, 14 epochs,
+                   StepLR(1, gamma 0.7), as PyTorch's example
 
 Options:
   --preset NAME          lenet5 | pytorch-example
@@ -53,7 +52,8 @@ Options:
   --batch-size N         mini-batch size
   --lr X                 learning rate
   --momentum X           SGD momentum
-  --optimizer NAME       sgd | adam | adamw
+  --optimizer NAME       sgd | adam | adamw | rmsprop | adagrad | adadelta |
+                         nadam | radam
   --schedule NAME        none | step (StepLR, step 1, gamma --gamma)
   --gamma X              StepLR's factor per epoch (default 0.7)
   --seed N               random seed (default 42)
@@ -77,7 +77,7 @@ void apply_preset(Config& c) {
   if (c.preset == "lenet5") {
     c.optimizer = "adam", c.lr = 1e-3, c.batch_size = 64, c.epochs = 10, c.schedule = "none";
   } else if (c.preset == "pytorch-example") {
-    c.optimizer = "adam", c.lr = 1e-3, c.batch_size = 64, c.epochs = 14, c.schedule = "step", c.gamma = 0.7;
+    c.optimizer = "adadelta", c.lr = 1.0, c.batch_size = 64, c.epochs = 14, c.schedule = "step", c.gamma = 0.7;
   } else {
     throw std::invalid_argument("unknown preset '" + c.preset + "' (lenet5 or pytorch-example)");
   }

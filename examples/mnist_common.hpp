@@ -382,7 +382,8 @@ Config parse_flags(int argc, char** argv, const std::string& default_preset, Pre
     else if (f == "--batch-size") c.batch_size = parse_int(f, v, 1);
     else if (f == "--lr") c.lr = parse_double(f, v, 0, 100);
     else if (f == "--momentum") c.momentum = parse_double(f, v, 0, 1);
-    else if (f == "--optimizer") c.optimizer = one_of(f, v, {"sgd", "adam", "adamw"});
+    else if (f == "--optimizer")
+      c.optimizer = one_of(f, v, {"sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "nadam", "radam"});
     else if (f == "--schedule") c.schedule = one_of(f, v, schedules);
     else if (f == "--seed") c.seed = parse_int(f, v, 0);
     else if (f == "--threads") c.threads = parse_int(f, v, 1);
@@ -480,13 +481,22 @@ int evaluate_saved(const std::string& program, nn::Module<float>& net, const Con
   return 0;
 }
 
-/// sgd | adam | adamw over params.
+/// sgd | adam | adamw | rmsprop | adagrad | adadelta | nadam | radam over params
+/// (the others' options at PyTorch's defaults).
 inline std::unique_ptr<optim::Optimizer<float>> make_optimizer(const std::string& name,
                                                                std::vector<tg::Tensor<float>> params, double lr,
                                                                double momentum, double weight_decay) {
   if (name == "sgd")
     return std::make_unique<optim::SGD<float>>(std::move(params), optim::SGDOptions{.lr = lr, .momentum = momentum});
   if (name == "adam") return std::make_unique<optim::Adam<float>>(std::move(params), optim::AdamOptions{.lr = lr});
+  if (name == "rmsprop")
+    return std::make_unique<optim::RMSprop<float>>(std::move(params), optim::RMSpropOptions{.lr = lr});
+  if (name == "adagrad")
+    return std::make_unique<optim::Adagrad<float>>(std::move(params), optim::AdagradOptions{.lr = lr});
+  if (name == "adadelta")
+    return std::make_unique<optim::Adadelta<float>>(std::move(params), optim::AdadeltaOptions{.lr = lr});
+  if (name == "nadam") return std::make_unique<optim::NAdam<float>>(std::move(params), optim::NAdamOptions{.lr = lr});
+  if (name == "radam") return std::make_unique<optim::RAdam<float>>(std::move(params), optim::RAdamOptions{.lr = lr});
   return std::make_unique<optim::AdamW<float>>(std::move(params),
                                                optim::AdamWOptions{.lr = lr, .weight_decay = weight_decay});
 }

@@ -47,7 +47,8 @@ Options:
   --batch-size N         mini-batch size
   --lr X                 learning rate
   --momentum X           SGD momentum
-  --optimizer NAME       sgd | adam | adamw
+  --optimizer NAME       sgd | adam | adamw | rmsprop | adagrad | adadelta |
+                         nadam | radam
   --hidden LIST          hidden layer widths, e.g. 256 or 512,256
   --dropout P            dropout after each hidden ReLU (0 = none)
   --schedule NAME        none | cosine | step (learning-rate schedule)

@@ -322,6 +322,56 @@ tapegrad_header_use(tapegrad/optim/detail/step_kernels.hpp CODE [[
   auto a = full<float>({2}, 3.0f);
   optim::detail::zip_apply_sqrt([](float& v) { return v * v; }, [](float root, float& v) { v = v + root; }, a);
   return x[4] == 4.0f && a.to_vector()[1] == 6.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/common.hpp CODE [[
+  return optim::detail::torch_addcmul(1.0f, 2.0f, 3.0f, 0.5f) == 4.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/state_dict.hpp CODE [[
+  optim::StateDict<float> sd;
+  sd.state[0]["step"] = full<float>({}, 1.0f);
+  return sd.param_groups.empty() && sd.state.size() == 1 ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/optimizer_state.hpp WITH tapegrad/optim/adam.hpp CODE [[
+  auto w = ones<float>({2});
+  w.requires_grad_();
+  optim::Adam<float> opt({w}, {.lr = 0.1});
+  w.mutable_grad() = ones<float>({2});
+  opt.step();
+  optim::Adam<float> other({w});
+  other.load_state_dict(opt.state_dict());
+  return other.state(0).step == 1 ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/rmsprop.hpp CODE [[
+  auto w = ones<float>({2});
+  w.requires_grad_();
+  optim::RMSprop<float> opt({w}, {.momentum = 0.9, .centered = true});
+  w.mutable_grad() = ones<float>({2});
+  opt.step();
+  return w.to_vector()[0] < 1.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/adagrad.hpp CODE [[
+  auto w = ones<float>({2});
+  w.requires_grad_();
+  optim::Adagrad<float> opt({w});
+  w.mutable_grad() = ones<float>({2});
+  opt.step();
+  return w.to_vector()[0] < 1.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/adadelta.hpp CODE [[
+  auto w = ones<float>({2});
+  w.requires_grad_();
+  optim::Adadelta<float> opt({w});
+  w.mutable_grad() = ones<float>({2});
+  opt.step();
+  return w.to_vector()[0] < 1.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/nadam.hpp CODE [[
+  auto w = ones<float>({2});
+  w.requires_grad_();
+  optim::NAdam<float> opt({w});
+  w.mutable_grad() = ones<float>({2});
+  opt.step();
+  return w.to_vector()[0] < 1.0f && opt.state(0).mu_product < 1.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/optim/radam.hpp CODE [[
+  auto w = ones<float>({2});
+  w.requires_grad_();
+  optim::RAdam<float> opt({w});
+  w.mutable_grad() = ones<float>({2});
+  opt.step();
+  return w.to_vector()[0] < 1.0f ? 0 : 1;]])
 tapegrad_header_use(tapegrad/optim/lr_scheduler.hpp WITH tapegrad/optim/sgd.hpp CODE [[
   auto w = ones<float>({2});
   w.requires_grad_();
@@ -370,6 +420,13 @@ tapegrad_header_use(tapegrad/io/npy.hpp CODE [[
 tapegrad_header_use(tapegrad/io/safetensors.hpp CODE [[
   try {
     io::load_safetensors("header-check-no-such-file.safetensors");
+  } catch (const IOError&) {
+    return 0;
+  }
+  return 1;]])
+tapegrad_header_use(tapegrad/io/optim_state.hpp CODE [[
+  try {
+    auto sd = optim::load<float>("header-check-no-such-file.safetensors");
   } catch (const IOError&) {
     return 0;
   }

@@ -131,6 +131,23 @@ class AdamBase : public Optimizer<T> {
  protected:
   static constexpr bool kDecoupled = std::is_same_v<Options, AdamWOptions>;
 
+  // state_dict()/load_state_dict() (Note [Optimizer state_dict] in optim/state_dict.hpp)
+  void visit_options(StateVisitor<T>& v) override {
+    v.option("betas", options_.betas);
+    v.option("eps", options_.eps);
+    v.option("weight_decay", options_.weight_decay);
+    v.option("amsgrad", options_.amsgrad);
+    v.option("maximize", options_.maximize);
+  }
+  void visit_state(size_t i, StateVisitor<T>& v) override {
+    AdamState<T>& s = state_[i];
+    v.scalar("step", s.step);
+    v.tensor("exp_avg", s.exp_avg, true);
+    v.tensor("exp_avg_sq", s.exp_avg_sq, true);
+    v.tensor("max_exp_avg_sq", s.max_exp_avg_sq, options_.amsgrad);
+  }
+  void reset_state(size_t i) override { state_[i] = {}; }
+
   AdamBase(std::vector<Tensor<T>> params, const Options& options, const char* name)
       : Optimizer<T>(std::move(params), validate(options, name).lr, name), options_(options),
         state_(this->params_.size()) {}

@@ -1,8 +1,9 @@
 #pragma once
-// Optimizer<T>: the base of SGD, Adam and AdamW, as torch.optim.Optimizer with
-// one parameter group. It owns handles to the parameters (sharing their data),
-// a learning rate that schedulers adjust through lr()/set_lr(), and
-// zero_grad(); each optimizer's step() updates the parameters in place.
+// Optimizer<T>: the base of every optimizer (SGD, Adam, AdamW, RMSprop, ...), as
+// torch.optim.Optimizer with one parameter group. It owns handles to the
+// parameters (sharing their data), a learning rate that schedulers adjust
+// through lr()/set_lr(), zero_grad() and state_dict()/load_state_dict(); each
+// optimizer's step() updates the parameters in place.
 //
 // Note [Optimizer steps]: a step reads each parameter's grad() and writes the
 // parameter and its state (momentum, moment estimates) in one fused loop per
@@ -27,6 +28,7 @@
 #include "../tensor/factory.hpp"
 #include "../tensor/iterator.hpp"
 #include "../tensor/map.hpp"
+#include "state_dict.hpp"
 
 namespace tapegrad::optim {
 
@@ -104,6 +106,15 @@ class Optimizer {
   /// "SGD", "Adam", ... (the prefix of this optimizer's error messages).
   const char* name() const { return name_; }
 
+  /// torch's optimizer.state_dict(): copies of every parameter's state, keyed
+  /// by the parameter's index, and the hyper-parameters (Note [Optimizer state_dict]).
+  virtual StateDict<T> state_dict() const;
+  /// torch's optimizer.load_state_dict(): every key and shape is checked
+  /// against this optimizer's parameters before anything changes (ValueError
+  /// naming the key and the shapes); then the hyper-parameters and the state
+  /// are replaced by copies of sd's.
+  virtual void load_state_dict(const StateDict<T>& sd);
+
  protected:
   Optimizer(std::vector<Tensor<T>> params, double lr, const char* name)
       : params_(std::move(params)), lr_(lr), name_(name) {
@@ -136,6 +147,13 @@ class Optimizer {
   /// After parameter i was written in place: the version bump of any in-place op.
   void mark_updated(size_t i) const { params_[i].storage()->bump_version(); }
 
+  /// The hooks of state_dict()/load_state_dict(): each optimizer lists its
+  /// options besides lr, and parameter i's state fields, by PyTorch's names;
+  /// reset_state(i) forgets parameter i's state (no entry in a loaded dict).
+  virtual void visit_options(detail::StateVisitor<T>&) {}
+  virtual void visit_state(size_t, detail::StateVisitor<T>&) {}
+  virtual void reset_state(size_t) {}
+
   void check_state_index(size_t i) const {
     TAPEGRAD_CHECK(i < params_.size(), IndexError, name_, ": state index ", i, " is out of range for ",
                    params_.size(), " parameters");
@@ -147,3 +165,5 @@ class Optimizer {
 };
 
 }  // namespace tapegrad::optim
+
+#include "optimizer_state.hpp"  // the definitions of state_dict()/load_state_dict()

@@ -90,6 +90,21 @@ class SGD : public Optimizer<T> {
     return state_[i];
   }
 
+ protected:
+  // state_dict()/load_state_dict() (Note [Optimizer state_dict] in optim/state_dict.hpp);
+  // a parameter without a momentum buffer (momentum 0, or no step yet) has no entry.
+  void visit_options(detail::StateVisitor<T>& v) override {
+    v.option("momentum", options_.momentum);
+    v.option("dampening", options_.dampening);
+    v.option("weight_decay", options_.weight_decay);
+    v.option("nesterov", options_.nesterov);
+    v.option("maximize", options_.maximize);
+  }
+  void visit_state(size_t i, detail::StateVisitor<T>& v) override {
+    v.tensor("momentum_buffer", state_[i].momentum_buffer, false);
+  }
+  void reset_state(size_t i) override { state_[i] = {}; }
+
  private:
   // The options are checked before the parameters, as in PyTorch.
   static const SGDOptions& validate(const SGDOptions& o) {
