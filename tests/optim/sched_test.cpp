@@ -121,6 +121,65 @@ TEST_CASE("ExponentialLR: lr of 30 epochs matches PyTorch's exactly") {
   check_case("exponential.g0.5_lr0.3", false, 0.3, plain<optim::ExponentialLR>(0.5));
 }
 
+// RMSprop, NAdam and RAdam: OneCycleLR cycles what PyTorch's cycles in them
+// (RMSprop's momentum, NAdam's and RAdam's betas[0]). The schedule is the one
+// of the SGD and Adam goldens (it depends on OneCycleLR's options only), and
+// the step uses the cycled value: the first step equals that of an optimizer
+// built with the scheduled lr and momentum.
+template <class Opt, class Options, class SetMomentum>
+void check_cycled(const std::string& golden_case, Options options, SetMomentum set_momentum, double max_lr,
+                  const optim::OneCycleLROptions& oc) {
+  CAPTURE(golden_case);
+  auto p = tg::zeros<float>({2}).requires_grad_();
+  Opt opt(std::vector{p}, options);
+  optim::OneCycleLR<float> sched(opt, max_lr, oc);
+  REQUIRE(opt.cycled_momentum() != nullptr);
+  std::vector<double> moms{*opt.cycled_momentum()};
+
+  auto q = tg::zeros<float>({2}).requires_grad_();
+  Options first = options;
+  first.lr = opt.lr();
+  set_momentum(first, *opt.cycled_momentum());
+  Opt ref(std::vector{q}, first);
+  p.mutable_grad() = tg::full<float>({2}, 0.5f);
+  q.mutable_grad() = tg::full<float>({2}, 0.5f);
+  opt.step();
+  ref.step();
+  CHECK(p.to_vector() == q.to_vector());
+
+  sched.step();
+  moms.push_back(*opt.cycled_momentum());
+  for (int i = 1; i < 30; ++i) {
+    p.mutable_grad() = tg::ones<float>({2});
+    opt.step();
+    sched.step();
+    moms.push_back(*opt.cycled_momentum());
+  }
+  CHECK(moms == golden(golden_case + ".momentum"));
+}
+
+TEST_CASE("OneCycleLR: cycles RMSprop's momentum and NAdam's and RAdam's beta1 as PyTorch's, and their step uses it") {
+  const optim::OneCycleLROptions plain_oc{.total_steps = 30};
+  check_cycled<optim::RMSprop<float>>(
+      "onecycle.default_max0.1_total30", optim::RMSpropOptions{.lr = 0.1, .momentum = 0.9},
+      [](optim::RMSpropOptions& o, double m) { o.momentum = m; }, 0.1, plain_oc);
+  const optim::OneCycleLROptions linear_oc{.epochs = 3,
+                                           .steps_per_epoch = 10,
+                                           .pct_start = 0.25,
+                                           .anneal_strategy = "linear",
+                                           .base_momentum = 0.8,
+                                           .max_momentum = 0.92,
+                                           .div_factor = 10.0,
+                                           .final_div_factor = 10.0,
+                                           .three_phase = true};
+  check_cycled<optim::NAdam<float>>(
+      "onecycle.adam_linear_three_phase", optim::NAdamOptions{.lr = 0.01, .betas = {0.9, 0.99}},
+      [](optim::NAdamOptions& o, double m) { o.betas[0] = m; }, 0.5, linear_oc);
+  check_cycled<optim::RAdam<float>>(
+      "onecycle.adam_linear_three_phase", optim::RAdamOptions{.lr = 0.01, .betas = {0.9, 0.99}},
+      [](optim::RAdamOptions& o, double m) { o.betas[0] = m; }, 0.5, linear_oc);
+}
+
 TEST_CASE("OneCycleLR: lr and momentum (SGD momentum, Adam beta1) of 30 steps match PyTorch's exactly") {
   check_case("onecycle.default_max0.1_total30", false, 0.1,
              plain<optim::OneCycleLR>(0.1, optim::OneCycleLROptions{.total_steps = 30}), true);

@@ -51,6 +51,9 @@ class NAdam : public detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>> 
   explicit NAdam(std::initializer_list<Tensor<T>> params, NAdamOptions options = {})
       : NAdam(std::vector<Tensor<T>>(params), options) {}
 
+  /// What OneCycleLR(cycle_momentum) cycles, as PyTorch's `betas[0]`; step() reads it each time.
+  double* cycled_momentum() override { return &options_.betas[0]; }
+
   void step() override {
     NoGradGuard no_grad;
     const NAdamOptions& o = options_;

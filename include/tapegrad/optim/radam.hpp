@@ -47,6 +47,9 @@ class RAdam : public detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>> 
   explicit RAdam(std::initializer_list<Tensor<T>> params, RAdamOptions options = {})
       : RAdam(std::vector<Tensor<T>>(params), options) {}
 
+  /// What OneCycleLR(cycle_momentum) cycles, as PyTorch's `betas[0]`; step() reads it each time.
+  double* cycled_momentum() override { return &options_.betas[0]; }
+
   void step() override {
     NoGradGuard no_grad;
     const RAdamOptions& o = options_;

@@ -47,6 +47,9 @@ class RMSprop : public detail::OptimizerWithState<T, RMSpropOptions, RMSpropStat
   explicit RMSprop(std::initializer_list<Tensor<T>> params, RMSpropOptions options = {})
       : RMSprop(std::vector<Tensor<T>>(params), options) {}
 
+  /// What OneCycleLR(cycle_momentum) cycles, as PyTorch's `momentum`; step() reads it each time.
+  double* cycled_momentum() override { return &options_.momentum; }
+
   void step() override {
     NoGradGuard no_grad;
     const RMSpropOptions& o = options_;
@@ -65,6 +68,9 @@ class RMSprop : public detail::OptimizerWithState<T, RMSpropOptions, RMSpropStat
         if (momentum_on) s.momentum_buffer = zeros<T>(p.sizes());
         if (centered) s.grad_avg = zeros<T>(p.sizes());
       }
+      // momentum turned on after the first step (e.g. by a scheduler): the
+      // buffer starts at zero then (PyTorch 1.13 raises a KeyError there)
+      if (momentum_on && !s.momentum_buffer.defined()) s.momentum_buffer = zeros<T>(p.sizes());
       ++s.step;
       // buf.mul_(momentum) in a pass of its own: the addition below must not
       // fuse with this product (Note [Optimizer rounding]).
