@@ -138,7 +138,7 @@ def grad_fn_cases():
         ("leaky_relu", lambda x, w, b, m, t: F.leaky_relu(x)),
         ("gelu", lambda x, w, b, m, t: F.gelu(x)),
         ("silu", lambda x, w, b, m, t: F.silu(x)),
-        ("dropout_eval", lambda x, w, b, m, t: x.to(F64)),
+        ("to_double", lambda x, w, b, m, t: x.to(F64)),
         ("bmm", lambda x, w, b, m, t: torch.bmm(x.unsqueeze(0), m.unsqueeze(0))),
         ("gather", lambda x, w, b, m, t: x.gather(1, t.clamp(0, 2).unsqueeze(1))),
         ("index_select", lambda x, w, b, m, t: x.index_select(0, t)),

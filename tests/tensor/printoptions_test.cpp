@@ -5,8 +5,11 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/reference.hpp"
 
@@ -113,4 +116,102 @@ TEST_CASE("set_printoptions: rejects an unknown profile and a negative precision
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(tg::set_printoptions({.precision = -1}),
                        "set_printoptions: precision must be non-negative, got -1", tg::ValueError);
+}
+
+// ---- grad_fn names ----------------------------------------------------------------
+namespace {
+
+struct GradFnInputs {
+  tg::Tensor<float> x, w, b, m;
+  tg::Tensor<int64_t> t;
+};
+
+// The expressions of tools/gen_ref_surface2.py's grad_fn_cases, spelled in tapegrad.
+std::vector<std::pair<std::string, std::function<tg::Tensor<float>(const GradFnInputs&)>>> grad_fn_cases() {
+  namespace F = tg::nn::functional;
+  using I = GradFnInputs;
+  return {
+      {"linear_bias", [](const I& a) { return F::linear(a.x, a.w, a.b); }},
+      {"linear_nobias", [](const I& a) { return F::linear(a.x, a.w); }},
+      {"mm", [](const I& a) { return tg::mm(a.x, a.m); }},
+      {"matmul_2d", [](const I& a) { return tg::matmul(a.x, a.m); }},
+      {"t", [](const I& a) { return a.x.t(); }},
+      {"transpose", [](const I& a) { return a.x.transpose(0, 1); }},
+      {"view", [](const I& a) { return a.x.view({12}); }},
+      {"reshape", [](const I& a) { return a.x.reshape({3, 4}); }},
+      {"flatten", [](const I& a) { return a.x.flatten(); }},
+      {"permute", [](const I& a) { return a.x.permute({1, 0}); }},
+      {"unsqueeze", [](const I& a) { return a.x.unsqueeze(0); }},
+      {"squeeze_dim", [](const I& a) { return a.x.unsqueeze(0).squeeze(0); }},
+      {"expand", [](const I& a) { return a.b.expand({2, 5}); }},
+      {"select", [](const I& a) { return a.x.select(0, 1); }},
+      {"narrow", [](const I& a) { return a.x.narrow(1, 0, 2); }},
+      {"cross_entropy", [](const I& a) { return F::cross_entropy(a.x, a.t); }},
+      {"nll_loss", [](const I& a) { return F::nll_loss(a.x, a.t); }},
+      {"log_softmax", [](const I& a) { return F::log_softmax(a.x, 1); }},
+      {"softmax", [](const I& a) { return F::softmax(a.x, 1); }},
+      {"mse_loss", [](const I& a) { return F::mse_loss(a.x, a.m.select(0, 0).expand({4, 3})); }},
+      {"mean", [](const I& a) { return a.x.mean(); }},
+      {"mean_dim", [](const I& a) { return a.x.mean(0); }},
+      {"sum", [](const I& a) { return a.x.sum(); }},
+      {"sum_dim", [](const I& a) { return a.x.sum(1); }},
+      {"relu", [](const I& a) { return F::relu(a.x); }},
+      {"sigmoid", [](const I& a) { return a.x.sigmoid(); }},
+      {"tanh", [](const I& a) { return a.x.tanh(); }},
+      {"exp", [](const I& a) { return a.x.exp(); }},
+      {"log", [](const I& a) { return a.x.log(); }},
+      {"sqrt", [](const I& a) { return a.x.sqrt(); }},
+      {"abs", [](const I& a) { return a.x.abs(); }},
+      {"neg", [](const I& a) { return -a.x; }},
+      {"add", [](const I& a) { return a.x + a.m.select(0, 0); }},
+      {"add_scalar", [](const I& a) { return a.x + 2; }},
+      {"sub", [](const I& a) { return a.x - a.m.select(0, 0); }},
+      {"sub_scalar", [](const I& a) { return a.x - 2; }},
+      {"mul", [](const I& a) { return a.x * a.m.select(0, 0); }},
+      {"mul_scalar", [](const I& a) { return a.x * 2; }},
+      {"div", [](const I& a) { return a.x / a.m.select(0, 0); }},
+      {"div_scalar", [](const I& a) { return a.x / 2; }},
+      {"pow_scalar", [](const I& a) { return a.x.pow(2); }},
+      {"pow_tensor", [](const I& a) { return a.x.pow(a.m.select(0, 0)); }},
+      {"max", [](const I& a) { return a.x.max(); }},
+      {"amax", [](const I& a) { return a.x.amax({1}); }},
+      {"clamp", [](const I& a) { return a.x.clamp(-1, 1); }},
+      {"cat", [](const I& a) { return tg::cat({a.x, a.m}); }},
+      {"clone", [](const I& a) { return a.x.clone(); }},
+      {"where", [](const I& a) { return tg::where(a.x > 0, a.x, a.m.select(0, 0)); }},
+      {"leaky_relu", [](const I& a) { return F::leaky_relu(a.x); }},
+      {"gelu", [](const I& a) { return F::gelu(a.x); }},
+      {"silu", [](const I& a) { return F::silu(a.x); }},
+      {"bmm", [](const I& a) { return tg::bmm(a.x.unsqueeze(0), a.m.unsqueeze(0)); }},
+      {"gather", [](const I& a) { return a.x.gather(1, a.t.clamp(0, 2).unsqueeze(1)); }},
+      {"index_select", [](const I& a) { return a.x.index_select(0, a.t); }},
+      {"cumsum", [](const I& a) { return a.x.cumsum(0); }},
+      {"logsumexp", [](const I& a) { return a.x.logsumexp(1); }},
+      {"var", [](const I& a) { return a.x.var(); }},
+      {"std", [](const I& a) { return a.x.std(); }},
+      {"prod", [](const I& a) { return a.x.prod(); }},
+      {"norm", [](const I& a) { return a.x.norm(); }},
+      {"binary_cross_entropy_with_logits",
+       [](const I& a) {
+         return F::binary_cross_entropy_with_logits(a.x, a.m.select(0, 0).detach().sigmoid().expand({4, 3}));
+       }},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("grad_fn_name: names each op's node as PyTorch's grad_fn for the same expression") {
+  tg::Generator g(5);
+  GradFnInputs in{tg::rand<float>({4, 3}, g, {.requires_grad = true}), tg::randn<float>({5, 3}, g, {.requires_grad = true}),
+                  tg::randn<float>({5}, g, {.requires_grad = true}), tg::rand<float>({3, 3}, g, {.requires_grad = true}),
+                  tg::tensor({0, 2, 1, 2})};
+  int checked = 0;
+  for (const auto& [name, fn] : grad_fn_cases()) {
+    CAPTURE(name);
+    const auto y = fn(in);
+    CHECK(y.grad_fn_name() == tapegrad_test::ref(kFile, "gradfn." + name).text);
+    ++checked;
+  }
+  CHECK(checked == 61);
+  CHECK(in.x.to<double>().grad_fn_name() == tapegrad_test::ref(kFile, "gradfn.to_double").text);
 }

@@ -67,7 +67,7 @@ Tensor<T> pad(const Tensor<T>& x, const Shape& pad, std::string_view mode = "con
       if (src.defined()) tapegrad::detail::copy_into(dst, src);
     }
     // d/dx: the gradient of the positions x was copied to
-    return tapegrad::detail::recorded(out, x, "ConstantPadNdBackward", [regions, in = x.sizes()](const Tensor<T>& g) {
+    return tapegrad::detail::recorded(out, x, "ConstantPadNdBackward0", [regions, in = x.sizes()](const Tensor<T>& g) {
       auto z = zeros<T>(in);
       auto [dst, src] = regions(z, g);
       if (dst.defined()) tapegrad::detail::copy_into(dst, src);

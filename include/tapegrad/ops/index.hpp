@@ -260,7 +260,7 @@ Tensor<T> gather(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& inde
   if constexpr (FloatingElement<T>) {
     // d/dself: each output's gradient is added back where it was read from
     if (autograd::needs_grad(self))
-      autograd::record(out, "GatherBackward",
+      autograd::record(out, "GatherBackward0",
                        [d, in = self.sizes(), idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs) {
                          auto z = zeros<T>(in);
                          detail::scatter_into(z, d, idx.get(), g.contiguous(), "gather", detail::Add{});
@@ -309,7 +309,7 @@ Tensor<T> scatter_impl(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>
 /// src[i][j] (dim 0); duplicates: any one wins (Note [Duplicate indices]).
 template <Element T>
 Tensor<T> scatter(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& index, const Tensor<T>& src) {
-  return detail::scatter_impl<T, false>(self, dim, index, src, "scatter", "ScatterBackward");
+  return detail::scatter_impl<T, false>(self, dim, index, src, "scatter", "ScatterBackward0");
 }
 /// scatter(self, dim, index, value): a copy of self with value at the indexed positions.
 template <Element T, Scalar S>
@@ -320,7 +320,7 @@ Tensor<T> scatter(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& ind
   detail::scatter_into(out, d, index, detail::checked_scalar_tensor<T>(value, "scatter"), "scatter",
                        detail::Assign{});
   // d/dself: g with the overwritten positions zeroed
-  return detail::recorded(out, self, "ScatterBackward", [d, idx = autograd::save(index)](const Tensor<T>& g) {
+  return detail::recorded(out, self, "ScatterBackward0", [d, idx = autograd::save(index)](const Tensor<T>& g) {
     auto gs = detail::copy_of(g);
     detail::scatter_into(gs, d, idx.get(), zeros<T>({}), "scatter", detail::Assign{});
     return gs;
@@ -330,7 +330,7 @@ Tensor<T> scatter(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& ind
 /// indexed positions, duplicates summed.
 template <Element T>
 Tensor<T> scatter_add(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& index, const Tensor<T>& src) {
-  return detail::scatter_impl<T, true>(self, dim, index, src, "scatter_add", "ScatterAddBackward");
+  return detail::scatter_impl<T, true>(self, dim, index, src, "scatter_add", "ScatterAddBackward0");
 }
 
 // ---- index_select and the index_* family ------------------------------------------------
@@ -383,7 +383,7 @@ Tensor<T> index_select(const Tensor<T>& self, int64_t dim, const Tensor<I>& inde
   if constexpr (FloatingElement<T>) {
     // d/dself: the slices' gradients added back at their indices (index_add)
     if (autograd::needs_grad(self))
-      autograd::record(out, "IndexSelectBackward",
+      autograd::record(out, "IndexSelectBackward0",
                        [d, in = self.sizes(), idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs) {
                          auto z = zeros<T>(in);
                          detail::index_scatter_into(z, d, idx.get(), g, false, "index_select", detail::Add{});
@@ -417,7 +417,7 @@ Tensor<T> index_add(const Tensor<T>& self, int64_t dim, const Tensor<I>& index, 
   if constexpr (FloatingElement<T>) {
     // d/dself = g; d/dsource = alpha * g's slices at index
     if (autograd::needs_grad(self, source))
-      autograd::record(out, "IndexAddBackward",
+      autograd::record(out, "IndexAddBackward0",
                        [d, a, idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs n) {
                          autograd::Grads<T> grads;
                          if (n[0]) grads[0] = g;
@@ -449,7 +449,7 @@ Tensor<T> index_fill(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& 
   detail::index_scatter_into(out, d, index, detail::checked_scalar_tensor<T>(value, "index_fill"), true,
                              "index_fill", detail::Assign{});
   // d/dself: g with the filled slices zeroed
-  return detail::recorded(out, self, "IndexFillBackward", [d, idx = autograd::save(index)](const Tensor<T>& g) {
+  return detail::recorded(out, self, "IndexFillBackward0", [d, idx = autograd::save(index)](const Tensor<T>& g) {
     return index_fill(g, d, idx.get(), 0);
   });
 }
@@ -463,7 +463,7 @@ Tensor<T> index_copy(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& 
   if constexpr (FloatingElement<T>) {
     // d/dself = g with the overwritten slices zeroed; d/dsource = g's slices at index
     if (autograd::needs_grad(self, source))
-      autograd::record(out, "IndexCopyBackward",
+      autograd::record(out, "IndexCopyBackward0",
                        [d, idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs n) {
                          NoGradGuard ng;
                          autograd::Grads<T> grads;

@@ -292,10 +292,9 @@ std::string to_string(const Tensor<T>& t) {
     printer.each_shown(0, 0, [&](T v) { shown.push_back(v); });
     printer.write(s, 0, 0, indent, p::Formatter<T>(shown, opts));
   }
-  // PyTorch's autograd suffixes; its node names carry an overload number,
-  // which tapegrad's do not track: always 0 (PyTorch's sum over dims is
-  // SumBackward1, tapegrad prints SumBackward0)
-  if (!t.is_leaf()) suffixes.push_back("grad_fn=<" + t.grad_fn_name() + "0>");
+  // PyTorch's autograd suffixes; node names are PyTorch's, overload number
+  // included (Note [grad_fn names] in autograd/node.hpp).
+  if (!t.is_leaf()) suffixes.push_back("grad_fn=<" + t.grad_fn_name() + ">");
   else if (t.requires_grad()) suffixes.push_back("requires_grad=True");
   p::add_suffixes(s, suffixes, indent, opts.linewidth);
   return s;

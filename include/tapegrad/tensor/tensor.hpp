@@ -51,7 +51,7 @@ class GradFnBase {
   virtual ~GradFnBase() = default;
   GradFnBase(const GradFnBase&) = delete;
   GradFnBase& operator=(const GradFnBase&) = delete;
-  /// The op's backward name, "MulBackward", ...
+  /// The op's backward name, "MulBackward0", ...
   const char* name() const { return name_; }
 
  protected:
@@ -223,7 +223,7 @@ class Tensor {
   bool retains_grad() const { return impl().autograd && impl().autograd->retains_grad; }
   /// The op that produced x, or null for a leaf (autograd/engine.hpp).
   std::shared_ptr<autograd::Node> grad_fn() const;
-  /// Name of grad_fn ("MulBackward", ...), or "" for a leaf.
+  /// Name of grad_fn ("MulBackward0", ...), or "" for a leaf.
   std::string grad_fn_name() const { return is_leaf() ? "" : impl().autograd->grad_fn->name(); }
   /// The same data without autograd history (shares storage).
   Tensor detach() const {
