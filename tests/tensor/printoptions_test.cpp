@@ -215,3 +215,40 @@ TEST_CASE("grad_fn_name: names each op's node as PyTorch's grad_fn for the same 
   CHECK(checked == 61);
   CHECK(in.x.to<double>().grad_fn_name() == tapegrad_test::ref(kFile, "gradfn.to_double").text);
 }
+
+// ---- sizes and tolist -----------------------------------------------------------------
+TEST_CASE("sizes: streams as PyTorch prints torch.Size, errors keep [2, 3]") {
+  for (const auto& [name, dims] : std::vector<std::pair<std::string, tg::Shape>>{
+           {"2x3", {2, 3}}, {"0d", {}}, {"0", {0}}, {"1x1x4", {1, 1, 4}}}) {
+    CAPTURE(name);
+    const auto x = tg::zeros<float>(dims);
+    std::ostringstream os;
+    os << x.sizes();
+    CHECK(os.str() == tapegrad_test::ref(kFile, "size." + name).text);
+    CHECK(to_string(x.shape()) == os.str());
+    std::ostringstream plain;
+    plain << dims;  // a Shape the user builds prints as error messages do
+    CHECK(plain.str() == to_string(dims));
+  }
+  const auto x = tg::zeros<float>({2, 3});
+  CHECK(to_string(tg::Shape(x.sizes())) == "[2, 3]");
+  CHECK_THROWS_WITH_AS(x.view({4}), "view: shape [4] is invalid for input of size 6", tg::ShapeError);
+  CHECK_THROWS_WITH_AS(x.unsqueeze(0).to_vector2d(), "to_vector2d: expected a 2-D tensor, got shape [1, 2, 3]",
+                       tg::ShapeError);
+  // A Size is a usable Shape: compared, copied, edited.
+  tg::Shape s = x.sizes();
+  s.push_back(1);
+  CHECK(s == tg::Shape{2, 3, 1});
+  CHECK(x.sizes() == tg::Shape{2, 3});
+  CHECK(x.sizes().size() == 2);
+}
+
+TEST_CASE("to_vector2d: a 2-D tensor's rows as nested vectors, views included") {
+  const auto x = tg::tensor({{1, 2, 3}, {4, 5, 6}});
+  CHECK(x.to_vector2d() == std::vector<std::vector<int64_t>>{{1, 2, 3}, {4, 5, 6}});
+  CHECK(x.t().to_vector2d() == std::vector<std::vector<int64_t>>{{1, 4}, {2, 5}, {3, 6}});
+  CHECK(tg::zeros<float>({0, 3}).to_vector2d().empty());
+  CHECK(tg::zeros<float>({2, 0}).to_vector2d() == std::vector<std::vector<float>>{{}, {}});
+  CHECK_THROWS_WITH_AS(tg::tensor({1.5}).to_vector2d(), "to_vector2d: expected a 2-D tensor, got shape [1]",
+                       tg::ShapeError);
+}

@@ -202,7 +202,7 @@ void check_index_source(const Tensor<T>& self, int64_t d, const Tensor<I>& index
 template <Element T, Element I, class F>
 void index_scatter_into(const Tensor<T>& self, int64_t d, const Tensor<I>& index, const Tensor<T>& src, bool wrap,
                         const char* op, const F& f) {
-  Shape walk = self.dim() == 0 ? Shape{1} : self.sizes();
+  Shape walk = self.dim() == 0 ? Shape{1} : Shape(self.sizes());
   walk[d] = index.numel();
   const Shape sst = src.dim() == 0 ? Shape(walk.size(), 0) : src.strides();
   scatter_walk(self, d, walk, index.data_ptr(), expanded_index_strides(index, self.dim(), d), src.data_ptr(), sst,

@@ -197,7 +197,7 @@ AdvancedPlan plan_advanced(const Tensor<T>& v, const std::vector<AdvancedIndex>&
       const int64_t da = ia >= 0 ? p.shape[ia] : 1, db = ib >= 0 ? s[ib] : 1;
       if (da != db && da != 1 && db != 1) {
         std::ostringstream shapes;
-        for (size_t j = 0; j < adv.size(); ++j) shapes << (j ? ", " : "") << adv[j].index.sizes();
+        for (size_t j = 0; j < adv.size(); ++j) shapes << (j ? ", " : "") << static_cast<const Shape&>(adv[j].index.sizes());
         throw_error<IndexError>(op, ": shape mismatch: indexing tensors could not be broadcast together with shapes ",
                                 shapes.str());
       }

@@ -484,7 +484,7 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
   size_t ref = 0;
   while (ref < tensors.size() && detail::cat_skipped(tensors[ref].sizes())) ++ref;
   const bool all_left_out = ref == tensors.size();  // all [0]: PyTorch gives [0]
-  const Shape first = all_left_out ? Shape{0} : tensors[ref].sizes();
+  const Shape first = all_left_out ? Shape{0} : Shape(tensors[ref].sizes());
   const int64_t d = all_left_out ? 0 : wrap_dim(dim, first.size(), "cat");
   std::vector<int64_t> off(tensors.size() + 1, 0);
   for (size_t i = 0; i < tensors.size(); ++i) {

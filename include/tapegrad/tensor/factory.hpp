@@ -579,6 +579,18 @@ std::vector<T> Tensor<T>::to_vector() const {
 }
 
 template <Element T>
+std::vector<std::vector<T>> Tensor<T>::to_vector2d() const {
+  TAPEGRAD_CHECK(dim() == 2, ShapeError, "to_vector2d: expected a 2-D tensor, got shape ", sizes());
+  const auto flat = to_vector();
+  std::vector<std::vector<T>> rows(static_cast<size_t>(size(0)));
+  const auto cols = static_cast<size_t>(size(1));
+  for (size_t i = 0; i < rows.size(); ++i)
+    rows[i].assign(flat.begin() + static_cast<std::ptrdiff_t>(i * cols),
+                   flat.begin() + static_cast<std::ptrdiff_t>((i + 1) * cols));
+  return rows;
+}
+
+template <Element T>
 const Tensor<T>& Tensor<T>::fill_(T value) const {
   detail::check_inplace(*this, "fill_");
   T* p = data_ptr();
