@@ -132,7 +132,7 @@ Tensor<T> softsign(const Tensor<T>& x) {
                              const T d = T(1) + std::abs(v);
                              return T(1) / (d * d);
                            },
-                           "SoftsignBackward0");
+                           "DivBackward0");
 }
 
 /// hardtanh(x, min_val = -1, max_val = 1): x clamped; the gradient is 0 at

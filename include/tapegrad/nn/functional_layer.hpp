@@ -73,7 +73,7 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
   auto y = centered * rsqrt(mean(centered * centered, dims, true) + static_cast<T>(eps));
   if (weight.defined()) y = y * weight;
   if (bias.defined()) y = y + bias;
-  return y;
+  return autograd::renamed(y, "NativeLayerNormBackward0");
 }
 
 /// bilinear(x1, x2, weight, bias): y_k = x1^T W_k x2 + b_k.

@@ -29,7 +29,7 @@ Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduct
   auto loss = detail::pointwise(
       input - target, [b](T d) { return std::abs(d) < b ? T(0.5) * d * d / b : std::abs(d) - T(0.5) * b; },
       [b](T d) { return d < -b ? T(-1) : (d > b ? T(1) : d / b); }, "SmoothL1LossBackward0");
-  return detail::reduce_loss(loss, reduction);
+  return autograd::renamed(detail::reduce_loss(loss, reduction), "SmoothL1LossBackward0");
 }
 
 /// huber_loss(input, target, reduction, delta = 1): 0.5 d^2 where |d| <=
@@ -43,7 +43,7 @@ Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction 
   auto loss = detail::pointwise(
       input - target, [dl](T d) { return std::abs(d) <= dl ? T(0.5) * d * d : dl * (std::abs(d) - T(0.5) * dl); },
       [dl](T d) { return d < -dl ? -dl : (d > dl ? dl : d); }, "HuberLossBackward0");
-  return detail::reduce_loss(loss, reduction);
+  return autograd::renamed(detail::reduce_loss(loss, reduction), "HuberLossBackward0");
 }
 
 /// How kl_div reduces: PyTorch's 'batchmean' (sum / N) next to none/mean/sum.

@@ -246,30 +246,41 @@ template <Element A, Element B>
 Tensor<promote_t<A, B>> remainder(const Tensor<A>& a, const Tensor<B>& b) {
   TAPEGRAD_NO_BOOL_DIVISION("remainder");
   if constexpr (!(detail::is_bool_v<A> && detail::is_bool_v<B>))
-    return detail::mod_op<detail::Remainder, detail::FloorDivide>(a, b, "remainder", "RemainderBackward0");
+    return detail::mod_op<detail::Remainder, detail::FloorDivide>(a, b, "remainder", "RemainderBackward1");
 }
 /// fmod(a, b): a - trunc(a / b) * b, the sign of the dividend (C's fmod).
 template <Element A, Element B>
 Tensor<promote_t<A, B>> fmod(const Tensor<A>& a, const Tensor<B>& b) {
   TAPEGRAD_NO_BOOL_DIVISION("fmod");
   if constexpr (!(detail::is_bool_v<A> && detail::is_bool_v<B>))
-    return detail::mod_op<detail::Fmod, detail::TruncDivide>(a, b, "fmod", "FmodBackward0");
+    return detail::mod_op<detail::Fmod, detail::TruncDivide>(a, b, "fmod", "FmodBackward1");
 }
+
+namespace detail {
+// PyTorch names the Tensor-Scalar overload's node ...Backward0 and the
+// Tensor-Tensor one ...Backward1 (Note [grad_fn names]); null: no node.
+template <Element T>
+Tensor<T> scalar_overload_node(Tensor<T> out, const char* node) {
+  if constexpr (FloatingElement<T>)
+    if (node) return autograd::renamed(std::move(out), node);
+  return out;
+}
+}  // namespace detail
 
 // Tensor op scalar forms: the scalar joins as a 0-d tensor of the tensor's
 // category (a scalar does not widen a tensor: int8 % 3 is int8).
-#define TAPEGRAD_ARITH_SCALAR(name)                                                         \
+#define TAPEGRAD_ARITH_SCALAR(name, node)                                                   \
   template <Element T, Scalar S>                                                            \
   Tensor<scalar_promote_t<T, S>> name(const Tensor<T>& a, S b) {                            \
-    return name(a, detail::scalar_operand<T>(b, #name));                                    \
+    return detail::scalar_overload_node(name(a, detail::scalar_operand<T>(b, #name)), node); \
   }                                                                                         \
   template <Scalar S, Element T>                                                            \
   Tensor<scalar_promote_t<T, S>> name(S a, const Tensor<T>& b) {                            \
     return name(detail::scalar_operand<T>(a, #name), b);                                    \
   }
-TAPEGRAD_ARITH_SCALAR(floor_divide)
-TAPEGRAD_ARITH_SCALAR(remainder)
-TAPEGRAD_ARITH_SCALAR(fmod)
+TAPEGRAD_ARITH_SCALAR(floor_divide, nullptr)
+TAPEGRAD_ARITH_SCALAR(remainder, "RemainderBackward0")
+TAPEGRAD_ARITH_SCALAR(fmod, "FmodBackward0")
 #undef TAPEGRAD_ARITH_SCALAR
 template <Element T, Scalar S>
 Tensor<scalar_promote_t<T, S>> div(const Tensor<T>& a, S b, std::string_view rounding_mode) {

@@ -286,7 +286,7 @@ TAPEGRAD_FLOAT_UNARY(exp, Exp, "ExpBackward0", output, g * v)
 // d/dx log(x) = 1 / x
 TAPEGRAD_FLOAT_UNARY(log, Log, "LogBackward0", input, g / v)
 // d/dx log1p(x) = 1 / (1 + x)
-TAPEGRAD_FLOAT_UNARY(log1p, Log1p, "Log1pBackward0", input, g / (v + R(1)))
+TAPEGRAD_FLOAT_UNARY(log1p, Log1p, "Log1PBackward0", input, g / (v + R(1)))
 // d/dx sqrt(x) = 1 / (2 sqrt(x))
 TAPEGRAD_FLOAT_UNARY(sqrt, Sqrt, "SqrtBackward0", output, g / (v * R(2)))
 // d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3

@@ -560,7 +560,8 @@ const Tensor<T>& index_fill_(const Tensor<T>& self, int64_t dim, const Tensor<in
 template <Element T, Scalar S>
 Tensor<T> masked_fill(const Tensor<T>& self, const Tensor<bool>& mask, S value) {
   detail::check_mask_broadcasts(self, mask, "masked_fill");
-  return where(mask, detail::checked_scalar_tensor<T>(value, "masked_fill"), self);
+  return autograd::renamed(where(mask, detail::checked_scalar_tensor<T>(value, "masked_fill"), self),
+                           "MaskedFillBackward0");
 }
 /// masked_fill(self, mask, value): value a 0-d tensor (it gets the filled
 /// positions' summed gradient).
@@ -570,7 +571,7 @@ Tensor<T> masked_fill(const Tensor<T>& self, const Tensor<bool>& mask, const Ten
                  "masked_fill: only supports a 0-dimensional value tensor, but got tensor with ", value.dim(),
                  " dimension(s)");
   detail::check_mask_broadcasts(self, mask, "masked_fill");
-  return where(mask, value, self);
+  return autograd::renamed(where(mask, value, self), "MaskedFillBackward0");
 }
 /// self.masked_fill_(mask, value): in place; mask must broadcast to self's shape.
 template <Element T, Scalar S>

@@ -137,7 +137,7 @@ Tensor<T> with_options(Tensor<T> t, const TensorOptions& o, const char* op) {
 // run time by one recursive walk, with no template per depth or per literal.
 // tensor<T>({...}) takes a list of Literal<Any> (any number, converted to T
 // at run time as torch.tensor(data, dtype=T) converts it: refused when an
-// integer T cannot hold it), one overload for every depth.
+// integer T cannot hold it), a single overload for any depth.
 enum class LiteralKind { Bool, Int, Float, Any };
 template <LiteralKind K, class V>
 concept LiteralValue = std::is_arithmetic_v<V> &&
