@@ -78,7 +78,7 @@ GradcheckResult gradcheck(const F& f, const std::vector<Tensor<D>>& inputs, doub
       if (excess > worst || (std::isnan(got) != std::isnan(numeric))) {
         worst = std::isnan(excess) ? INFINITY : excess;
         std::ostringstream os;
-        os << "gradcheck: input " << i << " (shape " << x.sizes() << "), element " << k
+        os << "gradcheck: input " << i << " (shape " << static_cast<const Shape&>(x.sizes()) << "), element " << k
            << ": analytic " << got << " vs numeric " << numeric << " (atol " << atol << ", rtol "
            << rtol << ")";
         result.ok = false;

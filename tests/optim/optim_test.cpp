@@ -302,7 +302,7 @@ TEST_CASE("Optimizer: rejects parameters that can't be optimized, naming the ind
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::Adam({computed}),
                        "Adam: can't optimize a non-leaf tensor: parameter 0 (shape [3, 2]) was computed by "
-                       "MulBackward; pass the leaf tensors that you called requires_grad_() on",
+                       "MulBackward0; pass the leaf tensors that you called requires_grad_() on",
                        tg::ValueError);
   CHECK_THROWS_WITH_AS(optim::AdamW({w, tg::Tensor<float>()}), "AdamW: parameter 1 is an undefined tensor",
                        tg::ValueError);

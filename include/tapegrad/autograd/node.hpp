@@ -72,11 +72,21 @@ Tensor<T> plus(const Tensor<T>& a, const Tensor<T>& b) {
 }
 }  // namespace detail
 
+// Note [grad_fn names]: a node is named as PyTorch 1.13 names the grad_fn of
+// the same expression, overload number included ("SumBackward0" for x.sum(),
+// "SumBackward1" for x.sum(1), "TBackward0" for x.t()), so printed tensors
+// and error messages read as PyTorch's (tools/gen_ref_surface2.py records
+// them). An op that tapegrad builds from others (x.t() from transpose,
+// mse_loss from sub, mul and mean) renames the last node it records with
+// rename(), so its output's grad_fn is PyTorch's name for the whole op.
+
 /// One record of the tape; its name is kept by the tensor layer's base
 /// (Note [grad_fn in the tensor layer]).
 class Node : public tapegrad::detail::GradFnBase {
  public:
   explicit Node(const char* name) : GradFnBase(name), seq_(detail::next_sequence_nr()) {}
+  /// PyTorch's name for the composite op whose last record this is (Note [grad_fn names]).
+  void rename(const char* name) { name_ = name; }
   // Note [Node allocation] (in FunctionNodeBase::own)
   static void* operator new(size_t bytes) { return tapegrad::detail::allocate_bytes(bytes); }
   static void operator delete(void* p, size_t bytes) noexcept { tapegrad::detail::deallocate_bytes(p, bytes); }
@@ -448,5 +458,15 @@ std::shared_ptr<autograd::Node> Tensor<T>::grad_fn() const {
   if (is_leaf()) return nullptr;
   return std::static_pointer_cast<autograd::Node>(impl().autograd->grad_fn);
 }
+
+namespace autograd {
+/// out, its grad_fn (if any) renamed: for a composite op's output, which the
+/// op's own last record made (Note [grad_fn names]).
+template <Element T>
+Tensor<T> renamed(Tensor<T> out, const char* name) {
+  if (!out.is_leaf()) out.grad_fn()->rename(name);
+  return out;
+}
+}  // namespace autograd
 
 }  // namespace tapegrad

@@ -58,8 +58,14 @@ struct MsgPart {
   MsgPart(const char* s) : value(s), put(&put_cstr) {}
 
  private:
+  // A type with a message_type prints as that (a Size as a Shape, "[2, 3]").
   template <class T>
-  static void put_value(std::ostream& os, const void* v) { os << *static_cast<const T*>(v); }
+  static void put_value(std::ostream& os, const void* v) {
+    if constexpr (requires { typename T::message_type; })
+      os << static_cast<const typename T::message_type&>(*static_cast<const T*>(v));
+    else
+      os << *static_cast<const T*>(v);
+  }
   static void put_cstr(std::ostream& os, const void* v) { os << static_cast<const char*>(v); }
 };
 

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "error.hpp"
 
@@ -146,6 +147,40 @@ inline std::ostream& operator<<(std::ostream& os, const Shape& s) {
 }
 
 inline std::string to_string(const Shape& s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+// Note [Size prints as torch.Size]: x.sizes() is a Size, a Shape in every
+// other respect (it converts to const Shape& for free), that a user's
+// `std::cout << x.sizes()` prints as PyTorch prints x.shape,
+// "torch.Size([2, 3])". Error messages keep the one "[2, 3]" format for
+// every shape, a Size included: TAPEGRAD_CHECK streams a part through its
+// message_type (Note [Error message parts]). A Shape a user builds stays a
+// Shape and prints "[2, 3]".
+/// The sizes of a tensor, torch.Size.
+class Size : public Shape {
+ public:
+  using message_type = Shape;  // how error messages print it
+  using Shape::Shape;
+  explicit Size(const Shape& s) : Shape(s) {}
+  explicit Size(Shape&& s) noexcept : Shape(std::move(s)) {}
+  Size& operator=(const Shape& s) {
+    Shape::operator=(s);
+    return *this;
+  }
+  Size& operator=(Shape&& s) noexcept {
+    Shape::operator=(std::move(s));
+    return *this;
+  }
+};
+
+/// "torch.Size([2, 3])", as PyTorch prints a size.
+inline std::ostream& operator<<(std::ostream& os, const Size& s) {
+  return os << "torch.Size(" << static_cast<const Shape&>(s) << ')';
+}
+inline std::string to_string(const Size& s) {
   std::ostringstream os;
   os << s;
   return os.str();

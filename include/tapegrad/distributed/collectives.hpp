@@ -157,7 +157,7 @@ std::string check_list(const char* op, const char* what, const std::vector<Tenso
     if (!list[i].defined() || list[i].sizes() != shape) {
       std::ostringstream os;
       os << op << ": " << what << "[" << i << "] has shape ";
-      if (list[i].defined()) os << list[i].sizes();
+      if (list[i].defined()) os << static_cast<const Shape&>(list[i].sizes());
       else os << "(undefined)";
       os << " but the tensor has shape " << shape;
       return os.str();
@@ -179,7 +179,7 @@ std::string check_world_multiple(const char* op, const char* big_name, const Ten
                                  const Tensor<T>& small, int world) {
   if (!big.defined() || !small.defined() || big.numel() == small.numel() * world) return {};
   std::ostringstream os;
-  os << op << ": " << big_name << " of shape " << big.sizes() << " must have world size (" << world << ") times the "
+  os << op << ": " << big_name << " of shape " << static_cast<const Shape&>(big.sizes()) << " must have world size (" << world << ") times the "
      << small_name << "'s " << small.numel() << " elements, got " << big.numel();
   return os.str();
 }

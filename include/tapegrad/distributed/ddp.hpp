@@ -220,7 +220,7 @@ class DistributedDataParallel : public Module<T> {
     if (g.world == 1) return;
     std::ostringstream mine;
     auto describe = [&mine](const std::string& kind, const std::string& name, const Tensor<T>& t) {
-      mine << kind << ' ' << name << ' ' << t.sizes() << '\n';
+      mine << kind << ' ' << name << ' ' << static_cast<const Shape&>(t.sizes()) << '\n';
     };
     for (size_t i = 0; i < params_.size(); ++i) describe("parameter", names_[i], params_[i]);
     for (auto& [name, b] : this->named_buffers()) describe("buffer", name, b);

@@ -235,7 +235,7 @@ Tensor<T> class_loss(const Tensor<T>& input, const Tensor<int64_t>& target, cons
 template <FloatingElement T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<int64_t>& target,
                         const CrossEntropyOptions<T>& options = {}) {
-  return detail::class_loss(logits, target, options, false, "cross_entropy", "CrossEntropyBackward");
+  return detail::class_loss(logits, target, options, false, "cross_entropy", "NllLossBackward0");
 }
 
 /// cross_entropy(logits, probabilities): target of the input's shape holding
@@ -273,7 +273,7 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const Tensor<int64_t>& target,
                    CrossEntropyOptions<T> options = {}) {
   TAPEGRAD_CHECK(options.label_smoothing == 0, ValueError,
                  "nll_loss: label_smoothing is an option of cross_entropy, not nll_loss");
-  return detail::class_loss(log_probs, target, options, true, "nll_loss", "NllLossBackward");
+  return detail::class_loss(log_probs, target, options, true, "nll_loss", "NllLossBackward0");
 }
 
 namespace detail {
@@ -299,7 +299,7 @@ template <FloatingElement T>
 Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction = Reduction::mean) {
   detail::check_same_shape(input, target, "mse_loss");
   auto d = input - target;
-  return detail::reduce_loss(d * d, reduction);
+  return autograd::renamed(detail::reduce_loss(d * d, reduction), "MseLossBackward0");
 }
 
 /// binary_cross_entropy(p, y): -(y log p + (1 - y) log(1 - p)) with each log
@@ -322,7 +322,7 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
   if (autograd::needs_grad(input, target)) {
     // d/dp = (p - y) / max(p (1 - p), 1e-12f), as PyTorch (whose epsilon is a float also in double);
     // d/dy = max(log(1 - p), -100) - max(log p, -100)
-    autograd::record(loss, "BinaryCrossEntropyBackward",
+    autograd::record(loss, "BinaryCrossEntropyBackward0",
         [p = autograd::save(input), y = autograd::save(target)](const Tensor<T>& g, autograd::Needs n) {
           autograd::Grads<T> r;
           if (n[0])
@@ -337,7 +337,7 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
         }, input, target);
   }
   if (weight.defined()) loss = loss * weight;
-  return detail::reduce_loss(loss, reduction);
+  return autograd::renamed(detail::reduce_loss(loss, reduction), "BinaryCrossEntropyBackward0");
 }
 
 /// binary_cross_entropy_with_logits(x, y): sigmoid and BCE fused, stable for
@@ -355,7 +355,7 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
   if (autograd::needs_grad(input, target)) {
     // d/dx = (1 - y) - l (1 - sigmoid(x)) (= sigmoid(x) - y without pos_weight);
     // d/dy = -x + (pos_weight - 1) softplus(-x)
-    autograd::record(loss, "BinaryCrossEntropyWithLogitsBackward",
+    autograd::record(loss, "BinaryCrossEntropyWithLogitsBackward0",
         [x = autograd::save(input), y = autograd::save(target), lw,
          pw = pos_weight.defined() ? pos_weight.detach() : Tensor<T>()](const Tensor<T>& g, autograd::Needs n) {
           autograd::Grads<T> r;
@@ -373,7 +373,7 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
         }, input, target);
   }
   if (weight.defined()) loss = loss * weight;
-  return detail::reduce_loss(loss, reduction);
+  return autograd::renamed(detail::reduce_loss(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0");
 }
 
 }  // namespace functional

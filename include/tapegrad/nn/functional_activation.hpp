@@ -38,7 +38,7 @@ template <FloatingElement T>
 Tensor<T> leaky_relu(const Tensor<T>& x, double negative_slope = 0.01) {
   const T s = static_cast<T>(negative_slope);
   return detail::pointwise(x, [s](T v) { return v > 0 ? v : v * s; }, [s](T v) { return v > 0 ? T(1) : s; },
-                           "LeakyReluBackward");
+                           "LeakyReluBackward0");
 }
 
 /// elu(x, alpha = 1): x > 0 ? x : alpha (exp(x) - 1).
@@ -46,7 +46,7 @@ template <FloatingElement T>
 Tensor<T> elu(const Tensor<T>& x, double alpha = 1.0) {
   const T a = static_cast<T>(alpha);
   return detail::pointwise(x, [a](T v) { return v > 0 ? v : a * std::expm1(v); },
-                           [a](T v) { return v > 0 ? T(1) : a * std::exp(v); }, "EluBackward");
+                           [a](T v) { return v > 0 ? T(1) : a * std::exp(v); }, "EluBackward0");
 }
 
 /// selu(x) = scale * elu(x, alpha) with PyTorch's constants.
@@ -55,7 +55,7 @@ Tensor<T> selu(const Tensor<T>& x) {
   constexpr double kAlpha = 1.6732632423543772848170429916717, kScale = 1.0507009873554804934193349852946;
   const T a = static_cast<T>(kAlpha), sc = static_cast<T>(kScale);
   return detail::pointwise(x, [a, sc](T v) { return v > 0 ? sc * v : sc * a * std::expm1(v); },
-                           [a, sc](T v) { return v > 0 ? sc : sc * a * std::exp(v); }, "EluBackward");
+                           [a, sc](T v) { return v > 0 ? sc : sc * a * std::exp(v); }, "EluBackward0");
 }
 
 /// celu(x, alpha = 1): max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
@@ -64,7 +64,7 @@ Tensor<T> celu(const Tensor<T>& x, double alpha = 1.0) {
   TAPEGRAD_CHECK(alpha != 0, ValueError, "celu: ZeroDivisionError: alpha cannot be 0");
   const T a = static_cast<T>(alpha), inv = static_cast<T>(1 / alpha);
   return detail::pointwise(x, [a, inv](T v) { return v > 0 ? v : a * std::expm1(v * inv); },
-                           [inv](T v) { return v > 0 ? T(1) : std::exp(v * inv); }, "EluBackward");
+                           [inv](T v) { return v > 0 ? T(1) : std::exp(v * inv); }, "EluBackward0");
 }
 
 /// gelu(x, approximate = "none"): x Phi(x) with Phi the normal CDF; "tanh":
@@ -75,7 +75,7 @@ Tensor<T> gelu(const Tensor<T>& x, std::string_view approximate = "none") {
     const T r2 = static_cast<T>(std::numbers::sqrt2 / 2), k = static_cast<T>(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
     return detail::pointwise(x, [r2](T v) { return v * T(0.5) * (T(1) + std::erf(v * r2)); },
                              [r2, k](T v) { return T(0.5) * (T(1) + std::erf(v * r2)) + v * k * std::exp(T(-0.5) * v * v); },
-                             "GeluBackward");
+                             "GeluBackward0");
   }
   TAPEGRAD_CHECK(approximate == "tanh", ValueError, "gelu: approximate must be 'none' or 'tanh', got '",
                  approximate, "'");
@@ -85,7 +85,7 @@ Tensor<T> gelu(const Tensor<T>& x, std::string_view approximate = "none") {
                              const T t = std::tanh(b * (v + c * v * v * v));
                              return T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * b * (T(1) + T(3) * c * v * v);
                            },
-                           "GeluBackward");
+                           "GeluBackward0");
 }
 
 /// silu(x) = x sigmoid(x).
@@ -96,7 +96,7 @@ Tensor<T> silu(const Tensor<T>& x) {
                              const T s = detail::sigmoid1(v);
                              return s * (T(1) + v * (T(1) - s));
                            },
-                           "SiluBackward");
+                           "SiluBackward0");
 }
 
 /// mish(x) = x tanh(softplus(x)).
@@ -107,7 +107,7 @@ Tensor<T> mish(const Tensor<T>& x) {
                              const T t = std::tanh(detail::softplus1(v));
                              return t + v * detail::sigmoid1(v) * (T(1) - t * t);
                            },
-                           "MishBackward");
+                           "MishBackward0");
 }
 
 /// softplus(x, beta = 1, threshold = 20): log(1 + exp(beta x)) / beta, and x
@@ -121,7 +121,7 @@ Tensor<T> softplus(const Tensor<T>& x, double beta = 1, double threshold = 20) {
                              const T z = std::exp(v * b);
                              return z / (z + T(1));
                            },
-                           "SoftplusBackward");
+                           "SoftplusBackward0");
 }
 
 /// softsign(x) = x / (1 + |x|).
@@ -132,7 +132,7 @@ Tensor<T> softsign(const Tensor<T>& x) {
                              const T d = T(1) + std::abs(v);
                              return T(1) / (d * d);
                            },
-                           "SoftsignBackward");
+                           "DivBackward0");
 }
 
 /// hardtanh(x, min_val = -1, max_val = 1): x clamped; the gradient is 0 at
@@ -143,7 +143,7 @@ Tensor<T> hardtanh(const Tensor<T>& x, double min_val = -1, double max_val = 1) 
                  min_val, ")");
   const T lo = static_cast<T>(min_val), hi = static_cast<T>(max_val);
   return detail::pointwise(x, [lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); },
-                           [lo, hi](T v) { return v <= lo || v >= hi ? T(0) : T(1); }, "HardtanhBackward");
+                           [lo, hi](T v) { return v <= lo || v >= hi ? T(0) : T(1); }, "HardtanhBackward0");
 }
 
 /// relu6(x) = hardtanh(x, 0, 6).
@@ -155,7 +155,7 @@ Tensor<T> relu6(const Tensor<T>& x) { return hardtanh(x, 0, 6); }
 template <FloatingElement T>
 Tensor<T> hardsigmoid(const Tensor<T>& x) {
   return detail::pointwise(x, [](T v) { return v <= T(-3) ? T(0) : (v >= T(3) ? T(1) : v / T(6) + T(0.5)); },
-                           [](T v) { return v > T(-3) && v < T(3) ? static_cast<T>(1.0f / 6.0f) : T(0); }, "HardsigmoidBackward");
+                           [](T v) { return v > T(-3) && v < T(3) ? static_cast<T>(1.0f / 6.0f) : T(0); }, "HardsigmoidBackward0");
 }
 
 /// hardswish(x) = x relu6(x + 3) / 6; the gradient is 0 below -3 and 1 from
@@ -164,7 +164,7 @@ template <FloatingElement T>
 Tensor<T> hardswish(const Tensor<T>& x) {
   return detail::pointwise(x, [](T v) { return v <= T(-3) ? T(0) : (v >= T(3) ? v : v * (v + T(3)) / T(6)); },
                            [](T v) { return v < T(-3) ? T(0) : (v < T(3) ? v / T(3) + T(0.5) : T(1)); },
-                           "HardswishBackward");
+                           "HardswishBackward0");
 }
 
 /// logsigmoid(x) = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)).
@@ -175,7 +175,7 @@ Tensor<T> logsigmoid(const Tensor<T>& x) {
                              const T z = std::exp(-std::abs(v));
                              return v < 0 ? T(1) - z / (T(1) + z) : z / (T(1) + z);
                            },
-                           "LogSigmoidBackward");
+                           "LogSigmoidBackward0");
 }
 
 /// softmin(x, dim) = softmax(-x, dim).
@@ -187,7 +187,7 @@ template <FloatingElement T>
 Tensor<T> threshold(const Tensor<T>& x, double threshold, double value) {
   const T th = static_cast<T>(threshold), val = static_cast<T>(value);
   return detail::pointwise(x, [th, val](T v) { return v > th ? v : val; },
-                           [th](T v) { return v > th ? T(1) : T(0); }, "ThresholdBackward");
+                           [th](T v) { return v > th ? T(1) : T(0); }, "ThresholdBackward0");
 }
 
 /// prelu(x, weight): x > 0 ? x : weight x, with weight [1] shared or [C]

@@ -35,7 +35,7 @@ Tensor<T> embedding(const Tensor<int64_t>& indices, const Tensor<T>& weight,
     std::copy(w.data_ptr() + ip[i] * dim, w.data_ptr() + (ip[i] + 1) * dim, out.data_ptr() + i * dim);
   if (autograd::needs_grad(weight))
     // d/dweight: each output row's gradient added to the row it was read from
-    autograd::record(out, "EmbeddingBackward", [idx, num, dim, pad](const Tensor<T>& g, autograd::Needs) {
+    autograd::record(out, "EmbeddingBackward0", [idx, num, dim, pad](const Tensor<T>& g, autograd::Needs) {
       auto gw = zeros<T>({num, dim});
       const auto gc = g.contiguous();
       const int64_t* ip = idx.data_ptr();
@@ -73,7 +73,7 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
   auto y = centered * rsqrt(mean(centered * centered, dims, true) + static_cast<T>(eps));
   if (weight.defined()) y = y * weight;
   if (bias.defined()) y = y + bias;
-  return y;
+  return autograd::renamed(y, "NativeLayerNormBackward0");
 }
 
 /// bilinear(x1, x2, weight, bias): y_k = x1^T W_k x2 + b_k.

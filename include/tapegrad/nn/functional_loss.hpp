@@ -28,8 +28,8 @@ Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduct
   const T b = static_cast<T>(beta);
   auto loss = detail::pointwise(
       input - target, [b](T d) { return std::abs(d) < b ? T(0.5) * d * d / b : std::abs(d) - T(0.5) * b; },
-      [b](T d) { return d < -b ? T(-1) : (d > b ? T(1) : d / b); }, "SmoothL1LossBackward");
-  return detail::reduce_loss(loss, reduction);
+      [b](T d) { return d < -b ? T(-1) : (d > b ? T(1) : d / b); }, "SmoothL1LossBackward0");
+  return autograd::renamed(detail::reduce_loss(loss, reduction), "SmoothL1LossBackward0");
 }
 
 /// huber_loss(input, target, reduction, delta = 1): 0.5 d^2 where |d| <=
@@ -42,8 +42,8 @@ Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction 
   const T dl = static_cast<T>(delta);
   auto loss = detail::pointwise(
       input - target, [dl](T d) { return std::abs(d) <= dl ? T(0.5) * d * d : dl * (std::abs(d) - T(0.5) * dl); },
-      [dl](T d) { return d < -dl ? -dl : (d > dl ? dl : d); }, "HuberLossBackward");
-  return detail::reduce_loss(loss, reduction);
+      [dl](T d) { return d < -dl ? -dl : (d > dl ? dl : d); }, "HuberLossBackward0");
+  return autograd::renamed(detail::reduce_loss(loss, reduction), "HuberLossBackward0");
 }
 
 /// How kl_div reduces: PyTorch's 'batchmean' (sum / N) next to none/mean/sum.
@@ -65,7 +65,7 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, KLDivReduction
     // as PyTorch's xlogy backward gives there (0 / 0)
     auto tlogt = detail::pointwise(target, [](T t) { return t > 0 ? t * std::log(t) : T(0); },
                                    [](T t) { return t == 0 ? std::numeric_limits<T>::quiet_NaN() : std::log(t) + T(1); },
-                                   "XlogyBackward");
+                                   "XlogyBackward0");
     loss = tlogt - target * input;
   }
   switch (reduction) {

@@ -190,7 +190,7 @@ Tensor<promote_t<A, B>> floor_divide(const Tensor<A>& a, const Tensor<B>& b) {
       // PyTorch records floor_divide but has no derivative for it: its
       // backward raises (div(a, b, "floor") has the zero gradient)
       if (autograd::needs_grad(a, b))
-        autograd::record(out, "FloorDivideBackward", [](const Tensor<R>&, autograd::Needs) -> autograd::Grads<R> {
+        autograd::record(out, "FloorDivideBackward0", [](const Tensor<R>&, autograd::Needs) -> autograd::Grads<R> {
           throw ValueError("floor_divide: the derivative for floor_divide is not implemented (as PyTorch); "
                            "use div(a, b, \"floor\"), whose gradient is 0");
         }, a, b);
@@ -211,7 +211,7 @@ Tensor<promote_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b, std::string_
                    std::string(rounding_mode), "'");
     auto out = trunc ? detail::binary<detail::TruncDivide>(a, b, "div")
                      : detail::binary<detail::FloorDivide>(a, b, "div");
-    detail::record_zero_grad(out, "DivBackward", a, b);
+    detail::record_zero_grad(out, "DivBackward0", a, b);
     return out;
   }
 }
@@ -246,30 +246,41 @@ template <Element A, Element B>
 Tensor<promote_t<A, B>> remainder(const Tensor<A>& a, const Tensor<B>& b) {
   TAPEGRAD_NO_BOOL_DIVISION("remainder");
   if constexpr (!(detail::is_bool_v<A> && detail::is_bool_v<B>))
-    return detail::mod_op<detail::Remainder, detail::FloorDivide>(a, b, "remainder", "RemainderBackward");
+    return detail::mod_op<detail::Remainder, detail::FloorDivide>(a, b, "remainder", "RemainderBackward1");
 }
 /// fmod(a, b): a - trunc(a / b) * b, the sign of the dividend (C's fmod).
 template <Element A, Element B>
 Tensor<promote_t<A, B>> fmod(const Tensor<A>& a, const Tensor<B>& b) {
   TAPEGRAD_NO_BOOL_DIVISION("fmod");
   if constexpr (!(detail::is_bool_v<A> && detail::is_bool_v<B>))
-    return detail::mod_op<detail::Fmod, detail::TruncDivide>(a, b, "fmod", "FmodBackward");
+    return detail::mod_op<detail::Fmod, detail::TruncDivide>(a, b, "fmod", "FmodBackward1");
 }
+
+namespace detail {
+// PyTorch names the Tensor-Scalar overload's node ...Backward0 and the
+// Tensor-Tensor one ...Backward1 (Note [grad_fn names]); null: no node.
+template <Element T>
+Tensor<T> scalar_overload_node(Tensor<T> out, const char* node) {
+  if constexpr (FloatingElement<T>)
+    if (node) return autograd::renamed(std::move(out), node);
+  return out;
+}
+}  // namespace detail
 
 // Tensor op scalar forms: the scalar joins as a 0-d tensor of the tensor's
 // category (a scalar does not widen a tensor: int8 % 3 is int8).
-#define TAPEGRAD_ARITH_SCALAR(name)                                                         \
+#define TAPEGRAD_ARITH_SCALAR(name, node)                                                   \
   template <Element T, Scalar S>                                                            \
   Tensor<scalar_promote_t<T, S>> name(const Tensor<T>& a, S b) {                            \
-    return name(a, detail::scalar_operand<T>(b, #name));                                    \
+    return detail::scalar_overload_node(name(a, detail::scalar_operand<T>(b, #name)), node); \
   }                                                                                         \
   template <Scalar S, Element T>                                                            \
   Tensor<scalar_promote_t<T, S>> name(S a, const Tensor<T>& b) {                            \
     return name(detail::scalar_operand<T>(a, #name), b);                                    \
   }
-TAPEGRAD_ARITH_SCALAR(floor_divide)
-TAPEGRAD_ARITH_SCALAR(remainder)
-TAPEGRAD_ARITH_SCALAR(fmod)
+TAPEGRAD_ARITH_SCALAR(floor_divide, nullptr)
+TAPEGRAD_ARITH_SCALAR(remainder, "RemainderBackward0")
+TAPEGRAD_ARITH_SCALAR(fmod, "FmodBackward0")
 #undef TAPEGRAD_ARITH_SCALAR
 template <Element T, Scalar S>
 Tensor<scalar_promote_t<T, S>> div(const Tensor<T>& a, S b, std::string_view rounding_mode) {
@@ -293,7 +304,7 @@ Tensor<to_floating_t<promote_t<A, B>>> copysign(const Tensor<A>& a, const Tensor
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
       // d/da copysign(a, b) = sign(a) * sign(out), 0 where a = 0; none for b
-      autograd::record(out, "CopysignBackward",
+      autograd::record(out, "CopysignBackward0",
           [sa = autograd::save(a), so = autograd::save(out), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
             const auto& av = sa.get();
             auto ga = n[0] ? sum_to(detail::map3<R, R>(g, av, so.get(), [](R gv, R x, R o) {
@@ -331,7 +342,7 @@ Tensor<T> lerp(const Tensor<T>& start, const Tensor<U>& end, const Tensor<W>& we
     auto out = detail::map3<T, T>(weight, start, end, [](T w, T s, T e) { return detail::lerp_value(s, e, w); }, "lerp");
     if (autograd::needs_grad(start, end, weight))
       // d/dstart = 1 - w, d/dend = w, d/dweight = end - start
-      autograd::record(out, "LerpBackward",
+      autograd::record(out, "LerpBackward0",
           [ss = autograd::save(start), se = autograd::save(end), sw = autograd::save(weight)](const Tensor<T>& g, autograd::Needs n) {
             const auto& s = ss.get();
             const auto& e = se.get();
@@ -416,17 +427,17 @@ Tensor<T> rounding(const Tensor<T>& x, const char* backward) {
 template <Element T>
 Tensor<T> floor(const Tensor<T>& x) {
   static_assert(!detail::is_bool_v<T>, "floor: not supported for bool tensors (as PyTorch)");
-  if constexpr (!detail::is_bool_v<T>) return detail::rounding<detail::Floor>(x, "FloorBackward");
+  if constexpr (!detail::is_bool_v<T>) return detail::rounding<detail::Floor>(x, "FloorBackward0");
 }
 template <Element T>
 Tensor<T> ceil(const Tensor<T>& x) {
   static_assert(!detail::is_bool_v<T>, "ceil: not supported for bool tensors (as PyTorch)");
-  if constexpr (!detail::is_bool_v<T>) return detail::rounding<detail::Ceil>(x, "CeilBackward");
+  if constexpr (!detail::is_bool_v<T>) return detail::rounding<detail::Ceil>(x, "CeilBackward0");
 }
 template <Element T>
 Tensor<T> trunc(const Tensor<T>& x) {
   static_assert(!detail::is_bool_v<T>, "trunc: not supported for bool tensors (as PyTorch)");
-  if constexpr (!detail::is_bool_v<T>) return detail::rounding<detail::Trunc>(x, "TruncBackward");
+  if constexpr (!detail::is_bool_v<T>) return detail::rounding<detail::Trunc>(x, "TruncBackward0");
 }
 /// frac(x) = x - trunc(x), the sign of x; floating only (as PyTorch).
 template <Element T>
@@ -436,7 +447,7 @@ Tensor<T> frac(const Tensor<T>& x) {
     auto out = detail::map1<T, T>(x, detail::Frac{});
     // d/dx frac(x) = 1
     if (autograd::needs_grad(x))
-      autograd::record(out, "FracBackward", [](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "FracBackward0", [](const Tensor<T>& g, autograd::Needs) {
         return autograd::Grads<T>{g, {}, {}};
       }, x);
     return out;
@@ -449,7 +460,7 @@ template <Element T>
 Tensor<T> round(const Tensor<T>& x, int64_t decimals = 0) {
   static_assert(!detail::is_bool_v<T>, "round: not supported for bool tensors (as PyTorch)");
   if constexpr (!detail::is_bool_v<T>) {
-    if (decimals == 0) return detail::rounding<detail::Round>(x, "RoundBackward");
+    if (decimals == 0) return detail::rounding<detail::Round>(x, "RoundBackward0");
     if constexpr (!FloatingElement<T>) {
       throw ValueError(std::string("round: decimals is not supported for ") + dtype_name<T>() +
                        " tensors (only decimals=0 for integers, as PyTorch)");
@@ -459,7 +470,7 @@ Tensor<T> round(const Tensor<T>& x, int64_t decimals = 0) {
       auto out = detail::map1<T, T>(x, [ten, neg](T v) {
         return neg ? std::nearbyint(v / ten) * ten : std::nearbyint(v * ten) / ten;
       });
-      detail::record_zero_grad(out, "RoundBackward", x);
+      detail::record_zero_grad(out, "RoundBackward0", x);
       return out;
     }
   }
@@ -468,7 +479,7 @@ Tensor<T> round(const Tensor<T>& x, int64_t decimals = 0) {
 template <Element T>
 Tensor<T> sign(const Tensor<T>& x) {
   auto out = detail::map1<T, T>(x, detail::Sign{});
-  detail::record_zero_grad(out, "SignBackward", x);
+  detail::record_zero_grad(out, "SignBackward0", x);
   return out;
 }
 
@@ -519,7 +530,7 @@ Tensor<T> nan_to_num(const Tensor<T>& x, double nan = 0, std::optional<double> p
     const T m = neginf ? to_t(*neginf) : L::lowest();
     auto out = detail::map1<T, T>(x, [n, p, m](T v) { return v != v ? n : v == L::infinity() ? p : v == -L::infinity() ? m : v; });
     // d/dx = 1 where x is finite, else 0
-    detail::record_unary(out, "NanToNumBackward", x, x, [](T g, T v) { return std::isfinite(v) ? g : T(0); });
+    detail::record_unary(out, "NanToNumBackward0", x, x, [](T g, T v) { return std::isfinite(v) ? g : T(0); });
     return out;
   }
 }

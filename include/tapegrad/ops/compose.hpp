@@ -288,7 +288,7 @@ Tensor<T> diagonal(const Tensor<T>& x, int64_t offset = 0, int64_t dim1 = 0, int
   sz.push_back(len);
   st.push_back(st1 + st2);
   // d/dx: the gradient on the diagonal of a zero tensor
-  return detail::recorded(detail::make_view(x, sz, st, off), x, "DiagonalBackward",
+  return detail::recorded(detail::make_view(x, sz, st, off), x, "DiagonalBackward0",
                           [in = x.sizes(), offset, d1, d2](const Tensor<T>& g) {
                             return detail::scatter_into_zeros(
                                 g, in, [&](const Tensor<T>& z) { return tapegrad::diagonal(z, offset, d1, d2); });
@@ -305,7 +305,7 @@ Tensor<T> diag(const Tensor<T>& x, int64_t k = 0) {
   const int64_t n = x.sizes()[0] + (k < 0 ? -k : k);
   auto out = zeros<T>({n, n});
   detail::copy_into(diagonal(out, k, 0, 1), x);
-  return detail::recorded(out, x, "DiagEmbedBackward", [k](const Tensor<T>& g) { return diagonal(g, k, 0, 1); });
+  return detail::recorded(out, x, "DiagEmbedBackward0", [k](const Tensor<T>& g) { return diagonal(g, k, 0, 1); });
 }
 
 // ---- dims (views) ----------------------------------------------------------------------

@@ -147,7 +147,7 @@ Tensor<T> convolution(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b
   if (autograd::needs_grad(x, w, b)) {
     // conv: dx = conv^T(dy, w), dw = dy (x) x; transposed: the roles of the
     // forward and backward-input passes swap (Note [Convolution record])
-    autograd::record(out, "ConvolutionBackward",
+    autograd::record(out, "ConvolutionBackward0",
         [sx = autograd::save(xd), sw = autograd::save(wd), x_shape = x.sizes(), w_shape = w.sizes(),
          has_b = b.defined(), g, transposed](const Tensor<T>& grad, autograd::Needs n) {
           const Tensor<T> dy = contiguous_data(grad);
@@ -313,7 +313,7 @@ Tensor<T> fold_pass(const Tensor<T>& src, const kernels::ConvGeometry& g, bool t
     else kernels::col2im<T>(g, g.c, sd.data_ptr() + s * cols, out.data_ptr() + s * img);
   }
   if (autograd::needs_grad(src)) {
-    autograd::record(out, to_cols ? "Im2ColBackward" : "Col2ImBackward",
+    autograd::record(out, to_cols ? "Im2ColBackward0" : "Col2ImBackward0",
         [g, to_cols, src_shape = src.sizes()](const Tensor<T>& grad, autograd::Needs) {
           return autograd::Grads<T>{fold_pass(grad.detach(), g, !to_cols, src_shape), {}, {}};
         }, src);

@@ -60,7 +60,7 @@ Tensor<sum_t<T>> cumsum(const Tensor<T>& x, int64_t dim) {
   if constexpr (FloatingElement<T>) {
     // d/dx_k = sum of g_j for j >= k: a reversed running sum
     if (autograd::needs_grad(x))
-      autograd::record(out, "CumsumBackward", [dim](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "CumsumBackward0", [dim](const Tensor<T>& g, autograd::Needs) {
         return autograd::Grads<T>{detail::backward_rows(g, g, g, dim, [](const T* gr, const T*, const T*, T* o, int64_t n) {
           T acc(0);
           for (int64_t j = n - 1; j >= 0; --j) o[j] = acc += gr[j];
@@ -79,7 +79,7 @@ Tensor<sum_t<T>> cumprod(const Tensor<T>& x, int64_t dim) {
     // d/dx_k = prod(x_i, i < k) * R_k with R_k = g_k + x_{k+1} R_{k+1}: the
     // products of the other elements, without dividing (exact with zeros)
     if (autograd::needs_grad(x))
-      autograd::record(out, "CumprodBackward", [sx = autograd::save(x), dim](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "CumprodBackward0", [sx = autograd::save(x), dim](const Tensor<T>& g, autograd::Needs) {
         return autograd::Grads<T>{detail::backward_rows(g, sx.get(), sx.get(), dim, [](const T* gr, const T* xr, const T*, T* o, int64_t n) {
           T acc(0);
           for (int64_t k = n - 1; k >= 0; --k) o[k] = acc = gr[k] + (k + 1 < n ? xr[k + 1] * acc : T(0));
@@ -121,11 +121,11 @@ ValuesIndices<T> cum_extreme(const Tensor<T>& x, int64_t dim, const char* op, co
 /// cummax(x, dim), cummin(x, dim): running maxima/minima and their indices.
 template <Element T>
 ValuesIndices<T> cummax(const Tensor<T>& x, int64_t dim) {
-  return detail::cum_extreme<T, true>(x, dim, "cummax", "CummaxBackward");
+  return detail::cum_extreme<T, true>(x, dim, "cummax", "CummaxBackward0");
 }
 template <Element T>
 ValuesIndices<T> cummin(const Tensor<T>& x, int64_t dim) {
-  return detail::cum_extreme<T, false>(x, dim, "cummin", "CumminBackward");
+  return detail::cum_extreme<T, false>(x, dim, "cummin", "CumminBackward0");
 }
 
 /// logcumsumexp(x, dim): log(cumsum(exp(x))) without overflow; floating only.
@@ -144,7 +144,7 @@ Tensor<T> logcumsumexp(const Tensor<T>& x, int64_t dim) {
     // d/dx_k = sum_{j >= k} g_j exp(x_k - out_j) = exp(x_k - out_k) B_k with
     // B_k = g_k + exp(out_k - out_{k+1}) B_{k+1}: every exp is of a value <= 0
     if (autograd::needs_grad(x))
-      autograd::record(out, "LogcumsumexpBackward", [sx = autograd::save(x), so = autograd::save(out), dim](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "LogcumsumexpBackward0", [sx = autograd::save(x), so = autograd::save(out), dim](const Tensor<T>& g, autograd::Needs) {
         return autograd::Grads<T>{detail::backward_rows(g, sx.get(), so.get(), dim, [](const T* gr, const T* xr, const T* orow, T* o, int64_t n) {
           const T ninf = -std::numeric_limits<T>::infinity();
           T acc(0);

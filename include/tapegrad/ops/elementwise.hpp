@@ -230,7 +230,7 @@ Tensor<promote_t<A, B>> where(const Tensor<bool>& cond, const Tensor<A>& a, cons
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
       // the gradient goes to whichever input was chosen
-      autograd::record(out, "WhereBackward",
+      autograd::record(out, "WhereBackward0",
           [c = autograd::save(cond), sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
             const R zero(0);
             return autograd::Grads<R>{n[0] ? sum_to(where(c.get(), g, zero), sa) : Tensor<R>(),
@@ -282,19 +282,19 @@ void record_unary(const Tensor<T>& out, const char* name, const Tensor<T>& input
   template <Element T>                                                             \
   Tensor<to_floating_t<T>> Tensor<T>::name() const { return tapegrad::name(*this); }
 // d/dx exp(x) = exp(x): reuse the saved output
-TAPEGRAD_FLOAT_UNARY(exp, Exp, "ExpBackward", output, g * v)
+TAPEGRAD_FLOAT_UNARY(exp, Exp, "ExpBackward0", output, g * v)
 // d/dx log(x) = 1 / x
-TAPEGRAD_FLOAT_UNARY(log, Log, "LogBackward", input, g / v)
+TAPEGRAD_FLOAT_UNARY(log, Log, "LogBackward0", input, g / v)
 // d/dx log1p(x) = 1 / (1 + x)
-TAPEGRAD_FLOAT_UNARY(log1p, Log1p, "Log1pBackward", input, g / (v + R(1)))
+TAPEGRAD_FLOAT_UNARY(log1p, Log1p, "Log1PBackward0", input, g / (v + R(1)))
 // d/dx sqrt(x) = 1 / (2 sqrt(x))
-TAPEGRAD_FLOAT_UNARY(sqrt, Sqrt, "SqrtBackward", output, g / (v * R(2)))
+TAPEGRAD_FLOAT_UNARY(sqrt, Sqrt, "SqrtBackward0", output, g / (v * R(2)))
 // d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3
-TAPEGRAD_FLOAT_UNARY(rsqrt, Rsqrt, "RsqrtBackward", output, g * v * v * v * R(-0.5))
+TAPEGRAD_FLOAT_UNARY(rsqrt, Rsqrt, "RsqrtBackward0", output, g * v * v * v * R(-0.5))
 // d/dx sigmoid(x) = y (1 - y)
-TAPEGRAD_FLOAT_UNARY(sigmoid, Sigmoid, "SigmoidBackward", output, g * v * (R(1) - v))
+TAPEGRAD_FLOAT_UNARY(sigmoid, Sigmoid, "SigmoidBackward0", output, g * v * (R(1) - v))
 // d/dx tanh(x) = 1 - y^2
-TAPEGRAD_FLOAT_UNARY(tanh, Tanh, "TanhBackward", output, g * (R(1) - v * v))
+TAPEGRAD_FLOAT_UNARY(tanh, Tanh, "TanhBackward0", output, g * (R(1) - v * v))
 #undef TAPEGRAD_FLOAT_UNARY
 
 template <Element T>
@@ -302,7 +302,7 @@ Tensor<T> abs(const Tensor<T>& x) {
   static_assert(!std::is_same_v<T, bool>, "abs: not supported for bool tensors (as PyTorch)");
   auto out = detail::map1<T, T>(x, detail::Abs{});
   // d/dx |x| = g * sign(x), sign(0) = 0 (so an inf g gives NaN there, as PyTorch)
-  detail::record_unary(out, "AbsBackward", x, x, [](T g, T v) { return g * (v > T(0) ? T(1) : v < T(0) ? T(-1) : T(0)); });
+  detail::record_unary(out, "AbsBackward0", x, x, [](T g, T v) { return g * (v > T(0) ? T(1) : v < T(0) ? T(-1) : T(0)); });
   return out;
 }
 template <Element T>
@@ -314,7 +314,7 @@ Tensor<T> neg(const Tensor<T>& x) {
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(x))
       // d/dx -x = -1
-      autograd::record(out, "NegBackward", [](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "NegBackward0", [](const Tensor<T>& g, autograd::Needs) {
         return autograd::Grads<T>{neg(g), {}, {}};
       }, x);
   }
@@ -327,7 +327,7 @@ Tensor<T> relu(const Tensor<T>& x) {
   auto out = detail::map1<T, T>(x, detail::Relu{});
   // d/dx relu(x) = 0 where the output is <= 0 (so 0 at the kink), else 1; NaN
   // passes its gradient, as PyTorch's threshold_backward
-  detail::record_unary(out, "ReluBackward", x, out, [](T g, T y) { return y <= T(0) ? T(0) : g; });
+  detail::record_unary(out, "ReluBackward0", x, out, [](T g, T y) { return y <= T(0) ? T(0) : g; });
   return out;
 }
 /// clamp(x, min, max): min(max(x, min), max), NaN kept; either bound optional.
@@ -340,7 +340,7 @@ Tensor<T> clamp(const Tensor<T>& x, std::optional<double> min, std::optional<dou
   if (max) f.hi = detail::clamp_bound<T>(*max, "clamp");
   auto out = detail::map1<T, T>(x, f);
   // d/dx clamp(x) = 1 inside [min, max] (bounds included), else 0
-  detail::record_unary(out, "ClampBackward", x, x, [f](T g, T v) {
+  detail::record_unary(out, "ClampBackward1", x, x, [f](T g, T v) {
     return (!f.lo || v >= *f.lo) && (!f.hi || v <= *f.hi) ? g : T(0);
   });
   return out;
@@ -359,7 +359,7 @@ Tensor<promote_t<A, B>> add(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
       // d(a + b) = da + db
-      autograd::record(out, "AddBackward", [sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
+      autograd::record(out, "AddBackward0", [sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
         return autograd::Grads<R>{n[0] ? sum_to(g, sa) : Tensor<R>(), n[1] ? sum_to(g, sb) : Tensor<R>(), {}};
       }, a, b);
   }
@@ -373,7 +373,7 @@ Tensor<promote_t<A, B>> sub(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
       // d(a - b) = da - db
-      autograd::record(out, "SubBackward", [sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
+      autograd::record(out, "SubBackward0", [sa = a.sizes(), sb = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
         return autograd::Grads<R>{n[0] ? sum_to(g, sa) : Tensor<R>(), n[1] ? neg(sum_to(g, sb)) : Tensor<R>(), {}};
       }, a, b);
   }
@@ -386,7 +386,7 @@ Tensor<promote_t<A, B>> mul(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
       // d(a b) = b da + a db; each side saves only what the other's gradient needs
-      autograd::record(out, "MulBackward",
+      autograd::record(out, "MulBackward0",
           [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
            sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<B>(),
            shape_a = a.sizes(), shape_b = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
@@ -404,7 +404,7 @@ Tensor<true_div_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<A> || FloatingElement<B>) {
     if (autograd::needs_grad(a, b))
       // d(a / b) = da / b - a db / b^2
-      autograd::record(out, "DivBackward",
+      autograd::record(out, "DivBackward0",
           [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(), sb = autograd::save(b),
            shape_a = a.sizes(), shape_b = b.sizes()](const Tensor<R>& g, autograd::Needs n) {
             const auto& bv = sb.get();
@@ -424,7 +424,7 @@ Tensor<promote_t<A, B>> pow(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<R>) {
     if (autograd::needs_grad(a, b))
       // d(a^b) = b a^(b-1) da + a^b log(a) db, the latter 0 where a = 0 and b >= 0
-      autograd::record(out, "PowBackward",
+      autograd::record(out, "PowBackward1",
           [sa = autograd::save(a), sb = autograd::save(b), so = autograd::save(out)](const Tensor<R>& g, autograd::Needs n) {
             const auto& av = sa.get();
             const auto& bv = sb.get();
@@ -466,7 +466,7 @@ Tensor<scalar_promote_t<T, S>> pow(const Tensor<T>& a, S exponent) {
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(a))
       // d/dx x^e = e x^(e-1) (0 for e = 0)
-      autograd::record(out, "PowBackward", [sa = autograd::save(a), e = static_cast<R>(exponent)](const Tensor<R>& g, autograd::Needs) {
+      autograd::record(out, "PowBackward0", [sa = autograd::save(a), e = static_cast<R>(exponent)](const Tensor<R>& g, autograd::Needs) {
         if (e == R(0)) return autograd::Grads<R>{zeros<R>(g.sizes()), {}, {}};
         const auto& x = sa.get();
         auto d = e == R(2) ? mul(x, tensor<R>(R(2))) : mul(pow(x, e - R(1)), tensor<R>(e));
@@ -501,14 +501,14 @@ template <Element A, Element B>
 Tensor<promote_t<A, B>> maximum(const Tensor<A>& a, const Tensor<B>& b) {
   using R = promote_t<A, B>;
   auto out = detail::map2<R, R>(a, b, detail::Maximum{}, "maximum");
-  detail::record_extremum<R, true>(out, "MaximumBackward", a, b);
+  detail::record_extremum<R, true>(out, "MaximumBackward0", a, b);
   return out;
 }
 template <Element A, Element B>
 Tensor<promote_t<A, B>> minimum(const Tensor<A>& a, const Tensor<B>& b) {
   using R = promote_t<A, B>;
   auto out = detail::map2<R, R>(a, b, detail::Minimum{}, "minimum");
-  detail::record_extremum<R, false>(out, "MinimumBackward", a, b);
+  detail::record_extremum<R, false>(out, "MinimumBackward0", a, b);
   return out;
 }
 

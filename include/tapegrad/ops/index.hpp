@@ -312,7 +312,7 @@ void check_index_source(const Tensor<T>& self, int64_t d, const Tensor<I>& index
 template <Element T, Element I, class F>
 void index_scatter_into(const Tensor<T>& self, int64_t d, const Tensor<I>& index, const Tensor<T>& src, bool wrap,
                         const char* op, const F& f) {
-  Shape walk = self.dim() == 0 ? Shape{1} : self.sizes();
+  Shape walk = self.dim() == 0 ? Shape{1} : Shape(self.sizes());
   walk[d] = index.numel();
   const Shape sst = src.dim() == 0 ? Shape(walk.size(), 0) : src.strides();
   scatter_walk(self, d, walk, index.data_ptr(), expanded_index_strides(index, self.dim(), d), src.data_ptr(), sst,
@@ -370,7 +370,7 @@ Tensor<T> gather(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& inde
   if constexpr (FloatingElement<T>) {
     // d/dself: each output's gradient is added back where it was read from
     if (autograd::needs_grad(self))
-      autograd::record(out, "GatherBackward",
+      autograd::record(out, "GatherBackward0",
                        [d, in = self.sizes(), idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs) {
                          auto z = zeros<T>(in);
                          detail::scatter_into(z, d, idx.get(), g.contiguous(), "gather", detail::Add{});
@@ -419,7 +419,7 @@ Tensor<T> scatter_impl(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>
 /// src[i][j] (dim 0); duplicates: any one wins (Note [Duplicate indices]).
 template <Element T>
 Tensor<T> scatter(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& index, const Tensor<T>& src) {
-  return detail::scatter_impl<T, false>(self, dim, index, src, "scatter", "ScatterBackward");
+  return detail::scatter_impl<T, false>(self, dim, index, src, "scatter", "ScatterBackward0");
 }
 /// scatter(self, dim, index, value): a copy of self with value at the indexed positions.
 template <Element T, Scalar S>
@@ -430,7 +430,7 @@ Tensor<T> scatter(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& ind
   detail::scatter_into(out, d, index, detail::checked_scalar_tensor<T>(value, "scatter"), "scatter",
                        detail::Assign{});
   // d/dself: g with the overwritten positions zeroed
-  return detail::recorded(out, self, "ScatterBackward", [d, idx = autograd::save(index)](const Tensor<T>& g) {
+  return detail::recorded(out, self, "ScatterBackward0", [d, idx = autograd::save(index)](const Tensor<T>& g) {
     auto gs = detail::copy_of(g);
     detail::scatter_into(gs, d, idx.get(), zeros<T>({}), "scatter", detail::Assign{});
     return gs;
@@ -440,7 +440,7 @@ Tensor<T> scatter(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& ind
 /// indexed positions, duplicates summed.
 template <Element T>
 Tensor<T> scatter_add(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& index, const Tensor<T>& src) {
-  return detail::scatter_impl<T, true>(self, dim, index, src, "scatter_add", "ScatterAddBackward");
+  return detail::scatter_impl<T, true>(self, dim, index, src, "scatter_add", "ScatterAddBackward0");
 }
 
 // ---- index_select and the index_* family ------------------------------------------------
@@ -493,7 +493,7 @@ Tensor<T> index_select(const Tensor<T>& self, int64_t dim, const Tensor<I>& inde
   if constexpr (FloatingElement<T>) {
     // d/dself: the slices' gradients added back at their indices (index_add)
     if (autograd::needs_grad(self))
-      autograd::record(out, "IndexSelectBackward",
+      autograd::record(out, "IndexSelectBackward0",
                        [d, in = self.sizes(), idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs) {
                          auto z = zeros<T>(in);
                          detail::index_scatter_into(z, d, idx.get(), g, false, "index_select", detail::Add{});
@@ -527,7 +527,7 @@ Tensor<T> index_add(const Tensor<T>& self, int64_t dim, const Tensor<I>& index, 
   if constexpr (FloatingElement<T>) {
     // d/dself = g; d/dsource = alpha * g's slices at index
     if (autograd::needs_grad(self, source))
-      autograd::record(out, "IndexAddBackward",
+      autograd::record(out, "IndexAddBackward0",
                        [d, a, idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs n) {
                          autograd::Grads<T> grads;
                          if (n[0]) grads[0] = g;
@@ -559,7 +559,7 @@ Tensor<T> index_fill(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& 
   detail::index_scatter_into(out, d, index, detail::checked_scalar_tensor<T>(value, "index_fill"), true,
                              "index_fill", detail::Assign{});
   // d/dself: g with the filled slices zeroed
-  return detail::recorded(out, self, "IndexFillBackward", [d, idx = autograd::save(index)](const Tensor<T>& g) {
+  return detail::recorded(out, self, "IndexFillBackward0", [d, idx = autograd::save(index)](const Tensor<T>& g) {
     return index_fill(g, d, idx.get(), 0);
   });
 }
@@ -573,7 +573,7 @@ Tensor<T> index_copy(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>& 
   if constexpr (FloatingElement<T>) {
     // d/dself = g with the overwritten slices zeroed; d/dsource = g's slices at index
     if (autograd::needs_grad(self, source))
-      autograd::record(out, "IndexCopyBackward",
+      autograd::record(out, "IndexCopyBackward0",
                        [d, idx = autograd::save(index)](const Tensor<T>& g, autograd::Needs n) {
                          NoGradGuard ng;
                          autograd::Grads<T> grads;
@@ -670,7 +670,8 @@ const Tensor<T>& index_fill_(const Tensor<T>& self, int64_t dim, const Tensor<in
 template <Element T, Scalar S>
 Tensor<T> masked_fill(const Tensor<T>& self, const Tensor<bool>& mask, S value) {
   detail::check_mask_broadcasts(self, mask, "masked_fill");
-  return where(mask, detail::checked_scalar_tensor<T>(value, "masked_fill"), self);
+  return autograd::renamed(where(mask, detail::checked_scalar_tensor<T>(value, "masked_fill"), self),
+                           "MaskedFillBackward0");
 }
 /// masked_fill(self, mask, value): value a 0-d tensor (it gets the filled
 /// positions' summed gradient).
@@ -680,7 +681,7 @@ Tensor<T> masked_fill(const Tensor<T>& self, const Tensor<bool>& mask, const Ten
                  "masked_fill: only supports a 0-dimensional value tensor, but got tensor with ", value.dim(),
                  " dimension(s)");
   detail::check_mask_broadcasts(self, mask, "masked_fill");
-  return where(mask, value, self);
+  return autograd::renamed(where(mask, value, self), "MaskedFillBackward0");
 }
 /// self.masked_fill_(mask, value): in place; mask must broadcast to self's shape.
 template <Element T, Scalar S>

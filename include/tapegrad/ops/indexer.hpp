@@ -197,7 +197,7 @@ AdvancedPlan plan_advanced(const Tensor<T>& v, const std::vector<AdvancedIndex>&
       const int64_t da = ia >= 0 ? p.shape[ia] : 1, db = ib >= 0 ? s[ib] : 1;
       if (da != db && da != 1 && db != 1) {
         std::ostringstream shapes;
-        for (size_t j = 0; j < adv.size(); ++j) shapes << (j ? ", " : "") << adv[j].index.sizes();
+        for (size_t j = 0; j < adv.size(); ++j) shapes << (j ? ", " : "") << static_cast<const Shape&>(adv[j].index.sizes());
         throw_error<IndexError>(op, ": shape mismatch: indexing tensors could not be broadcast together with shapes ",
                                 shapes.str());
       }
@@ -292,7 +292,7 @@ Tensor<T> index_impl(const Tensor<T>& self, const TensorIndex* first, size_t n) 
   if constexpr (FloatingElement<T>) {
     // d/dbase: the gradient added back where each element was read from
     if (autograd::needs_grad(base))
-      autograd::record(out, "IndexBackward",
+      autograd::record(out, "IndexBackward0",
                        [idx = p.idx, in = base.sizes(), m](const Tensor<T>& g, autograd::Needs) {
                          auto z = zeros<T>(in);
                          T* pz = z.data_ptr();
@@ -367,7 +367,7 @@ Tensor<T> index_put(const Tensor<T>& x, const std::vector<TensorIndex>& indices,
     // d/dx = g (accumulate) or g with the written positions zeroed;
     // d/dvalues = g[...], summed over the dims values were broadcast along
     if (autograd::needs_grad(x, values))
-      autograd::record(out, "IndexPutBackward",
+      autograd::record(out, "IndexPutBackward0",
                        [indices, accumulate, vs = values.sizes()](const Tensor<T>& g, autograd::Needs n) {
                          autograd::Grads<T> grads;
                          if (n[0]) {

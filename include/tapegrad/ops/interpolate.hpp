@@ -4,6 +4,7 @@
 // [N, C, H, W] and [N, C, D, H, W] inputs to a size or by a scale factor, as
 // PyTorch 1.13, with its gradient. Runs on kernels/interpolate.hpp
 // (Note [Separable resampling]).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -59,6 +60,26 @@ struct ScalarOrTuple {
 };
 
 namespace detail {
+
+/// PyTorch 1.13's grad_fn name for interpolate's mode over nd spatial dims:
+/// F.interpolate calls the upsample ops' .vec overloads (Backward1); area mode
+/// is adaptive average pooling (1-D through a squeezed 2-D pool).
+inline const char* interpolate_node_name(std::string_view mode, int64_t nd) {
+  static const char* const upsample[6][3] = {
+      {"UpsampleNearest1DBackward1", "UpsampleNearest2DBackward1", "UpsampleNearest3DBackward1"},
+      {"UpsampleNearestExact1DBackward1", "UpsampleNearestExact2DBackward1", "UpsampleNearestExact3DBackward1"},
+      {"UpsampleLinear1DBackward1", "UpsampleLinear1DBackward1", "UpsampleLinear1DBackward1"},
+      {"UpsampleBilinear2DBackward1", "UpsampleBilinear2DBackward1", "UpsampleBilinear2DBackward1"},
+      {"UpsampleBicubic2DBackward1", "UpsampleBicubic2DBackward1", "UpsampleBicubic2DBackward1"},
+      {"UpsampleTrilinear3DBackward1", "UpsampleTrilinear3DBackward1", "UpsampleTrilinear3DBackward1"}};
+  static const char* const area[3] = {"SqueezeBackward1", "AdaptiveAvgPool2DBackward0", "AdaptiveAvgPool3DBackward0"};
+  const auto col = static_cast<size_t>(std::clamp<int64_t>(nd, 1, 3) - 1);
+  if (mode == "area") return area[col];
+  const std::string_view modes[6] = {"nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"};
+  for (size_t r = 0; r < 6; ++r)
+    if (mode == modes[r]) return upsample[r][col];
+  return "UpsampleBackward0";
+}
 
 /// x's data as contiguous memory (x itself when it is; a copy otherwise), not recorded.
 template <FloatingElement T>
@@ -200,7 +221,7 @@ Tensor<T> interpolate(const Tensor<T>& input, ScalarOrTuple<int64_t> size = {},
   }
   if (autograd::needs_grad(input))
     // d/dx: each output's gradient goes back to the input positions it read, times their weights
-    autograd::record(out, "UpsampleBackward0",
+    autograd::record(out, detail::interpolate_node_name(m, nd),
         [taps = std::move(taps), x_shape = s, out_shape](const Tensor<T>& grad, autograd::Needs) {
           auto dx = detail::make_empty<T>(x_shape);
           if (dx.numel() > 0) {

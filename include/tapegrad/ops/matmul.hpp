@@ -194,7 +194,7 @@ Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
     if (autograd::needs_grad(a, b))
       // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies),
       // each in its operand's layout (Note [Gradient layout])
-      autograd::record(out, "MmBackward",
+      autograd::record(out, "MmBackward0",
           [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
            sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>(),
            a_shape = a.sizes(), a_t = detail::is_transposed_matrix(a), b_shape = b.sizes(),
@@ -230,7 +230,7 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(bias, a, b))
       // d(beta bias + alpha a b) = beta dbias + alpha (da b + a db)
-      autograd::record(out, "AddmmBackward",
+      autograd::record(out, "AddmmBackward0",
           [sa = autograd::save(a), sb = autograd::save(b), bias_shape = bias.sizes(), al = static_cast<T>(alpha),
            be = static_cast<T>(beta)](const Tensor<T>& g, autograd::Needs n) {
             autograd::Grads<T> r;
@@ -296,7 +296,7 @@ Tensor<A> bmm(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
       // per batch entry: grad_a = g b^T, grad_b = a^T g
-      autograd::record(out, "BmmBackward", [sa = autograd::save(a), sb = autograd::save(b)](const Tensor<A>& g, autograd::Needs n) {
+      autograd::record(out, "BmmBackward0", [sa = autograd::save(a), sb = autograd::save(b)](const Tensor<A>& g, autograd::Needs n) {
         return autograd::Grads<A>{n[0] ? detail::batched_matmul(g, detail::transposed_view(sb.get())) : Tensor<A>(),
                                   n[1] ? detail::batched_matmul(detail::transposed_view(sa.get()), g) : Tensor<A>(), {}};
       }, a, b);
@@ -329,7 +329,7 @@ Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
       // grad_a = g b^T, grad_b = a^T g per batch entry, summed over broadcast batch dims
-      autograd::record(out, "MatmulBackward",
+      autograd::record(out, "MatmulBackward0",
           [sa = autograd::save(a), sb = autograd::save(b), out_shape](const Tensor<A>& g, autograd::Needs n) {
             using detail::batched_matmul, detail::reshaped_view, detail::transposed_view;
             const auto a2 = detail::as_matrix(sa.get(), true), b2 = detail::as_matrix(sb.get(), false);

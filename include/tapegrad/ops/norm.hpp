@@ -35,7 +35,7 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Shape& dims = {}
       else if (!inf) out = pow(detail::sum_impl(pow(abs(xd), ord), mask, keepdim), 1.0 / ord);
     }
     if (autograd::needs_grad(x))
-      autograd::record(out, "NormBackward", [sx = autograd::save(x), so = autograd::save(out), mask, keepdim, ord](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "NormBackward1", [sx = autograd::save(x), so = autograd::save(out), mask, keepdim, ord](const Tensor<T>& g, autograd::Needs) {
         const auto& xv = sx.get();
         const auto n = detail::expand_reduced(so.get(), xv.sizes(), mask, keepdim);
         const auto ge = detail::expand_reduced(g, xv.sizes(), mask, keepdim);

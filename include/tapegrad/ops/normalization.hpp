@@ -184,7 +184,7 @@ Tensor<T> batch_norm(const Tensor<T>& input, const Tensor<T>& running_mean, cons
                    ": running_mean and running_var must be defined in evaluation mode");
     mean = detail::as_doubles(running_mean), var = detail::as_doubles(running_var);
   }
-  return detail::normalize("NativeBatchNormBackward", input, weight, bias, l, mean, detail::inverse_std(var, eps),
+  return detail::normalize("NativeBatchNormBackward0", input, weight, bias, l, mean, detail::inverse_std(var, eps),
                            training);
 }
 
@@ -204,7 +204,7 @@ Tensor<T> group_norm(const Tensor<T>& input, int64_t num_groups, const Tensor<T>
   std::vector<double> mean, var;
   const Tensor<T> xd = detail::contiguous_data(input);
   detail::norm_stats(l, xd.data_ptr(), mean, var);
-  return detail::normalize("NativeGroupNormBackward", input, weight, bias, l, mean, detail::inverse_std(var, eps), true);
+  return detail::normalize("NativeGroupNormBackward0", input, weight, bias, l, mean, detail::inverse_std(var, eps), true);
 }
 
 /// instance_norm(input [N, C, *], running_mean [C], running_var [C], weight [C], bias [C],
@@ -242,7 +242,7 @@ Tensor<T> instance_norm(const Tensor<T>& input, const Tensor<T>& running_mean = 
     detail::update_running(running_mean, bm, momentum);
     detail::update_running(running_var, bv, momentum);
   }
-  return detail::normalize("NativeBatchNormBackward", input, weight, bias, l, mean, detail::inverse_std(var, eps), true);
+  return detail::normalize("NativeBatchNormBackward0", input, weight, bias, l, mean, detail::inverse_std(var, eps), true);
 }
 
 }  // namespace tapegrad

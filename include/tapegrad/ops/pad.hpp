@@ -142,10 +142,11 @@ Tensor<T> pad(const Tensor<T>& input, const std::vector<int64_t>& pad, std::stri
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(input)) {
       static const char* const names[4][3] = {
-          {"ConstantPadNdBackward", "ConstantPadNdBackward", "ConstantPadNdBackward"},
-          {"ReflectionPad1DBackward", "ReflectionPad2DBackward", "ReflectionPad3DBackward"},
-          {"ReplicationPad1DBackward", "ReplicationPad2DBackward", "ReplicationPad3DBackward"},
-          {"CircularPadBackward", "CircularPadBackward", "CircularPadBackward"}};
+          {"ConstantPadNdBackward0", "ConstantPadNdBackward0", "ConstantPadNdBackward0"},
+          {"ReflectionPad1DBackward0", "ReflectionPad2DBackward0", "ReflectionPad3DBackward0"},
+          {"ReplicationPad1DBackward0", "ReplicationPad2DBackward0", "ReplicationPad3DBackward0"},
+          // PyTorch 1.13 pads circularly in Python, by slice assignments
+          {"CopySlices", "CopySlices", "CopySlices"}};
       const int row = constant ? 0 : mode == "reflect" ? 1 : mode == "replicate" ? 2 : 3;
       // d/dx: each output's gradient is added to the input element it was copied from
       autograd::record(out, names[row][std::clamp<int64_t>(np, 1, 3) - 1],

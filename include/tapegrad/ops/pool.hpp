@@ -73,7 +73,7 @@ std::tuple<Tensor<T>, Tensor<int64_t>> max_pool_impl(const char* op, int spatial
   if (g.planes > 0) kernels::max_pool2d_forward<T>(g, xd.data_ptr(), out.data_ptr(), idx.data_ptr());
   if (autograd::needs_grad(x))
     // d max = the gradient at the winner (summed where windows share one)
-    autograd::record(out, "MaxPool2DWithIndicesBackward",
+    autograd::record(out, "MaxPool2DWithIndicesBackward0",
         [idx, x_shape = x.sizes(), g](const Tensor<T>& grad, autograd::Needs) {
           const Tensor<T> dy = contiguous_data(grad);
           auto dx = make_empty<T>(x_shape);
@@ -98,7 +98,7 @@ Tensor<T> avg_pool_impl(const char* op, int spatial, const Tensor<T>& x, Expandi
   if (g.planes > 0) kernels::avg_pool2d_forward<T>(g, xd.data_ptr(), out.data_ptr(), count_include_pad, div);
   if (autograd::needs_grad(x))
     // d mean = the gradient spread evenly over the window, by the same divisor
-    autograd::record(out, spatial == 2 ? "AvgPool2DBackward" : "AvgPool1DBackward",
+    autograd::record(out, spatial == 2 ? "AvgPool2DBackward0" : "AvgPool1DBackward0",
         [x_shape = x.sizes(), g, count_include_pad, div](const Tensor<T>& grad, autograd::Needs) {
           const Tensor<T> dy = contiguous_data(grad);
           auto dx = make_empty<T>(x_shape);
@@ -125,7 +125,7 @@ std::tuple<Tensor<T>, Tensor<int64_t>> adaptive_pool_impl(const char* op, const 
     kernels::adaptive_pool2d_forward<T>(planes, h, w, oh, ow, xd.data_ptr(), out.data_ptr(),
                                         max ? idx.data_ptr() : nullptr);
   if (autograd::needs_grad(x))
-    autograd::record(out, max ? "AdaptiveMaxPool2DBackward" : "AdaptiveAvgPool2DBackward",
+    autograd::record(out, max ? "AdaptiveMaxPool2DBackward0" : "AdaptiveAvgPool2DBackward0",
         [idx, x_shape = s, planes, h, w, oh, ow, max](const Tensor<T>& grad, autograd::Needs) {
           const Tensor<T> dy = contiguous_data(grad);
           auto dx = make_empty<T>(x_shape);
@@ -254,7 +254,7 @@ Tensor<T> max_unpool2d(const Tensor<T>& input, const Tensor<int64_t>& indices, E
   if (planes > 0) kernels::scatter_planes<T>(planes, in_plane, out_plane, xd.data_ptr(), id.data_ptr(), out.data_ptr(), false);
   if (autograd::needs_grad(input))
     // d unpool = the gradient read back at the indices
-    autograd::record(out, "MaxUnpool2DBackward",
+    autograd::record(out, "MaxUnpool2DBackward0",
         [id, x_shape = s, planes, in_plane, out_plane](const Tensor<T>& grad, autograd::Needs) {
           const Tensor<T> dy = detail::contiguous_data(grad);
           auto dx = detail::make_empty<T>(x_shape);

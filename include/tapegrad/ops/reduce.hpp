@@ -210,7 +210,7 @@ Tensor<sum_t<T>> sum(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = 
   if constexpr (FloatingElement<T>) {
     // d/dx sum(x) = 1 for every element of the group
     if (autograd::needs_grad(x))
-      detail::record_reduction(out, "SumBackward", x, mask, keepdim, [](const Tensor<T>& g) { return g; });
+      detail::record_reduction(out, dims.empty() ? "SumBackward0" : "SumBackward1", x, mask, keepdim, [](const Tensor<T>& g) { return g; });
   }
   return out;
 }
@@ -227,7 +227,7 @@ Tensor<T> mean(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false)
   detail::map1_<T>(out, [count](T v) { return v / count; }, "mean");  // 0/0 = NaN for empty, as PyTorch
   // d/dx mean(x) = 1 / N
   if (autograd::needs_grad(x))
-    detail::record_reduction(out, "MeanBackward", x, mask, keepdim,
+    detail::record_reduction(out, dims.empty() ? "MeanBackward0" : "MeanBackward1", x, mask, keepdim,
                              [count](const Tensor<T>& g) { return div(g, tensor<T>(count)); });
   return out;
 }
@@ -243,7 +243,7 @@ Tensor<sum_t<T>> prod(const Tensor<T>& x, const Shape& dims = {}, bool keepdim =
   if constexpr (FloatingElement<T>) {
     // d/dx_i prod(x) = product of the other elements (exact where x has zeros)
     if (autograd::needs_grad(x))
-      detail::record_reduction(out, "ProdBackward", x, mask, keepdim,
+      detail::record_reduction(out, dims.empty() ? "ProdBackward0" : "ProdBackward1", x, mask, keepdim,
                                [sx = autograd::save(x), mask](const Tensor<T>& g) {
                                  return mul(g, detail::prod_of_others(sx.get(), mask));
                                });
@@ -309,17 +309,17 @@ ValuesIndices<T> extreme_dim_recorded(const Tensor<T>& x, int64_t dim, bool keep
 
 /// max(x): the largest element as a 0-d tensor (NaN if any element is NaN).
 template <Element T>
-Tensor<T> max(const Tensor<T>& x) { return detail::extreme_all<T, true>(x, "max", "MaxBackward"); }
+Tensor<T> max(const Tensor<T>& x) { return detail::extreme_all<T, true>(x, "max", "MaxBackward1"); }
 template <Element T>
-Tensor<T> min(const Tensor<T>& x) { return detail::extreme_all<T, false>(x, "min", "MinBackward"); }
+Tensor<T> min(const Tensor<T>& x) { return detail::extreme_all<T, false>(x, "min", "MinBackward1"); }
 /// max(x, dim): values and (first) indices of the maxima along dim.
 template <Element T>
 ValuesIndices<T> max(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
-  return detail::extreme_dim_recorded<T, true>(x, dim, keepdim, "max", "MaxBackward");
+  return detail::extreme_dim_recorded<T, true>(x, dim, keepdim, "max", "MaxBackward0");
 }
 template <Element T>
 ValuesIndices<T> min(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
-  return detail::extreme_dim_recorded<T, false>(x, dim, keepdim, "min", "MinBackward");
+  return detail::extreme_dim_recorded<T, false>(x, dim, keepdim, "min", "MinBackward0");
 }
 /// argmax(x): index into the flattened tensor.
 template <Element T>
@@ -368,7 +368,7 @@ Tensor<T> var_impl(const Tensor<T>& x, const Shape& dims, int64_t correction, bo
   // d/dx var(x) = 2 (x - mean) / (N - correction), with N - correction as it
   // is (as PyTorch's): for N < correction a finite factor, 0 at N = 1
   if (autograd::needs_grad(x))
-    detail::record_reduction(out, "VarBackward", x, mask, keepdim,
+    detail::record_reduction(out, "VarBackward0", x, mask, keepdim,
                              [c = autograd::save(centered), f = T(2) / static_cast<T>(n - correction)](const Tensor<T>& g) {
       return mul(g, mul(c.get(), tensor<T>(f)));
     });
@@ -395,7 +395,7 @@ Tensor<T> std(const Tensor<T>& x, const Shape& dims, int64_t correction = 1, boo
   Tensor<T> out;
   if constexpr (std::is_same_v<T, float>) out = detail::map1<double, double>(vd, detail::Sqrt{}).template to<float>();
   else out = detail::map1<T, T>(v, detail::Sqrt{});
-  detail::record_unary(out, "StdBackward", v, out, [](T g, T s) { return s == T(0) ? T(0) : g / (T(2) * s); });
+  detail::record_unary(out, "StdBackward0", v, out, [](T g, T s) { return s == T(0) ? T(0) : g / (T(2) * s); });
   return out;
 }
 template <Element T>
@@ -427,7 +427,7 @@ Tensor<T> logsumexp_impl(const Tensor<T>& x, int64_t dim, bool keepdim) {
   if (autograd::needs_grad(x)) {
     std::vector<bool> mask(static_cast<size_t>(x.dim()), false);
     if (x.dim() > 0) mask[static_cast<size_t>(dim)] = true;
-    detail::record_reduction(out, "LogsumexpBackward", x, mask, keepdim,
+    detail::record_reduction(out, "LogsumexpBackward0", x, mask, keepdim,
         [sx = autograd::save(x), so = autograd::save(out), mask, keepdim](const Tensor<T>& g) {
           return mul(g, exp(sub(sx.get(), detail::expand_reduced(so.get(), sx.sizes(), mask, keepdim))));
         });
@@ -452,7 +452,7 @@ Tensor<T> softmax(const Tensor<T>& x, int64_t dim) {
   auto y = detail::softmax_impl<T, false>(x, dim);
   if (autograd::needs_grad(x))
     // dx = y * (g - sum(g * y, dim))
-    autograd::record(y, "SoftmaxBackward", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
+    autograd::record(y, "SoftmaxBackward0", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
       const auto& yv = sy.get();  // (a 0-d y too: 0, NaN for an inf or NaN x or g, as PyTorch)
       return autograd::Grads<T>{mul(yv, sub(g, sum(mul(g, yv), dim, true))), {}, {}};
     }, x);
@@ -465,7 +465,7 @@ Tensor<T> log_softmax(const Tensor<T>& x, int64_t dim) {
   auto y = detail::softmax_impl<T, true>(x, dim);
   if (autograd::needs_grad(x))
     // dx = g - softmax(x) * sum(g, dim), softmax(x) = exp(y)
-    autograd::record(y, "LogSoftmaxBackward", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
+    autograd::record(y, "LogSoftmaxBackward0", [sy = autograd::save(y), dim](const Tensor<T>& g, autograd::Needs) {
       const auto& yv = sy.get();
       return autograd::Grads<T>{sub(g, mul(exp(yv), sum(g, dim, true))), {}, {}};
     }, x);

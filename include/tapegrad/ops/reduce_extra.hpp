@@ -64,11 +64,11 @@ using logical_reduce_t = std::conditional_t<std::is_same_v<T, uint8_t>, uint8_t,
 /// propagates; the gradient is shared evenly by ties.
 template <Element T>
 Tensor<T> amax(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
-  return detail::amax_amin<T, true>(x, dims, keepdim, "amax", "AmaxBackward");
+  return detail::amax_amin<T, true>(x, dims, keepdim, "amax", "AmaxBackward0");
 }
 template <Element T>
 Tensor<T> amin(const Tensor<T>& x, const Shape& dims = {}, bool keepdim = false) {
-  return detail::amax_amin<T, false>(x, dims, keepdim, "amin", "AminBackward");
+  return detail::amax_amin<T, false>(x, dims, keepdim, "amin", "AminBackward0");
 }
 
 /// What aminmax returns.
@@ -93,8 +93,8 @@ MinMax<T> aminmax(const Tensor<T>& x, std::optional<int64_t> dim = std::nullopt,
       auto fail = [](const Tensor<T>&, autograd::Needs) -> autograd::Grads<T> {
         throw ValueError("aminmax: the derivative for aminmax is not implemented (as PyTorch); use amin and amax");
       };
-      autograd::record(r.min, "AminmaxBackward", fail, x);
-      autograd::record(r.max, "AminmaxBackward", fail, x);
+      autograd::record(r.min, "AminmaxBackward0", fail, x);
+      autograd::record(r.max, "AminmaxBackward0", fail, x);
     }
   }
   return r;
@@ -141,7 +141,7 @@ Tensor<sum_t<T>> nansum(const Tensor<T>& x, const Shape& dims = {}, bool keepdim
     // or NaN g gives NaN at the NaN elements too (nanmean of an all-NaN slice
     // divides g by a count of 0), where selecting 0 would hide it.
     if (autograd::needs_grad(x))
-      detail::record_reduction(out, "NansumBackward", x, mask, keepdim, [sx = autograd::save(x)](const Tensor<T>& g) {
+      detail::record_reduction(out, "NansumBackward0", x, mask, keepdim, [sx = autograd::save(x)](const Tensor<T>& g) {
         return mul(g, logical_not(isnan(sx.get())));
       });
     return out;

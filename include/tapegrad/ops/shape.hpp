@@ -126,7 +126,7 @@ Tensor<T> Tensor<T>::view(const Shape& shape) const {
   TAPEGRAD_CHECK(st.has_value(), ShapeError, "view: shape ", target,
                  " is incompatible with input shape ", sizes(), " and strides ", strides(),
                  "; use reshape()");
-  return detail::recorded(detail::make_view(*this, target, *st, storage_offset()), *this, "ViewBackward",
+  return detail::recorded(detail::make_view(*this, target, *st, storage_offset()), *this, "ViewBackward0",
                           [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
 }
 
@@ -136,8 +136,11 @@ Tensor<T> Tensor<T>::reshape(const Shape& shape) const {
   Shape target = detail::infer_size(shape, numel(), "reshape");
   if (auto st = detail::view_strides(sizes(), strides(), target))
     return detail::recorded(detail::make_view(*this, target, *st, storage_offset()), *this,
-                            "ReshapeBackward", [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
-  return contiguous().view(target);
+                            "ReshapeAliasBackward0", [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
+  // A copy, as PyTorch's clone + _unsafe_view: one node, UnsafeViewBackward0.
+  const auto copy = detail::copy_of(*this);
+  return detail::recorded(detail::make_view(copy, target, contiguous_strides(target), 0), *this,
+                          "UnsafeViewBackward0", [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
 }
 
 /// x.flatten(start_dim, end_dim): merge dims start..end into one.
@@ -164,7 +167,7 @@ Tensor<T> Tensor<T>::unsqueeze(int64_t d) const {
   Shape sz = sizes(), st = strides();
   sz.insert(d, 1);
   st.insert(d, d < dim() ? sizes()[d] * strides()[d] : 1);
-  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "UnsqueezeBackward",
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "UnsqueezeBackward0",
                           [d](const Tensor<T>& g) { return g.squeeze(d); });
 }
 
@@ -177,7 +180,7 @@ Tensor<T> Tensor<T>::squeeze() const {
       sz.push_back(sizes()[i]);
       st.push_back(strides()[i]);
     }
-  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "SqueezeBackward",
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "SqueezeBackward0",
                           [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
 }
 
@@ -187,7 +190,7 @@ Tensor<T> Tensor<T>::squeeze(int64_t d) const {
   if (dim() == 0) {
     wrap_dim(d, 0, "squeeze");
     return detail::recorded(detail::make_view(*this, sizes(), strides(), storage_offset()), *this,
-                            "SqueezeBackward", [](const Tensor<T>& g) { return g; });
+                            "SqueezeBackward1", [](const Tensor<T>& g) { return g; });
   }
   d = wrap_dim(d, dim(), "squeeze");
   Shape sz = sizes(), st = strides();
@@ -195,7 +198,7 @@ Tensor<T> Tensor<T>::squeeze(int64_t d) const {
     sz.erase(d);
     st.erase(d);
   }
-  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "SqueezeBackward",
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "SqueezeBackward1",
                           [in = sizes()](const Tensor<T>& g) { return g.reshape(in); });
 }
 
@@ -211,7 +214,7 @@ Tensor<T> Tensor<T>::transpose(int64_t d0, int64_t d1) const {
   }
   auto out = dim() == 0 ? detail::make_view(*this, sizes(), strides(), storage_offset())
                         : detail::swapped_view(*this, d0, d1);
-  return detail::recorded(out, *this, "TransposeBackward",
+  return detail::recorded(out, *this, "TransposeBackward0",
                           [d0, d1](const Tensor<T>& g) { return g.transpose(d0, d1); });
 }
 
@@ -220,7 +223,7 @@ template <Element T>
 Tensor<T> Tensor<T>::t() const {
   TAPEGRAD_CHECK(dim() <= 2, ShapeError, "t: expects a tensor with <= 2 dimensions, but got shape ",
                  sizes(), " (", dim(), "-D); use transpose() or permute()");
-  return dim() < 2 ? transpose(0, 0) : transpose(0, 1);
+  return autograd::renamed(dim() < 2 ? transpose(0, 0) : transpose(0, 1), "TBackward0");
 }
 
 /// x.permute(dims): reorder the dims; `dims` must be a permutation.
@@ -239,7 +242,7 @@ Tensor<T> Tensor<T>::permute(const Shape& dims) const {
     st[i] = strides()[d];
     inverse[d] = i;
   }
-  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "PermuteBackward",
+  return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "PermuteBackward0",
                           [inverse](const Tensor<T>& g) { return g.permute(inverse); });
 }
 
@@ -273,7 +276,7 @@ Tensor<T> Tensor<T>::expand(const Shape& shape) const {
   detail::checked_numel(sz, "expand");  // a view, but its numel must fit (Note [Checked sizes])
   // d/dx expand(x): the copies' gradients add up (Note [Broadcasting in backward])
   if constexpr (FloatingElement<T>)
-    return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "ExpandBackward",
+    return detail::recorded(detail::make_view(*this, sz, st, storage_offset()), *this, "ExpandBackward0",
                             [in = sizes()](const Tensor<T>& g) { return sum_to(g, in); });
   else
     return detail::make_view(*this, sz, st, storage_offset());
@@ -293,7 +296,7 @@ Tensor<T> Tensor<T>::narrow(int64_t d, int64_t start, int64_t length) const {
   Shape sz = sizes();
   sz[d] = length;
   return detail::recorded(detail::make_view(*this, sz, strides(), storage_offset() + start * strides()[d]),
-                          *this, "NarrowBackward", [in = sizes(), d, start, length](const Tensor<T>& g) {
+                          *this, "SliceBackward0", [in = sizes(), d, start, length](const Tensor<T>& g) {
                             return detail::scatter_into_zeros(g, in, [&](const Tensor<T>& z) { return z.narrow(d, start, length); });
                           });
 }
@@ -311,7 +314,7 @@ Tensor<T> Tensor<T>::select(int64_t d, int64_t index) const {
   sz.erase(d);
   st.erase(d);
   return detail::recorded(detail::make_view(*this, sz, st, storage_offset() + index * strides()[d]), *this,
-                          "SelectBackward", [in = sizes(), d, index](const Tensor<T>& g) {
+                          "SelectBackward0", [in = sizes(), d, index](const Tensor<T>& g) {
                             return detail::scatter_into_zeros(g, in, [&](const Tensor<T>& z) { return z.select(d, index); });
                           });
 }
@@ -341,7 +344,7 @@ Tensor<T> Tensor<T>::slice(int64_t d, std::optional<int64_t> start, std::optiona
   sz[d] = (e - s + step - 1) / step;
   st[d] *= step;
   return detail::recorded(detail::make_view(*this, sz, st, storage_offset() + s * strides()[d]), *this,
-                          "SliceBackward", [in = sizes(), d, s, e, step](const Tensor<T>& g) {
+                          "SliceBackward0", [in = sizes(), d, s, e, step](const Tensor<T>& g) {
                             return detail::scatter_into_zeros(g, in, [&](const Tensor<T>& z) { return z.slice(d, s, e, step); });
                           });
 }
@@ -351,7 +354,7 @@ namespace detail {
 template <Element T>
 Tensor<T> recorded_copy(const Tensor<T>& x, const Tensor<T>& copy) {
   copy_into(copy, x);
-  return recorded(copy, x, "CloneBackward", [](const Tensor<T>& g) { return g; });
+  return recorded(copy, x, "CloneBackward0", [](const Tensor<T>& g) { return g; });
 }
 }  // namespace detail
 
@@ -381,7 +384,7 @@ Tensor<U> Tensor<T>::to() const {
     detail::copy_into(out, *this);
     if constexpr (FloatingElement<T> && FloatingElement<U>) {
       if (autograd::needs_grad(*this))
-        autograd::record(out, "ToCopyBackward", [](const Tensor<U>& g, autograd::Needs) {
+        autograd::record(out, "ToCopyBackward0", [](const Tensor<U>& g, autograd::Needs) {
           return autograd::Grads<U>{g, {}, {}};  // converted to T by the input's node
         }, *this);
     }
@@ -463,7 +466,7 @@ std::shared_ptr<autograd::Node> cat_edge(const std::vector<Tensor<T>>& in, const
   auto [fn, next] = cat_split(in, off, dim, lo, hi);
   bool any = false;
   for (const auto& e : next) any = any || e != nullptr;
-  return any ? autograd::make_node<T>("CatBackward", std::move(fn), next) : nullptr;
+  return any ? autograd::make_node<T>("CatBackward0", std::move(fn), next) : nullptr;
 }
 }  // namespace detail
 
@@ -481,7 +484,7 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
   size_t ref = 0;
   while (ref < tensors.size() && detail::cat_skipped(tensors[ref].sizes())) ++ref;
   const bool all_left_out = ref == tensors.size();  // all [0]: PyTorch gives [0]
-  const Shape first = all_left_out ? Shape{0} : tensors[ref].sizes();
+  const Shape first = all_left_out ? Shape{0} : Shape(tensors[ref].sizes());
   const int64_t d = all_left_out ? 0 : wrap_dim(dim, first.size(), "cat");
   std::vector<int64_t> off(tensors.size() + 1, 0);
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -512,7 +515,7 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
     for (const auto& t : tensors) grad = grad || autograd::needs_grad(t);
     if (grad) {
       auto [fn, next] = detail::cat_split(tensors, off, d, 0, tensors.size());
-      autograd::record_edges(out, "CatBackward", std::move(fn), next);
+      autograd::record_edges(out, "CatBackward0", std::move(fn), next);
     }
   }
   return out;

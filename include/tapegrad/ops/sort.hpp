@@ -130,7 +130,7 @@ ValuesIndices<T> sort(const Tensor<T>& x, int64_t dim = -1, bool descending = fa
       ix[j] = buf[static_cast<size_t>(j)].second;
     }
   });
-  detail::record_pick(r, x, dim, true, "SortBackward");
+  detail::record_pick(r, x, dim, true, "SortBackward0");
   return r;
 }
 /// argsort(x, dim, descending, stable): the indices of sort.
@@ -168,7 +168,7 @@ ValuesIndices<T> topk(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool larg
       ix[j] = buf[static_cast<size_t>(j)].second;
     }
   });
-  detail::record_pick(r, x, dim, true, "TopkBackward");
+  detail::record_pick(r, x, dim, true, "TopkBackward0");
   return r;
 }
 
@@ -214,7 +214,7 @@ ValuesIndices<T> kthvalue(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool 
   TAPEGRAD_CHECK(k >= 1 && k <= n, IndexError, "kthvalue: k (", k, ") is out of range for dimension ", dim,
                  " with size ", n);
   auto r = detail::squeeze_unless(detail::kth_along(x, k - 1, dim), dim, keepdim);
-  detail::record_pick(r, x, dim, keepdim, "KthvalueBackward");
+  detail::record_pick(r, x, dim, keepdim, "KthvalueBackward0");
   return r;
 }
 
@@ -227,7 +227,7 @@ ValuesIndices<T> median(const Tensor<T>& x, int64_t dim, bool keepdim = false) {
   TAPEGRAD_CHECK(n > 0, IndexError, "median: cannot compute over a zero-size dimension (dim ", dim, " of shape ",
                  x.sizes(), ")");
   auto r = detail::squeeze_unless(detail::kth_along(x, (n - 1) / 2, dim, true), dim, keepdim);
-  detail::record_pick(r, x, dim, keepdim, "MedianBackward");
+  detail::record_pick(r, x, dim, keepdim, "MedianBackward0");
   return r;
 }
 /// median(x): the lower middle of all elements as a 0-d tensor (NaN if any
@@ -245,7 +245,7 @@ Tensor<T> median(const Tensor<T>& x) {
   }
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(x))
-      autograd::record(out, "MedianBackward", [sx = autograd::save(x), so = autograd::save(out)](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "MedianBackward0", [sx = autograd::save(x), so = autograd::save(out)](const Tensor<T>& g, autograd::Needs) {
         const T m = so.get().item();
         auto hit = detail::map1<T, T>(sx.get(), [m](T v) { return detail::equal_nan(v, m) ? T(1) : T(0); });
         const T share = g.item() / sum(hit).item();
@@ -283,7 +283,7 @@ ValuesIndices<T> mode(const Tensor<T>& x, int64_t dim = -1, bool keepdim = false
     *v = row[*ix];
   });
   r = detail::squeeze_unless(r, dim, keepdim);
-  detail::record_pick(r, x, dim, keepdim, "ModeBackward");
+  detail::record_pick(r, x, dim, keepdim, "ModeBackward0");
   return r;
 }
 

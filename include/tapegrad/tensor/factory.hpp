@@ -52,41 +52,6 @@ Tensor<T> filled(const Shape& shape, T value, const char* op = "full") {
   return t;
 }
 
-// Nested initializer lists: collect the shape and the values, checking that
-// the lists are rectangular.
-template <class T>
-void nested_shape(const T&, Shape&, int64_t) {}
-template <class T>
-void nested_shape(std::initializer_list<T> list, Shape& shape, int64_t depth) {
-  if (shape.size() == depth) {
-    shape.push_back(static_cast<int64_t>(list.size()));
-    if (list.size() > 0) nested_shape(*list.begin(), shape, depth + 1);
-  }
-}
-template <Element T, class V>
-void nested_values(const V& v, const Shape&, int64_t, std::vector<T>& out) {
-  out.push_back(static_cast<T>(v));
-}
-template <Element T, class V>
-void nested_values(std::initializer_list<V> list, const Shape& shape, int64_t depth,
-                   std::vector<T>& out) {
-  TAPEGRAD_CHECK(static_cast<int64_t>(list.size()) == shape[depth], ValueError,
-                 "tensor: expected sequence of length ", shape[depth], " at dim ", depth, " (got ",
-                 list.size(), ")");
-  for (const auto& v : list) nested_values<T>(v, shape, depth + 1, out);
-}
-template <Element T, class L>
-Tensor<T> from_nested(const L& list) {
-  Shape shape;
-  nested_shape(list, shape, 0);
-  std::vector<T> values;
-  values.reserve(static_cast<size_t>(shape_numel(shape)));
-  nested_values<T>(list, shape, 0, values);
-  auto t = make_empty<T>(shape);
-  std::copy(values.begin(), values.end(), t.data_ptr());
-  return t;
-}
-
 // A C++ number as R, refused where R cannot hold it, as c10's
 // checked_convert: "value cannot be converted to type int8_t without
 // overflow". A negative value may wrap into an unsigned R when its magnitude
@@ -126,26 +91,176 @@ Tensor<R> checked_scalar_tensor(S s, const char* op) {
 
 }  // namespace detail
 
+// ---- creation options -----------------------------------------------------------
+// Note [Creation options]: PyTorch's factories take keyword arguments
+// (torch.randn(3, 4, requires_grad=True)); tapegrad's take a trailing
+// aggregate written with designated initializers,
+// tg::randn<float>({3, 4}, {.requires_grad = true}). The dtype stays the
+// template argument (it decides the C++ type of the result) and the device is
+// always the CPU, so requires_grad is the one keyword left. The random
+// factories keep their Generator where LibTorch has it, before the options:
+// tg::randn<float>({3}, g, {.requires_grad = true}) reads as
+// torch.randn(3, generator=g, requires_grad=True) in PyTorch's keyword order,
+// and a call without options is unchanged.
+/// PyTorch's factory keywords; `{.requires_grad = true}`.
+struct TensorOptions {
+  bool requires_grad = false;
+};
+
+namespace detail {
+/// t with the options applied: a leaf that requires grad if asked.
+template <Element T>
+Tensor<T> with_options(Tensor<T> t, const TensorOptions& o, const char* op) {
+  if (!o.requires_grad) return t;
+  if constexpr (FloatingElement<T>) {
+    t.requires_grad_(true);
+  } else {
+    TAPEGRAD_CHECK(false, DTypeError, op, ": only floating tensors (float, double) can require gradients, got ",
+                   dtype_name<T>());
+  }
+  return t;
+}
+
+// Note [Untyped tensor literals]: tg::tensor({...}) without a type gives the
+// dtype torch.tensor infers: bool if every value is a bool, int64 if every
+// value is an integer (or bool), else float32 (the default dtype). The C++
+// type of the result has to come from overload resolution, so there is one
+// overload per dtype, each taking a list of Literal<K>, a value or a nested
+// brace list whose values K accepts (Bool: bool; Int: integers and bool;
+// Float: any number). A list with a double in it is then no Literal<Int>, so
+// only the float overload is viable. Where several are, the C++ rules rank
+// them: a std::initializer_list parameter beats a class parameter (the float
+// overload takes FloatLiterals, a class), so an all-integer list is int64, and
+// a non-template beats a template (the int overload is one) so an all-bool
+// list is bool. A Literal holds its children as the brace list's own array
+// (alive until the call returns): nesting depth and raggedness are found at
+// run time by one recursive walk, with no template per depth or per literal.
+// tensor<T>({...}) takes a list of Literal<Any> (any number, converted to T
+// at run time as torch.tensor(data, dtype=T) converts it: refused when an
+// integer T cannot hold it), a single overload for any depth.
+enum class LiteralKind { Bool, Int, Float, Any };
+template <LiteralKind K, class V>
+concept LiteralValue = std::is_arithmetic_v<V> &&
+                       (K == LiteralKind::Float || K == LiteralKind::Any || std::is_same_v<V, bool> ||
+                        (K == LiteralKind::Int && std::is_integral_v<V>));
+
+template <LiteralKind K>
+class Literal {
+ public:
+  template <class V>
+    requires LiteralValue<K, V>
+  Literal(V v) {  // NOLINT(google-explicit-constructor): a literal in braces
+    if constexpr (std::is_floating_point_v<V>) float_ = static_cast<double>(v), is_float_ = true;
+    else int_ = checked_scalar<int64_t>(v, "tensor");
+  }
+  // The brace list's array outlives the literal: both end with the call's
+  // full expression, which GCC cannot see.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
+  Literal(std::initializer_list<Literal> items) : items_(items.begin()), size_(items.size()), list_(true) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+  bool is_list() const { return list_; }
+  int64_t size() const { return static_cast<int64_t>(size_); }
+  const Literal* begin() const { return items_; }
+  const Literal* end() const { return items_ + size_; }
+  /// The value as T: rounded to a floating T (1e40 is inf in float), checked
+  /// for an integer T, truncated from a floating value as PyTorch.
+  template <Element T>
+  T as() const {
+    if constexpr (FloatingElement<T>) return is_float_ ? static_cast<T>(float_) : static_cast<T>(int_);
+    else return is_float_ ? checked_scalar<T>(float_, "tensor") : checked_scalar<T>(int_, "tensor");
+  }
+
+ private:
+  const Literal* items_ = nullptr;
+  size_t size_ = 0;
+  int64_t int_ = 0;  // a bool or integer value
+  double float_ = 0;
+  bool list_ = false, is_float_ = false;
+};
+
+/// The shape of a nested literal, from its first elements (as PyTorch's compute_sizes).
+template <LiteralKind K>
+Shape literal_shape(const Literal<K>& l) {
+  Shape shape;
+  for (const Literal<K>* p = &l; p->is_list(); p = p->begin()) {
+    shape.push_back(p->size());
+    if (p->size() == 0) break;
+  }
+  return shape;
+}
+/// Writes the values of l (of depth dim in shape) to out, checking that it is rectangular.
+template <Element T, LiteralKind K>
+void literal_store(const Literal<K>& l, const Shape& shape, int64_t dim, T*& out) {
+  if (dim == shape.size()) {
+    TAPEGRAD_CHECK(!l.is_list(), ValueError, "tensor: expected a number at dim ", dim, ", got a sequence of length ",
+                   l.size());
+    *out++ = l.template as<T>();
+    return;
+  }
+  TAPEGRAD_CHECK(l.is_list(), ValueError, "tensor: expected a sequence at dim ", dim, ", got a number");
+  TAPEGRAD_CHECK(l.size() == shape[dim], ValueError, "tensor: expected sequence of length ", shape[dim],
+                 " at dim ", dim, " (got ", l.size(), ")");
+  for (const auto& item : l) literal_store(item, shape, dim + 1, out);
+}
+template <Element T, LiteralKind K>
+Tensor<T> from_literal(const Literal<K>& l, const TensorOptions& o) {
+  const Shape shape = literal_shape(l);
+  auto t = make_empty<T>(shape, "tensor");
+  TAPEGRAD_CHECK(K == LiteralKind::Float || K == LiteralKind::Any || t.numel() > 0, ValueError, "tensor: the literal of shape ", shape,
+                 " has no values to infer a dtype from; name one, e.g. zeros<float>(", shape, ")");
+  T* out = t.data_ptr();
+  literal_store(l, shape, 0, out);
+  return with_options(std::move(t), o, "tensor");
+}
+/// A list of float literals as a class, ranked below the std::initializer_list
+/// overloads (Note [Untyped tensor literals]).
+struct FloatLiterals {
+  FloatLiterals(std::initializer_list<Literal<LiteralKind::Float>> l) : list(l) {}  // NOLINT
+  Literal<LiteralKind::Float> list;
+};
+}  // namespace detail
+
 // ---- from values --------------------------------------------------------------
-/// torch.tensor: a 0-d tensor, or one built from nested braces,
+/// torch.tensor without a dtype: bool, int64 or float32 as PyTorch infers it
+/// from the values (Note [Untyped tensor literals]), nested to any depth:
+/// `tensor({{1.0, 0}, {1, 1.5}})` is a float32 [2, 2].
+inline Tensor<bool> tensor(std::initializer_list<detail::Literal<detail::LiteralKind::Bool>> values,
+                           TensorOptions options = {}) {
+  return detail::from_literal<bool>(detail::Literal<detail::LiteralKind::Bool>(values), options);
+}
+template <int = 0>
+Tensor<int64_t> tensor(std::initializer_list<detail::Literal<detail::LiteralKind::Int>> values,
+                       TensorOptions options = {}) {
+  return detail::from_literal<int64_t>(detail::Literal<detail::LiteralKind::Int>(values), options);
+}
+inline Tensor<float> tensor(detail::FloatLiterals values, TensorOptions options = {}) {
+  return detail::from_literal<float>(values.list, options);
+}
+/// torch.tensor of one number: a 0-d bool, int64 or float32 tensor as PyTorch
+/// infers it (`tensor(2.5)` is float32, `tensor(2)` int64).
+template <int = 0, class V>
+  requires std::is_arithmetic_v<V>
+auto tensor(V value, TensorOptions options = {}) {
+  using T = std::conditional_t<std::is_same_v<V, bool>, bool,
+                               std::conditional_t<std::is_integral_v<V>, int64_t, float>>;
+  return detail::with_options(detail::filled<T>({}, detail::checked_scalar<T>(value, "tensor")), options, "tensor");
+}
+
+/// torch.tensor(data, dtype=T): a 0-d tensor, or one built from nested braces,
 /// `tensor<float>({{1, 0, 0}, {1, 1, 0}})`.
 template <Element T>
-Tensor<T> tensor(T value) { return detail::filled<T>({}, value); }
-template <Element T>
-Tensor<T> tensor(std::initializer_list<T> v) { return detail::from_nested<T>(v); }
-template <Element T>
-Tensor<T> tensor(std::initializer_list<std::initializer_list<T>> v) {
-  return detail::from_nested<T>(v);
+Tensor<T> tensor(std::type_identity_t<T> value, TensorOptions options = {}) {
+  return detail::with_options(detail::filled<T>({}, value), options, "tensor");
 }
 template <Element T>
-Tensor<T> tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v) {
-  return detail::from_nested<T>(v);
-}
-template <Element T>
-Tensor<T> tensor(
-    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>>
-        v) {
-  return detail::from_nested<T>(v);
+Tensor<T> tensor(std::initializer_list<detail::Literal<detail::LiteralKind::Any>> values, TensorOptions options = {}) {
+  return detail::from_literal<T>(detail::Literal<detail::LiteralKind::Any>(values), options);
 }
 
 /// A tensor holding a copy of `values` with the given shape (1-D by default).
@@ -180,31 +295,42 @@ Tensor<T> from_blob(T* data, const Shape& sizes, std::optional<Shape> strides = 
 
 // ---- constant fills -------------------------------------------------------------
 /// torch.empty: uninitialised memory.
+/// Every factory takes PyTorch's keywords last (Note [Creation options]).
 template <Element T = float>
-Tensor<T> empty(const Shape& shape) { return detail::make_empty<T>(shape); }
+Tensor<T> empty(const Shape& shape, TensorOptions options = {}) {
+  return detail::with_options(detail::make_empty<T>(shape), options, "empty");
+}
 template <Element T = float>
-Tensor<T> zeros(const Shape& shape) { return detail::filled<T>(shape, T(0), "zeros"); }
+Tensor<T> zeros(const Shape& shape, TensorOptions options = {}) {
+  return detail::with_options(detail::filled<T>(shape, T(0), "zeros"), options, "zeros");
+}
 template <Element T = float>
-Tensor<T> ones(const Shape& shape) { return detail::filled<T>(shape, T(1), "ones"); }
+Tensor<T> ones(const Shape& shape, TensorOptions options = {}) {
+  return detail::with_options(detail::filled<T>(shape, T(1), "ones"), options, "ones");
+}
 template <Element T = float>
-Tensor<T> full(const Shape& shape, T value) { return detail::filled<T>(shape, value); }
+Tensor<T> full(const Shape& shape, T value, TensorOptions options = {}) {
+  return detail::with_options(detail::filled<T>(shape, value), options, "full");
+}
 
 /// torch.eye: ones on the diagonal of an [n, m] matrix (m defaults to n).
 template <Element T = float>
-Tensor<T> eye(int64_t n, std::optional<int64_t> m = std::nullopt) {
+Tensor<T> eye(int64_t n, std::optional<int64_t> m = std::nullopt, TensorOptions options = {}) {
   int64_t cols = m.value_or(n);
   TAPEGRAD_CHECK(n >= 0 && cols >= 0, ValueError, "eye: n and m must be non-negative, got n=", n,
                  " m=", cols);
   auto t = zeros<T>({n, cols});
   for (int64_t i = 0; i < std::min(n, cols); ++i) t.data_ptr()[i * cols + i] = T(1);
-  return t;
+  return detail::with_options(std::move(t), options, "eye");
 }
+template <Element T = float>
+Tensor<T> eye(int64_t n, TensorOptions options) { return eye<T>(n, std::nullopt, options); }
 
 /// torch.arange: [start, end) in steps of `step`. An integer T steps in
 /// int64 as PyTorch: the step is truncated first (0.5 is a zero step), and
 /// values past T's range wrap.
 template <Element T = int64_t>
-Tensor<T> arange(double start, double end, double step = 1) {
+Tensor<T> arange(double start, double end, double step = 1, TensorOptions options = {}) {
   // PyTorch's order: finite bounds before the sign, so inf and NaN report
   // "unsupported range".
   TAPEGRAD_CHECK(step != 0, ValueError, "arange: step must be nonzero");
@@ -230,10 +356,12 @@ Tensor<T> arange(double start, double end, double step = 1) {
     const auto ds = static_cast<uint64_t>(detail::checked_scalar<int64_t>(std::trunc(step), "arange"));
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(static_cast<int64_t>(s0 + ds * static_cast<uint64_t>(i)));
   }
-  return t;
+  return detail::with_options(std::move(t), options, "arange");
 }
 template <Element T = int64_t>
-Tensor<T> arange(double end) { return arange<T>(0, end, 1); }
+Tensor<T> arange(double start, double end, TensorOptions options) { return arange<T>(start, end, 1, options); }
+template <Element T = int64_t>
+Tensor<T> arange(double end, TensorOptions options = {}) { return arange<T>(0, end, 1, options); }
 
 /// torch.linspace: `steps` evenly spaced values from start to end inclusive,
 /// filled from both ends as PyTorch does so the last value is exactly `end`.
@@ -241,7 +369,7 @@ Tensor<T> arange(double end) { return arange<T>(0, end, 1); }
 /// (PyTorch's vectorised kernel, and FMA contraction in some builds, can
 /// differ from this formula in the last bit); a bound T cannot hold is refused.
 template <Element T = float>
-Tensor<T> linspace(double start, double end, int64_t steps) {
+Tensor<T> linspace(double start, double end, int64_t steps, TensorOptions options = {}) {
   TAPEGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ",
                  steps);
   using S = std::conditional_t<FloatingElement<T>, T, double>;
@@ -257,7 +385,7 @@ Tensor<T> linspace(double start, double end, int64_t steps) {
       p[i] = static_cast<T>(i < half ? s0 + detail::unfused(step * static_cast<S>(i))
                                      : s1 - detail::unfused(step * static_cast<S>(steps - i - 1)));
   }
-  return t;
+  return detail::with_options(std::move(t), options, "linspace");
 }
 
 // ---- random ----------------------------------------------------------------------
@@ -266,18 +394,22 @@ Tensor<T> linspace(double start, double end, int64_t steps) {
 
 /// torch.rand: uniform on [0, 1).
 template <FloatingElement T = float>
-Tensor<T> rand(const Shape& shape, Generator& gen = default_generator()) {
+Tensor<T> rand(const Shape& shape, Generator& gen = default_generator(), TensorOptions options = {}) {
   auto t = detail::make_empty<T>(shape, "rand");
   t.uniform_(0, 1, gen);
-  return t;
+  return detail::with_options(std::move(t), options, "rand");
 }
+template <FloatingElement T = float>
+Tensor<T> rand(const Shape& shape, TensorOptions options) { return rand<T>(shape, default_generator(), options); }
 /// torch.randn: standard normal.
 template <FloatingElement T = float>
-Tensor<T> randn(const Shape& shape, Generator& gen = default_generator()) {
+Tensor<T> randn(const Shape& shape, Generator& gen = default_generator(), TensorOptions options = {}) {
   auto t = detail::make_empty<T>(shape, "randn");
   t.normal_(0, 1, gen);
-  return t;
+  return detail::with_options(std::move(t), options, "randn");
 }
+template <FloatingElement T = float>
+Tensor<T> randn(const Shape& shape, TensorOptions options) { return randn<T>(shape, default_generator(), options); }
 
 namespace detail {
 // PyTorch's uniform_int_from_to_distribution: 64 random bits for ranges of
@@ -390,31 +522,38 @@ Tensor<T> empty_preserving(const Tensor<U>& t) {
 }
 }  // namespace detail
 
-// The *_like factories keep a dense t's strides, as PyTorch's (preserve_format).
+// The *_like factories keep a dense t's strides, as PyTorch's (preserve_format),
+// and never t's requires_grad: that comes from the options, as in PyTorch.
 template <Element T>
-Tensor<T> empty_like(const Tensor<T>& t) { return detail::empty_preserving<T>(t); }
+Tensor<T> empty_like(const Tensor<T>& t, TensorOptions options = {}) {
+  return detail::with_options(detail::empty_preserving<T>(t), options, "empty_like");
+}
 template <Element T>
-Tensor<T> full_like(const Tensor<T>& t, T value) {
+Tensor<T> full_like(const Tensor<T>& t, std::type_identity_t<T> value, TensorOptions options = {}) {
   auto out = detail::empty_preserving<T>(t);
   out.fill_(value);
-  return out;
+  return detail::with_options(std::move(out), options, "full_like");
 }
 template <Element T>
-Tensor<T> zeros_like(const Tensor<T>& t) { return full_like(t, T(0)); }
+Tensor<T> zeros_like(const Tensor<T>& t, TensorOptions options = {}) { return full_like(t, T(0), options); }
 template <Element T>
-Tensor<T> ones_like(const Tensor<T>& t) { return full_like(t, T(1)); }
+Tensor<T> ones_like(const Tensor<T>& t, TensorOptions options = {}) { return full_like(t, T(1), options); }
 template <FloatingElement T>
-Tensor<T> rand_like(const Tensor<T>& t, Generator& gen = default_generator()) {
+Tensor<T> rand_like(const Tensor<T>& t, Generator& gen = default_generator(), TensorOptions options = {}) {
   auto out = detail::empty_preserving<T>(t);
   out.uniform_(0, 1, gen);
-  return out;
+  return detail::with_options(std::move(out), options, "rand_like");
 }
 template <FloatingElement T>
-Tensor<T> randn_like(const Tensor<T>& t, Generator& gen = default_generator()) {
+Tensor<T> rand_like(const Tensor<T>& t, TensorOptions options) { return rand_like(t, default_generator(), options); }
+template <FloatingElement T>
+Tensor<T> randn_like(const Tensor<T>& t, Generator& gen = default_generator(), TensorOptions options = {}) {
   auto out = detail::empty_preserving<T>(t);
   out.normal_(0, 1, gen);
-  return out;
+  return detail::with_options(std::move(out), options, "randn_like");
 }
+template <FloatingElement T>
+Tensor<T> randn_like(const Tensor<T>& t, TensorOptions options) { return randn_like(t, default_generator(), options); }
 /// torch.randint_like: t's shape (and dense strides), integers in [low, high).
 template <Element T>
 Tensor<T> randint_like(const Tensor<T>& t, int64_t low, int64_t high, Generator& gen = default_generator()) {
@@ -442,6 +581,18 @@ template <Element T>
 std::vector<T> Tensor<T>::to_vector() const {
   auto c = is_contiguous() ? *this : detail::copy_of(*this);
   return std::vector<T>(c.data_ptr(), c.data_ptr() + c.numel());
+}
+
+template <Element T>
+std::vector<std::vector<T>> Tensor<T>::to_vector2d() const {
+  TAPEGRAD_CHECK(dim() == 2, ShapeError, "to_vector2d: expected a 2-D tensor, got shape ", sizes());
+  const auto flat = to_vector();
+  std::vector<std::vector<T>> rows(static_cast<size_t>(size(0)));
+  const auto cols = static_cast<size_t>(size(1));
+  for (size_t i = 0; i < rows.size(); ++i)
+    rows[i].assign(flat.begin() + static_cast<std::ptrdiff_t>(i * cols),
+                   flat.begin() + static_cast<std::ptrdiff_t>((i + 1) * cols));
+  return rows;
 }
 
 template <Element T>

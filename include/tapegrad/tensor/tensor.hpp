@@ -51,7 +51,7 @@ class GradFnBase {
   virtual ~GradFnBase() = default;
   GradFnBase(const GradFnBase&) = delete;
   GradFnBase& operator=(const GradFnBase&) = delete;
-  /// The op's backward name, "MulBackward", ...
+  /// The op's backward name, "MulBackward0", ...
   const char* name() const { return name_; }
 
  protected:
@@ -133,7 +133,7 @@ struct TensorImpl {
     contiguous = contiguous_layout(sizes, strides);
   }
   std::shared_ptr<Storage<T>> storage;
-  Shape sizes;
+  Size sizes;  // Note [Size prints as torch.Size]
   Shape strides;
   int64_t offset = 0;
   int64_t numel = 1;
@@ -169,8 +169,8 @@ class Tensor {
   int64_t dim() const { return impl().sizes.size(); }
   int64_t ndimension() const { return dim(); }
   int64_t numel() const { return impl().numel; }
-  const Shape& sizes() const { return impl().sizes; }
-  const Shape& shape() const { return impl().sizes; }
+  const Size& sizes() const { return impl().sizes; }
+  const Size& shape() const { return impl().sizes; }
   const Shape& strides() const { return impl().strides; }
   int64_t size(int64_t d) const { return sizes()[wrap_dim(d, dim(), "size")]; }
   int64_t stride(int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
@@ -206,6 +206,8 @@ class Tensor {
   Tensor operator[](int64_t i) const;
   /// The elements in row-major order, as a std::vector (a copy).
   std::vector<T> to_vector() const;
+  /// x.tolist() of a 2-D tensor: its rows as nested vectors.
+  std::vector<std::vector<T>> to_vector2d() const;
 
   // ---- autograd (autograd/node.hpp; backward: autograd/engine.hpp) --------------
   /// x.requires_grad_(): make x a leaf whose gradient backward() computes.
@@ -223,7 +225,7 @@ class Tensor {
   bool retains_grad() const { return impl().autograd && impl().autograd->retains_grad; }
   /// The op that produced x, or null for a leaf (autograd/engine.hpp).
   std::shared_ptr<autograd::Node> grad_fn() const;
-  /// Name of grad_fn ("MulBackward", ...), or "" for a leaf.
+  /// Name of grad_fn ("MulBackward0", ...), or "" for a leaf.
   std::string grad_fn_name() const { return is_leaf() ? "" : impl().autograd->grad_fn->name(); }
   /// The same data without autograd history (shares storage).
   Tensor detach() const {
