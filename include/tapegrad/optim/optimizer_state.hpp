@@ -104,7 +104,7 @@ class StateLoader final : public StateVisitor<T> {
     }
     seen.emplace_back(name);
     TAPEGRAD_CHECK(it->second.defined() && it->second.sizes() == shape_, ValueError, op_, ": load_state_dict: ",
-                   key(name), " has shape ", (it->second.defined() ? it->second.sizes() : Shape{}),
+                   key(name), " has shape ", (it->second.defined() ? Shape(it->second.sizes()) : Shape{}),
                    " but parameter ", index_, " has shape ", shape_);
     if (write_) v = it->second.clone();
   }
@@ -117,7 +117,7 @@ class StateLoader final : public StateVisitor<T> {
     TAPEGRAD_CHECK(it != entry_.end(), ValueError, op_, ": load_state_dict: missing key ", key(name));
     TAPEGRAD_CHECK(it->second.defined() && it->second.numel() == 1, ValueError, op_, ": load_state_dict: ",
                    key(name), " must hold one value, got shape ",
-                   (it->second.defined() ? it->second.sizes() : Shape{}));
+                   (it->second.defined() ? Shape(it->second.sizes()) : Shape{}));
     seen.emplace_back(name);
     return &it->second;
   }
