@@ -12,7 +12,10 @@
 # (another CPU may pick other GEMM kernels, which add in another order). The
 # result is the final epoch's test accuracy, per run and as the mean over the
 # seeds (the accuracy targets are read as that mean: issue 24). PyTorch runs
-# with the same seed number, which gives other initial weights and batches.
+# with the same seed number: since manual_seed gives PyTorch's stream, that
+# gives the same initial weights, but compare_pytorch.py shuffles with
+# torch.randperm instead of a DataLoader, so its batches differ (the
+# batch-for-batch comparison is bench/seed_equivalence.py: bench/mnist.md).
 #
 # Environment: BUILD_DIR (build/release), PRESETS ("d2l fc500 best"),
 # DATASETS ("mnist fashion"), SEEDS ("42"), DATA (data; holds mnist/ and
