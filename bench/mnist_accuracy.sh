@@ -94,7 +94,8 @@ for p in presets.split():
 doc = dict(name="mnist_accuracy",
            what="final-epoch test accuracy of examples/mnist_mlp --preset P --dataset D --seed S --threads 1, "
                 "mean over the seeds",
-           command="PRESETS='%s' SEEDS='%s' bench/mnist_accuracy.sh" % (presets, seeds),
+           command="PRESETS='%s' %sSEEDS='%s' bench/mnist_accuracy.sh" % (
+               presets, "" if datasets == "mnist fashion" else "DATASETS='%s' " % datasets, seeds),
            date=datetime.datetime.utcnow().strftime("%Y-%m-%d"), cpu=cpu, cpus=os.cpu_count(), load_before=load,
            torch=torch_version or None, rows=rows)
 with open(path, "w") as f:
