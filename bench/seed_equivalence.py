@@ -36,7 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_pytorch import load  # noqa: E402  (the IDX reader and the /255 scaling)
+from compare_pytorch import accuracy, load  # noqa: E402  (the test evaluation; the IDX reader and the /255 scaling)
 
 PRESETS = {
     "d2l": dict(hidden=256, optimizer="sgd", lr=0.1, batch_size=256, epochs=10, init="tutorial"),
@@ -128,12 +128,7 @@ def main():
             with torch.no_grad():
                 correct += int((logits.argmax(1) == yb).sum())
         secs = time.perf_counter() - t0
-        net.eval()
-        with torch.no_grad():
-            test_correct = sum(int((net(xte[s:s + 1000]).argmax(1) == yte[s:s + 1000]).sum())
-                               for s in range(0, len(xte), 1000))
-        net.train()
-        e = dict(epoch=epoch, train_loss=loss_sum / seen, train_acc=correct / seen, test_acc=test_correct / len(xte),
+        e = dict(epoch=epoch, train_loss=loss_sum / seen, train_acc=correct / seen, test_acc=accuracy(net, xte, yte),
                  seconds=secs, first_rows=first)
         epochs.append(e)
         print(f"{epoch:5d} {e['train_loss']:11.6f} {e['train_acc']:10.4f} {e['test_acc']:9.4f} {secs:8.2f}  {first}",
