@@ -12,7 +12,10 @@
 # (another CPU may pick other GEMM kernels, which add in another order). The
 # result is the final epoch's test accuracy, per run and as the mean over the
 # seeds (the accuracy targets are read as that mean: issue 24). PyTorch runs
-# with the same seed number, which gives other initial weights and batches.
+# with the same seed number: since manual_seed gives PyTorch's stream, that
+# gives the same initial weights, but compare_pytorch.py shuffles with
+# torch.randperm instead of a DataLoader, so its batches differ (the
+# batch-for-batch comparison is bench/seed_equivalence.py: bench/mnist.md).
 #
 # Environment: BUILD_DIR (build/release), PRESETS ("d2l fc500 best"),
 # DATASETS ("mnist fashion"), SEEDS ("42"), DATA (data; holds mnist/ and
@@ -91,7 +94,8 @@ for p in presets.split():
 doc = dict(name="mnist_accuracy",
            what="final-epoch test accuracy of examples/mnist_mlp --preset P --dataset D --seed S --threads 1, "
                 "mean over the seeds",
-           command="PRESETS='%s' SEEDS='%s' bench/mnist_accuracy.sh" % (presets, seeds),
+           command="PRESETS='%s' %sSEEDS='%s' bench/mnist_accuracy.sh" % (
+               presets, "" if datasets == "mnist fashion" else "DATASETS='%s' " % datasets, seeds),
            date=datetime.datetime.utcnow().strftime("%Y-%m-%d"), cpu=cpu, cpus=os.cpu_count(), load_before=load,
            torch=torch_version or None, rows=rows)
 with open(path, "w") as f:
