@@ -412,22 +412,6 @@ void record(const Tensor<T>& out, const char* name, Fn&& fn, const Tensor<In>&..
 // the records, rather than with backward() in engine.hpp: every recording op
 // (ops/) uses them, and an op's header must not need the engine to link.
 namespace tapegrad {
-template <Element T>
-const Tensor<T>& Tensor<T>::requires_grad_(bool on) const {
-  static_assert(FloatingElement<T>,
-                "requires_grad_: only floating tensors (float, double) can require gradients "
-                "(as PyTorch); convert with to<float>() first");
-  TAPEGRAD_CHECK(is_leaf() || on, ValueError,
-                 "requires_grad_: you can only change requires_grad flags of leaf tensors; use "
-                 "detach() to get a tensor without history");
-  auto& meta = impl().autograd;
-  if (!meta) {
-    if (!on) return *this;
-    meta = std::make_unique<tapegrad::detail::AutogradMeta<T>>();
-  }
-  meta->requires_grad = on;
-  return *this;
-}
 
 template <Element T>
 Tensor<T> Tensor<T>::grad() const {

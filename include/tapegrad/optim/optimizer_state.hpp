@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "optimizer.hpp"
+#include "../ops/shape.hpp"  // Tensor::clone (the saved and loaded state are copies)
 
 namespace tapegrad::optim {
 

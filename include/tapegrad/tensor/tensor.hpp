@@ -561,4 +561,24 @@ Tensor<T> make_empty(const Shape& sizes, const char* op = "empty") {
 }
 }  // namespace detail
 
+// requires_grad_ is defined here, in the tensor layer, not with the records
+// (autograd/node.hpp): it only sets the tensor's AutogradMeta, and the
+// factories' {.requires_grad = true} (tensor/factory.hpp) use it.
+template <Element T>
+const Tensor<T>& Tensor<T>::requires_grad_(bool on) const {
+  static_assert(FloatingElement<T>,
+                "requires_grad_: only floating tensors (float, double) can require gradients "
+                "(as PyTorch); convert with to<float>() first");
+  TAPEGRAD_CHECK(is_leaf() || on, ValueError,
+                 "requires_grad_: you can only change requires_grad flags of leaf tensors; use "
+                 "detach() to get a tensor without history");
+  auto& meta = impl().autograd;
+  if (!meta) {
+    if (!on) return *this;
+    meta = std::make_unique<detail::AutogradMeta<T>>();
+  }
+  meta->requires_grad = on;
+  return *this;
+}
+
 }  // namespace tapegrad
