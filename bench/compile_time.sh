@@ -26,8 +26,11 @@
 # Dropping <chrono> and <iomanip> from the umbrella and turning the
 # non-template functions that instantiated unused kernels (bool operators,
 # get/set_rng_state) into templates took about a tenth off every ratio
-# (bench/compile_time.md, measured interleaved with the old tree), and the
-# limits below were lowered by that much. What is left is less the parsing of
+# (bench/compile_time.md, measured interleaved with the old tree). The
+# surface that landed with it (five optimizers and their state_dict, the
+# schedulers, print options, untyped literals and creation options,
+# interpolate and pad) raised them again, to 2.76x, 2.41x and 1.93x on the
+# merged tree (2026-12-07, load 3): the limits below hold those. What is left is less the parsing of
 # unused headers than the code the program's own ops instantiate (autograd
 # records, map kernels, matmul's dispatch): a program including only the five
 # headers it needs is still about 1.3x Eigen at -O0 and 2x at -O2, so a
@@ -186,13 +189,12 @@ json_rows=()
 echo
 echo "guarded ratios tapegrad / eigen, CPU time (median of the rounds' ratios; fails above limit + 15 %)"
 printf '%-34s %9s %9s %13s  %s\n' "ratio" "measured" "limit" "fails above" "verdict"
-# limits: the ratios measured when issues 25-31 landed (2.6, 1.9, 1.65),
-# less about the tenth that bench/compile_time.md measured since (extern
-# GEMM's less, its ratio being the noisiest); the targets 2.2,
-# 1.6 and 1.35 are not all met: Note [Compile-time guard]
-guard "-O2 default build" tg_O2 eg_O2 2.35
-guard "-O2 TAPEGRAD_EXTERN_GEMM" tg_O2x eg_O2 1.8
-guard "-O0" tg_O0 eg_O0 1.6
+# limits: the ratios of the merged tree of 2026-12-07 (2.76, 2.41, 1.93,
+# rounded up), so that growth is caught; the targets 2.2, 1.6 and 1.35 are
+# not met: Note [Compile-time guard]
+guard "-O2 default build" tg_O2 eg_O2 2.8
+guard "-O2 TAPEGRAD_EXTERN_GEMM" tg_O2x eg_O2 2.45
+guard "-O0" tg_O0 eg_O0 1.95
 if ((!check)); then
   echo "(-O0 with TAPEGRAD_EXTERN_GEMM, not guarded: $(ratio "$(med_of "${cpus[tg_O0x]}")" "$(med_of "${cpus[eg_O0]}")") of eigen's -O0 CPU time)"
 fi
