@@ -156,3 +156,13 @@ TEST_CASE("factories: an integer dtype cannot require grad") {
                        "zeros: only floating tensors (float, double) can require gradients, got int32",
                        tg::DTypeError);
 }
+
+TEST_CASE("tensor<T>: a braced single value is a 1-D list and a bare value a 0-d tensor, with every compiler") {
+  // tensor<T>(T) once competed with the list overload for {3}: GCC chose the
+  // list, clang the scalar.
+  CHECK(tg::tensor<int32_t>({3}).sizes() == tg::Shape{1});
+  CHECK(tg::tensor<float>({1.5f}).sizes() == tg::Shape{1});
+  CHECK(tg::tensor<int32_t>(3).sizes() == tg::Shape{});
+  CHECK(tg::tensor<double>(2.5).item() == 2.5);
+  CHECK(tg::tensor<float>(2.5, {.requires_grad = true}).requires_grad());
+}

@@ -254,9 +254,13 @@ auto tensor(V value, TensorOptions options = {}) {
 
 /// torch.tensor(data, dtype=T): a 0-d tensor, or one built from nested braces,
 /// `tensor<float>({{1, 0, 0}, {1, 1, 0}})`.
-template <Element T>
-Tensor<T> tensor(std::type_identity_t<T> value, TensorOptions options = {}) {
-  return detail::with_options(detail::filled<T>({}, value), options, "tensor");
+// The value's type is deduced, not T itself: a braced list cannot deduce it, so
+// `tensor<T>({3})` is always the 1-D list below (with a parameter of type T,
+// GCC took the list and clang the 0-d scalar).
+template <Element T, class V>
+  requires std::is_arithmetic_v<V>
+Tensor<T> tensor(V value, TensorOptions options = {}) {
+  return detail::with_options(detail::filled<T>({}, static_cast<T>(value)), options, "tensor");
 }
 template <Element T>
 Tensor<T> tensor(std::initializer_list<detail::Literal<detail::LiteralKind::Any>> values, TensorOptions options = {}) {
