@@ -14,7 +14,7 @@
 #                      -O2); the unit tests, run under qemu-aarch64: the
 #                      headers' portable paths (NEON packets, the portable
 #                      GEMM kernel, unsigned char, FMA contraction). Left out
-#                      as the same on every architecture (AARCH64_EXCLUDE
+#                      as the same on every architecture (aarch64_exclude
 #                      below): the compile-time promotion tests, the view,
 #                      autograd-graph and optimizer fuzz replays (their
 #                      arithmetic is the elementwise and reduction kernels,
@@ -54,9 +54,9 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 cxx_gcc=${CXX_GCC:-g++}
 cxx_clang=${CXX_CLANG:-clang++}
 stages=${TAPEGRAD_STAGES:-werror sanitize aarch64 tsan fuzz}
-# The test files that start threads or share state across them (tsan stage).
 # The unit tests the aarch64 stage leaves out (see its comment above).
 aarch64_exclude='^(core/promotion|ops/fuzz_views|autograd/(fuzz_autograd|engine|node|gradcheck)|optim/fuzz_optim|nn/module(_api)?|ops/(index|indexer|fuzz_indexing)|data/(dataloader|distributed_sampler)|tensor/(fuzz_)?printing|errors)_test'
+# The test files that start threads or share state across them (tsan stage).
 tsan_tests='^(core/(parallel|allocator|threads|generator)|kernels/gemm|data/dataloader|autograd/engine|tensor/map)_test'
 generator_args=()
 if [[ -n "${CMAKE_GENERATOR:-}" ]]; then generator_args=(-G "$CMAKE_GENERATOR"); fi
