@@ -133,20 +133,22 @@ ResampleTaps resample_taps_aa(bool cubic, int64_t in, int64_t out, bool align_co
   ResampleTaps t;
   t.in = in, t.out = out;
   std::vector<int64_t> lo(static_cast<size_t>(out));
+  std::vector<T> centre(static_cast<size_t>(out));
   t.n.resize(static_cast<size_t>(out));
-  for (int64_t j = 0; j < out; ++j) {
+  for (int64_t j = 0; j < out; ++j) {  // the windows first: k is the widest
     const T c = static_cast<T>(static_cast<double>(s) * (static_cast<double>(j) + 0.5));
+    centre[static_cast<size_t>(j)] = c;
     const int64_t first = std::max<int64_t>(static_cast<int64_t>(static_cast<double>(c - support) + 0.5), 0);
     const int64_t last = std::min<int64_t>(static_cast<int64_t>(static_cast<double>(c + support) + 0.5), in);
     lo[static_cast<size_t>(j)] = first;
     t.n[static_cast<size_t>(j)] = std::max<int64_t>(last - first, 0);
     t.k = std::max(t.k, last - first);
   }
-  t.src.assign(static_cast<size_t>(out * t.k), 0);
-  t.w.assign(static_cast<size_t>(out * t.k), 0.0);
+  t.src.resize(static_cast<size_t>(out * t.k));
+  t.w.resize(static_cast<size_t>(out * t.k));
   std::vector<T> w(static_cast<size_t>(t.k));
   for (int64_t j = 0; j < out; ++j) {
-    const T c = static_cast<T>(static_cast<double>(s) * (static_cast<double>(j) + 0.5));
+    const T c = centre[static_cast<size_t>(j)];
     const int64_t first = lo[static_cast<size_t>(j)], n = t.n[static_cast<size_t>(j)];
     T total = 0;
     for (int64_t q = 0; q < n; ++q) {
