@@ -4,7 +4,8 @@
 # bilinear and bicubic and plain bilinear, THREADS threads (default 1), the
 # median of REPEATS rounds (default 5) each; the two run one after the other
 # in the same invocation. Prints the header (date, CPU, load), both times and
-# the ratio tapegrad / PyTorch (< 1: tapegrad is faster).
+# the ratio tapegrad / PyTorch (< 1: tapegrad is faster). Both sides measure
+# CPU time (one thread: what the call costs, less the waits of a shared machine).
 #
 #   bench/interpolate_compare.sh          (BUILD_DIR=build/release, REPEATS=5, THREADS=1)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -24,13 +25,13 @@ echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) after the run"
 "$PYTHON" - "$bench_tmp/tg.json" "$bench_tmp/pt.json" "$THREADS" "$REPEATS" <<'PY'
 import json, sys
 tg = json.load(open(sys.argv[1])); pt = json.load(open(sys.argv[2]))
-print("[1, 3, 224, 224] -> 112x112 float32, %s thread(s), median of %s rounds" % (sys.argv[3], sys.argv[4]))
+print("[1, 3, 224, 224] -> 112x112 float32, %s thread(s), CPU time, median of %s rounds" % (sys.argv[3], sys.argv[4]))
 print("%-12s %14s %14s %8s" % ("case", "tapegrad [us]", "pytorch [us]", "ratio"))
 for b in tg["benchmarks"]:
     if b.get("aggregate_name") != "median":
         continue
     name = b["run_name"].split("/")[0][3:]
     unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
-    t, p = b["real_time"] * unit, pt[name]
+    t, p = b["cpu_time"] * unit, pt[name]
     print("%-12s %14.1f %14.1f %8.2f" % (name, t * 1e6, p * 1e6, t / p))
 PY

@@ -2,8 +2,9 @@
 """PyTorch 1.13's side of bench/interpolate_bench.cpp: F.interpolate of a
 [1, 3, 224, 224] float32 image to 112x112 (bilinear and bicubic with
 antialias=True, plain bilinear), forward only. Prints JSON {name: median
-seconds of one call over --repeats rounds}; each round times a loop of calls
-lasting at least --min-time seconds, as Google Benchmark does.
+CPU seconds of one call over --repeats rounds}; each round times a loop of
+calls lasting at least --min-time CPU seconds, as Google Benchmark does (CPU
+time: less disturbed than wall time on a shared machine).
 
     /usr/bin/python3 bench/interpolate_pytorch.py --threads 1 --repeats 5
 """
@@ -21,10 +22,10 @@ CASES = {"bilinear_aa": ("bilinear", True), "bicubic_aa": ("bicubic", True), "bi
 def one_round(fn, min_time):
     n = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(n):
             fn()
-        dt = time.perf_counter() - t0
+        dt = time.process_time() - t0
         if dt >= min_time:
             return dt / n
         n *= 2 if dt < min_time / 4 else 1 + int(min_time / max(dt, 1e-9))
