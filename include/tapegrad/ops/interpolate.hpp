@@ -2,8 +2,9 @@
 // interpolate (torch.nn.functional.interpolate): nearest, nearest-exact,
 // linear, bilinear, bicubic, trilinear and area resampling of [N, C, W],
 // [N, C, H, W] and [N, C, D, H, W] inputs to a size or by a scale factor, as
-// PyTorch 1.13, with its gradient. Runs on kernels/interpolate.hpp
-// (Note [Separable resampling]).
+// PyTorch 1.13, with its gradient, and antialiased bilinear / bicubic
+// downscaling. Runs on kernels/interpolate.hpp (Note [Separable resampling],
+// Note [Antialiased resampling]).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -63,8 +64,10 @@ namespace detail {
 
 /// PyTorch 1.13's grad_fn name for interpolate's mode over nd spatial dims:
 /// F.interpolate calls the upsample ops' .vec overloads (Backward1); area mode
-/// is adaptive average pooling (1-D through a squeezed 2-D pool).
-inline const char* interpolate_node_name(std::string_view mode, int64_t nd) {
+/// is adaptive average pooling (1-D through a squeezed 2-D pool); antialias
+/// calls the _aa ops.
+inline const char* interpolate_node_name(std::string_view mode, int64_t nd, bool antialias = false) {
+  if (antialias) return mode == "bicubic" ? "UpsampleBicubic2DAaBackward1" : "UpsampleBilinear2DAaBackward1";
   static const char* const upsample[6][3] = {
       {"UpsampleNearest1DBackward1", "UpsampleNearest2DBackward1", "UpsampleNearest3DBackward1"},
       {"UpsampleNearestExact1DBackward1", "UpsampleNearestExact2DBackward1", "UpsampleNearestExact3DBackward1"},
@@ -129,12 +132,14 @@ inline std::string spatial_sizes(const std::vector<int64_t>& v) {
 /// mode, align_corners, recompute_scale_factor) -> [N, C, *out]: out = size, or
 /// floor(spatial * scale_factor). Modes: nearest, nearest-exact, area (any of
 /// the three ranks), linear (3-D), bilinear and bicubic (4-D), trilinear (5-D);
-/// align_corners only for the interpolating modes. No antialias.
+/// align_corners only for the interpolating modes; antialias only for bilinear
+/// and bicubic (4-D), where it low-pass filters when downscaling (Note
+/// [Antialiased resampling]).
 template <FloatingElement T>
 Tensor<T> interpolate(const Tensor<T>& input, ScalarOrTuple<int64_t> size = {},
                       ScalarOrTuple<double> scale_factor = {}, std::string_view mode = "nearest",
                       std::optional<bool> align_corners = std::nullopt,
-                      std::optional<bool> recompute_scale_factor = std::nullopt) {
+                      std::optional<bool> recompute_scale_factor = std::nullopt, bool antialias = false) {
   const char* op = "interpolate: ";
   const std::string m(mode);
   const bool interpolating = m == "linear" || m == "bilinear" || m == "bicubic" || m == "trilinear";
@@ -183,6 +188,8 @@ Tensor<T> interpolate(const Tensor<T>& input, ScalarOrTuple<int64_t> size = {},
     }
     if (recompute) scales.clear();
   }
+  TAPEGRAD_CHECK(!antialias || ((m == "bilinear" || m == "bicubic") && input.dim() == 4), ValueError, op,
+                 "Anti-alias option is only supported for bilinear and bicubic modes");
   // which modes take which ranks, and PyTorch's words for the rest
   const bool rank_ok = nd >= 1 && nd <= 3;
   if (rank_ok && interpolating && m != "bicubic") {
@@ -208,10 +215,12 @@ Tensor<T> interpolate(const Tensor<T>& input, ScalarOrTuple<int64_t> size = {},
                  "D data tensor expected but got a tensor with sizes ", s);
   std::vector<kernels::ResampleTaps> taps;
   const std::string_view kind = m == "bicubic" ? "cubic" : interpolating ? "linear" : std::string_view(m);
-  for (int64_t d = 0; d < nd; ++d)
-    taps.push_back(kernels::resample_taps(kind, in_sp[static_cast<size_t>(d)], out_sp[static_cast<size_t>(d)],
-                                          align_corners.value_or(false),
-                                          scales.empty() ? -1.0 : scales[static_cast<size_t>(d)]));
+  for (int64_t d = 0; d < nd; ++d) {
+    const int64_t i = in_sp[static_cast<size_t>(d)], o = out_sp[static_cast<size_t>(d)];
+    const double sc = scales.empty() ? -1.0 : scales[static_cast<size_t>(d)];
+    taps.push_back(antialias ? kernels::resample_taps_aa<T>(m == "bicubic", i, o, align_corners.value_or(false), sc)
+                             : kernels::resample_taps(kind, i, o, align_corners.value_or(false), sc));
+  }
   Shape out_shape = s;
   for (int64_t d = 0; d < nd; ++d) out_shape[d + 2] = out_sp[static_cast<size_t>(d)];
   auto out = detail::make_empty<T>(out_shape);
@@ -221,7 +230,7 @@ Tensor<T> interpolate(const Tensor<T>& input, ScalarOrTuple<int64_t> size = {},
   }
   if (autograd::needs_grad(input))
     // d/dx: each output's gradient goes back to the input positions it read, times their weights
-    autograd::record(out, detail::interpolate_node_name(m, nd),
+    autograd::record(out, detail::interpolate_node_name(m, nd, antialias),
         [taps = std::move(taps), x_shape = s, out_shape](const Tensor<T>& grad, autograd::Needs) {
           auto dx = detail::make_empty<T>(x_shape);
           if (dx.numel() > 0) {
