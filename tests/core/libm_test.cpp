@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
 #include <string>
 #include <tapegrad/core/libm.hpp>
 #include <vector>
@@ -101,7 +102,7 @@ TEST_CASE("libm::log gives x86-64 glibc's log and logf bits on 100000 inputs eac
 
 TEST_CASE("libm::sin and libm::cos give x86-64 glibc's bits on 100000 inputs each") {
   // the narrow range is the generator's Box-Muller angles 2 pi u
-  constexpr double two_pi = 2 * 3.141592653589793, limit = 105414350;
+  constexpr double two_pi = 2 * std::numbers::pi, limit = 105414350;
   check_against_glibc<double>("libm.sin.f64", [](double x) { return libm::sin(x); }, 4, {0, two_pi}, {-limit, limit},
                               limit);
   check_against_glibc<double>("libm.cos.f64", [](double x) { return libm::cos(x); }, 5, {0, two_pi}, {-limit, limit},

@@ -374,8 +374,10 @@ inline float erf(float x) {
 // normal_fill_16 for double tensors) calls std::sin and std::cos on
 // theta = 2 pi u, u in [0, 1). x86-64 glibc 2.36 picks __sin_fma/__cos_fma
 // at run time on CPUs with FMA: IBM's Accurate Mathematical Library
-// (sysdeps/ieee754/dbl-64/s_sin.c) compiled with -mfma -mavx2, while
-// aarch64's glibc compiles the same source with its own contraction choices.
+// (sysdeps/ieee754/dbl-64/s_sin.c) compiled with -mfma -mavx2. Elsewhere
+// the bits are up to the compiler's contraction choices (glibc on aarch64,
+// which Debian 12's happened to match on 3.5e6 inputs under qemu) or to
+// other algorithms (other C libraries and versions).
 // tapegrad evaluates the algorithm itself, operation for operation as the
 // x86-64 FMA build runs it (read from its machine code: std::fma where it
 // fuses, and every other product feeds only a multiplication or an fma):
@@ -391,10 +393,16 @@ inline float erf(float x) {
 //   (__branred), which tapegrad does not reproduce: there these fall back
 //   to the C library's sin and cos (no portable bits). The generator's
 //   arguments are below 2 pi.
-// Checked against the x86-64 libm when written: every function on 4e8
-// generator arguments 2 pi k 2^-53 and 2e8 other doubles up to 1e8 in
-// magnitude; in CI by tests/core/libm_test.cpp (1e5 inputs each, also
-// under qemu-aarch64).
+// Checked against the x86-64 libm when written (sin and cos of each input):
+// 5e8 generator arguments 2 pi k 2^-53 (k uniform, and 1e8 of them with k
+// log-uniform), 7.7e7 consecutive ones and neighbouring doubles around the
+// branch points and multiples of pi/4, 2e8 random doubles of magnitude up
+// to 105414350 and 1e8 raw bit patterns below it (with infinities and NaNs),
+// no bit different; also built with -ffp-contract=fast and without -mfma
+// (2e7 each), and for aarch64 under qemu against the same values. In CI:
+// tests/core/libm_test.cpp (1e5 inputs each, also under qemu-aarch64) and
+// tests/tensor/random_test.cpp's 1e5-draw hashes of PyTorch's randn,
+// normal_ and exponential_.
 namespace impl {
 namespace sincos_k {
 // the polynomial coefficients and splits of pi/2 of glibc's usncs.h/s_sin.c
@@ -414,7 +422,7 @@ struct SinCosRow {
   double sn, ssn, cs, ccs;
 };
 inline SinCosRow sincos_row(double u) {
-  const auto k = 4 * static_cast<size_t>(static_cast<uint32_t>(bits(u)));
+  const uint32_t k = 4 * static_cast<uint32_t>(bits(u));  // (u's low bits: the multiple, below 110)
   return {dbl(tables::sincos_tab[k]), dbl(tables::sincos_tab[k + 1]), dbl(tables::sincos_tab[k + 2]),
           dbl(tables::sincos_tab[k + 3])};
 }
