@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write tests/reference/libm.txt: x86-64 glibc's erf, exp and log in float
-and double on 100000 inputs each, as a hash of the result bits plus the first
+and double, sin and cos in double, on 100000 inputs each, as a hash of the result bits plus the first
 inputs and results written out (tests/core/libm_test.cpp recomputes both with
 tapegrad::detail::libm, Note [Portable libm]).
 
@@ -9,10 +9,14 @@ Run on x86-64 (Debian 12, glibc 2.36, a CPU with FMA):
 Inputs: splitmix64 draws, by i % 4: 0 a narrow range, 1 and 3 raw bit
 patterns (every exponent, infinities and NaNs), 2 a wide range; a range
 value is lo + (hi - lo) * (u >> 11) * 2^-53 in double (rounded to float for
-the float functions). The hash: h = (h ^ bits) * 0x100000001b3 per result,
+the float functions); for sin and cos a finite raw pattern of magnitude at
+least 105414350 (beyond tapegrad's portable range) is replaced by
+fmod(x, 105414350), and the narrow range [0, 2 pi) gives the generator's
+arguments 2 pi u. The hash: h = (h ^ bits) * 0x100000001b3 per result,
 from 0xcbf29ce484222325, every NaN hashed as 0x7ff8000000000000 (0x7fc00000).
 """
 import ctypes
+import math
 import os
 import struct
 import sys
@@ -29,8 +33,11 @@ RANGES = {
     "erf": {"f64": ((-4.0, 4.0), (-7.0, 7.0)), "f32": ((-4.0, 4.0), (-7.0, 7.0))},
     "exp": {"f64": ((-40.0, 1.0), (-746.0, 710.0)), "f32": ((-40.0, 1.0), (-104.0, 89.0))},
     "log": {"f64": ((0.0, 1.0), (0.9, 1.15)), "f32": ((0.0, 1.0), (0.9, 1.15))},
+    "sin": {"f64": ((0.0, 2 * math.pi), (-105414350.0, 105414350.0))},
+    "cos": {"f64": ((0.0, 2 * math.pi), (-105414350.0, 105414350.0))},
 }
-SALT = {"erf": 1, "exp": 2, "log": 3}
+SALT = {"erf": 1, "exp": 2, "log": 3, "sin": 4, "cos": 5}
+FOLD = {"sin": 105414350.0, "cos": 105414350.0}
 
 
 def splitmix64(x):
@@ -58,6 +65,8 @@ def inputs(fn, tag):
         if k in (1, 3):
             if tag == "f64":
                 x = struct.unpack("<d", struct.pack("<Q", u))[0]
+                if fn in FOLD and math.isfinite(x) and abs(x) >= FOLD[fn]:
+                    x = math.fmod(x, FOLD[fn])
             else:
                 x = struct.unpack("<f", struct.pack("<I", u >> 32))[0]
         else:
@@ -76,8 +85,10 @@ def main():
     ref.lines[1] = "# regenerate with: /usr/bin/python3 tools/gen_libm.py (on x86-64)"
     ref.comment("libm.<fn>.<tag>.hash: the hash of fn's %d results (see tools/gen_libm.py);\n"
                 "libm.<fn>.<tag>.x / .y: its first inputs with i %% 4 == 0 and their results" % N)
-    for fn in ("erf", "exp", "log"):
+    for fn in ("erf", "exp", "log", "sin", "cos"):
         for tag, ctype, dt in (("f64", ctypes.c_double, F64), ("f32", ctypes.c_float, F32)):
+            if tag not in RANGES[fn]:
+                continue
             f = getattr(libm, fn if tag == "f64" else fn + "f")
             f.restype, f.argtypes = ctype, [ctype]
             xs = inputs(fn, tag)

@@ -82,6 +82,33 @@ TEST_CASE_TEMPLATE("bernoulli_ and exponential_: PyTorch's bits", T, float, doub
   RNG_CHECK_BITS(tg::empty<T>({20}).exponential_(1.5), "exponential." + rng_test::tag<T>());
 }
 
+TEST_CASE_TEMPLATE("randn, normal_ and exponential_: PyTorch's bits on 100000 draws each (the double log, sin, cos)",
+                   T, float, double) {
+  // tools/gen_rng.py's bits_hash of the contiguous result
+  auto hash = [](const tg::Tensor<T>& t) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (T v : t.contiguous().to_vector()) {
+      uint64_t b;
+      if constexpr (sizeof(T) == 8) {
+        std::memcpy(&b, &v, 8);
+      } else {
+        uint32_t b32;
+        std::memcpy(&b32, &v, 4);
+        b = b32;
+      }
+      h = (h ^ b) * 0x100000001b3ULL;
+    }
+    return static_cast<int64_t>(h);
+  };
+  const std::string t = rng_test::tag<T>();
+  tg::manual_seed(9);
+  CHECK(hash(tg::randn<T>({100000})) == rec("bulk.randn." + t + ".hash").ints.at(0));
+  tg::manual_seed(10);
+  CHECK(hash(tg::empty<T>({400, 250}).t().normal_()) == rec("bulk.normal_t." + t + ".hash").ints.at(0));
+  tg::manual_seed(11);
+  CHECK(hash(tg::empty<T>({100000}).exponential_(0.75)) == rec("bulk.exponential." + t + ".hash").ints.at(0));
+}
+
 TEST_CASE("bernoulli_ and exponential_: reject p outside [0, 1] and a negative lambda") {
   auto x = tg::empty<float>({3});
   CHECK_THROWS_WITH_AS(x.bernoulli_(1.5), "bernoulli_: expects p to be in [0, 1], but got p=1.5", tg::ValueError);

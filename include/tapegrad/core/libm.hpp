@@ -1,6 +1,7 @@
 #pragma once
-// exp, log and erf in float and double with the bits of x86-64 glibc 2.36 on
-// every platform (Note [Portable libm]).
+// exp, log and erf in float and double, sin and cos in double, with the bits
+// of x86-64 glibc 2.36 on every platform (Note [Portable libm], Note
+// [Portable sin and cos]).
 //
 // Note [Portable libm]: PyTorch's trunc_normal_ goes through the C library
 // three times: Python's math.erf for the bounds, then calc_erfinv's log,
@@ -365,6 +366,149 @@ inline float erf(float x) {
   const float z = flt(bits(x) & 0xfffff000U);
   const float r = mul(libm::exp(mul(-z, z) - 0.5625f), libm::exp(mul(z - x, z + x) + big_r / big_s));
   return hx >= 0 ? 1.0f - r / x : r / x - 1.0f;
+}
+
+// ---- Note [Portable sin and cos] ----------------------------------------------------
+// PyTorch's Box-Muller in double (normal_distribution<double>, which also
+// serves float tensors below 16 elements or non-contiguous, and
+// normal_fill_16 for double tensors) calls std::sin and std::cos on
+// theta = 2 pi u, u in [0, 1). x86-64 glibc 2.36 picks __sin_fma/__cos_fma
+// at run time on CPUs with FMA: IBM's Accurate Mathematical Library
+// (sysdeps/ieee754/dbl-64/s_sin.c) compiled with -mfma -mavx2. Elsewhere
+// the bits are up to the compiler's contraction choices (glibc on aarch64,
+// which Debian 12's happened to match on 3.5e6 inputs under qemu) or to
+// other algorithms (other C libraries and versions).
+// tapegrad evaluates the algorithm itself, operation for operation as the
+// x86-64 FMA build runs it (read from its machine code: std::fma where it
+// fuses, and every other product feeds only a multiplication or an fma):
+// - |x| < 0.855469: sin by a Taylor polynomial below 0.126, else from the
+//   table of sin and cos at i/128 (tables::sincos_tab, read out of libm by
+//   tools/gen_libm_tables.py) and short polynomials for the remainder;
+//   cos from the table.
+// - 0.855469 <= |x| < 2.426265: sin(x) = cos(pi/2 - |x|) and vice versa,
+//   pi/2 in two doubles.
+// - 2.426265 <= |x| < 105414350: x - n pi/2 in a double-double (pi/2 in
+//   four parts), then the quadrant's sin or cos as above.
+// - larger finite |x|: glibc reduces with a multi-precision table
+//   (__branred), which tapegrad does not reproduce: there these fall back
+//   to the C library's sin and cos (no portable bits). The generator's
+//   arguments are below 2 pi.
+// Checked against the x86-64 libm when written (sin and cos of each input):
+// 5e8 generator arguments 2 pi k 2^-53 (k uniform, and 1e8 of them with k
+// log-uniform), 7.7e7 consecutive ones and neighbouring doubles around the
+// branch points and multiples of pi/4, 2e8 random doubles of magnitude up
+// to 105414350 and 1e8 raw bit patterns below it (with infinities and NaNs),
+// no bit different; also built with -ffp-contract=fast and without -mfma
+// (2e7 each), and for aarch64 under qemu against the same values. In CI:
+// tests/core/libm_test.cpp (1e5 inputs each, also under qemu-aarch64) and
+// tests/tensor/random_test.cpp's 1e5-draw hashes of PyTorch's randn,
+// normal_ and exponential_.
+namespace impl {
+namespace sincos_k {
+// the polynomial coefficients and splits of pi/2 of glibc's usncs.h/s_sin.c
+inline constexpr double s1 = -0x1.5555555555555p-3, s2 = 0x1.1111111110ECEp-7, s3 = -0x1.A01A019DB08B8p-13,
+                        s4 = 0x1.71DE27B9A7ED9p-19, s5 = -0x1.ADDFFC2FCDF59p-26;  // sin, Taylor
+inline constexpr double sn3 = -0x1.5555555555515p-3, sn5 = 0x1.11110e829872fp-7;  // sin of the remainder
+inline constexpr double cs2 = 0x1p-1, cs4 = -0x1.5555555555535p-5, cs6 = 0x1.6c16bedd9e239p-10;  // 1 - cos
+inline constexpr double big = 0x1.8p45;  // big + |x| rounds |x| to a multiple of 1/128
+inline constexpr double hp0 = 0x1.921FB54442D18p0, hp1 = 0x1.1A62633145C07p-54;  // pi/2 = hp0 + hp1
+inline constexpr double mp1 = 0x1.921FB58000000p0, mp2 = -0x1.DDE973C000000p-27,
+                        pp3 = -0x1.CB3B398000000p-55, pp4 = -0x1.d747f23e32ed7p-83;  // pi/2 in four parts
+inline constexpr double hpinv = 0x1.45F306DC9C883p-1, toint = 0x1.8p52;          // 2/pi, round to integer
+}  // namespace sincos_k
+
+// the table's sin hi, sin lo, cos hi, cos lo at the multiple of 1/128 nearest |x| (u = big + |x|)
+struct SinCosRow {
+  double sn, ssn, cs, ccs;
+};
+inline SinCosRow sincos_row(double u) {
+  const uint32_t k = 4 * static_cast<uint32_t>(bits(u));  // (u's low bits: the multiple, below 110)
+  return {dbl(tables::sincos_tab[k]), dbl(tables::sincos_tab[k + 1]), dbl(tables::sincos_tab[k + 2]),
+          dbl(tables::sincos_tab[k + 3])};
+}
+
+/// sin(x + dx) for |x| < 0.855469, dx a small correction (glibc's do_sin).
+inline double sin_near0(double x, double dx) {
+  using namespace sincos_k;
+  if (std::fabs(x) < 0.126) {
+    const double xx = x * x;
+    const double p = std::fma(std::fma(std::fma(std::fma(s5, xx, s4), xx, s3), xx, s2), xx, s1);
+    return x + std::fma(std::fma(p, x, -(0.5 * dx)), xx, dx);
+  }
+  if (x <= 0) dx = -dx;
+  const double u = big + std::fabs(x);
+  const double r = std::fabs(x) - (u - big);
+  const double rr = r * r;
+  const double s = r + std::fma(r * rr, std::fma(rr, sn5, sn3), dx);
+  const double c = std::fma(r, dx, rr * std::fma(rr, std::fma(rr, cs6, cs4), cs2));
+  const SinCosRow t = sincos_row(u);
+  const double cor = std::fma(t.cs, s, std::fma(-t.sn, c, std::fma(s, t.ccs, t.ssn)));
+  return std::copysign(t.sn + cor, x);
+}
+
+/// cos(x + dx) for |x| < 0.855469 (glibc's do_cos).
+inline double cos_near0(double x, double dx) {
+  using namespace sincos_k;
+  if (x < 0) dx = -dx;
+  const double u = big + std::fabs(x);
+  const double r = std::fabs(x) - (u - big) + dx;
+  const double rr = r * r;
+  const double s = std::fma(r * rr, std::fma(rr, sn5, sn3), r);
+  const double c = rr * std::fma(rr, std::fma(rr, cs6, cs4), cs2);
+  const SinCosRow t = sincos_row(u);
+  const double cor = std::fma(-t.sn, s, std::fma(-t.cs, c, std::fma(-s, t.ssn, t.ccs)));
+  return t.cs + cor;
+}
+
+/// sin(x) if q is even, cos(x) if odd, for 2.426265 <= |x| < 105414350: x
+/// reduced to a + da = x - n pi/2 (glibc's reduce_sincos and do_sincos).
+inline double sincos_reduced(double x, unsigned q) {
+  using namespace sincos_k;
+  const double t = std::fma(x, hpinv, toint);
+  const double xn = t - toint;
+  q += static_cast<unsigned>(bits(t));
+  const double y = std::fma(-xn, mp2, std::fma(-xn, mp1, x));
+  // (the error terms fuse too, as the FMA build computes them)
+  const double t2 = std::fma(-xn, pp3, y);
+  double da = std::fma(-xn, pp3, y - t2);
+  const double a = std::fma(-xn, pp4, t2);
+  da += std::fma(-xn, pp4, t2 - a);
+  const double v = (q & 1) != 0 ? cos_near0(a, da) : sin_near0(a, da);
+  return (q & 2) != 0 ? -v : v;
+}
+
+inline uint32_t sincos_top(double x) { return static_cast<uint32_t>(bits(x) >> 32) & 0x7fffffffU; }
+}  // namespace impl
+
+/// sin(x) in double as x86-64 glibc 2.36's sin (its FMA build) for
+/// |x| < 105414350 and non-finite x; the C library's beyond (Note [Portable sin and cos]).
+inline double sin(double x) {
+  using namespace impl;
+  const uint32_t k = sincos_top(x);
+  if (k < 0x3e500000) return x;                   // |x| < 2^-26
+  if (k < 0x3feb6000) return sin_near0(x, 0.0);  // |x| < 0.855469
+  if (k < 0x400368fd)                             // |x| < 2.426265
+    return std::copysign(cos_near0(sincos_k::hp0 - std::fabs(x), sincos_k::hp1), x);
+  if (k < 0x419921fb) return sincos_reduced(x, 0);  // |x| < 105414350
+  if (k < 0x7ff00000) return std::sin(x);
+  return x / x;  // inf, nan
+}
+
+/// cos(x) in double as x86-64 glibc 2.36's cos (its FMA build) for
+/// |x| < 105414350 and non-finite x; the C library's beyond (Note [Portable sin and cos]).
+inline double cos(double x) {
+  using namespace impl;
+  const uint32_t k = sincos_top(x);
+  if (k < 0x3e400000) return 1.0;                 // |x| < 2^-27
+  if (k < 0x3feb6000) return cos_near0(x, 0.0);  // |x| < 0.855469
+  if (k < 0x400368fd) {                           // |x| < 2.426265
+    const double y = sincos_k::hp0 - std::fabs(x);
+    const double a = y + sincos_k::hp1;
+    return sin_near0(a, (y - a) + sincos_k::hp1);
+  }
+  if (k < 0x419921fb) return sincos_reduced(x, 1);  // |x| < 105414350
+  if (k < 0x7ff00000) return std::cos(x);
+  return x / x;  // inf, nan
 }
 
 }  // namespace tapegrad::detail::libm

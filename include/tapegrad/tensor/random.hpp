@@ -16,6 +16,13 @@
 // e * 0.693359375, are written unfused; fusing them changes nothing). An
 // incomplete last block is redrawn: 16 fresh uniforms for the last 16
 // elements, overwriting normals already written, as PyTorch does.
+//
+// The double draws (normal_distribution<double> for small or non-contiguous
+// tensors of either type, the 16-blocks of double tensors, exponential_ and
+// so multinomial without replacement) go through the C library's log, sin
+// and cos in PyTorch; tapegrad uses its own with x86-64 glibc's bits (Note
+// [Portable libm], Note [Portable sin and cos] in core/libm.hpp), so these
+// too are the same on every platform. (sqrt is correctly rounded everywhere.)
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -23,6 +30,7 @@
 
 #include "../core/dtype.hpp"
 #include "../core/generator.hpp"
+#include "../core/libm.hpp"
 
 namespace tapegrad::detail::rng {
 
@@ -63,17 +71,17 @@ inline double normal(Generator::Draws& d, double mean, double std) {
   } else {
     const double u1 = d.uniform_double();
     const double u2 = d.uniform_double();
-    const double r = std::sqrt(-2.0 * std::log(1.0 - u2));
+    const double r = std::sqrt(-2.0 * libm::log(1.0 - u2));
     const double theta = 2.0 * std::numbers::pi * u1;
-    d.cache_normal(r * std::sin(theta));
-    n = r * std::cos(theta);
+    d.cache_normal(r * libm::sin(theta));
+    n = r * libm::cos(theta);
   }
   return std::fma(n, std, mean);
 }
 
 /// PyTorch's exponential_distribution<double>: -1/lambda log(1 - u).
 inline double exponential(Generator::Draws& d, double lambda) {
-  return -1.0 / lambda * std::log(1.0 - d.uniform_double());
+  return -1.0 / lambda * libm::log(1.0 - d.uniform_double());
 }
 
 // ---- Note [PyTorch's AVX2 normal path] --------------------------------------------
@@ -163,10 +171,10 @@ inline void normal_block16(double* d, double mean, double std) {
   for (int j = 0; j < 8; ++j) {
     const double u1 = 1 - d[j];
     const double u2 = d[j + 8];
-    const double radius = std::sqrt(-2 * std::log(u1));
+    const double radius = std::sqrt(-2 * libm::log(u1));
     const double theta = 2.0 * std::numbers::pi * u2;
-    d[j] = std::fma(radius * std::cos(theta), std, mean);
-    d[j + 8] = std::fma(radius * std::sin(theta), std, mean);
+    d[j] = std::fma(radius * libm::cos(theta), std, mean);
+    d[j + 8] = std::fma(radius * libm::sin(theta), std, mean);
   }
 }
 
