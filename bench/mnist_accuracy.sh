@@ -141,12 +141,14 @@ for p in presets.split():
             row["pytorch_mean_test_acc"] = round(st.mean(r["pytorch_test_acc"] for r in runs), 5)
         row.update(command=command, date=date, load_before=load, jobs=int(jobs))
         rows.append(row)
-new = {(r["preset"], r["dataset"]) for r in rows}
+new = {(r["preset"], r["dataset"]): r for r in rows}
 old = json.load(open(path)) if os.path.exists(path) else {}
 for r in old.get("rows", []):  # a file written before rows had their own command, date and load
     for k in ("command", "date", "load_before"):
         r.setdefault(k, old.get(k))
-rows = [r for r in old.get("rows", []) if (r["preset"], r["dataset"]) not in new] + rows
+# this run's rows replace the old ones in place; rows new to the file go last
+merged = [new.pop((r["preset"], r["dataset"]), r) for r in old.get("rows", [])]
+rows = merged + [r for r in rows if (r["preset"], r["dataset"]) in new]
 doc = dict(name=os.path.basename(path)[:-5],
            what="final-epoch test accuracy of examples/%s --preset P --dataset D --seed S --threads 1, "
                 "mean over the seeds; seconds are per run, JOBS runs at a time" % example,
