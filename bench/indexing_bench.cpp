@@ -5,6 +5,9 @@
 //   BM_scatter_add/<n>    zeros.scatter_add(1, idx, src), the same shapes (out of place)
 //   BM_index_select/<n>   x.index_select(0, rows): rows [n/64] in [0, n/64)
 //   BM_masked_fill/<n>    x.masked_fill(mask, 0.0): mask [n/64, 64], half true
+//   BM_sort/<n>           x.sort(1): each row of 64 ascending, values and indices
+//   BM_topk/<n>           x.topk(5, 1): the 5 largest of each row, sorted
+//   BM_cumsum/<n>         x.cumsum(1)
 //
 // Each reports bytes read plus written per iteration (bytes_per_second).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
@@ -61,6 +64,22 @@ void BM_masked_fill(benchmark::State& state) {
   set_bytes(state, in.x.numel() * (4 + 1 + 4));
 }
 
+void BM_sort(benchmark::State& state) {
+  const auto in = make_inputs(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(in.x.sort(1));
+  set_bytes(state, in.x.numel() * (4 + 4 + 8));
+}
+void BM_topk(benchmark::State& state) {
+  const auto in = make_inputs(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(in.x.topk(5, 1));
+  set_bytes(state, in.x.numel() * 4);
+}
+void BM_cumsum(benchmark::State& state) {
+  const auto in = make_inputs(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(in.x.cumsum(1));
+  set_bytes(state, in.x.numel() * (4 + 4));
+}
+
 void sizes(benchmark::internal::Benchmark* b) {
   for (int64_t n = 1000; n <= 10000000; n *= 10) b->Arg(n);
 }
@@ -68,6 +87,9 @@ BENCHMARK(BM_gather)->Apply(sizes);
 BENCHMARK(BM_scatter_add)->Apply(sizes);
 BENCHMARK(BM_index_select)->Apply(sizes);
 BENCHMARK(BM_masked_fill)->Apply(sizes);
+BENCHMARK(BM_sort)->Apply(sizes);
+BENCHMARK(BM_topk)->Apply(sizes);
+BENCHMARK(BM_cumsum)->Apply(sizes);
 
 }  // namespace
 

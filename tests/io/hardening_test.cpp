@@ -4,9 +4,7 @@
 // rules (Note [npy header]), and durable saves (Note [Durable saves]): the
 // file's mode kept, stale temporaries of crashed saves removed, the OS's
 // reason in every error.
-#include "nn/nn_ref.hpp"
-
-#include <tapegrad/io.hpp>
+#include "io/io_ref.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -23,13 +21,7 @@
 
 namespace {
 
-namespace tg = tapegrad;
-namespace nn = tapegrad::nn;
-namespace io = tapegrad::io;
-using nn_test::read_bytes;
-using nn_test::st_file;
-using nn_test::TempDir;
-using nn_test::write_bytes;
+using namespace io_test;
 
 // A version 1.0 .npy file with this header dict, padded as NumPy pads it.
 std::string npy_file(std::string header, const std::string& data) {
@@ -75,7 +67,7 @@ std::pair<std::string, std::string> many_tensors(size_t n) {
   return {h + "}", std::string(n, '\x07')};
 }
 
-auto small_mlp() { return nn::Sequential(nn::Linear(4, 3), nn::ReLU(), nn::Linear(3, 2)); }
+auto tiny_mlp() { return nn::Sequential(nn::Linear(4, 3), nn::ReLU(), nn::Linear(3, 2)); }
 
 }  // namespace
 
@@ -88,7 +80,7 @@ TEST_CASE("load_safetensors: the 82-byte file with shape [2^39, 2^25] and empty 
   CHECK(bytes.size() == 82);
   CHECK(st_error(path, bytes) == ": tensor 'w': shape is too large");
   // through nn::load as well, leaving the model as it was
-  auto net = small_mlp();
+  auto net = tiny_mlp();
   const auto before = net.parameters()[0].detach().clone();
   CHECK_THROWS_WITH_AS(nn::load(net, path), ("load_safetensors: " + path + ": tensor 'w': shape is too large").c_str(),
                        tg::IOError);
@@ -255,7 +247,7 @@ TEST_CASE("load_npy: a header longer than NumPy's 10000-byte limit is refused") 
 TEST_CASE("save_safetensors: saving over a file keeps its permission bits") {
   TempDir dir;
   const std::string path = dir.file("m.safetensors");
-  auto net = small_mlp();
+  auto net = tiny_mlp();
   nn::save(net, path);
   ::chmod(path.c_str(), 0600);
   nn::save(net, path);
@@ -272,7 +264,7 @@ TEST_CASE("save_safetensors: a new file gets the usual mode (0666 less the umask
   TempDir dir;
   const std::string path = dir.file("new.safetensors");
   const mode_t old = ::umask(027);
-  nn::save(small_mlp(), path);
+  nn::save(tiny_mlp(), path);
   ::umask(old);
   struct stat st{};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -289,7 +281,7 @@ TEST_CASE("save_safetensors: removes the temporaries of crashed saves of the sam
   const std::string other_target = "n.safetensors.tmp-tapegrad-2147483647-1";
   const std::string not_ours = "m.safetensors.tmp-tapegrad-x-1";
   for (const auto& f : {stale, live, mine, other_target, not_ours}) write_bytes(dir.file(f), "partial");
-  nn::save(small_mlp(), path);
+  nn::save(tiny_mlp(), path);
   auto entries = dir.entries();
   std::sort(entries.begin(), entries.end());
   auto want = std::vector<std::string>{"m.safetensors", live, mine, not_ours, other_target};
@@ -302,7 +294,7 @@ TEST_CASE("save_safetensors: errors carry the OS's reason") {
   write_bytes(dir.file("plain"), "a file, not a directory");
   const std::string in_file = dir.file("plain/m.safetensors");
   try {
-    nn::save(small_mlp(), in_file);
+    nn::save(tiny_mlp(), in_file);
     FAIL("no exception");
   } catch (const tg::IOError& e) {
     const std::string m = e.what();

@@ -10,11 +10,7 @@
 
 namespace {
 
-namespace tg = tapegrad;
-namespace nn = tapegrad::nn;
-namespace F = tapegrad::nn::functional;
-using surface::check_case;
-using surface::load;
+using namespace surface;
 
 template <class T>
 using Fn = std::function<tg::Tensor<T>(const tg::Tensor<T>&)>;

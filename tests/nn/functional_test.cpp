@@ -12,13 +12,7 @@
 
 namespace {
 
-namespace tg = tapegrad;
-namespace nn = tapegrad::nn;
-namespace F = tapegrad::F;
-using nn_test::leaf;
-using nn_test::load;
-using nn_test::load_index;
-using nn_test::tag;
+using namespace nn_test;
 using TD = tg::Tensor<double>;
 using Inputs = std::vector<TD>;
 

@@ -7,17 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-namespace tg = tapegrad;
-namespace nn = tapegrad::nn;
-namespace F = tapegrad::nn::functional;
-using surface::check_case;
-using surface::leaf;
-using surface::load;
-using surface::rec;
-
-}  // namespace
+using namespace surface;
 
 TEST_CASE_TEMPLATE("embedding: rows picked by index, gradients summed per row, none for padding_idx, as PyTorch", T,
                    float, double) {

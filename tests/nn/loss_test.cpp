@@ -11,12 +11,7 @@
 
 namespace {
 
-namespace tg = tapegrad;
-namespace nn = tapegrad::nn;
-namespace F = tapegrad::nn::functional;
-using surface::check_case;
-using surface::leaf;
-using surface::load;
+using namespace surface;
 using tapegrad::nn::Reduction;
 
 const std::vector<std::pair<std::string, Reduction>> kReductions = {

@@ -17,41 +17,22 @@
 
 #include <unistd.h>
 
-#include "support/tensor_check.hpp"
+#include "support/golden.hpp"
 
 namespace nn_test {
 
 namespace tg = tapegrad;
+namespace nn = tapegrad::nn;
+namespace F = tapegrad::nn::functional;
 using tapegrad_test::RefTensor;
-
-inline const RefTensor& rec(const std::string& name) { return tapegrad_test::ref("nn.txt", name); }
-
 using tapegrad_test::shape_of;
+using tapegrad_test::tag;
+using Tol = tapegrad_test::Tol;
 
-template <class T>
-std::string tag() {
-  return std::is_same_v<T, float> ? "f32" : "f64";
-}
+inline const tapegrad_test::Golden kNnGolden{"nn.txt"};
+// rec, has, load<T> (float32 records are exact in both dtypes), load_index, leaf<T>
+GOLDEN_RECORDS(kNnGolden)
 
-/// Record `name` as a Tensor<T> (float32 records are exact in both dtypes).
-template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  const RefTensor& r = rec(name);
-  return tg::from_vector(r.as<T>(), shape_of(r));
-}
-inline tg::Tensor<int64_t> load_index(const std::string& name) { return load<int64_t>(name); }
-
-/// A leaf requiring grad holding record `name`.
-template <class T>
-tg::Tensor<T> leaf(const std::string& name) {
-  auto t = load<T>(name);
-  t.requires_grad_();
-  return t;
-}
-
-struct Tol {
-  double rtol, atol;
-};
 // Our summation order differs from PyTorch's (Eigen's GEMM, row-wise loops):
 // float32 to about 4 ulp of O(1) values, float64 to 1e-12.
 template <class T>
@@ -61,14 +42,11 @@ constexpr Tol kTol = std::is_same_v<T, float> ? Tol{4e-6, 2e-6} : Tol{1e-12, 1e-
 /// tapegrad_test::mismatch); otherwise the first mismatches.
 template <class T>
 std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want, Tol tol = kTol<T>) {
-  return tapegrad_test::mismatch(got, want, tapegrad_test::Tol{tol.rtol, tol.atol});
+  return tapegrad_test::mismatch(got, want, tol);
 }
 
-#define NN_CHECK_REF(got, name, ...)                                                      \
-  do {                                                                                    \
-    const std::string nn_mismatch_ = ::nn_test::mismatch((got), ::nn_test::rec(name) __VA_OPT__(, ) __VA_ARGS__); \
-    CHECK_MESSAGE(nn_mismatch_.empty(), (name), ": ", nn_mismatch_);                      \
-  } while (0)
+#define NN_CHECK_REF(got, name, ...) \
+  CHECK_NO_MISMATCH(name, ::nn_test::mismatch((got), ::nn_test::rec(name) __VA_OPT__(, ) __VA_ARGS__))
 
 /// A fresh, empty directory under the system temp dir, removed with the object.
 class TempDir {

@@ -1,40 +1,25 @@
 #pragma once
 // Helpers for the tests against tests/reference/nn_surface.txt
 // (tools/gen_ref_nn_surface.py): records as tensors, and one check of a
-// case's output and gradients in float32 or float64.
+// case's output and gradients in float32 or float64. The test files say
+// `using namespace surface;` (it also brings the tg, nn and F aliases).
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
 #include <string>
 #include <vector>
 
-#include "support/tensor_check.hpp"
+#include "support/golden.hpp"
 
 namespace surface {
 
 namespace tg = tapegrad;
+namespace nn = tapegrad::nn;
+namespace F = tapegrad::nn::functional;
+using tapegrad_test::tag;
 
-inline const tapegrad_test::RefTensor& rec(const std::string& name) {
-  return tapegrad_test::ref("nn_surface.txt", name);
-}
-inline bool has(const std::string& name) { return tapegrad_test::has_ref("nn_surface.txt", name); }
-
-template <class T>
-std::string tag() {
-  return std::is_same_v<T, float> ? "f32" : "f64";
-}
-template <class T>
-tg::Tensor<T> load(const std::string& name) {
-  const auto& r = rec(name);
-  return tg::from_vector(r.as<T>(), tapegrad_test::shape_of(r));
-}
-inline tg::Tensor<int64_t> load_index(const std::string& name) { return load<int64_t>(name); }
-template <class T>
-tg::Tensor<T> leaf(const std::string& name) {
-  auto t = load<T>(name);
-  t.requires_grad_();
-  return t;
-}
+inline const tapegrad_test::Golden kSurfaceGolden{"nn_surface.txt"};
+GOLDEN_RECORDS(kSurfaceGolden)  // rec, has, load<T>, load_index, leaf<T>
 
 // float32: a few ulp of O(1) values (our formulas and summation orders are
 // not PyTorch's); float64: 1e-11.
@@ -43,11 +28,8 @@ tapegrad_test::Tol tol() {
   return std::is_same_v<T, float> ? tapegrad_test::Tol{2e-5, 2e-6} : tapegrad_test::Tol{1e-11, 1e-12};
 }
 
-#define SURFACE_CHECK(got, name, ...)                                                              \
-  do {                                                                                            \
-    const std::string surface_mm_ = tapegrad_test::mismatch((got), ::surface::rec(name), __VA_ARGS__); \
-    CHECK_MESSAGE(surface_mm_.empty(), (name), ": ", surface_mm_);                                \
-  } while (0)
+#define SURFACE_CHECK(got, name, ...) \
+  CHECK_NO_MISMATCH(name, tapegrad_test::mismatch((got), ::surface::rec(name), __VA_ARGS__))
 
 /// fn(leaves) against `<c>.<tag>.out`, and the gradients of sum(out * up)
 /// against `<c>.<tag>.grad<i>` (each input that has a record).

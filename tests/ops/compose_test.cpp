@@ -12,16 +12,10 @@
 #include "support/golden.hpp"
 
 using namespace tapegrad;
-using tapegrad_test::mismatch;
-using tapegrad_test::strided_copy;
+using namespace tapegrad_test;
 
 namespace {
-const tapegrad_test::Golden kGolden{"compose.txt"};
-template <class T = float>
-Tensor<T> L(const std::string& name) { return kGolden.load<T>(name); }
-const tapegrad_test::RefTensor& R(const std::string& name) { return kGolden.ref(name); }
-Tensor<double> leaf(const std::string& name, bool strided = false) { return kGolden.leaf(name, strided); }
-using tapegrad_test::check_grad;
+GOLDEN_FILE("compose.txt")
 
 // The parts against <name>.n and <name>.p<i>, each a view of base.
 void check_parts(const std::string& name, const std::vector<Tensor<float>>& parts, const Tensor<float>& base) {

@@ -14,16 +14,10 @@
 #include "support/golden.hpp"
 
 using namespace tapegrad;
-using tapegrad_test::mismatch;
-using tapegrad_test::strided_copy;
+using namespace tapegrad_test;
 
 namespace {
-const tapegrad_test::Golden kGolden{"indexing.txt"};
-template <class T = float>
-Tensor<T> L(const std::string& name) { return kGolden.load<T>(name); }
-const tapegrad_test::RefTensor& R(const std::string& name) { return kGolden.ref(name); }
-Tensor<double> leaf(const std::string& name, bool strided = false) { return kGolden.leaf(name, strided); }
-using tapegrad_test::check_grad;
+GOLDEN_FILE("indexing.txt")
 
 }  // namespace
 

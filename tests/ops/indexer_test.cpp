@@ -11,14 +11,10 @@
 #include "support/golden.hpp"
 
 using namespace tapegrad;
-using tapegrad_test::mismatch;
-using tapegrad_test::strided_copy;
+using namespace tapegrad_test;
 
 namespace {
-const tapegrad_test::Golden kGolden{"indexing.txt"};
-template <class T = float>
-Tensor<T> L(const std::string& name) { return kGolden.load<T>(name); }
-const tapegrad_test::RefTensor& R(const std::string& name) { return kGolden.ref(name); }
+GOLDEN_FILE("indexing.txt")
 
 Tensor<float> make_x() { return arange<float>(120).view({2, 3, 4, 5}); }
 
