@@ -220,17 +220,33 @@ class FunctionNodeBase : public OutputNode<T> {
 };
 
 /// The record of one differentiable op: `fn(grad_out, needs) -> Grads<T>`.
+// The backward function lives in a union slot rather than a std::optional<Fn>:
+// std::optional's layers (payload, base, storage) are each a template of Fn,
+// about thirty functions per recorded op in an unoptimised build, where this
+// slot costs Fn's own destructor (Note [Node code per op]).
 template <FloatingElement T, class Fn>
 class FunctionNode final : public FunctionNodeBase<T> {
  public:
-  FunctionNode(const char* name, Fn fn) : FunctionNodeBase<T>(name), fn_(std::move(fn)) {}
+  FunctionNode(const char* name, Fn fn) : FunctionNodeBase<T>(name) { ::new (static_cast<void*>(&fn_)) Fn(std::move(fn)); }
+  FunctionNode(const FunctionNode&) = delete;
+  FunctionNode& operator=(const FunctionNode&) = delete;
+  ~FunctionNode() override { drop(); }
 
  private:
-  bool has_fn() const override { return fn_.has_value(); }
-  Grads<T> apply(const Tensor<T>& g, const Needs& needs) override { return (*fn_)(g, needs); }
-  void release() override { fn_.reset(); }
+  bool has_fn() const override { return live_; }
+  Grads<T> apply(const Tensor<T>& g, const Needs& needs) override { return fn_(g, needs); }
+  void release() override { drop(); }
+  void drop() {
+    if (live_) {
+      live_ = false;
+      fn_.~Fn();
+    }
+  }
 
-  std::optional<Fn> fn_;
+  union {
+    Fn fn_;  // alive while live_
+  };
+  bool live_ = true;
 };
 
 // Note [Post-accumulate-grad hooks]: a leaf's hooks (PyTorch 2.1's

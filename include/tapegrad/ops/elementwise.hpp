@@ -251,17 +251,38 @@ Tensor<scalar_promote_t<B, S>> where(const Tensor<bool>& cond, S a, const Tensor
 }
 
 namespace detail {
+// Note [Shared unary backward]: the record of a unary op whose gradient
+// formula is a captureless lambda is one type per dtype, UnaryBackward<T>,
+// holding the saved tensor and a pointer to the op's own map (the only code
+// that has to differ per op). With a closure type per op, every unary op a
+// program used compiled a FunctionNode (vtable, three overrides) and a
+// record() of its own; now they are compiled once per dtype, and the op adds
+// only its map2. One indirect call per backward step.
+template <FloatingElement T>
+struct UnaryBackward {
+  autograd::SavedTensor<T> saved;
+  Tensor<T> (*grad)(const Tensor<T>& g, const Tensor<T>& saved);
+  autograd::Grads<T> operator()(const Tensor<T>& g, autograd::Needs) const { return {grad(g, saved.get()), {}, {}}; }
+};
+template <FloatingElement T, class GradFn>
+Tensor<T> unary_grad(const Tensor<T>& g, const Tensor<T>& saved) {
+  return map2<T, T>(g, saved, GradFn{}, "backward");
+}
 // Record a unary op whose backward is an elementwise function of (g, saved):
 // one fused pass and one buffer rather than a tensor op per term.
 template <Element T, class GradFn>
 void record_unary(const Tensor<T>& out, const char* name, const Tensor<T>& input,
                   const Tensor<T>& saved, GradFn grad_fn) {
   if constexpr (FloatingElement<T>) {
-    if (autograd::needs_grad(input))
+    if (!autograd::needs_grad(input)) return;
+    if constexpr (std::is_empty_v<GradFn> && std::is_default_constructible_v<GradFn>) {
+      autograd::record(out, name, UnaryBackward<T>{autograd::save(saved), &unary_grad<T, GradFn>}, input);
+    } else {  // a formula with captures (clamp's bounds)
       autograd::record(out, name,
           [s = autograd::save(saved), grad_fn](const Tensor<T>& g, autograd::Needs) {
             return autograd::Grads<T>{map2<T, T>(g, s.get(), grad_fn, "backward"), {}, {}};
           }, input);
+    }
   }
 }
 }  // namespace detail

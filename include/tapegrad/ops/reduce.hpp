@@ -352,12 +352,15 @@ Tensor<T> var_impl(const Tensor<T>& x, const Shape& dims, int64_t correction, bo
       // Note [float32 var in double]: the squares of float32 deviations
       // overflow from |x - mean| > 1.8e19 on; PyTorch accumulates a float32
       // var in double, so that only a result beyond float's range is inf.
-      const Tensor<double> xd = x.template to<double>();
-      const Tensor<double> cd = xd - detail::sum_impl(xd, mask, true) / static_cast<double>(n);
-      Tensor<double> od = detail::sum_impl(cd * cd, mask, keepdim);
-      od.div_(n > correction ? static_cast<double>(n - correction) : 0.0);
-      centered = cd.template to<float>();
-      out = od.template to<float>();
+      // (D is double, spelled dependent on T: with Tensor<double> the double
+      // ops below were compiled into every program, var or not.)
+      using D = std::conditional_t<std::is_same_v<T, float>, double, T>;
+      const Tensor<D> xd = x.template to<D>();
+      const Tensor<D> cd = xd - detail::sum_impl(xd, mask, true) / static_cast<D>(n);
+      Tensor<D> od = detail::sum_impl(cd * cd, mask, keepdim);
+      od.div_(n > correction ? static_cast<D>(n - correction) : D(0));
+      centered = cd.template to<T>();
+      out = od.template to<T>();
       if (acc) *acc = od;
     } else {
       centered = x - detail::sum_impl(x, mask, true) / static_cast<T>(n);

@@ -239,7 +239,11 @@ Tensor<int64_t> tensor(std::initializer_list<detail::Literal<detail::LiteralKind
                        TensorOptions options = {}) {
   return detail::from_literal<int64_t>(detail::Literal<detail::LiteralKind::Int>(values), options);
 }
-inline Tensor<float> tensor(detail::FloatLiterals values, TensorOptions options = {}) {
+// (a template, as the int overload, so that a program that never writes a
+// float literal does not compile from_literal<float>; the ranking above does
+// not depend on it: a class parameter loses to any std::initializer_list one)
+template <int = 0>
+Tensor<float> tensor(detail::FloatLiterals values, TensorOptions options = {}) {
   return detail::from_literal<float>(values.list, options);
 }
 /// torch.tensor of one number: a 0-d bool, int64 or float32 tensor as PyTorch
