@@ -211,7 +211,7 @@ Tensor<promote_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b, std::string_
                    std::string(rounding_mode), "'");
     auto out = trunc ? detail::binary<detail::TruncDivide>(a, b, "div")
                      : detail::binary<detail::FloorDivide>(a, b, "div");
-    detail::record_zero_grad(out, "DivBackward0", a, b);
+    detail::record_zero_grad(out, "DivBackward2", a, b);
     return out;
   }
 }
