@@ -200,6 +200,12 @@ def grad_fn_cases():
         ("max_pool2d", lambda x, w, b, m, t: F.max_pool2d(x.view(1, 1, 4, 3), 2)),
         ("div_trunc", lambda x, w, b, m, t: torch.div(x, m[0], rounding_mode="trunc")),
         ("div_floor_scalar", lambda x, w, b, m, t: torch.div(x, 2, rounding_mode="floor")),
+        ("celu", lambda x, w, b, m, t: F.celu(x)),
+        ("lerp_tensor", lambda x, w, b, m, t: torch.lerp(x, m[0].expand(4, 3), m[1])),
+        ("lerp_scalar", lambda x, w, b, m, t: torch.lerp(x, m[0].expand(4, 3), 0.3)),
+        ("addcmul", lambda x, w, b, m, t: torch.addcmul(x, m[0], m[1], value=0.5)),
+        ("addcdiv", lambda x, w, b, m, t: torch.addcdiv(x, m[0], m[1], value=0.5)),
+        ("stack", lambda x, w, b, m, t: torch.stack([x, x])),
     ]
 
 

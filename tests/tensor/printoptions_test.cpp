@@ -246,6 +246,12 @@ std::vector<std::pair<std::string, std::function<tg::Tensor<float>(const GradFnI
       {"max_pool2d", [](const I& a) { return F::max_pool2d(a.x.view({1, 1, 4, 3}), 2); }},
       {"div_trunc", [](const I& a) { return tg::div(a.x, a.m.select(0, 0), "trunc"); }},
       {"div_floor_scalar", [](const I& a) { return tg::div(a.x, 2, "floor"); }},
+      {"celu", [](const I& a) { return F::celu(a.x); }},
+      {"lerp_tensor", [](const I& a) { return tg::lerp(a.x, a.m.select(0, 0).expand({4, 3}), a.m.select(0, 1)); }},
+      {"lerp_scalar", [](const I& a) { return tg::lerp(a.x, a.m.select(0, 0).expand({4, 3}), 0.3); }},
+      {"addcmul", [](const I& a) { return tg::addcmul(a.x, a.m.select(0, 0), a.m.select(0, 1), 0.5); }},
+      {"addcdiv", [](const I& a) { return tg::addcdiv(a.x, a.m.select(0, 0), a.m.select(0, 1), 0.5); }},
+      {"stack", [](const I& a) { return tg::stack({a.x, a.x}); }},
   };
 }
 
@@ -264,7 +270,7 @@ TEST_CASE("grad_fn_name: names each op's node as PyTorch's grad_fn for the same 
     CHECK(y.grad_fn_name() == tapegrad_test::ref(kFile, "gradfn." + name).text);
     ++checked;
   }
-  CHECK(checked == 109);
+  CHECK(checked == 115);
   CHECK(in.x.to<double>().grad_fn_name() == tapegrad_test::ref(kFile, "gradfn.to_double").text);
 }
 
