@@ -8,7 +8,8 @@ a speed comparison), this draws from the default generator exactly as a
 tutorial does and as mnist_mlp does since manual_seed gives PyTorch's stream:
 
   torch.manual_seed(S)
-  net = Sequential(Flatten, Linear(784, h), ReLU, Linear(h, 10))   # default init draws
+  net = Sequential(Flatten, Linear(784, h), ReLU, Linear(h, 10))   # d2l; default init draws
+  net = NeuralNet(784, h, 10)     # fc500: the tutorial's class (fc1, relu, fc2), the same draws
   d2l only: net.apply(normal_(weight, std=0.01), zeros_(bias))       # more draws
   DataLoader(TensorDataset(x / 255, y), batch_size, shuffle=True)    # per epoch: base seed,
                                                                      # RandomSampler's seed
@@ -42,6 +43,19 @@ PRESETS = {
     "d2l": dict(hidden=256, optimizer="sgd", lr=0.1, batch_size=256, epochs=10, init="tutorial"),
     "fc500": dict(hidden=500, optimizer="adam", lr=1e-3, batch_size=100, epochs=5, init="default"),
 }
+
+
+class NeuralNet(nn.Module):
+    """The fc500 tutorial's network (shared/seeds/002), as mnist_mlp builds it."""
+
+    def __init__(self, input_size, hidden_size, num_classes):
+        super().__init__()
+        self.fc1 = nn.Linear(input_size, hidden_size)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x):
+        return self.fc2(self.relu(self.fc1(x.reshape(-1, 28 * 28))))
 
 
 def read_safetensors(path):
@@ -79,7 +93,10 @@ def main():
     torch.manual_seed(a.seed)  # mnist_mlp seeds before loading the data; loading draws nothing
     xtr, ytr = load(root, True)
     xte, yte = load(root, False)
-    net = nn.Sequential(nn.Flatten(), nn.Linear(784, cfg["hidden"]), nn.ReLU(), nn.Linear(cfg["hidden"], 10))
+    if a.preset == "fc500":
+        net = NeuralNet(784, cfg["hidden"], 10)
+    else:
+        net = nn.Sequential(nn.Flatten(), nn.Linear(784, cfg["hidden"]), nn.ReLU(), nn.Linear(cfg["hidden"], 10))
     if cfg["init"] == "tutorial":
         def init_weights(m):
             if type(m) == nn.Linear:
@@ -87,8 +104,9 @@ def main():
                 nn.init.zeros_(m.bias)
         net.apply(init_weights)
 
-    w = net[1].weight.detach().numpy()
-    print(f"initial 1.weight: sum {w.astype(np.float64).sum():.17g}, first {w.flat[0]:.9g}, last {w.flat[-1]:.9g}")
+    name, w = next(iter(net.state_dict().items()))
+    w = w.numpy()
+    print(f"initial {name}: sum {w.astype(np.float64).sum():.17g}, first {w.flat[0]:.9g}, last {w.flat[-1]:.9g}")
     if a.init_from:
         theirs = read_safetensors(a.init_from)
         ours = {k: v.detach().numpy() for k, v in net.state_dict().items()}

@@ -37,11 +37,11 @@ Presets (each value can be overridden by the flags below):
                    Conv2d(6, 16, 5) -> ReLU -> MaxPool2d(2) -> Flatten ->
                    Linear(400, 120) -> ReLU -> Linear(120, 84) -> ReLU ->
                    Linear(84, 10); Adam lr 0.001, batch 64, 10 epochs
-  pytorch-example  PyTorch's examples/mnist network: Conv2d(1, 32, 3) -> ReLU
+  pytorch-example  PyTorch's examples/mnist class Net: Conv2d(1, 32, 3) -> ReLU
                    -> Conv2d(32, 64, 3) -> ReLU -> MaxPool2d(2) -> Dropout(0.25)
                    -> Flatten -> Linear(9216, 128) -> ReLU -> Dropout(0.5) ->
-                   Linear(128, 10); Adadelta lr 1.0, batch 64, 14 epochs,
-                   StepLR(1, gamma 0.7), as PyTorch's example
+                   Linear(128, 10) -> LogSoftmax, nll_loss; Adadelta lr 1.0,
+                   batch 64, 14 epochs, StepLR(1, gamma 0.7), as PyTorch's example
 
 Options:
   --preset NAME          lenet5 | pytorch-example
@@ -78,6 +78,7 @@ void apply_preset(Config& c) {
     c.optimizer = "adam", c.lr = 1e-3, c.batch_size = 64, c.epochs = 10, c.schedule = "none";
   } else if (c.preset == "pytorch-example") {
     c.optimizer = "adadelta", c.lr = 1.0, c.batch_size = 64, c.epochs = 14, c.schedule = "step", c.gamma = 0.7;
+    c.log_probs = true;  // Net ends in log_softmax and trains with nll_loss, as PyTorch's example
   } else {
     throw std::invalid_argument("unknown preset '" + c.preset + "' (lenet5 or pytorch-example)");
   }
@@ -92,39 +93,57 @@ Config parse_args(int argc, char** argv) {
                              });
 }
 
-// The presets' networks as one nn.Sequential with PyTorch's default init, so
-// that --save writes the names (0.weight, 3.bias, ...) of the same
-// nn.Sequential in PyTorch (bench/mnist_cnn_pytorch.py).
-std::shared_ptr<nn::Sequential<float>> build_model(const Config& c) {
+// PyTorch's examples/mnist `class Net(nn.Module)` written as a C++ struct:
+// the same members, created in the order of its __init__ (so manual_seed
+// gives PyTorch's initial weights), hence its state_dict names (conv1.weight,
+// ..., fc2.bias), and its forward, which ends in log_softmax (the example
+// trains it with nll_loss).
+struct Net : nn::Module<float> {
+  nn::Conv2d<> conv1{nullptr}, conv2{nullptr};
+  nn::Dropout<> dropout1{nullptr}, dropout2{nullptr};
+  nn::Linear<> fc1{nullptr}, fc2{nullptr};
+
+  Net() {
+    conv1 = register_module("conv1", nn::Conv2d(1, 32, 3, 1));
+    conv2 = register_module("conv2", nn::Conv2d(32, 64, 3, 1));
+    dropout1 = register_module("dropout1", nn::Dropout(0.25));
+    dropout2 = register_module("dropout2", nn::Dropout(0.5));
+    fc1 = register_module("fc1", nn::Linear(9216, 128));
+    fc2 = register_module("fc2", nn::Linear(128, 10));
+  }
+  tg::Tensor<float> forward(const tg::Tensor<float>& input) override {
+    auto x = tg::F::relu(conv1(input));
+    x = tg::F::relu(conv2(x));
+    x = tg::F::max_pool2d(x, 2);
+    x = dropout1(x);
+    x = x.flatten(1);
+    x = tg::F::relu(fc1(x));
+    x = dropout2(x);
+    x = fc2(x);
+    return tg::F::log_softmax(x, 1);
+  }
+};
+
+// lenet5 is one nn.Sequential with PyTorch's default init, so that --save
+// writes the names (0.weight, 3.bias, ...) of the same nn.Sequential in
+// PyTorch (bench/compare_pytorch_cnn.py); pytorch-example is Net.
+std::shared_ptr<nn::Module<float>> build_model(const Config& c) {
+  if (c.preset != "lenet5") return std::make_shared<Net>();
   using std::make_shared;
   auto net = make_shared<nn::Sequential<float>>();
   auto add = [&](std::shared_ptr<nn::Module<float>> m) { net->push_back(std::move(m)); };
-  if (c.preset == "lenet5") {
-    add(make_shared<nn::Conv2d<float>>(1, 6, 5, 1, 2));
-    add(make_shared<nn::ReLU<float>>());
-    add(make_shared<nn::MaxPool2d<float>>(2));
-    add(make_shared<nn::Conv2d<float>>(6, 16, 5));
-    add(make_shared<nn::ReLU<float>>());
-    add(make_shared<nn::MaxPool2d<float>>(2));
-    add(make_shared<nn::Flatten<float>>());
-    add(make_shared<nn::Linear<float>>(16 * 5 * 5, 120));
-    add(make_shared<nn::ReLU<float>>());
-    add(make_shared<nn::Linear<float>>(120, 84));
-    add(make_shared<nn::ReLU<float>>());
-    add(make_shared<nn::Linear<float>>(84, 10));
-  } else {
-    add(make_shared<nn::Conv2d<float>>(1, 32, 3));
-    add(make_shared<nn::ReLU<float>>());
-    add(make_shared<nn::Conv2d<float>>(32, 64, 3));
-    add(make_shared<nn::ReLU<float>>());
-    add(make_shared<nn::MaxPool2d<float>>(2));
-    add(make_shared<nn::Dropout<float>>(0.25));
-    add(make_shared<nn::Flatten<float>>());
-    add(make_shared<nn::Linear<float>>(9216, 128));
-    add(make_shared<nn::ReLU<float>>());
-    add(make_shared<nn::Dropout<float>>(0.5));
-    add(make_shared<nn::Linear<float>>(128, 10));
-  }
+  add(make_shared<nn::Conv2d<float>>(1, 6, 5, 1, 2));
+  add(make_shared<nn::ReLU<float>>());
+  add(make_shared<nn::MaxPool2d<float>>(2));
+  add(make_shared<nn::Conv2d<float>>(6, 16, 5));
+  add(make_shared<nn::ReLU<float>>());
+  add(make_shared<nn::MaxPool2d<float>>(2));
+  add(make_shared<nn::Flatten<float>>());
+  add(make_shared<nn::Linear<float>>(16 * 5 * 5, 120));
+  add(make_shared<nn::ReLU<float>>());
+  add(make_shared<nn::Linear<float>>(120, 84));
+  add(make_shared<nn::ReLU<float>>());
+  add(make_shared<nn::Linear<float>>(84, 10));
   return net;
 }
 

@@ -273,13 +273,15 @@ class Progress {
 
 /// Trains `net` (through `train_net`: net itself, or net under
 /// DistributedDataParallel) for `epochs` epochs over loader's batches (x, y)
-/// with cross-entropy, stepping sched (if any) after every epoch, and prints
+/// with cross-entropy (nll_loss when the network ends in log_softmax:
+/// log_probs), stepping sched (if any) after every epoch, and prints
 /// a line per epoch with the accuracy on (test_x, test_y).
 template <class Loader>
 std::vector<EpochStats> train_epochs(nn::Module<float>& net, nn::Module<float>& train_net,
                                      examples::DistributedGlue& dist, optim::Optimizer<float>& opt,
                                      optim::LRScheduler<float>* sched, Loader& loader, int64_t epochs,
-                                     const tg::Tensor<float>& test_x, const tg::Tensor<int64_t>& test_y) {
+                                     const tg::Tensor<float>& test_x, const tg::Tensor<int64_t>& test_y,
+                                     bool log_probs) {
   std::vector<EpochStats> stats;
   nn::CrossEntropyLoss<float> loss_fn;
   Progress progress(isatty(fileno(stdout)) != 0);
@@ -291,7 +293,7 @@ std::vector<EpochStats> train_epochs(nn::Module<float>& net, nn::Module<float>& 
     dist.set_epoch(epoch);
     for (auto& batch : loader) {
       auto logits = train_net(batch.x);
-      auto loss = loss_fn(logits, batch.y);
+      auto loss = log_probs ? tg::F::nll_loss(logits, batch.y) : loss_fn(logits, batch.y);
       // set_to_none: backward hands its fresh gradients to .grad() instead
       // of adding them into zeroed ones (same values, two passes fewer).
       opt.zero_grad(/*set_to_none=*/true);
@@ -351,6 +353,7 @@ struct CommonConfig {
   std::string save, load, plot, metrics_json;
   int64_t epochs = 10, batch_size = 64, seed = 42, threads = 0;
   double lr = 1e-3, momentum = 0, weight_decay = 0;
+  bool log_probs = false;  // the preset's network ends in log_softmax (PyTorch's examples/mnist): train with nll_loss
 
   /// What --save stores with the weights and --load compares with the flags;
   /// an example's Config hides it to add its architecture flags (keys other
@@ -572,7 +575,7 @@ int run_example(const char* program, const char* usage, int argc, char** argv, P
                                  .sampler = dist.sampler(data->train.size(), cfg.seed)},
                                 255.0f);
     const auto stats = train_epochs(*net, *train_net, dist, *opt, sched.get(), loader, cfg.epochs,
-                                    data->test.images(), data->test.labels());
+                                    data->test.images(), data->test.labels(), cfg.log_probs);
     const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
     const double final_acc =
         stats.empty() ? accuracy(*net, data->test.images(), data->test.labels()) : stats.back().test_acc;

@@ -33,8 +33,10 @@ accuracy after every epoch.
 Presets (each value can be overridden by the flags below):
   d2l    (default) Flatten -> Linear(784, 256) -> ReLU -> Linear(256, 10),
          weights N(0, 0.01), bias 0, SGD lr 0.1, batch 256, 10 epochs
-  fc500  Linear(784, 500) -> ReLU -> Linear(500, 10), PyTorch's default init,
-         Adam lr 0.001, batch 100, 5 epochs
+  fc500  the tutorial's class NeuralNet: fc1 = Linear(784, 500) -> ReLU ->
+         fc2 = Linear(500, 10), PyTorch's default init, Adam lr 0.001,
+         batch 100, 5 epochs (with several --hidden widths or --dropout: the
+         Sequential below instead)
   best   784 -> 1024 -> 1024 -> 10 with dropout 0.2, AdamW lr 0.001 with a
          cosine schedule, batch 128, 20 epochs
 
@@ -118,19 +120,44 @@ Config parse_args(int argc, char** argv) {
                              });
 }
 
-// Flatten, then (Linear, ReLU[, Dropout]) per hidden width, then Linear to 10
-// classes: the tutorials' nn.Sequential, with PyTorch's parameter names.
-std::shared_ptr<nn::Sequential<float>> build_model(const Config& c) {
-  auto net = std::make_shared<nn::Sequential<float>>();
-  net->push_back(std::make_shared<nn::Flatten<float>>());
-  int64_t width = 784;
-  for (int64_t h : c.hidden) {
-    net->push_back(std::make_shared<nn::Linear<float>>(width, h));
-    net->push_back(std::make_shared<nn::ReLU<float>>());
-    if (c.dropout > 0) net->push_back(std::make_shared<nn::Dropout<float>>(c.dropout));
-    width = h;
+// The fc500 tutorial's `class NeuralNet(nn.Module)` (input_size,
+// hidden_size, num_classes) written as a C++ struct: fc1 and fc2 created in
+// the order of its __init__ (so manual_seed gives PyTorch's initial
+// weights), hence its state_dict names fc1.weight ... fc2.bias. The tutorial
+// reshapes each batch to [N, 784] before calling it; the loader's flat layout
+// gives that shape.
+struct NeuralNet : nn::Module<float> {
+  nn::Linear<> fc1{nullptr}, fc2{nullptr};
+  nn::ReLU<> relu{nullptr};
+
+  NeuralNet(int64_t input_size, int64_t hidden_size, int64_t num_classes) {
+    fc1 = register_module("fc1", nn::Linear(input_size, hidden_size));
+    relu = register_module("relu", nn::ReLU());
+    fc2 = register_module("fc2", nn::Linear(hidden_size, num_classes));
   }
-  net->push_back(std::make_shared<nn::Linear<float>>(width, 10));
+  tg::Tensor<float> forward(const tg::Tensor<float>& x) override { return fc2(relu(fc1(x))); }
+};
+
+// fc500 (one hidden width, no dropout) is NeuralNet; otherwise Flatten, then
+// (Linear, ReLU[, Dropout]) per hidden width, then Linear to 10 classes: the
+// d2l tutorial's nn.Sequential, with PyTorch's parameter names.
+std::shared_ptr<nn::Module<float>> build_model(const Config& c) {
+  std::shared_ptr<nn::Module<float>> net;
+  if (c.preset == "fc500" && c.hidden.size() == 1 && c.dropout == 0) {
+    net = std::make_shared<NeuralNet>(784, c.hidden[0], 10);
+  } else {
+    auto seq = std::make_shared<nn::Sequential<float>>();
+    seq->push_back(std::make_shared<nn::Flatten<float>>());
+    int64_t width = 784;
+    for (int64_t h : c.hidden) {
+      seq->push_back(std::make_shared<nn::Linear<float>>(width, h));
+      seq->push_back(std::make_shared<nn::ReLU<float>>());
+      if (c.dropout > 0) seq->push_back(std::make_shared<nn::Dropout<float>>(c.dropout));
+      width = h;
+    }
+    seq->push_back(std::make_shared<nn::Linear<float>>(width, 10));
+    net = seq;
+  }
   if (c.init == "tutorial") {
     // d2l: net.apply(init_weights) with nn.init.normal_(m.weight, std=0.01)
     net->apply([](nn::Module<float>& m) {

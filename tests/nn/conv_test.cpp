@@ -315,3 +315,37 @@ TEST_CASE("Conv1d, Conv2d, ConvTranspose2d: an explicit generator gives the weig
     return std::make_shared<nn::ConvTranspose2d<float>>(2, 3, 3, 2, 1, 1, 1, true, 1, "zeros", g);
   });
 }
+
+namespace {
+// A module written as the README's "Writing a module" shows, with the
+// convolution layers as members that start as empty handles.
+struct ConvHandles : nn::Module<float> {
+  nn::Conv2d<> conv{nullptr};
+  nn::Conv1d<> conv1d{nullptr};
+  nn::ConvTranspose2d<> deconv{nullptr};
+  bool were_empty = false;
+  ConvHandles() {
+    were_empty = conv.is_empty() && conv1d.is_empty() && deconv.is_empty();
+    conv = register_module("conv", nn::Conv2d(1, 2, 3));
+    conv1d = register_module("conv1d", nn::Conv1d(2, 2, 1));
+    deconv = register_module("deconv", nn::ConvTranspose2d(2, 1, 2));
+  }
+};
+}  // namespace
+
+TEST_CASE("Conv2d, Conv1d, ConvTranspose2d: an empty handle member takes the registered layer and shares its parameters") {
+  tg::manual_seed(3);
+  ConvHandles net;
+  CHECK(net.were_empty);
+  CHECK_FALSE(net.conv.is_empty());
+  CHECK(names_of(net) == "conv.weight\nconv.bias\nconv1d.weight\nconv1d.bias\ndeconv.weight\ndeconv.bias");
+  tg::manual_seed(3);
+  nn::Conv2d<float> direct(1, 2, 3);  // the same draws: the first layer made after the seed
+  CHECK(tg::equal(net.conv.weight, direct.weight));
+  // the member is the registered child: its parameters are the module's
+  const auto params = net.named_parameters();
+  CHECK(params[0].second.data_ptr() == net.conv.weight.data_ptr());
+  CHECK(params[5].second.data_ptr() == net.deconv.bias.data_ptr());
+  const auto x = tg::randn<float>({1, 1, 5, 5});
+  CHECK(tg::equal(net.conv(x), direct(x)));
+}

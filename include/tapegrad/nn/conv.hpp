@@ -130,6 +130,9 @@ class ConvNd : public Module<T> {
   }
 
  protected:
+  /// An empty handle (`nn::Conv2d<> conv1{nullptr};`), to be assigned a layer.
+  explicit ConvNd(std::nullptr_t)
+      : Module<T>(nullptr), in_(0), out_(0), k_(0), s_(0), p_(0), d_(0), op_(0), groups_(0) {}
   ConvNd(const char* name, int64_t in, int64_t out, ExpandingArray<D> k, ExpandingArray<D> s, ConvPadding<D> p,
          ExpandingArray<D> d, ExpandingArray<D> op, int64_t groups, bool bias, std::string mode, Generator& gen)
       : in_(in), out_(out), k_(k), s_(s), p_(p), d_(d), op_(op), groups_(groups), mode_(std::move(mode)) {
@@ -198,6 +201,7 @@ class ConvNd : public Module<T> {
 template <FloatingElement T = float>
 class Conv2d : public ConvNd<T, 2, false> {
  public:
+  template <NullHandle N> explicit Conv2d(N) : ConvNd<T, 2, false>(nullptr) {}
   Conv2d(int64_t in_channels, int64_t out_channels, ExpandingArray<2> kernel_size, ExpandingArray<2> stride = 1,
          ConvPadding<2> padding = 0, ExpandingArray<2> dilation = 1, int64_t groups = 1, bool bias = true,
          std::string padding_mode = "zeros", Generator& gen = default_generator())
@@ -222,6 +226,7 @@ class Conv2d : public ConvNd<T, 2, false> {
 template <FloatingElement T = float>
 class Conv1d : public ConvNd<T, 1, false> {
  public:
+  template <NullHandle N> explicit Conv1d(N) : ConvNd<T, 1, false>(nullptr) {}
   Conv1d(int64_t in_channels, int64_t out_channels, ExpandingArray<1> kernel_size, ExpandingArray<1> stride = 1,
          ConvPadding<1> padding = 0, ExpandingArray<1> dilation = 1, int64_t groups = 1, bool bias = true,
          std::string padding_mode = "zeros", Generator& gen = default_generator())
@@ -248,6 +253,7 @@ class Conv1d : public ConvNd<T, 1, false> {
 template <FloatingElement T = float>
 class ConvTranspose2d : public ConvNd<T, 2, true> {
  public:
+  template <NullHandle N> explicit ConvTranspose2d(N) : ConvNd<T, 2, true>(nullptr) {}
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, ExpandingArray<2> kernel_size,
                   ExpandingArray<2> stride = 1, ExpandingArray<2> padding = 0, ExpandingArray<2> output_padding = 0,
                   int64_t groups = 1, bool bias = true, ExpandingArray<2> dilation = 1,

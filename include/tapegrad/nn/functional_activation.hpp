@@ -64,7 +64,7 @@ Tensor<T> celu(const Tensor<T>& x, double alpha = 1.0) {
   TAPEGRAD_CHECK(alpha != 0, ValueError, "celu: ZeroDivisionError: alpha cannot be 0");
   const T a = static_cast<T>(alpha), inv = static_cast<T>(1 / alpha);
   return detail::pointwise(x, [a, inv](T v) { return v > 0 ? v : a * std::expm1(v * inv); },
-                           [inv](T v) { return v > 0 ? T(1) : std::exp(v * inv); }, "EluBackward0");
+                           [inv](T v) { return v > 0 ? T(1) : std::exp(v * inv); }, "CeluBackward0");
 }
 
 /// gelu(x, approximate = "none"): x Phi(x) with Phi the normal CDF; "tanh":

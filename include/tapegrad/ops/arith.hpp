@@ -211,7 +211,7 @@ Tensor<promote_t<A, B>> div(const Tensor<A>& a, const Tensor<B>& b, std::string_
                    std::string(rounding_mode), "'");
     auto out = trunc ? detail::binary<detail::TruncDivide>(a, b, "div")
                      : detail::binary<detail::FloorDivide>(a, b, "div");
-    detail::record_zero_grad(out, "DivBackward0", a, b);
+    detail::record_zero_grad(out, "DivBackward2", a, b);
     return out;
   }
 }
@@ -342,7 +342,7 @@ Tensor<T> lerp(const Tensor<T>& start, const Tensor<U>& end, const Tensor<W>& we
     auto out = detail::map3<T, T>(weight, start, end, [](T w, T s, T e) { return detail::lerp_value(s, e, w); }, "lerp");
     if (autograd::needs_grad(start, end, weight))
       // d/dstart = 1 - w, d/dend = w, d/dweight = end - start
-      autograd::record(out, "LerpBackward0",
+      autograd::record(out, "LerpBackward1",  // a tensor weight; a scalar one: LerpBackward0
           [ss = autograd::save(start), se = autograd::save(end), sw = autograd::save(weight)](const Tensor<T>& g, autograd::Needs n) {
             const auto& s = ss.get();
             const auto& e = se.get();
@@ -358,7 +358,7 @@ Tensor<T> lerp(const Tensor<T>& start, const Tensor<U>& end, const Tensor<W>& we
 }
 template <Element T, Element U>
 Tensor<T> lerp(const Tensor<T>& start, const Tensor<U>& end, double weight) {
-  return lerp(start, end, detail::checked_scalar_tensor<T>(weight, "lerp"));
+  return autograd::renamed(lerp(start, end, detail::checked_scalar_tensor<T>(weight, "lerp")), "LerpBackward0");
 }
 
 /// addcmul(x, t1, t2, value): x + value * t1 * t2, all broadcast; dtype
@@ -368,7 +368,8 @@ Tensor<promote_t<X, promote_t<A, B>>> addcmul(const Tensor<X>& x, const Tensor<A
                                               double value = 1) {
   using R = promote_t<X, promote_t<A, B>>;
   // composed of recorded ops, in PyTorch's order (value * t1) * t2 + x
-  return add(x, mul(mul(detail::checked_scalar_tensor<R>(value, "addcmul"), t1), t2));
+  return autograd::renamed(add(x, mul(mul(detail::checked_scalar_tensor<R>(value, "addcmul"), t1), t2)),
+                           "AddcmulBackward0");
 }
 /// addcdiv(x, t1, t2, value): x + value * t1 / t2, all broadcast; floating
 /// (PyTorch no longer supports integer division here).
@@ -380,7 +381,8 @@ Tensor<promote_t<X, promote_t<A, B>>> addcdiv(const Tensor<X>& x, const Tensor<A
                 "addcdiv: integer division with addcdiv is not supported (as PyTorch); use "
                 "x + value * trunc(t1 / t2) or convert to a floating dtype");
   if constexpr (FloatingElement<R>)
-    return add(x, div(mul(detail::checked_scalar_tensor<R>(value, "addcdiv"), t1), t2));
+    return autograd::renamed(add(x, div(mul(detail::checked_scalar_tensor<R>(value, "addcdiv"), t1), t2)),
+                             "AddcdivBackward0");
 }
 
 // ---- rounding ------------------------------------------------------------------------------

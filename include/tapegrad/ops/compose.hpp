@@ -213,7 +213,7 @@ Tensor<T> flip(const Tensor<T>& x, const Shape& dims) {
     for (int64_t i = 0; i < size; ++i) rev.data_ptr()[i] = size - 1 - i;
     out = index_select(out, d, rev);  // d/dx flip = flip of the gradient (index_select's backward)
   }
-  return out.is_same(x) ? x.clone() : out;
+  return autograd::renamed(out.is_same(x) ? x.clone() : out, "FlipBackward0");
 }
 
 /// roll(x, shifts, dims): elements shifted along dims, wrapping around;
@@ -249,7 +249,7 @@ Tensor<T> triangle(const Tensor<T>& x, int64_t k, bool lower, const char* op) {
   bool* p = keep.data_ptr();
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) p[i * cols + j] = lower ? j - i <= k : j - i >= k;
-  return where(keep, x, zeros<T>({}));
+  return autograd::renamed(where(keep, x, zeros<T>({})), lower ? "TrilBackward0" : "TriuBackward0");
 }
 }  // namespace detail
 

@@ -304,6 +304,30 @@ Tensor<A> bmm(const Tensor<A>& a, const Tensor<B>& b) {
   return out;
 }
 
+namespace detail {
+// Note [matmul grad_fn names]: PyTorch 1.13's matmul is a composite whose
+// output node depends on the ranks: dot (1-D @ 1-D), mv (2-D @ 1-D), a
+// squeezed mm (1-D @ 2-D), and for a 3-D or larger operand a product folded
+// into one mm or a bmm, whose result is reshaped by _unsafe_view. Only a 2-D
+// left operand times a batch folds the other way (b^T @ a^T, transposed back,
+// then .contiguous(): a clone unless the transpose is already contiguous),
+// except for a 3-D right operand whose last two dims are transposed in
+// memory (it takes the bmm). tapegrad computes all of these with one node and
+// names it after PyTorch's output node; backward is the same either way.
+inline const char* matmul_node_name(const Shape& a, const Shape& b, const Shape& b_strides) {
+  const size_t da = a.size(), db = b.size();
+  if (da == 1 && db == 1) return "DotBackward0";
+  if (da == 2 && db == 1) return "MvBackward0";
+  if (da == 1 && db == 2) return "SqueezeBackward3";
+  if (da != 2) return "UnsafeViewBackward0";
+  if (db == 3 && b_strides[2] != 1 && b_strides[0] == b[1] * b[2]) return "UnsafeViewBackward0";
+  // the folded result [..., n, p] transposed from [..., p, n]: contiguous if n or p is 1 or it is empty
+  int64_t out_numel = a[0] * b[db - 1];
+  for (size_t d = 0; d + 2 < db; ++d) out_numel *= b[d];
+  return a[0] == 1 || b[db - 1] == 1 || out_numel == 0 ? "TransposeBackward0" : "CloneBackward0";
+}
+}  // namespace detail
+
 /// matmul(a, b), Python's a @ b: dot for 1-D @ 1-D, mv, mm, and batched
 /// products whose batch dims broadcast; a 1-D operand gets a dim of size 1
 /// prepended (left) or appended (right) that is removed from the result.
@@ -329,7 +353,7 @@ Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
       // grad_a = g b^T, grad_b = a^T g per batch entry, summed over broadcast batch dims
-      autograd::record(out, "MatmulBackward0",
+      autograd::record(out, detail::matmul_node_name(a.sizes(), b.sizes(), b.strides()),
           [sa = autograd::save(a), sb = autograd::save(b), out_shape](const Tensor<A>& g, autograd::Needs n) {
             using detail::batched_matmul, detail::reshaped_view, detail::transposed_view;
             const auto a2 = detail::as_matrix(sa.get(), true), b2 = detail::as_matrix(sb.get(), false);

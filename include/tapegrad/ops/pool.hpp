@@ -73,7 +73,7 @@ std::tuple<Tensor<T>, Tensor<int64_t>> max_pool_impl(const char* op, int spatial
   if (g.planes > 0) kernels::max_pool2d_forward<T>(g, xd.data_ptr(), out.data_ptr(), idx.data_ptr());
   if (autograd::needs_grad(x))
     // d max = the gradient at the winner (summed where windows share one)
-    autograd::record(out, "MaxPool2DWithIndicesBackward0",
+    autograd::record(out, spatial == 2 ? "MaxPool2DWithIndicesBackward0" : "SqueezeBackward1",  // as avg_pool1d
         [idx, x_shape = x.sizes(), g](const Tensor<T>& grad, autograd::Needs) {
           const Tensor<T> dy = contiguous_data(grad);
           auto dx = make_empty<T>(x_shape);
@@ -98,7 +98,8 @@ Tensor<T> avg_pool_impl(const char* op, int spatial, const Tensor<T>& x, Expandi
   if (g.planes > 0) kernels::avg_pool2d_forward<T>(g, xd.data_ptr(), out.data_ptr(), count_include_pad, div);
   if (autograd::needs_grad(x))
     // d mean = the gradient spread evenly over the window, by the same divisor
-    autograd::record(out, spatial == 2 ? "AvgPool2DBackward0" : "AvgPool1DBackward0",
+    // PyTorch runs a 1-D pool as the 2-D one on an unsqueezed input, squeezed back (SqueezeBackward1)
+    autograd::record(out, spatial == 2 ? "AvgPool2DBackward0" : "SqueezeBackward1",
         [x_shape = x.sizes(), g, count_include_pad, div](const Tensor<T>& grad, autograd::Needs) {
           const Tensor<T> dy = contiguous_data(grad);
           auto dx = make_empty<T>(x_shape);
@@ -125,7 +126,9 @@ std::tuple<Tensor<T>, Tensor<int64_t>> adaptive_pool_impl(const char* op, const 
     kernels::adaptive_pool2d_forward<T>(planes, h, w, oh, ow, xd.data_ptr(), out.data_ptr(),
                                         max ? idx.data_ptr() : nullptr);
   if (autograd::needs_grad(x))
-    autograd::record(out, max ? "AdaptiveMaxPool2DBackward0" : "AdaptiveAvgPool2DBackward0",
+    // PyTorch's average pool to 1x1 is x.mean({-1, -2}, keepdim) (MeanBackward1)
+    autograd::record(out, max ? "AdaptiveMaxPool2DBackward0"
+                          : oh == 1 && ow == 1 ? "MeanBackward1" : "AdaptiveAvgPool2DBackward0",
         [idx, x_shape = s, planes, h, w, oh, ow, max](const Tensor<T>& grad, autograd::Needs) {
           const Tensor<T> dy = contiguous_data(grad);
           auto dx = make_empty<T>(x_shape);

@@ -541,7 +541,7 @@ Tensor<T> stack(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
   std::vector<Tensor<T>> parts;
   parts.reserve(tensors.size());
   for (const auto& t : tensors) parts.push_back(t.unsqueeze(d));
-  return cat(parts, d);
+  return autograd::renamed(cat(parts, d), "StackBackward0");
 }
 /// stack({a, b, c}, dim): the same for a braced list.
 template <Element T>
