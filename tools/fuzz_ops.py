@@ -14,16 +14,19 @@ Two kinds of rows:
   tests/ops/fuzz_ops_test.cpp runs each case through the entry of the same
   name in the registry of tests/support/fuzz_ops.hpp, whose lambda is the
   row's `cpp` call. Adding such an op is one row here and one line there.
-* rows of the older fuzzers (fuzz="elementwise", "reductions", "autograd")
-  give only the op lists those generators draw from; their argument rules
-  still live in the generators (gen_fuzz_elementwise.py, ...), which import the
-  lists from here instead of repeating them.
+* rows of the other fuzzers (fuzz="elementwise", "reductions", "autograd",
+  "views", "optim", "indexing") give the op lists those generators draw from;
+  their argument rules live in the generators (gen_fuzz_elementwise.py, ...),
+  which import the lists from here instead of repeating them, and their C++
+  replays look each name up in a registry (REGISTRY_FILES below; Note [Fuzz
+  registries] in tests/support/fuzz_replay.hpp).
 
-Checks that the two sides agree: `gen_fuzz_ops.py --check` (no build: the
-registry's names in tests/support/fuzz_ops.hpp against the table, and each
-row's `grad` against what PyTorch does), and the C++ test "fuzz ops: the
-registry holds exactly the table's ops", which compares the registry with the
-`table.names` record the generator writes into tests/reference/fuzz_ops.txt.
+Checks that the two sides agree: `tools/fuzz_ops.py --check` (no build: every
+registry block's names against the rows of its groups), `gen_fuzz_ops.py
+--check` (that, and each fuzz="ops" row's `grad` against what PyTorch does,
+and the golden against what the table generates), and the C++ test "fuzz ops:
+the registry holds exactly the table's ops", which compares the registry with
+the `table.names` record the generator writes into tests/reference/fuzz_ops.txt.
 
 Params: a row's `params` maps a key to the values a case picks from; the keys
 `dim` (one dim of the input) and `dims` (a list of dims, possibly empty) are
@@ -33,6 +36,9 @@ list `x` and the params as a dict `p`.
 """
 
 import math
+import os
+import re
+import sys
 from dataclasses import dataclass, field
 
 import torch
@@ -53,6 +59,7 @@ class Op:
     outs: tuple = ("out",)   # the outputs compared, in order; the gradient flows into the first
     torch: object = None     # lambda x, p: ... (fuzz="ops")
     cpp: str = ""            # the tapegrad call of the registry entry (the C++ side's text, for readers)
+    also: tuple = ()         # the replay's other registries that hold it (elementwise: "scalar", the tensor-scalar forms)
     # cases not generated, because PyTorch 1.13's behaviour there is a quirk tapegrad does not copy (the
     # differences from PyTorch in docs/pending/fuzzops.md): lambda rank, params, grad, inputs -> bool
     avoid: object = None
@@ -87,6 +94,7 @@ def _empty_dims_grad(rank, p, grad, xs):
 
 
 NUM = ("float32", "float64", "int64")
+ALL = ("bool", "uint8", "int8", "int16", "int32", "int64", "float32", "float64")
 FLT = ("float32", "float64")
 ORDS = (2.0, 1.0, INF, -INF, 0.0, 3.0, 0.5, -1.0)
 
@@ -99,15 +107,50 @@ OPS = [
     # ---- older fuzzers: the op lists they draw from (order matters: it is the generators' random stream) ----
     *[Op(n, ("elementwise",), "unary_float") for n in ["exp", "log", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh"]],
     *[Op(n, ("elementwise",), "unary_other") for n in ["abs", "neg", "relu", "logical_not", "clamp"]],
-    *[Op(n, ("elementwise",), "bin_arith", 2) for n in ["add", "sub", "mul", "div"]],
-    *[Op(n, ("elementwise",), "bin_cmp", 2) for n in ["eq", "ne", "lt", "le", "gt", "ge"]],
+    *[Op(n, ("elementwise",), "bin_arith", 2, also=("scalar",)) for n in ["add", "sub", "mul", "div"]],
+    *[Op(n, ("elementwise",), "bin_cmp", 2, also=("scalar",)) for n in ["eq", "ne", "lt", "le", "gt", "ge"]],
     *[Op(n, ("elementwise",), "bin_logic", 2) for n in ["logical_and", "logical_or", "logical_xor"]],
-    *[Op(n, ("elementwise",), "bin_other", 2) for n in ["pow", "maximum", "minimum"]],
+    Op("pow", ("elementwise",), "bin_other", 2, also=("scalar",)),
+    *[Op(n, ("elementwise",), "bin_other", 2) for n in ["maximum", "minimum"]],
     *[Op(n, ("reductions",), "red_any") for n in ["sum", "prod", "max", "min", "argmax", "argmin"]],
     *[Op(n, ("reductions",), "red_float") for n in ["mean", "var", "std", "logsumexp", "softmax", "log_softmax"]],
     *[Op(n, ("autograd",), "unary", grad=True) for n in ["neg", "exp", "log", "log1p", "sqrt", "rsqrt", "abs",
                                                           "sigmoid", "tanh", "relu", "clamp", "contiguous",
                                                           "clone", "to"]],
+    # the rest of the autograd program language (tools/gen_fuzz_autograd.py documents each op's keys; its
+    # random choices weight these names, and every op it writes must be a row here)
+    *[Op(n, ("autograd",), "scalar", grad=True) for n in ["sadd", "ssub", "smul", "sdiv", "rsub", "rdiv", "spow"]],
+    *[Op(n, ("autograd",), "binary", 2, grad=True) for n in ["add", "sub", "mul", "div", "pow", "maximum",
+                                                             "minimum"]],
+    *[Op(n, ("autograd",), "compare", 2) for n in ["gt", "lt", "ge", "le"]],
+    Op("where", ("autograd",), "where", 3, grad=True),
+    Op("wheres", ("autograd",), "where", 2, grad=True),
+    *[Op(n, ("autograd",), "reduce", grad=True) for n in ["sum", "mean", "prod", "max", "min", "var", "std",
+                                                          "logsumexp", "softmax", "log_softmax"]],
+    *[Op(n, ("autograd",), "matmul", 2, grad=True) for n in ["matmul", "mm", "mv", "dot", "bmm", "outer"]],
+    Op("addmm", ("autograd",), "matmul", 3, grad=True),
+    *[Op(n, ("autograd",), "view", grad=True) for n in ["view", "reshape", "expand", "flatten", "unsqueeze",
+                                                        "squeeze", "transpose", "t", "permute", "narrow",
+                                                        "select", "slice", "cat", "stack"]],
+    *[Op(n, ("autograd",), "nn", 2, grad=True) for n in ["ce", "nll", "mse", "bce", "bcel", "linear"]],
+    Op("dropout", ("autograd",), "nn", grad=True),
+    Op("detach", ("autograd",), "other"),
+    Op("iadd", ("autograd",), "other"),
+
+    # ---- the other replays' "ops": view chain steps (gen_fuzz_reductions.py), optimizers and lr schedulers
+    # (gen_fuzz_autograd.py's optim cases); names only, as above
+    *[Op(n, ("views",), "view", dtypes=ALL) for n in ["view", "reshape", "flatten", "unsqueeze", "squeeze",
+                                                       "transpose", "t", "permute", "expand", "expand_as",
+                                                       "narrow", "select", "slice", "index", "contiguous",
+                                                       "clone", "resize", "cat", "stack", "catb", "stackb"]],
+    *[Op(n, ("optim",), "optimizer") for n in ["sgd", "adam", "adamw"]],
+    *[Op(n, ("optim",), "scheduler") for n in ["step", "cosine"]],
+    # the entries of an index (gen_fuzz_indexing.py: ix=<letter>:<fields>;...): an integer, a slice, None,
+    # Ellipsis, an int64 index tensor, a bool mask
+    *[Op(n, ("indexing",), "entry", dtypes=("float32",)) for n in ["i", "s", "n", "e", "t", "m"]],
+    # elementwise in-place ops (gen_fuzz_elementwise.py's kind ip/ips, and clamp_/relu_ among them)
+    *[Op(n, ("elementwise",), "inplace", 2) for n in ["add_", "sub_", "mul_", "div_"]],
+    *[Op(n, ("elementwise",), "unary_inplace") for n in ["clamp_", "relu_"]],
 
     # ---- fuzz="ops": complete rows (tools/gen_fuzz_ops.py, tests/support/fuzz_ops.hpp) ----
     # elementwise binary, broadcast; integer division by zero raises in PyTorch and throws in tapegrad
@@ -201,8 +244,8 @@ for _op in OPS:
 
 
 def ops(fuzz, group=None):
-    """The rows replayed by fuzz file `fuzz` (and of `group`), in table order."""
-    return [o for o in OPS if fuzz in o.fuzz and (group is None or o.group == group)]
+    """The rows replayed by fuzz file `fuzz` (and of `group`, or holding `group` in `also`), in table order."""
+    return [o for o in OPS if fuzz in o.fuzz and (group is None or o.group == group or group in o.also)]
 
 
 def names(fuzz, group=None):
@@ -215,3 +258,69 @@ def op(name, fuzz="ops"):
         if o.name == name and fuzz in o.fuzz:
             return o
     raise KeyError(name)
+
+
+# ---- the C++ registries (Note [Fuzz registries] in tests/support/fuzz_replay.hpp) ----
+# The files holding each replay's registries; a registry's block starts with a line
+# `// [fuzz registry <fuzz>: <group> ...]` (no groups: every row of <fuzz>) and ends with
+# `// [end fuzz registry]`, and holds one entry `{"<name>", ...` per row of those groups.
+REGISTRY_FILES = ["tests/support/fuzz_ops.hpp", "tests/ops/fuzz_elementwise_test.cpp",
+                  "tests/ops/fuzz_reductions_test.cpp", "tests/autograd/fuzz_autograd_test.cpp",
+                  "tests/ops/fuzz_views_test.cpp", "tests/optim/fuzz_optim_test.cpp",
+                  "tests/ops/fuzz_indexing_test.cpp"]
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def registries():
+    """[(file, fuzz, groups, [entry names])] of every registry block of REGISTRY_FILES."""
+    out = []
+    for rel in REGISTRY_FILES:
+        with open(os.path.join(REPO, rel), encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        cur = None
+        for line in lines:
+            m = re.match(r"\s*// \[fuzz registry (\w+)(?::([\w ]*))?\]", line)
+            if m:
+                cur = (rel, m.group(1), tuple((m.group(2) or "").split()), [])
+                continue
+            if cur and re.match(r"\s*// \[end fuzz registry\]", line):
+                out.append(cur)
+                cur = None
+                continue
+            e = re.match(r'\s*\{"([A-Za-z0-9_.]+)",', line)
+            if cur and e:
+                cur[3].append(e.group(1))
+        if cur:
+            raise ValueError("%s: a registry block without its end line" % rel)
+    return out
+
+
+def check_registries():
+    """What differs between the table and the C++ registries (empty: nothing)."""
+    bad = []
+    seen = set()
+    for rel, fuzz, groups, names_ in registries():
+        want = [o.name for o in OPS if fuzz in o.fuzz and (not groups or o.group in groups or set(groups) & set(o.also))]
+        where = "%s (registry %s: %s)" % (rel, fuzz, " ".join(groups) or "all")
+        for n in want:
+            if n not in names_:
+                bad.append("%s: a row of tools/fuzz_ops.py without an entry in %s" % (n, where))
+        for n in names_:
+            if n not in want:
+                bad.append("%s: an entry of %s without a row in tools/fuzz_ops.py" % (n, where))
+        if len(set(names_)) != len(names_):
+            bad.append("%s names an op twice" % where)
+        seen.add(fuzz)
+    for f in sorted({f for o in OPS for f in o.fuzz} - seen):
+        bad.append("fuzz=%s: no registry block in %s" % (f, ", ".join(REGISTRY_FILES)))
+    return bad
+
+
+if __name__ == "__main__":
+    # /usr/bin/python3 tools/fuzz_ops.py --check: the table against every C++ registry, no build
+    problems = check_registries()
+    for b in problems:
+        print("fuzz table check: " + b, file=sys.stderr)
+    print("fuzz table check: %d rows, %d registries, %s" % (len(OPS), len(registries()),
+                                                           "FAILED" if problems else "ok"))
+    sys.exit(1 if problems else 0)

@@ -20,7 +20,10 @@ written to the file, torch runs single-threaded. Fuzzing campaigns write
 elsewhere with more cases, another seed and optionally bigger tensors:
 
     /usr/bin/python3 tools/gen_fuzz_autograd.py --out /tmp/x --graphs 6000 --nn 4000 \
-        --optim 3000 --seed 7 [--big]
+        --optim 3000 --seed 7 --budget 0 [--big]
+
+(--budget 0: every graph; the committed fuzz_autograd.txt keeps the curated
+and bug-labelled cases and thins the random graphs to 290 KB, tools/fuzz_thin.py)
 
 and the tests replay them when built with -DTAPEGRAD_REFERENCE_DIR=\"/tmp/x\".
 
@@ -153,6 +156,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_reference as G  # noqa: E402  (sets torch to one thread, float32 default)
 import gen_fuzz_elementwise as E  # noqa: E402  (pick_view, layout, bcast_from)
 import torch  # noqa: E402
+import fuzz_thin  # noqa: E402
 from fuzz_ops import names as table_names  # noqa: E402  (the op table)
 import torch.nn.functional as F  # noqa: E402
 
@@ -627,6 +631,7 @@ class Builder:
         return len(self.vals) - 1
 
     def op(self, op, args, kv=None, exact=None, allow_error=False):
+        assert op in PROGRAM_OPS, "op %s is not a row of tools/fuzz_ops.py (fuzz=autograd)" % op
         kv = kv or {}
         ins = [self.vals[i]["t"] for i in args]
         try:
@@ -677,6 +682,10 @@ class Builder:
 # random ops
 
 UNARY = table_names("autograd", "unary")  # rows of tools/fuzz_ops.py (fuzz="autograd")
+PROGRAM_OPS = set(table_names("autograd"))  # every op a program may hold (Builder.op checks)
+# the optimizer cases' kinds: rows of fuzz="optim" (SGD drawn twice as often)
+OPTIMIZERS = [k for k in table_names("optim", "optimizer") for _ in range(2 if k == "sgd" else 1)]
+SCHEDULERS = table_names("optim", "scheduler")
 
 
 def gen_unary(b, rng, i):
@@ -1788,7 +1797,7 @@ def run_optim(prog, recs):
 
 
 def optim_case(out, rng, forced=None):
-    kind = forced.get("kind") if forced else rng.choice(["sgd", "sgd", "adam", "adamw"])
+    kind = forced.get("kind") if forced else rng.choice(OPTIMIZERS)
     dt = forced.get("dtype") if forced and "dtype" in forced else ("f64" if rng.random() < 0.6 else "f32")
     kv = {"dtype": dt}
     if kind == "sgd":
@@ -1812,7 +1821,7 @@ def optim_case(out, rng, forced=None):
         kv.update({k: v for k, v in forced.items() if k not in ("kind", "dtype", "sched", "body", "nparams")})
     head = "optim %s " % kind + " ".join("%s=%s" % x for x in kv.items())
     prog = [head]
-    sched = forced.get("sched") if forced else rng.choice([None, None, "step", "cosine"])
+    sched = forced.get("sched") if forced else rng.choice([None, None] + SCHEDULERS)
     if sched == "step":
         prog.append("scheduler step step_size=%d gamma=%s" % (rng.choice([1, 2, 3]), fmt_num(rng.choice([0.1, 0.5, 0.9]))))
     elif sched == "cosine":
@@ -1916,6 +1925,8 @@ def main():
     ap.add_argument("--optim", type=int, default=250)
     ap.add_argument("--seed", type=int, default=SEED, help="a fuzzing campaign's seed (the files use the default)")
     ap.add_argument("--big", action="store_true", help="a campaign over tensors of hundreds of elements")
+    ap.add_argument("--budget", type=int, default=290_000,
+                    help="bytes of fuzz_autograd.txt (tools/fuzz_thin.py; 0: keep every graph, for campaigns)")
     args = ap.parse_args()
     seed = args.seed
     if args.big:
@@ -1929,6 +1940,12 @@ def main():
         if random_graph(ag, rng):
             made += 1
     curated_graphs(ag, random.Random(seed + 1))
+    if args.budget:
+        # the curated corners, and of the random graphs those with a feature class no earlier one has, then
+        # others up to the budget: a graph is dropped only when it repeats the ops, keys and modes of kept ones
+        kept, total, classes = fuzz_thin.thin(ag.r, args.budget, lambda case: case.startswith("k"))
+        ag.dropped["random graphs repeating the feature classes of kept ones (%d of %d cases kept, %d classes)"
+                   % (kept, total, classes)] = total - kept
 
     nn = Out("fuzz_nn.txt", seed + 2, "nn functional cases (n<NNNN>) and curated corners (m<NNNN>);\n"
              "tools/gen_fuzz_autograd.py has the format.")

@@ -101,7 +101,9 @@ OPSYM = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": o
 IOPSYM = {"add_": operator.iadd, "sub_": operator.isub, "mul_": operator.imul, "div_": operator.itruediv}
 UNARY_FLOAT = table_names("elementwise", "unary_float")
 UNARY_ALL = UNARY_FLOAT + table_names("elementwise", "unary_other")
-INPLACE = ["add_", "sub_", "mul_", "div_"]
+INPLACE = table_names("elementwise", "inplace")
+UNARY_INPLACE = table_names("elementwise", "unary_inplace")
+SCALAR = table_names("elementwise", "scalar")  # the ops of the tensor-scalar forms (rows with also="scalar")
 
 nan, inf = float("nan"), float("inf")
 F32_SPECIAL = [nan, inf, -inf, 0.0, -0.0, 1e-40, -1e-40, 1e-45, 1.1754944e-38, 1e-30, -1e-30, 1e30, -1e30,
@@ -518,7 +520,7 @@ class Gen:
         return self.emit(prefix, tokens, [ia, ib], lambda: torch_binary(op, form, ia[3], ib[3]), bug)
 
     def binary_scalar(self, rng, reverse=False, op=None, dt=None, s=None, prefix="c"):
-        ops = BIN_ARITH + BIN_CMP + ([] if reverse else ["pow"])
+        ops = [o for o in SCALAR if not (reverse and o == "pow")]  # scalar ** tensor is not in tapegrad
         op = op or rng.choice(ops)
         dt = dt or rng.choice(NAMES)
         if s is None:
@@ -621,7 +623,7 @@ class Gen:
         return self.emit(prefix, tokens, [ic, it], fn, bug)
 
     def inplace(self, rng, prefix="c"):
-        op = rng.choice(INPLACE + ["clamp_", "relu_"] if rng.random() < 0.25 else INPLACE)
+        op = rng.choice(INPLACE + UNARY_INPLACE if rng.random() < 0.25 else INPLACE)
         if rng.random() < 0.6:
             da = db = rng.choice(NAMES)
         else:

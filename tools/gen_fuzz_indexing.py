@@ -20,8 +20,12 @@ bool masks of shapes [2], [3], [4], [5], [2, 3], [3, 4]. Records:
                     t:<values, comma-separated, - if none>:<shape>  m:<0/1 values>:<shape>
     @ <c>.out       x[ix] in PyTorch, or
     @ <c>.err str   PyTorch raised (its message, for information)
-    @ <c>.put       x after x[ix] = v, v = arange(numel) + 1000 in x[ix]'s shape
-    @ <c>.acc       x.index_put_(ix, v, accumulate=True) (index tensors and masks only)
+    @ <c>.putd      x after x[ix] = v, v = arange(numel) + 1000 in x[ix]'s shape, as
+                    its differences from x: int64 [k, 2], rows (flat position, value)
+                    for the k elements that differ, in order (the values are whole
+                    numbers, so the replay rebuilds the whole tensor exactly)
+    @ <c>.accd      x.index_put_(ix, v, accumulate=True), the same way (index
+                    tensors and masks only)
 
 Cases where PyTorch 1.13 and NumPy disagree are left out: a multi-dim mask
 followed by other entries (PyTorch applies those to the wrong dims,
@@ -77,6 +81,15 @@ def random_index(rng):
     return ";".join(toks), tuple(idx)
 
 
+def diff_from(x, p):
+    """p's elements that differ from x's: int64 [k, 2], rows (flat position, value)."""
+    xf, pf = x.flatten(), p.flatten()
+    pos = (pf != xf).nonzero().flatten()
+    vals = pf[pos]
+    assert bool((vals == vals.round()).all()) and bool((vals.abs() < 2 ** 24).all()), "not whole numbers"
+    return torch.stack([pos, vals.to(torch.int64)], 1) if pos.numel() else torch.zeros(0, 2, dtype=torch.int64)
+
+
 def outcome(f):
     try:
         with warnings.catch_warnings():
@@ -118,9 +131,9 @@ def main():
         v = torch.arange(y.numel(), dtype=torch.float32).view(y.shape) + 1000
         p = x.clone()
         p[idx] = v
-        r.t(c + ".put", p)
+        r.t(c + ".putd", diff_from(x, p))
         if all(isinstance(i, torch.Tensor) for i in idx):
-            r.t(c + ".acc", x.clone().index_put_(idx, v, accumulate=True))
+            r.t(c + ".accd", diff_from(x, x.clone().index_put_(idx, v, accumulate=True)))
     path = r.write(args.out)
     print("%-18s %4d cases (%d left out where PyTorch and NumPy disagree) %8d bytes"
           % (r.filename, written, skipped, os.path.getsize(path)))

@@ -114,11 +114,13 @@ import argparse
 import math
 import os
 import random
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_reference as G  # noqa: E402  (sets torch to one thread, float32 default)
 import gen_fuzz_elementwise as E  # noqa: E402  (layouts and value helpers, shared)
+import fuzz_thin  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -126,6 +128,10 @@ SEED_PRINT = 20261207
 N_PRINT = 600  # random printing cases
 N_CREATE = {"arange": 160, "linspace": 140, "fill": 140, "like": 70, "elem": 100, "item": 40, "index": 70,
             "views": 150, "cat": 160, "compare": 240}
+# The golden files keep the curated cases and, of the random ones, those that cover a feature class no
+# earlier case has, then others up to this size (tools/fuzz_thin.py: a case is dropped only when it
+# repeats the op, dtype and shape classes of kept ones).
+BUDGET = 290_000
 SEED_CREATE = 20261208
 PRINT_FILE = "fuzz_printing.txt"
 CREATE_FILE = "fuzz_creation.txt"
@@ -1263,29 +1269,59 @@ EQUAL_MIXED = [("int64", "float32"), ("float32", "int64"), ("uint8", "int8"), ("
                ("uint8", "float32"), ("float32", "float64"), ("int32", "int64"), ("bool", "uint8")]
 
 
+class Curated:
+    """The names of the cases written inside `with curated:` (kept by the thinning)."""
+
+    def __init__(self, o):
+        self.o, self.numbers = o, set()
+
+    def __enter__(self):
+        self.start = self.o.n
+
+    def __exit__(self, *exc):
+        self.numbers.update(range(self.start + 1, self.o.n + 1))
+
+    def __call__(self, case):
+        return int(re.search(r"\d+$", case).group()) in self.numbers
+
+
+def thinned(o, curated):
+    kept, total, classes = fuzz_thin.thin(o.r, BUDGET, curated)
+    return {"random cases repeating the feature classes of kept ones (%d of %d cases kept, %d classes)"
+            % (kept, total, classes): total - kept}
+
+
 def gen_printing(n_random):
     g = PrintGen()
+    curated = Curated(g.o)
     rng = random.Random(SEED_PRINT)
     for _ in range(n_random):
         g.random_case(rng)
-    g.curated()
-    return g.o, {"printed text over 2500 characters (keeps the file small)": getattr(g, "skipped", 0)}
+    with curated:
+        g.curated()
+    skipped = {"printed text over 2500 characters (keeps the file small)": getattr(g, "skipped", 0)}
+    skipped.update(thinned(g.o, curated))
+    return g.o, skipped
 
 
 def gen_creation(counts):
     g = CreateGen()
+    curated = Curated(g.o)
     rng = random.Random(SEED_CREATE)
     for _ in range(counts["arange"]):
         g.random_arange(rng)
-    g.curated_arange()
+    with curated:
+        g.curated_arange()
     for _ in range(counts["linspace"]):
         g.random_linspace(rng)
-    g.curated_linspace()
+    with curated:
+        g.curated_linspace()
     for _ in range(counts["fill"]):
         g.random_fill(rng)
     for _ in range(counts["like"]):
         g.like(rng)
-    g.nested()
+    with curated:
+        g.nested()
     for _ in range(counts["elem"]):
         g.elem(rng)
     for _ in range(counts["item"]):
@@ -1294,13 +1330,17 @@ def gen_creation(counts):
         g.index(rng)
     for _ in range(counts["views"]):
         g.sel_nar_sl(rng, rng.choice(["select", "narrow", "slice", "slice"]))
-    g.curated_views()
+    with curated:
+        g.curated_views()
     for _ in range(counts["cat"]):
         g.cat_stack(rng)
-    g.curated_cat()
+    with curated:
+        g.curated_cat()
     for _ in range(counts["compare"]):
         g.compare(rng)
-    g.curated_compare()
+    with curated:
+        g.curated_compare()
+    g.skipped.update(thinned(g.o, curated))
     return g.o, g.skipped
 
 

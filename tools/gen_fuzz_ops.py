@@ -291,6 +291,7 @@ def check():
             bad.append("%s: in the registry of tests/support/fuzz_ops.hpp but not in tools/fuzz_ops.py" % n)
     if len(set(cpp)) != len(cpp):
         bad.append("the registry names an op twice")
+    bad += T.check_registries()  # the other replays' registries against their rows
     with tempfile.TemporaryDirectory() as tmp:
         path, _ = generate(tmp)
         golden = os.path.join(HERE, "..", "tests", "reference", FILENAME)

@@ -319,6 +319,8 @@ def wrap(d, r):
 # the op lists: rows of tools/fuzz_ops.py (fuzz="reductions")
 RED_OPS_ANY = table_names("reductions", "red_any")
 RED_OPS_FLOAT = table_names("reductions", "red_float")
+# the view chains' steps: rows of tools/fuzz_ops.py (fuzz="views"), view, reshape and slice drawn twice as often
+VIEW_KINDS = [k for k in table_names("views") for _ in range(2 if k in ("view", "reshape", "slice") else 1)]
 
 
 def torch_reduce(x, op, mode, dims, keepdim, corr):
@@ -650,10 +652,7 @@ def random_view_op(g, cur, step, extras):
         if bad and g.chance(0.5):
             return g.pick([nn, -nn - 1])
         return g.rng.randint(-nn, nn - 1)
-    kinds = ["view", "view", "reshape", "reshape", "flatten", "unsqueeze", "squeeze", "transpose", "t",
-             "permute", "expand", "expand_as", "narrow", "select", "slice", "slice", "index", "contiguous",
-             "clone", "resize", "cat", "stack", "catb", "stackb"]
-    kind = g.pick(kinds)
+    kind = g.pick(VIEW_KINDS)
     ne = cur.numel()
     if kind in ("view", "reshape"):
         if ne == 0:

@@ -114,45 +114,69 @@ std::optional<double> parse_bound(const std::string& text) {
   return std::strtod(text.c_str(), nullptr);
 }
 
-// ---- the ops, one dtype combination at a time -------------------------------------
+// op(s, x) (reverse) or op(x, s), when the pair of the tensor's dtype T and
+// the result's R is dispatched in that order (kPair); op is generic, so a pair
+// that is not dispatched instantiates nothing.
+template <class T, class S, class Op>
+Any in_order(bool reverse, const tg::Tensor<T>& x, S s, Op op) {
+  using R = tg::scalar_promote_t<T, S>;
+  if (reverse) {
+    if constexpr (kPair<R, T>) return op(s, x);
+    else throw NotDispatched("scalar op tensor");
+  } else {
+    if constexpr (kPair<T, R>) return op(x, s);
+    else throw NotDispatched("tensor op scalar");
+  }
+}
+
+// ---- the registries (Note [Fuzz registries]), one dtype combination at a time ------------
+// form: "fn" (tg::op), "method" (a.op(b)) or "op" (the operator); each entry
+// holds its compile-time refusals.
 template <class A, class B>
-Any binary_typed(const std::string& op, const std::string& form, const tg::Tensor<A>& a, const tg::Tensor<B>& b) {
-  const bool sym = form == "op";
-  const bool method = form == "method";
-  if (op == "add") return sym ? Any(a + b) : Any(tg::add(a, b));
-  if (op == "sub") {
-    if constexpr (kSubCompiles<A, B>) return sym ? Any(a - b) : Any(tg::sub(a, b));
-    else throw CompileRefused("sub");
-  }
-  if (op == "mul") return sym ? Any(a * b) : Any(tg::mul(a, b));
-  if (op == "div") return sym ? Any(a / b) : Any(tg::div(a, b));
-  if (op == "pow") {
-    if constexpr (kPowCompiles<A, B>) return method ? Any(a.pow(b)) : Any(tg::pow(a, b));
-    else throw CompileRefused("pow");
-  }
-  if (op == "maximum") return method ? Any(a.maximum(b)) : Any(tg::maximum(a, b));
-  if (op == "minimum") return method ? Any(a.minimum(b)) : Any(tg::minimum(a, b));
-  if (op == "eq") return sym ? Any(a == b) : Any(tg::eq(a, b));
-  if (op == "ne") return sym ? Any(a != b) : Any(tg::ne(a, b));
-  if (op == "lt") return sym ? Any(a < b) : Any(tg::lt(a, b));
-  if (op == "le") return sym ? Any(a <= b) : Any(tg::le(a, b));
-  if (op == "gt") return sym ? Any(a > b) : Any(tg::gt(a, b));
-  if (op == "ge") return sym ? Any(a >= b) : Any(tg::ge(a, b));
-  if (op == "logical_and" || op == "logical_or" || op == "logical_xor") {
-    if (sym) {
-      if constexpr (is_bool<A> && is_bool<B>) {
-        if (op == "logical_and") return a & b;
-        if (op == "logical_or") return a | b;
-        return a ^ b;
-      } else {
-        throw std::runtime_error("&, |, ^ are for bool tensors only");
-      }
-    }
-    if (op == "logical_and") return tg::logical_and(a, b);
-    if (op == "logical_or") return tg::logical_or(a, b);
-    return tg::logical_xor(a, b);
-  }
-  throw std::runtime_error("unknown binary op '" + op + "'");
+using BinaryFn = Any (*)(const std::string& form, const tg::Tensor<A>& a, const tg::Tensor<B>& b);
+
+// op(a, b): the same dtype or a pair of kMixedPair.
+template <class A, class B>
+tapegrad_test::Registry<BinaryFn<A, B>> binary_registry() {
+  using S = const std::string&;
+  using TA = const tg::Tensor<A>&;
+  using TB = const tg::Tensor<B>&;
+  static constexpr tapegrad_test::Entry<BinaryFn<A, B>> r[] = {
+      // [fuzz registry elementwise: bin_arith bin_cmp bin_logic bin_other]
+      {"add", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a + b) : Any(tg::add(a, b)); }},
+      {"sub", [](S f, TA a, TB b) -> Any {
+         if constexpr (kSubCompiles<A, B>) return f == "op" ? Any(a - b) : Any(tg::sub(a, b));
+         else throw CompileRefused("sub");
+       }},
+      {"mul", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a * b) : Any(tg::mul(a, b)); }},
+      {"div", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a / b) : Any(tg::div(a, b)); }},
+      {"eq", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a == b) : Any(tg::eq(a, b)); }},
+      {"ne", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a != b) : Any(tg::ne(a, b)); }},
+      {"lt", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a < b) : Any(tg::lt(a, b)); }},
+      {"le", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a <= b) : Any(tg::le(a, b)); }},
+      {"gt", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a > b) : Any(tg::gt(a, b)); }},
+      {"ge", [](S f, TA a, TB b) -> Any { return f == "op" ? Any(a >= b) : Any(tg::ge(a, b)); }},
+      {"logical_and", [](S f, TA a, TB b) -> Any {
+         if constexpr (is_bool<A> && is_bool<B>) return f == "op" ? Any(a & b) : Any(tg::logical_and(a, b));
+         else return f == "op" ? throw std::runtime_error("& is for bool tensors only") : Any(tg::logical_and(a, b));
+       }},
+      {"logical_or", [](S f, TA a, TB b) -> Any {
+         if constexpr (is_bool<A> && is_bool<B>) return f == "op" ? Any(a | b) : Any(tg::logical_or(a, b));
+         else return f == "op" ? throw std::runtime_error("| is for bool tensors only") : Any(tg::logical_or(a, b));
+       }},
+      {"logical_xor", [](S f, TA a, TB b) -> Any {
+         if constexpr (is_bool<A> && is_bool<B>) return f == "op" ? Any(a ^ b) : Any(tg::logical_xor(a, b));
+         else return f == "op" ? throw std::runtime_error("^ is for bool tensors only") : Any(tg::logical_xor(a, b));
+       }},
+      {"pow", [](S f, TA a, TB b) -> Any {
+         if constexpr (kPowCompiles<A, B>) return f == "method" ? Any(a.pow(b)) : Any(tg::pow(a, b));
+         else throw CompileRefused("pow");
+       }},
+      {"maximum", [](S f, TA a, TB b) -> Any { return f == "method" ? Any(a.maximum(b)) : Any(tg::maximum(a, b)); }},
+      {"minimum", [](S f, TA a, TB b) -> Any { return f == "method" ? Any(a.minimum(b)) : Any(tg::minimum(a, b)); }},
+      // [end fuzz registry]
+  };
+  return r;
 }
 
 Any binary(const std::string& op, const std::string& form, const Any& a, const Any& b) {
@@ -160,64 +184,55 @@ Any binary(const std::string& op, const std::string& form, const Any& a, const A
       [&](const auto& x, const auto& y) -> Any {
         using A = value_t<decltype(x)>;
         using B = value_t<decltype(y)>;
-        if constexpr (kPair<A, B>) return binary_typed(op, form, x, y);
+        if constexpr (kPair<A, B>) return tapegrad_test::lookup(binary_registry<A, B>(), op, "fuzz elementwise")(form, x, y);
         else throw NotDispatched(std::string("binary ") + tg::dtype_name<A>() + ", " + tg::dtype_name<B>());
       },
       a, b);
 }
 
-// x op s (reverse: s op x).
+// x op s, or s op x (reverse); the result's dtype R must be dispatched with T.
 template <class T, class S>
-Any scalar_typed(const std::string& op, const std::string& form, bool reverse, const tg::Tensor<T>& x, S s) {
+using ScalarFn = Any (*)(const std::string& form, bool reverse, const tg::Tensor<T>& x, S s);
+
+template <class T, class S>
+tapegrad_test::Registry<ScalarFn<T, S>> scalar_registry() {
+  using F = const std::string&;
+  using X = const tg::Tensor<T>&;
   using R = tg::scalar_promote_t<T, S>;
-  if (op == "pow") {
-    if (reverse) throw std::runtime_error("scalar ** tensor is not in tapegrad");
-    if constexpr (!kPowCompiles<T, S>) throw CompileRefused("pow");
-    else if constexpr (kPair<T, R>) return form == "method" ? Any(x.pow(s)) : Any(tg::pow(x, s));
-    else throw NotDispatched("pow scalar");
-  }
-  if (reverse) {
-    if constexpr (kPair<R, T>) {
-      if (op == "add") return s + x;
-      if (op == "sub") {
-        if constexpr (kSubScalarCompiles<T, S>) return s - x;
-        else throw CompileRefused("sub");
-      }
-      if (op == "mul") return s * x;
-      if (op == "div") return s / x;
-      if (op == "eq") return s == x;
-      if (op == "ne") return s != x;
-      if (op == "lt") return s < x;
-      if (op == "le") return s <= x;
-      if (op == "gt") return s > x;
-      if (op == "ge") return s >= x;
-    } else {
-      throw NotDispatched("scalar op tensor");
-    }
-  } else {
-    if constexpr (kPair<T, R>) {
-      if (op == "add") return x + s;
-      if (op == "sub") {
-        if constexpr (kSubScalarCompiles<T, S>) return x - s;
-        else throw CompileRefused("sub");
-      }
-      if (op == "mul") return x * s;
-      if (op == "div") return x / s;
-      if (op == "eq") return x == s;
-      if (op == "ne") return x != s;
-      if (op == "lt") return x < s;
-      if (op == "le") return x <= s;
-      if (op == "gt") return x > s;
-      if (op == "ge") return x >= s;
-    } else {
-      throw NotDispatched("tensor op scalar");
-    }
-  }
-  throw std::runtime_error("unknown tensor-scalar op '" + op + "'");
+  static constexpr tapegrad_test::Entry<ScalarFn<T, S>> r[] = {
+      // [fuzz registry elementwise: scalar]
+      {"add", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p + q; }); }},
+      {"sub", [](F, bool rev, X x, S s) -> Any {
+         if constexpr (kSubScalarCompiles<T, S>)
+           return in_order(rev, x, s, [](const auto& p, const auto& q) { return p - q; });
+         else throw CompileRefused("sub");
+       }},
+      {"mul", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p * q; }); }},
+      {"div", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p / q; }); }},
+      {"eq", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p == q; }); }},
+      {"ne", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p != q; }); }},
+      {"lt", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p < q; }); }},
+      {"le", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p <= q; }); }},
+      {"gt", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p > q; }); }},
+      {"ge", [](F, bool rev, X x, S s) -> Any { return in_order(rev, x, s, [](const auto& p, const auto& q) { return p >= q; }); }},
+      {"pow", [](F f, bool rev, X x, S s) -> Any {
+         if (rev) throw std::runtime_error("scalar ** tensor is not in tapegrad");
+         if constexpr (!kPowCompiles<T, S>) throw CompileRefused("pow");
+         else if constexpr (kPair<T, R>) return f == "method" ? Any(x.pow(s)) : Any(tg::pow(x, s));
+         else throw NotDispatched("pow scalar");
+       }},
+      // [end fuzz registry]
+  };
+  return r;
 }
 
 Any with_scalar(const std::string& op, const std::string& form, bool reverse, const Any& x, const Num& s) {
-  return std::visit([&](const auto& t, auto v) -> Any { return scalar_typed(op, form, reverse, t, v); }, x, s);
+  return std::visit(
+      [&](const auto& t, auto v) -> Any {
+        using T = value_t<decltype(t)>;
+        return tapegrad_test::lookup(scalar_registry<T, decltype(v)>(), op, "fuzz elementwise")(form, reverse, t, v);
+      },
+      x, s);
 }
 
 Any where_tt(const Any& c, const Any& a, const Any& b) {
@@ -244,41 +259,65 @@ Any where_scalar(bool reverse, const Any& c, const Any& x, const Num& s) {
       x, s);
 }
 
+// op(x), with clamp's bounds; the in-place clamp_ and relu_ give x afterwards.
 template <class T>
-Any unary_typed(const std::string& op, const std::string& form, const tg::Tensor<T>& x, std::optional<double> lo,
-                std::optional<double> hi) {
-  const bool method = form == "method";
-  if (op == "exp") return method ? x.exp() : tg::exp(x);
-  if (op == "log") return method ? x.log() : tg::log(x);
-  if (op == "log1p") return method ? x.log1p() : tg::log1p(x);
-  if (op == "sqrt") return method ? x.sqrt() : tg::sqrt(x);
-  if (op == "rsqrt") return method ? x.rsqrt() : tg::rsqrt(x);
-  if (op == "sigmoid") return method ? x.sigmoid() : tg::sigmoid(x);
-  if (op == "tanh") return method ? x.tanh() : tg::tanh(x);
-  if (op == "logical_not") {
-    if (form == "op") {
-      if constexpr (is_bool<T>) return ~x;
-      else throw std::runtime_error("~ is for bool tensors only");
-    }
-    return method ? x.logical_not() : tg::logical_not(x);
-  }
-  if constexpr (kNonBoolUnaryCompiles<T>) {
-    if (op == "abs") return method ? x.abs() : tg::abs(x);
-    if (op == "neg") return form == "op" ? -x : (method ? x.neg() : tg::neg(x));
-    if (op == "relu") return method ? x.relu() : tg::relu(x);
-    if (op == "clamp") return method ? x.clamp(lo, hi) : tg::clamp(x, lo, hi);
-    if (op == "clamp_") return x.clamp_(lo, hi);
-    if (op == "relu_") return x.relu_();
-  } else {
-    if (op == "abs" || op == "neg" || op == "relu" || op == "clamp" || op == "clamp_" || op == "relu_")
-      throw CompileRefused(op);
-  }
-  throw std::runtime_error("unknown unary op '" + op + "'");
+using UnaryFn = Any (*)(const std::string& form, const tg::Tensor<T>& x, std::optional<double> lo,
+                        std::optional<double> hi);
+
+// g(x) where tapegrad compiles `op` for T (not bool); else a compile-time refusal.
+template <class T, class G>
+Any non_bool(const char* op, const tg::Tensor<T>& x, G g) {
+  if constexpr (kNonBoolUnaryCompiles<T>) return g(x);
+  else throw CompileRefused(op);
+}
+
+template <class T>
+tapegrad_test::Registry<UnaryFn<T>> unary_registry() {
+  using F = const std::string&;
+  using X = const tg::Tensor<T>&;
+  using B = std::optional<double>;
+  static constexpr tapegrad_test::Entry<UnaryFn<T>> r[] = {
+      // [fuzz registry elementwise: unary_float unary_other unary_inplace]
+      {"exp", [](F f, X x, B, B) -> Any { return Any(f == "method" ? x.exp() : tg::exp(x)); }},
+      {"log", [](F f, X x, B, B) -> Any { return Any(f == "method" ? x.log() : tg::log(x)); }},
+      {"log1p", [](F f, X x, B, B) -> Any { return Any(f == "method" ? x.log1p() : tg::log1p(x)); }},
+      {"sqrt", [](F f, X x, B, B) -> Any { return Any(f == "method" ? x.sqrt() : tg::sqrt(x)); }},
+      {"rsqrt", [](F f, X x, B, B) -> Any { return Any(f == "method" ? x.rsqrt() : tg::rsqrt(x)); }},
+      {"sigmoid", [](F f, X x, B, B) -> Any { return Any(f == "method" ? x.sigmoid() : tg::sigmoid(x)); }},
+      {"tanh", [](F f, X x, B, B) -> Any { return Any(f == "method" ? x.tanh() : tg::tanh(x)); }},
+      {"abs", [](F f, X x, B, B) -> Any {
+         return non_bool("abs", x, [&](const auto& t) { return f == "method" ? t.abs() : tg::abs(t); });
+       }},
+      {"neg", [](F f, X x, B, B) -> Any {
+         return non_bool("neg", x, [&](const auto& t) { return f == "op" ? -t : (f == "method" ? t.neg() : tg::neg(t)); });
+       }},
+      {"relu", [](F f, X x, B, B) -> Any {
+         return non_bool("relu", x, [&](const auto& t) { return f == "method" ? t.relu() : tg::relu(t); });
+       }},
+      {"logical_not", [](F f, X x, B, B) -> Any {
+         if (f == "op") {
+           if constexpr (is_bool<T>) return ~x;
+           else throw std::runtime_error("~ is for bool tensors only");
+         }
+         return f == "method" ? x.logical_not() : tg::logical_not(x);
+       }},
+      {"clamp", [](F f, X x, B lo, B hi) -> Any {
+         return non_bool("clamp", x, [&](const auto& t) { return f == "method" ? t.clamp(lo, hi) : tg::clamp(t, lo, hi); });
+       }},
+      {"clamp_", [](F, X x, B lo, B hi) -> Any { return non_bool("clamp_", x, [&](const auto& t) { return t.clamp_(lo, hi); }); }},
+      {"relu_", [](F, X x, B, B) -> Any { return non_bool("relu_", x, [](const auto& t) { return t.relu_(); }); }},
+      // [end fuzz registry]
+  };
+  return r;
 }
 
 Any unary(const std::string& op, const std::string& form, const Any& x, std::optional<double> lo,
           std::optional<double> hi) {
-  return std::visit([&](const auto& t) -> Any { return unary_typed(op, form, t, lo, hi); }, x);
+  return std::visit(
+      [&](const auto& t) -> Any {
+        return tapegrad_test::lookup(unary_registry<value_t<decltype(t)>>(), op, "fuzz elementwise")(form, t, lo, hi);
+      },
+      x);
 }
 
 template <class U>
@@ -290,38 +329,55 @@ struct operand_type<tg::Tensor<X>> {  // a tensor operand's element type
   using type = X;
 };
 
-// a.op_(b) or a op= b; the result is a afterwards. U is a tensor or a scalar
-// type, R the dtype b joins the op as.
+// a.op_(b) or a op= b (form "op"); the result is a afterwards. U is a tensor
+// or a scalar type, R the dtype b joins the op as.
+template <class T, class U>
+using InplaceFn = Any (*)(const std::string& form, const tg::Tensor<T>& a, const U& b);
+
+template <class T, class U, class R>
+tapegrad_test::Registry<InplaceFn<T, U>> inplace_registry() {
+  using F = const std::string&;
+  using X = const tg::Tensor<T>&;
+  constexpr bool result_fits = tg::can_cast_v<tg::promote_t<T, R>, T>;
+  static constexpr tapegrad_test::Entry<InplaceFn<T, U>> r[] = {
+      // [fuzz registry elementwise: inplace]
+      {"add_", [](F f, X a, const U& b) -> Any {
+         if constexpr (result_fits) {
+           f == "op" ? (void)(a += b) : (void)a.add_(b);
+           return a;
+         }
+         else throw CompileRefused("add_");
+       }},
+      {"sub_", [](F f, X a, const U& b) -> Any {
+         if constexpr (result_fits && kSubInplaceCompiles<T, typename operand_type<U>::type>)
+           {
+           f == "op" ? (void)(a -= b) : (void)a.sub_(b);
+           return a;
+         }
+         else throw CompileRefused("sub_");
+       }},
+      {"mul_", [](F f, X a, const U& b) -> Any {
+         if constexpr (result_fits) {
+           f == "op" ? (void)(a *= b) : (void)a.mul_(b);
+           return a;
+         }
+         else throw CompileRefused("mul_");
+       }},
+      {"div_", [](F f, X a, const U& b) -> Any {
+         if constexpr (tg::can_cast_v<tg::true_div_t<T, R>, T>) {
+           f == "op" ? (void)(a /= b) : (void)a.div_(b);
+           return a;
+         }
+         else throw CompileRefused("div_");
+       }},
+      // [end fuzz registry]
+  };
+  return r;
+}
+
 template <class T, class U, class R>
 Any inplace_typed(const std::string& op, const std::string& form, const tg::Tensor<T>& a, const U& b) {
-  const bool sym = form == "op";
-  constexpr bool result_fits = tg::can_cast_v<tg::promote_t<T, R>, T>;
-  if (op == "add_" || op == "mul_") {
-    if constexpr (result_fits) {
-      if (op == "add_") sym ? (void)(a += b) : (void)a.add_(b);
-      else sym ? (void)(a *= b) : (void)a.mul_(b);
-      return a;
-    } else {
-      throw CompileRefused(op);
-    }
-  }
-  if (op == "sub_") {
-    if constexpr (result_fits && kSubInplaceCompiles<T, typename operand_type<U>::type>) {
-      sym ? (void)(a -= b) : (void)a.sub_(b);
-      return a;
-    } else {
-      throw CompileRefused(op);
-    }
-  }
-  if (op == "div_") {
-    if constexpr (tg::can_cast_v<tg::true_div_t<T, R>, T>) {
-      sym ? (void)(a /= b) : (void)a.div_(b);
-      return a;
-    } else {
-      throw CompileRefused(op);
-    }
-  }
-  throw std::runtime_error("unknown in-place op '" + op + "'");
+  return tapegrad_test::lookup(inplace_registry<T, U, R>(), op, "fuzz elementwise")(form, a, b);
 }
 
 Any inplace(const std::string& op, const std::string& form, const Any& a, const Any& b) {

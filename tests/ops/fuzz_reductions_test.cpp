@@ -183,6 +183,7 @@ template <class T>
 const std::map<std::string, ReduceFn<T>>& reductions() {
   using A = tapegrad_test::AnyTensor;
   static const std::map<std::string, ReduceFn<T>> r = {
+      // [fuzz registry reductions: red_any red_float]
       {"sum", [](const auto& x, const Dims& k) -> Result<T> {
          return k.all ? A(tg::sum(x)) : k.one ? A(tg::sum(x, k.d, k.keep)) : A(tg::sum(x, k.list, k.keep));
        }},
@@ -203,6 +204,7 @@ const std::map<std::string, ReduceFn<T>>& reductions() {
       {"logsumexp", floating<T>([](const auto& x, const Dims& k) -> Result<T> { return A(tg::logsumexp(x, k.d, k.keep)); })},
       {"softmax", floating<T>([](const auto& x, const Dims& k) -> Result<T> { return A(tg::softmax(x, k.d)); })},
       {"log_softmax", floating<T>([](const auto& x, const Dims& k) -> Result<T> { return A(tg::log_softmax(x, k.d)); })},
+      // [end fuzz registry]
   };
   return r;
 }

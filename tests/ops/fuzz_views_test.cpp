@@ -68,41 +68,71 @@ std::optional<int64_t> opt_int(const std::string& s) {
 }
 
 
+// One step of a chain: its words (op first), its integer arguments (all but
+// slice's), and where it stands (the case's name and the step's index, for a
+// second operand the generator recorded).
+struct Step {
+  std::vector<std::string> w;
+  tg::Shape a;
+  const std::string& name;
+  size_t index;
+};
+
+template <class T>
+using ViewFn = tg::Tensor<T> (*)(const tg::Tensor<T>& cur, const Step& st);
+
+// cat/stack of the step's recorded second operand (catb/stackb).
+template <class T>
+tg::Tensor<T> with_b(const tg::Tensor<T>& cur, const Step& st, bool cat) {
+  const auto b = tapegrad_test::load<T>(kFile, st.name + ".b" + std::to_string(st.index));
+  return cat ? tg::cat({cur, b}, st.a[0]) : tg::stack({cur, b}, st.a[0]);
+}
+
+// The registry (Note [Fuzz registries]): op name -> the tapegrad call.
+template <class T>
+tapegrad_test::Registry<ViewFn<T>> registry() {
+  using X = const tg::Tensor<T>&;
+  using S = const Step&;
+  static constexpr tapegrad_test::Entry<ViewFn<T>> r[] = {
+      // [fuzz registry views: view]
+      {"view", [](X c, S s) { return c.view(s.a); }},
+      {"reshape", [](X c, S s) { return c.reshape(s.a); }},
+      {"flatten", [](X c, S s) { return c.flatten(s.a[0], s.a[1]); }},
+      {"unsqueeze", [](X c, S s) { return c.unsqueeze(s.a[0]); }},
+      {"squeeze", [](X c, S s) { return s.a.empty() ? c.squeeze() : c.squeeze(s.a[0]); }},
+      {"transpose", [](X c, S s) { return c.transpose(s.a[0], s.a[1]); }},
+      {"t", [](X c, S) { return c.t(); }},
+      {"permute", [](X c, S s) { return c.permute(s.a); }},
+      {"expand", [](X c, S s) { return c.expand(s.a); }},
+      {"expand_as", [](X c, S s) { return c.expand_as(tg::zeros<float>(s.a)); }},
+      {"narrow", [](X c, S s) { return c.narrow(s.a[0], s.a[1], s.a[2]); }},
+      {"select", [](X c, S s) { return c.select(s.a[0], s.a[1]); }},
+      {"slice", [](X c, S s) {
+         return c.slice(to_int(s.w.at(1)), opt_int(s.w.at(2)), opt_int(s.w.at(3)), to_int(s.w.at(4)));
+       }},
+      {"index", [](X c, S s) { return c[s.a[0]]; }},
+      {"contiguous", [](X c, S) { return c.contiguous(); }},
+      {"clone", [](X c, S) { return c.clone(); }},
+      {"resize", [](X c, S s) {
+         c.resize_(s.a);
+         return c;
+       }},
+      {"cat", [](X c, S s) { return tg::cat(std::vector<tg::Tensor<T>>(static_cast<size_t>(s.a[0]), c), s.a[1]); }},
+      {"stack", [](X c, S s) { return tg::stack(std::vector<tg::Tensor<T>>(static_cast<size_t>(s.a[0]), c), s.a[1]); }},
+      {"catb", [](X c, S s) { return with_b(c, s, true); }},
+      {"stackb", [](X c, S s) { return with_b(c, s, false); }},
+      // [end fuzz registry]
+  };
+  return r;
+}
+
 // One op line of the generator's grammar applied to cur (step i of case `name`).
 template <class T>
 tg::Tensor<T> apply(const tg::Tensor<T>& cur, const std::string& line, const std::string& name, size_t step) {
-  const auto w = words(line);
-  const std::string& op = w.at(0);
-  tg::Shape a;
-  if (op != "slice")
-    for (size_t i = 1; i < w.size(); ++i) a.push_back(to_int(w[i]));
-  if (op == "view") return cur.view(a);
-  if (op == "reshape") return cur.reshape(a);
-  if (op == "flatten") return cur.flatten(a[0], a[1]);
-  if (op == "unsqueeze") return cur.unsqueeze(a[0]);
-  if (op == "squeeze") return a.empty() ? cur.squeeze() : cur.squeeze(a[0]);
-  if (op == "transpose") return cur.transpose(a[0], a[1]);
-  if (op == "t") return cur.t();
-  if (op == "permute") return cur.permute(a);
-  if (op == "expand") return cur.expand(a);
-  if (op == "expand_as") return cur.expand_as(tg::zeros<float>(a));
-  if (op == "narrow") return cur.narrow(a[0], a[1], a[2]);
-  if (op == "select") return cur.select(a[0], a[1]);
-  if (op == "slice") return cur.slice(to_int(w.at(1)), opt_int(w.at(2)), opt_int(w.at(3)), to_int(w.at(4)));
-  if (op == "index") return cur[a[0]];
-  if (op == "contiguous") return cur.contiguous();
-  if (op == "clone") return cur.clone();
-  if (op == "resize") {
-    cur.resize_(a);
-    return cur;
-  }
-  if (op == "cat") return tg::cat(std::vector<tg::Tensor<T>>(static_cast<size_t>(a[0]), cur), a[1]);
-  if (op == "stack") return tg::stack(std::vector<tg::Tensor<T>>(static_cast<size_t>(a[0]), cur), a[1]);
-  if (op == "catb" || op == "stackb") {
-    const auto b = tapegrad_test::load<T>(kFile, name + ".b" + std::to_string(step));
-    return op == "catb" ? tg::cat({cur, b}, a[0]) : tg::stack({cur, b}, a[0]);
-  }
-  throw std::runtime_error("fuzz spec: unknown op '" + line + "'");
+  Step st{words(line), {}, name, step};
+  if (st.w.at(0) != "slice")
+    for (size_t i = 1; i < st.w.size(); ++i) st.a.push_back(to_int(st.w[i]));
+  return tapegrad_test::lookup(registry<T>(), st.w.at(0), "fuzz views")(cur, st);
 }
 
 tg::Shape ints_of(const RefTensor& r) { return tg::Shape(r.ints.begin(), r.ints.end()); }

@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -92,6 +93,87 @@ std::string compare(const tg::Tensor<T>& got, const RefTensor& want, double rtol
   return os.str();
 }
 
+// ---- the registries (Note [Fuzz registries]) ----------------------------------------------
+using KV = std::map<std::string, std::string>;
+
+// A parameter's optimizer state as PyTorch names it, for the comparison.
+template <class T>
+struct State {
+  std::vector<std::pair<const char*, tg::Tensor<T>>> tensors;  // "buf"; "exp_avg", "exp_avg_sq"[, "max_exp_avg_sq"]
+  std::optional<int64_t> step;                                  // Adam's step count
+};
+
+// An optimizer of the fuzzer: how to build it from the head's options, and
+// the state of its parameter k.
+template <class T>
+struct OptimizerEntry {
+  std::unique_ptr<optim::Optimizer<T>> (*make)(const std::vector<tg::Tensor<T>>& params, const KV& kv);
+  State<T> (*state)(const optim::Optimizer<T>& opt, size_t k);
+};
+
+template <class T, class Options>
+State<T> adam_state(const optim::Optimizer<T>& opt, size_t k) {
+  const auto& o = dynamic_cast<const optim::detail::AdamBase<T, Options>&>(opt);
+  const auto& s = o.state(k);
+  State<T> out{{{"exp_avg", s.exp_avg}, {"exp_avg_sq", s.exp_avg_sq}}, s.step};
+  if (o.options().amsgrad) out.tensors.emplace_back("max_exp_avg_sq", s.max_exp_avg_sq);
+  return out;
+}
+
+template <class T>
+tapegrad_test::Registry<OptimizerEntry<T>> optimizers() {
+  using P = const std::vector<tg::Tensor<T>>&;
+  using Ptr = std::unique_ptr<optim::Optimizer<T>>;
+  static constexpr tapegrad_test::Entry<OptimizerEntry<T>> r[] = {
+      // [fuzz registry optim: optimizer]
+      {"sgd", {[](P p, const KV& kv) -> Ptr {
+                 return std::make_unique<optim::SGD<T>>(
+                     p, optim::SGDOptions{.lr = num(kv, "lr"), .momentum = num(kv, "momentum"),
+                                          .dampening = num(kv, "dampening"), .weight_decay = num(kv, "weight_decay"),
+                                          .nesterov = flag(kv, "nesterov"), .maximize = flag(kv, "maximize")});
+               },
+               [](const optim::Optimizer<T>& opt, size_t k) {
+                 return State<T>{{{"buf", dynamic_cast<const optim::SGD<T>&>(opt).state(k).momentum_buffer}}, {}};
+               }}},
+      {"adam", {[](P p, const KV& kv) -> Ptr {
+                  return std::make_unique<optim::Adam<T>>(
+                      p, optim::AdamOptions{.lr = num(kv, "lr"), .betas = {num(kv, "beta1"), num(kv, "beta2")},
+                                            .eps = num(kv, "eps"), .weight_decay = num(kv, "weight_decay"),
+                                            .amsgrad = flag(kv, "amsgrad"), .maximize = flag(kv, "maximize")});
+                },
+                adam_state<T, optim::AdamOptions>}},
+      {"adamw", {[](P p, const KV& kv) -> Ptr {
+                   return std::make_unique<optim::AdamW<T>>(
+                       p, optim::AdamWOptions{.lr = num(kv, "lr"), .betas = {num(kv, "beta1"), num(kv, "beta2")},
+                                              .eps = num(kv, "eps"), .weight_decay = num(kv, "weight_decay"),
+                                              .amsgrad = flag(kv, "amsgrad"), .maximize = flag(kv, "maximize")});
+                 },
+                 adam_state<T, optim::AdamWOptions>}},
+      // [end fuzz registry]
+  };
+  return r;
+}
+
+template <class T>
+using SchedulerFn = std::unique_ptr<optim::LRScheduler<T>> (*)(optim::Optimizer<T>& opt, const KV& kv);
+
+template <class T>
+tapegrad_test::Registry<SchedulerFn<T>> schedulers() {
+  using Ptr = std::unique_ptr<optim::LRScheduler<T>>;
+  static constexpr tapegrad_test::Entry<SchedulerFn<T>> r[] = {
+      // [fuzz registry optim: scheduler]
+      {"step", [](optim::Optimizer<T>& o, const KV& kv) -> Ptr {
+         return std::make_unique<optim::StepLR<T>>(o, static_cast<int64_t>(num(kv, "step_size")), num(kv, "gamma"));
+       }},
+      {"cosine", [](optim::Optimizer<T>& o, const KV& kv) -> Ptr {
+         return std::make_unique<optim::CosineAnnealingLR<T>>(o, static_cast<int64_t>(num(kv, "T_max")),
+                                                              num(kv, "eta_min"));
+       }},
+      // [end fuzz registry]
+  };
+  return r;
+}
+
 template <class T>
 std::string run_typed(const std::string& name, const std::vector<std::string>& prog) {
   const double rtol = std::is_same_v<T, float> ? 1e-5 : 1e-10;
@@ -115,46 +197,10 @@ std::string run_typed(const std::string& name, const std::vector<std::string>& p
       body.push_back(w);
     }
   }
-  std::unique_ptr<optim::Optimizer<T>> opt;
-  optim::SGD<T>* sgd = nullptr;
-  optim::detail::AdamBase<T, optim::AdamOptions>* adam = nullptr;
-  optim::detail::AdamBase<T, optim::AdamWOptions>* adamw = nullptr;
-  if (kind == "sgd") {
-    auto o = std::make_unique<optim::SGD<T>>(
-        params, optim::SGDOptions{.lr = num(kv, "lr"), .momentum = num(kv, "momentum"),
-                                  .dampening = num(kv, "dampening"), .weight_decay = num(kv, "weight_decay"),
-                                  .nesterov = flag(kv, "nesterov"), .maximize = flag(kv, "maximize")});
-    sgd = o.get();
-    opt = std::move(o);
-  } else if (kind == "adam") {
-    auto o = std::make_unique<optim::Adam<T>>(
-        params, optim::AdamOptions{.lr = num(kv, "lr"), .betas = {num(kv, "beta1"), num(kv, "beta2")},
-                                   .eps = num(kv, "eps"), .weight_decay = num(kv, "weight_decay"),
-                                   .amsgrad = flag(kv, "amsgrad"), .maximize = flag(kv, "maximize")});
-    adam = o.get();
-    opt = std::move(o);
-  } else if (kind == "adamw") {
-    auto o = std::make_unique<optim::AdamW<T>>(
-        params, optim::AdamWOptions{.lr = num(kv, "lr"), .betas = {num(kv, "beta1"), num(kv, "beta2")},
-                                    .eps = num(kv, "eps"), .weight_decay = num(kv, "weight_decay"),
-                                    .amsgrad = flag(kv, "amsgrad"), .maximize = flag(kv, "maximize")});
-    adamw = o.get();
-    opt = std::move(o);
-  } else {
-    throw std::runtime_error("fuzz program: unknown optimizer " + kind);
-  }
+  const OptimizerEntry<T> entry = tapegrad_test::lookup(optimizers<T>(), kind, "fuzz optim");
+  const std::unique_ptr<optim::Optimizer<T>> opt = entry.make(params, kv);
   std::unique_ptr<optim::LRScheduler<T>> scheduler;
-  if (!sched.empty()) {
-    const auto skv = key_values(sched, 2);
-    if (sched.at(1) == "step")
-      scheduler = std::make_unique<optim::StepLR<T>>(*opt, static_cast<int64_t>(num(skv, "step_size")),
-                                                     num(skv, "gamma"));
-    else if (sched.at(1) == "cosine")
-      scheduler = std::make_unique<optim::CosineAnnealingLR<T>>(*opt, static_cast<int64_t>(num(skv, "T_max")),
-                                                                num(skv, "eta_min"));
-    else
-      throw std::runtime_error("fuzz program: unknown scheduler " + sched.at(1));
-  }
+  if (!sched.empty()) scheduler = tapegrad_test::lookup(schedulers<T>(), sched.at(1), "fuzz optim")(*opt, key_values(sched, 2));
   std::vector<double> lrs;
   std::ostringstream err;
   for (const auto& w : body) {
@@ -191,21 +237,15 @@ std::string run_typed(const std::string& name, const std::vector<std::string>& p
   for (size_t k = 0; k < params.size(); ++k) {
     const std::string base = name + "." + pnames[k];
     out += compare(params[k].detach(), rec(base + ".out"), rtol, floor, pnames[k]);
-    auto state = [&](const char* key, const tg::Tensor<T>& got) {
+    const State<T> st = entry.state(*opt, k);
+    for (const auto& [key, got] : st.tensors) {
       const std::string r = base + "." + key;
       if (has(r)) out += compare(got, rec(r), rtol, floor, pnames[k] + "." + key);
       else if (got.defined()) out += pnames[k] + "." + key + ": tapegrad has state where PyTorch has none; ";
-    };
-    if (sgd) {
-      state("buf", sgd->state(k).momentum_buffer);
-    } else {
-      const auto& s = adam ? adam->state(k) : adamw->state(k);
-      state("exp_avg", s.exp_avg);
-      state("exp_avg_sq", s.exp_avg_sq);
-      const bool amsgrad = adam ? adam->options().amsgrad : adamw->options().amsgrad;
-      if (amsgrad) state("max_exp_avg_sq", s.max_exp_avg_sq);
+    }
+    if (st.step) {
       const int64_t steps = has(base + ".steps") ? rec(base + ".steps").ints.at(0) : 0;
-      if (s.step != steps) out += pnames[k] + ": step " + std::to_string(s.step) + " != " + std::to_string(steps) + "; ";
+      if (*st.step != steps) out += pnames[k] + ": step " + std::to_string(*st.step) + " != " + std::to_string(steps) + "; ";
     }
   }
   if (has(name + ".lr")) {

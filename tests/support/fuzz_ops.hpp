@@ -73,6 +73,7 @@ OpFn<T> floating(F f) {
 template <class T>
 const std::map<std::string, OpFn<T>>& registry() {
   static const std::map<std::string, OpFn<T>> r = {
+      // [fuzz registry ops]
       {"div_rounding", [](const auto& x, const Params& p) { return outs(tg::div(x[0], x[1], p.str("mode"))); }},
       {"floor_divide", [](const auto& x, const Params&) { return outs(tg::floor_divide(x[0], x[1])); }},
       {"remainder", [](const auto& x, const Params&) { return outs(tg::remainder(x[0], x[1])); }},
@@ -118,6 +119,7 @@ const std::map<std::string, OpFn<T>>& registry() {
          return outs(tg::linalg::vector_norm(x[0], p.d("ord"), p.dims("dims"), p.b("keepdim")));
        })},
       {"norm", floating<T>([](const auto& x, const Params& p) { return outs(tg::norm(x[0], p.d("p"), p.dims("dims"), p.b("keepdim"))); })},
+      // [end fuzz registry]
   };
   return r;
 }

@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <exception>
 #include <map>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reference.hpp"
@@ -52,6 +54,42 @@ inline double to_double(const std::string& s) {
   const double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0') throw std::runtime_error("fuzz spec: bad number '" + s + "'");
   return v;
+}
+
+// Note [Fuzz registries]: each differential replay looks its ops up by name
+// in one registry, the C++ side of the op table tools/fuzz_ops.py (the rows
+// of the replay's `fuzz=` name, grouped as the table groups them): op name ->
+// the tapegrad call. A registry is a static constexpr array of entries, each a
+// captureless lambda stored as a plain function pointer: an entry costs the
+// instantiation of its body (what a branch of an `if (op == ...)` chain
+// cost), with no std::function wrapper and no std::map or std::string built
+// at run time (their initialisation code, once per dtype combination, made a
+// std::map version of the elementwise replay compile slower than its
+// if-chain); a lookup compares names in order, as the if-chains did.
+// `tools/fuzz_ops.py --check` holds each registry's names (the lines
+// `{"name", ...` between `// [fuzz registry <fuzz>: <groups>]` and
+// `// [end fuzz registry]`) to the table's rows, without a build; an op in a
+// golden without an entry fails its case with UnknownOp naming it.
+template <class Fn>
+struct Entry {
+  std::string_view name;
+  Fn fn;
+};
+template <class Fn>
+using Registry = std::span<const Entry<Fn>>;
+
+/// An op of a golden that the replay's registry lacks: a failure of the test.
+struct UnknownOp : std::logic_error {
+  using std::logic_error::logic_error;
+};
+
+/// The entry of `op` in `r` (`replay` names the registry in the message).
+template <class Fn>
+Fn lookup(Registry<Fn> r, const std::string& op, const char* replay) {
+  for (const Entry<Fn>& e : r)
+    if (e.name == op) return e.fn;
+  throw UnknownOp(std::string(replay) + ": op '" + op +
+                  "' of the golden has no registry entry (a row of tools/fuzz_ops.py without its C++ call)");
 }
 
 /// A case of a fuzz file whose cases are string records `<name>.op`: a line
