@@ -80,19 +80,25 @@ std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
 
 
 // Runs every case of `kind`: make(params, opts) builds the optimizer from the case's options.
+// SGD, Adam and AdamW step a third, wider parameter (params.p2: whole vectors
+// and a tail on both sides) and multiply lr by their last option, lr_gamma,
+// after every step, as the generator does.
 template <class T, class MakeT>
-void check_cases(const std::string& kind, size_t n_cases, MakeT make) {
+void check_cases(const std::string& kind, size_t n_cases, MakeT make, bool wide = false) {
   const auto names = cases(kind);
   CHECK(names.size() == n_cases);
   for (const auto& c : names) {
     CAPTURE(c);
     std::vector<tg::Tensor<T>> ps{load<T>("params.p0"), load<T>("params.p1")};
+    if (wide) ps.push_back(load<T>("params.p2"));
     for (auto& p : ps) p.requires_grad_();
-    std::unique_ptr<optim::Optimizer<T>> opt = make(ps, rec(c + ".opts").values);
+    const std::vector<double>& opts = rec(c + ".opts").values;
+    std::unique_ptr<optim::Optimizer<T>> opt = make(ps, opts);
     for (int k = 1; k <= kSteps; ++k) {
       for (size_t i = 0; i < ps.size(); ++i)
         ps[i].mutable_grad() = load<T>("grads.s" + std::to_string(k) + ".p" + std::to_string(i));
       opt->step();
+      if (wide) opt->set_lr(opt->lr() * opts.back());
       for (size_t i = 0; i < ps.size(); ++i)
         CHECK_REF(ps[i], c + "." + tag<T>() + ".s" + std::to_string(k) + ".p" + std::to_string(i));
     }
@@ -133,6 +139,38 @@ std::string torch_message(const char* optimizer, const std::string& record) {
 }
 
 }  // namespace
+
+TEST_CASE_TEMPLATE("SGD: matches torch.optim.SGD bit for bit over 8 steps (momentum, dampening, nesterov, "
+                   "weight decay, maximize, lr changed between steps)",
+                   T, float, double) {
+  check_cases<T>(
+      "sgd", 8,
+      [](std::vector<tg::Tensor<T>> ps, const std::vector<double>& o) {
+        return make_unique_opt<optim::SGD<T>>(
+            std::move(ps), optim::SGDOptions{.lr = o[0], .momentum = o[1], .dampening = o[2], .weight_decay = o[3],
+                                             .nesterov = o[4] != 0, .maximize = o[5] != 0});
+      },
+      true);
+}
+
+template <class Opt, class Options, class T>
+std::unique_ptr<optim::Optimizer<T>> make_adam(std::vector<tg::Tensor<T>> ps, const std::vector<double>& o) {
+  return make_unique_opt<Opt>(std::move(ps), Options{.lr = o[0], .betas = {o[1], o[2]}, .eps = o[3],
+                                                     .weight_decay = o[4], .amsgrad = o[5] != 0,
+                                                     .maximize = o[6] != 0});
+}
+
+TEST_CASE_TEMPLATE("Adam: matches torch.optim.Adam bit for bit over 8 steps (betas, eps, weight decay, amsgrad, "
+                   "maximize, lr changed between steps)",
+                   T, float, double) {
+  check_cases<T>("adam", 7, make_adam<optim::Adam<T>, optim::AdamOptions, T>, true);
+}
+
+TEST_CASE_TEMPLATE("AdamW: matches torch.optim.AdamW bit for bit over 8 steps (decoupled weight decay, betas, eps, "
+                   "amsgrad, maximize, lr changed between steps)",
+                   T, float, double) {
+  check_cases<T>("adamw", 6, make_adam<optim::AdamW<T>, optim::AdamWOptions, T>, true);
+}
 
 TEST_CASE_TEMPLATE("RMSprop: matches torch.optim.RMSprop bit for bit over 8 steps (alpha, eps, weight decay, "
                    "momentum, centered, maximize)",

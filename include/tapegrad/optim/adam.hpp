@@ -8,8 +8,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common.hpp"
 #include "detail/step_kernels.hpp"
-#include "optimizer.hpp"
 
 namespace tapegrad::optim {
 
@@ -45,7 +45,8 @@ struct AdamState {
 
 namespace detail {
 /// Adam's update; `decoupled` selects AdamW's weight decay. For every
-/// parameter p with gradient g, at step t:
+/// parameter p with gradient g, at step t (rounded as PyTorch's kernels,
+/// Note [Optimizer rounding] in optim/common.hpp):
 ///   g = maximize ? -g : g
 ///   Adam: g += weight_decay * p        AdamW: p *= 1 - lr * weight_decay
 ///   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
@@ -86,16 +87,16 @@ class AdamBase : public Optimizer<T> {
         if constexpr (kDecoupled) {
           pv = pv * shrink;
         } else {
-          if (decay) gv = gv + wd * pv;
+          if (decay) gv = torch_add(gv, pv, wd);  // grad.add(param, alpha=weight_decay)
         }
-        m = m * b1 + one_minus_b1 * gv;       // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
-        v = v * b2 + one_minus_b2 * gv * gv;  // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
+        m = torch_add(m * b1, gv, one_minus_b1);           // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
+        v = torch_addcmul(v * b2, gv, gv, one_minus_b2);  // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
         return v;
       };
       // From sqrt(v_hat): p.addcdiv_(m, sqrt(v_hat) / sqrt(bias_correction2) + eps, value=-step_size)
       auto update = [=](T root, T& pv, T m) {
         const T denom = root / bias_correction2_sqrt + eps;
-        pv = pv + neg_step_size * m / denom;
+        pv = torch_addcdiv(pv, m, denom, neg_step_size);
       };
       // Note [Vectorised optimizer steps] (detail/step_kernels.hpp): two
       // loops around a vector sqrt; without amsgrad vmax is not touched.

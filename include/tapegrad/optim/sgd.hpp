@@ -6,7 +6,8 @@
 #include <limits>
 #include <vector>
 
-#include "optimizer.hpp"
+#include "common.hpp"
+#include "detail/step_kernels.hpp"
 
 namespace tapegrad::optim {
 
@@ -26,11 +27,13 @@ struct SGDState {
   Tensor<T> momentum_buffer;  // undefined until the first step with momentum
 };
 
-/// Each step, for every parameter p with a gradient g:
+/// Each step, for every parameter p with a gradient g (Note [Optimizer rounding]):
 ///   g = maximize ? -g : g;   g += weight_decay * p
 ///   buf = g (first step), else buf = momentum * buf + (1 - dampening) * g
 ///   g = nesterov ? g + momentum * buf : buf          (when momentum != 0)
 ///   p -= lr * g
+/// Every `+=`/`+ x *` above is one of PyTorch's add(alpha=) calls, a fused
+/// multiply-add in its kernels; momentum * buf is rounded first (buf.mul_).
 template <FloatingElement T>
 class SGD : public Optimizer<T> {
  public:
@@ -40,7 +43,8 @@ class SGD : public Optimizer<T> {
   SGD(std::initializer_list<Tensor<T>> params, SGDOptions options)
       : SGD(std::vector<Tensor<T>>(params), options) {}
 
-  /// One fused loop per parameter (Note [Optimizer steps]).
+  /// One fused loop per parameter (Note [Optimizer steps]), vectorised at -O2
+  /// (Note [Optimizer loops at -O2] in optim/detail/step_kernels.hpp).
   void step() override {
     NoGradGuard no_grad;
     const bool maximize = options_.maximize, nesterov = options_.nesterov;
@@ -55,21 +59,21 @@ class SGD : public Optimizer<T> {
       const Tensor<T>& p = this->params_[i];
       auto direction = [=](T pv, T gv) {
         T d = maximize ? -gv : gv;
-        if (decay) d = d + wd * pv;
+        if (decay) d = detail::torch_add(d, pv, wd);  // d_p.add(param, alpha=weight_decay)
         return d;
       };
       if (!momentum_on) {
-        detail::zip_apply([&](T& pv, T& gv) { pv = pv + neg_lr * direction(pv, gv); }, p, g);
+        detail::zip_apply_step([=](T& pv, T& gv) { pv = detail::torch_add(pv, direction(pv, gv), neg_lr); }, p, g);
       } else {
         Tensor<T>& buf = state_[i].momentum_buffer;
-        const bool first = !buf.defined();
+        const bool first = !buf.defined();  // then buf = torch.clone(d_p)
         if (first) buf = zeros<T>(p.sizes());
-        detail::zip_apply(
-            [&](T& pv, T& gv, T& bv) {
+        detail::zip_apply_step(
+            [=](T& pv, T& gv, T& bv) {
               T d = direction(pv, gv);
-              bv = first ? d : bv * mom + keep * d;
-              d = nesterov ? d + mom * bv : bv;
-              pv = pv + neg_lr * d;
+              bv = first ? d : detail::torch_add(bv * mom, d, keep);  // buf.mul_(momentum).add_(d_p, alpha=1-dampening)
+              d = nesterov ? detail::torch_add(d, bv, mom) : bv;      // d_p.add(buf, alpha=momentum)
+              pv = detail::torch_add(pv, d, neg_lr);                  // param.add_(d_p, alpha=-lr)
             },
             p, g, buf);
       }
