@@ -60,6 +60,7 @@ class AdamBase : public Optimizer<T> {
     const Options& o = options_;
     const bool maximize = o.maximize, amsgrad = o.amsgrad;
     const bool decay = o.weight_decay != 0;
+    const auto max_m = pick_mask<T>(maximize), decay_m = pick_mask<T>(decay);
     const double lr = this->lr();
     const T wd = static_cast<T>(o.weight_decay);
     const T shrink = static_cast<T>(1 - lr * o.weight_decay);  // AdamW
@@ -83,11 +84,12 @@ class AdamBase : public Optimizer<T> {
       const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
       // Up to the sqrt's argument: the moments (and vmax), returning v_hat.
       auto moments = [=](T& pv, T gv, T& m, T& v) {
-        if (maximize) gv = -gv;
+        // options pick between values computed for every element (detail::pick)
+        gv = pick(max_m, -gv, gv);
         if constexpr (kDecoupled) {
           pv = pv * shrink;
         } else {
-          if (decay) gv = torch_add(gv, pv, wd);  // grad.add(param, alpha=weight_decay)
+          gv = pick(decay_m, torch_add(gv, pv, wd), gv);  // grad.add(param, alpha=weight_decay)
         }
         m = torch_add(m * b1, gv, one_minus_b1);           // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
         v = torch_addcmul(v * b2, gv, gv, one_minus_b2);  // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)

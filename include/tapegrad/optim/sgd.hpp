@@ -57,10 +57,12 @@ class SGD : public Optimizer<T> {
       const Tensor<T> g = this->grad_of(i);
       if (!g.defined()) continue;
       const Tensor<T>& p = this->params_[i];
+      // Options pick between values computed for every element (detail::pick).
+      const auto max_m = detail::pick_mask<T>(maximize), decay_m = detail::pick_mask<T>(decay);
+      const auto nesterov_m = detail::pick_mask<T>(nesterov);
       auto direction = [=](T pv, T gv) {
-        T d = maximize ? -gv : gv;
-        if (decay) d = detail::torch_add(d, pv, wd);  // d_p.add(param, alpha=weight_decay)
-        return d;
+        const T d = detail::pick(max_m, -gv, gv);
+        return detail::pick(decay_m, detail::torch_add(d, pv, wd), d);  // d_p.add(param, alpha=weight_decay)
       };
       if (!momentum_on) {
         detail::zip_apply_step([=](T& pv, T& gv) { pv = detail::torch_add(pv, direction(pv, gv), neg_lr); }, p, g);
@@ -68,12 +70,14 @@ class SGD : public Optimizer<T> {
         Tensor<T>& buf = state_[i].momentum_buffer;
         const bool first = !buf.defined();  // then buf = torch.clone(d_p)
         if (first) buf = zeros<T>(p.sizes());
+        const auto first_m = detail::pick_mask<T>(first);
         detail::zip_apply_step(
             [=](T& pv, T& gv, T& bv) {
-              T d = direction(pv, gv);
-              bv = first ? d : detail::torch_add(bv * mom, d, keep);  // buf.mul_(momentum).add_(d_p, alpha=1-dampening)
-              d = nesterov ? detail::torch_add(d, bv, mom) : bv;      // d_p.add(buf, alpha=momentum)
-              pv = detail::torch_add(pv, d, neg_lr);                  // param.add_(d_p, alpha=-lr)
+              const T d = direction(pv, gv);
+              // buf.mul_(momentum).add_(d_p, alpha=1-dampening)
+              bv = detail::pick(first_m, d, detail::torch_add(bv * mom, d, keep));
+              const T ahead = detail::torch_add(d, bv, mom);  // d_p.add(buf, alpha=momentum)
+              pv = detail::torch_add(pv, detail::pick(nesterov_m, ahead, bv), neg_lr);  // param.add_(d_p, alpha=-lr)
             },
             p, g, buf);
       }

@@ -32,8 +32,10 @@
 // elementwise loop (Note [Parallel elementwise]).
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #if defined(__SSE2__)
@@ -46,13 +48,20 @@
 #include "../../tensor/map.hpp"
 #include "../optimizer.hpp"
 
+#if defined(__clang__) || !defined(__GNUC__)
+#define TAPEGRAD_STEP_OPAQUE [[gnu::noinline]]
+#else
+#define TAPEGRAD_STEP_OPAQUE [[gnu::noipa]]
+#endif
+
 namespace tapegrad::optim::detail {
 
 /// x[i] = sqrt(x[i]) for 0 <= i < n, correctly rounded (the bits of std::sqrt).
-/// Not inlined: inlined into a block loop with n constant, GCC 12 warns about
-/// the (dead) scalar tail (-Waggressive-loop-optimizations); a call per block
-/// of kSqrtBlock elements costs nothing measurable.
-[[gnu::noinline]] inline void sqrt_n(float* x, int64_t n) {
+/// Opaque to the optimiser (TAPEGRAD_STEP_OPAQUE): inlined or cloned for a
+/// block loop's constant n, GCC 12 warns about the (dead) scalar tail
+/// (-Waggressive-loop-optimizations); a call per block of kSqrtBlock elements
+/// costs nothing measurable.
+TAPEGRAD_STEP_OPAQUE inline void sqrt_n(float* x, int64_t n) {
   int64_t i = 0;
 #if defined(__AVX__)
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
@@ -64,7 +73,7 @@ namespace tapegrad::optim::detail {
   for (; i < n; ++i) x[i] = std::sqrt(x[i]);
 }
 /// x[i] = sqrt(x[i]) for 0 <= i < n, correctly rounded (the bits of std::sqrt).
-[[gnu::noinline]] inline void sqrt_n(double* x, int64_t n) {
+TAPEGRAD_STEP_OPAQUE inline void sqrt_n(double* x, int64_t n) {
   int64_t i = 0;
 #if defined(__AVX__)
   for (; i + 4 <= n; i += 4) _mm256_storeu_pd(x + i, _mm256_sqrt_pd(_mm256_loadu_pd(x + i)));
@@ -110,6 +119,22 @@ inline constexpr int64_t kSqrtBlock = 256;
 #else
 #define TAPEGRAD_STEP_FMA_CLONE 0
 #endif
+
+/// The mask of pick(): all ones when c, else zero.
+template <FloatingElement T>
+auto pick_mask(bool c) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  return c ? ~U{0} : U{0};
+}
+/// mask ? a : b (mask from pick_mask<T>), bit by bit. An option of a step
+/// (maximize, weight decay, nesterov, ...) selects between values computed
+/// for every element: GCC 12 at -O2 does not vectorise a loop with a
+/// condition in it, even a loop-invariant one, but does vectorise and/or.
+template <FloatingElement T, class U>
+T pick(U mask, T a, T b) {
+  static_assert(sizeof(U) == sizeof(T));
+  return std::bit_cast<T>(static_cast<U>((std::bit_cast<U>(a) & mask) | (std::bit_cast<U>(b) & ~mask)));
+}
 
 /// elem(e[k]...) for the elements k in [lo, lo + n) of the operands ptr (Note [Optimizer loops at -O2]).
 template <class T, size_t N, class Elem, size_t... I>
@@ -166,6 +191,19 @@ void run_step_range(const Range& range, int64_t lo, int64_t n) {
   range(lo, n);
 }
 
+/// range(ptr, lo, n) over the parts of contiguous, same-shaped operands
+/// (ptr: their data), split over the pool's threads as any elementwise loop
+/// (Note [Parallel elementwise]: an element's update touches that element
+/// only), in flush-to-zero mode (Note [Denormals] in core/denormal.hpp).
+template <FloatingElement T, class Range, class... Rest>
+void run_step_parts(const Range& range, const Tensor<T>& first, const Rest&... rest) {
+  tapegrad::detail::FlushDenormalScope flush;
+  const std::array<T*, 1 + sizeof...(Rest)> ptr{first.data_ptr(), rest.data_ptr()...};
+  tapegrad::detail::parallel_range(first.numel(), [&](int64_t lo, int64_t n) {
+    run_step_range([&](int64_t lo2, int64_t n2) __attribute__((always_inline)) { range(ptr, lo2, n2); }, lo, n);
+  });
+}
+
 /// For every element of same-shaped tensors, by reference: elem(a[i], b[i], ...),
 /// vectorised at -O2 (Note [Optimizer loops at -O2]), in flush-to-zero mode
 /// (Note [Denormals] in core/denormal.hpp). elem must be free of calls other
@@ -176,17 +214,11 @@ void zip_apply_step(const Elem& elem, const Tensor<T>& first, const Rest&... res
     zip_apply(elem, first, rest...);
     return;
   }
-  tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
-  constexpr size_t N = 1 + sizeof...(Rest);
-  const std::array<T*, N> ptr{first.data_ptr(), rest.data_ptr()...};
-  // Note [Parallel elementwise]: elem touches element k of each tensor only
-  tapegrad::detail::parallel_range(first.numel(), [&](int64_t lo, int64_t n) {
-    run_step_range(
-        [&](int64_t lo2, int64_t n2) __attribute__((always_inline)) {
-          step_range<T, N>(elem, ptr, lo2, n2, std::make_index_sequence<N>{});
-        },
-        lo, n);
-  });
+  run_step_parts(
+      [&](const auto& ptr, int64_t lo, int64_t n) __attribute__((always_inline)) {
+        step_range(elem, ptr, lo, n, std::make_index_sequence<1 + sizeof...(Rest)>{});
+      },
+      first, rest...);
 }
 
 /// For every element of same-shaped tensors, by reference:
@@ -201,17 +233,11 @@ void zip_apply_sqrt(const Pre& pre, const Post& post, const Tensor<T>& first, co
     zip_apply([&](auto&... e) { post(std::sqrt(pre(e...)), e...); }, first, rest...);
     return;
   }
-  tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
-  constexpr size_t N = 1 + sizeof...(Rest);
-  const std::array<T*, N> ptr{first.data_ptr(), rest.data_ptr()...};
-  // Note [Parallel elementwise]: pre and post touch element k of each tensor only
-  tapegrad::detail::parallel_range(first.numel(), [&](int64_t lo, int64_t n) {
-    run_step_range(
-        [&](int64_t lo2, int64_t n2) __attribute__((always_inline)) {
-          sqrt_range<T, N>(pre, post, ptr, lo2, n2, std::make_index_sequence<N>{});
-        },
-        lo, n);
-  });
+  run_step_parts(
+      [&](const auto& ptr, int64_t lo, int64_t n) __attribute__((always_inline)) {
+        sqrt_range(pre, post, ptr, lo, n, std::make_index_sequence<1 + sizeof...(Rest)>{});
+      },
+      first, rest...);
 }
 
 }  // namespace tapegrad::optim::detail
