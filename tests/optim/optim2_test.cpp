@@ -1,15 +1,16 @@
-// RMSprop, Adagrad, Adadelta, NAdam and RAdam against tests/reference/optim2.txt
+// SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, NAdam and RAdam against tests/reference/optim2.txt
 // (PyTorch 1.13, tools/gen_ref_optim2.py).
 //
-// Every case runs 8 steps on two parameters with the gradients PyTorch was
+// Every case runs 8 steps on two parameters (SGD, Adam, AdamW: three) with the gradients PyTorch was
 // given (recorded, not recomputed), so the parameters after each step and
 // the final state must equal PyTorch's bit for bit, in float32 and float64
 // (Note [Optimizer rounding] in optim/common.hpp).
 #include <doctest/doctest.h>
 #include <tapegrad/tapegrad.hpp>
 
-#include <cctype>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
@@ -18,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/optim_ref.hpp"
 #include "support/reference.hpp"
 
 namespace {
@@ -29,34 +31,18 @@ using tapegrad_test::RefTensor;
 const char* const kFile = "optim2.txt";
 constexpr int kSteps = 8;
 
-template <class T>
-std::string tag() {
-  return std::is_same_v<T, float> ? "f32" : "f64";
-}
-
 const RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
 
 template <class T>
 tg::Tensor<T> load(const std::string& name) {
-  const RefTensor& r = rec(name);
-  return tg::from_vector(r.as<T>(), tg::Shape(r.shape.begin(), r.shape.end()));
+  return tapegrad_test::load_ref<T>(kFile, name);
 }
 
-// Names of the cases of one optimizer ("rmsprop.default", ...), from their ".opts" records.
-std::vector<std::string> cases(const std::string& kind) {
-  std::vector<std::string> out;
-  const std::string prefix = kind + ".", suffix = ".opts";
-  for (const auto& [name, r] : tapegrad_test::ref_file(kFile)) {
-    if (name.rfind(prefix, 0) == 0 && name.size() > suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-      out.push_back(name.substr(0, name.size() - suffix.size()));
-  }
-  return out;
-}
-
-// Empty when got equals the record bit for bit (the record's doubles are exact in T).
+// Empty when got equals the record bit for bit (the record's doubles are exact
+// in T; integer bit patterns compared, so -0 differs from +0).
 template <class T>
 std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
+  using Bits = std::conditional_t<std::is_same_v<T, float>, uint32_t, uint64_t>;
   std::ostringstream os;
   if (!(got.sizes() == tg::Shape(want.shape.begin(), want.shape.end()))) {
     os << "shape " << got.sizes();
@@ -66,7 +52,7 @@ std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
   const std::vector<T> w = want.as<T>();
   os.precision(17);
   for (size_t i = 0; i < g.size(); ++i)
-    if (!(g[i] == w[i]) && !(std::isnan(g[i]) && std::isnan(w[i])))
+    if (std::bit_cast<Bits>(g[i]) != std::bit_cast<Bits>(w[i]) && !(std::isnan(g[i]) && std::isnan(w[i])))
       os << "[" << i << "] got " << g[i] << " want " << w[i] << "; ";
   return os.str();
 }
@@ -80,25 +66,32 @@ std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
 
 
 // Runs every case of `kind`: make(params, opts) builds the optimizer from the case's options.
+// SGD, Adam and AdamW step a third, wider parameter (params.p2: whole vectors
+// and a tail on both sides) and multiply lr by their last option, lr_gamma,
+// after every step, as the generator does.
 template <class T, class MakeT>
-void check_cases(const std::string& kind, size_t n_cases, MakeT make) {
-  const auto names = cases(kind);
+void check_cases(const std::string& kind, size_t n_cases, MakeT make, bool wide = false) {
+  const auto names = tapegrad_test::ref_cases(kFile, kind + ".");
   CHECK(names.size() == n_cases);
+  const std::string tag = tapegrad_test::float_tag<T>();
   for (const auto& c : names) {
     CAPTURE(c);
     std::vector<tg::Tensor<T>> ps{load<T>("params.p0"), load<T>("params.p1")};
+    if (wide) ps.push_back(load<T>("params.p2"));
     for (auto& p : ps) p.requires_grad_();
-    std::unique_ptr<optim::Optimizer<T>> opt = make(ps, rec(c + ".opts").values);
+    const std::vector<double>& opts = rec(c + ".opts").values;
+    std::unique_ptr<optim::Optimizer<T>> opt = make(ps, opts);
     for (int k = 1; k <= kSteps; ++k) {
       for (size_t i = 0; i < ps.size(); ++i)
         ps[i].mutable_grad() = load<T>("grads.s" + std::to_string(k) + ".p" + std::to_string(i));
       opt->step();
+      if (wide) opt->set_lr(opt->lr() * opts.back());
       for (size_t i = 0; i < ps.size(); ++i)
-        CHECK_REF(ps[i], c + "." + tag<T>() + ".s" + std::to_string(k) + ".p" + std::to_string(i));
+        CHECK_REF(ps[i], c + "." + tag + ".s" + std::to_string(k) + ".p" + std::to_string(i));
     }
     // The state, through state_dict() with PyTorch's keys (Note [Optimizer state_dict]).
     const auto sd = opt->state_dict();
-    const std::string state_prefix = c + "." + tag<T>() + ".state.";
+    const std::string state_prefix = c + "." + tag + ".state.";
     std::set<std::string> want_keys, got_keys;
     for (const auto& [name, r] : tapegrad_test::ref_file(kFile))
       if (name.rfind(state_prefix, 0) == 0) want_keys.insert(name.substr(state_prefix.size()));
@@ -125,14 +118,39 @@ std::unique_ptr<optim::Optimizer<T>> make_unique_opt(std::vector<tg::Tensor<T>> 
   return std::make_unique<Opt>(std::move(ps), o);
 }
 
-// The message PyTorch gives, as tapegrad words it: "<Optimizer>: " + lowercase first letter.
-std::string torch_message(const char* optimizer, const std::string& record) {
-  std::string text = rec("error." + record).text;
-  text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  return std::string(optimizer) + ": " + text;
+}  // namespace
+
+TEST_CASE_TEMPLATE("SGD: matches torch.optim.SGD bit for bit over 8 steps (momentum, dampening, nesterov, "
+                   "weight decay, maximize, lr changed between steps)",
+                   T, float, double) {
+  check_cases<T>(
+      "sgd", 8,
+      [](std::vector<tg::Tensor<T>> ps, const std::vector<double>& o) {
+        return make_unique_opt<optim::SGD<T>>(
+            std::move(ps), optim::SGDOptions{.lr = o[0], .momentum = o[1], .dampening = o[2], .weight_decay = o[3],
+                                             .nesterov = o[4] != 0, .maximize = o[5] != 0});
+      },
+      true);
 }
 
-}  // namespace
+template <class Opt, class Options, class T>
+std::unique_ptr<optim::Optimizer<T>> make_adam(std::vector<tg::Tensor<T>> ps, const std::vector<double>& o) {
+  return make_unique_opt<Opt>(std::move(ps), Options{.lr = o[0], .betas = {o[1], o[2]}, .eps = o[3],
+                                                     .weight_decay = o[4], .amsgrad = o[5] != 0,
+                                                     .maximize = o[6] != 0});
+}
+
+TEST_CASE_TEMPLATE("Adam: matches torch.optim.Adam bit for bit over 8 steps (betas, eps, weight decay, amsgrad, "
+                   "maximize, lr changed between steps)",
+                   T, float, double) {
+  check_cases<T>("adam", 7, make_adam<optim::Adam<T>, optim::AdamOptions, T>, true);
+}
+
+TEST_CASE_TEMPLATE("AdamW: matches torch.optim.AdamW bit for bit over 8 steps (decoupled weight decay, betas, eps, "
+                   "amsgrad, maximize, lr changed between steps)",
+                   T, float, double) {
+  check_cases<T>("adamw", 6, make_adam<optim::AdamW<T>, optim::AdamWOptions, T>, true);
+}
 
 TEST_CASE_TEMPLATE("RMSprop: matches torch.optim.RMSprop bit for bit over 8 steps (alpha, eps, weight decay, "
                    "momentum, centered, maximize)",
@@ -268,7 +286,7 @@ TEST_CASE("RMSprop/Adagrad/Adadelta/NAdam/RAdam: invalid options give PyTorch's 
   for (const auto& c : table) {
     CAPTURE(c.message);
     CHECK_THROWS_WITH_AS(c.make(), c.message, tg::ValueError);
-    CHECK(torch_message(c.optimizer, c.record) == c.message);
+    CHECK(tapegrad_test::torch_message(kFile, c.optimizer, c.record) == c.message);
   }
   // The upper bounds PyTorch checks: rho may be 1, a beta may not.
   CHECK_NOTHROW(optim::Adadelta(ps, {.rho = 1.0}));

@@ -8,8 +8,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common.hpp"
 #include "detail/step_kernels.hpp"
-#include "optimizer.hpp"
 
 namespace tapegrad::optim {
 
@@ -45,7 +45,8 @@ struct AdamState {
 
 namespace detail {
 /// Adam's update; `decoupled` selects AdamW's weight decay. For every
-/// parameter p with gradient g, at step t:
+/// parameter p with gradient g, at step t (rounded as PyTorch's kernels,
+/// Note [Optimizer rounding] in optim/common.hpp):
 ///   g = maximize ? -g : g
 ///   Adam: g += weight_decay * p        AdamW: p *= 1 - lr * weight_decay
 ///   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
@@ -59,6 +60,7 @@ class AdamBase : public Optimizer<T> {
     const Options& o = options_;
     const bool maximize = o.maximize, amsgrad = o.amsgrad;
     const bool decay = o.weight_decay != 0;
+    const auto max_m = pick_mask<T>(maximize), decay_m = pick_mask<T>(decay);
     const double lr = this->lr();
     const T wd = static_cast<T>(o.weight_decay);
     const T shrink = static_cast<T>(1 - lr * o.weight_decay);  // AdamW
@@ -82,20 +84,21 @@ class AdamBase : public Optimizer<T> {
       const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
       // Up to the sqrt's argument: the moments (and vmax), returning v_hat.
       auto moments = [=](T& pv, T gv, T& m, T& v) {
-        if (maximize) gv = -gv;
+        // options pick between values computed for every element (detail::pick)
+        gv = pick(max_m, -gv, gv);
         if constexpr (kDecoupled) {
           pv = pv * shrink;
         } else {
-          if (decay) gv = gv + wd * pv;
+          gv = pick(decay_m, torch_add(gv, pv, wd), gv);  // grad.add(param, alpha=weight_decay)
         }
-        m = m * b1 + one_minus_b1 * gv;       // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
-        v = v * b2 + one_minus_b2 * gv * gv;  // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
+        m = torch_add(m * b1, gv, one_minus_b1);           // exp_avg.mul_(beta1).add_(g, alpha=1-beta1)
+        v = torch_addcmul(v * b2, gv, gv, one_minus_b2);  // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
         return v;
       };
       // From sqrt(v_hat): p.addcdiv_(m, sqrt(v_hat) / sqrt(bias_correction2) + eps, value=-step_size)
       auto update = [=](T root, T& pv, T m) {
         const T denom = root / bias_correction2_sqrt + eps;
-        pv = pv + neg_step_size * m / denom;
+        pv = torch_addcdiv(pv, m, denom, neg_step_size);
       };
       // Note [Vectorised optimizer steps] (detail/step_kernels.hpp): two
       // loops around a vector sqrt; without amsgrad vmax is not touched.

@@ -22,14 +22,11 @@ struct NAdamOptions {
 /// Per-parameter state (torch's optimizer.state[p]); the tensors are allocated
 /// at the parameter's first step.
 template <FloatingElement T>
-struct NAdamState {
-  int64_t step = 0;
+struct NAdamState : detail::AdamLikeState<T> {
   /// The product of the momentum coefficients mu_1 ... mu_t. A float32 tensor
   /// in PyTorch whatever the parameter's dtype (torch.tensor(1.)), so float
   /// here: it is rounded to float32 at every step, as PyTorch's.
   float mu_product = 1;
-  Tensor<T> exp_avg;     // m: running mean of the gradient
-  Tensor<T> exp_avg_sq;  // v: running mean of its square
 };
 
 /// Each step t, for every parameter p with gradient g (Note [Optimizer rounding]):
@@ -40,8 +37,8 @@ struct NAdamState {
 ///   p -= lr (1 - mu_t) / (1 - mu_product) * g / denom
 ///   p -= lr mu_{t+1} / (1 - mu_product mu_{t+1}) * m / denom
 template <FloatingElement T>
-class NAdam : public detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>> {
-  using Base = detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>>;
+class NAdam : public detail::AdamLike<T, NAdamOptions, NAdamState<T>> {
+  using Base = detail::AdamLike<T, NAdamOptions, NAdamState<T>>;
   using Base::options_;
   using Base::state_;
 
@@ -51,27 +48,18 @@ class NAdam : public detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>> 
   explicit NAdam(std::initializer_list<Tensor<T>> params, NAdamOptions options = {})
       : NAdam(std::vector<Tensor<T>>(params), options) {}
 
-  /// What OneCycleLR(cycle_momentum) cycles, as PyTorch's `betas[0]`; step() reads it each time.
-  double* cycled_momentum() override { return &options_.betas[0]; }
-
   void step() override {
     NoGradGuard no_grad;
     const NAdamOptions& o = options_;
-    const bool decay = o.weight_decay != 0;
     const double lr = this->lr(), beta1 = o.betas[0];
-    const T wd = static_cast<T>(o.weight_decay), eps = static_cast<T>(o.eps);
-    const T b1 = static_cast<T>(o.betas[0]), b2 = static_cast<T>(o.betas[1]);
-    const T one_minus_b1 = static_cast<T>(1 - o.betas[0]), one_minus_b2 = static_cast<T>(1 - o.betas[1]);
+    const T eps = static_cast<T>(o.eps);
+    const auto moments = this->moments();
     for (size_t i = 0; i < this->params_.size(); ++i) {
       const Tensor<T> g = this->grad_of(i);
       if (!g.defined()) continue;
       const Tensor<T>& p = this->params_[i];
-      NAdamState<T>& s = state_[i];
-      if (s.step == 0) {
-        s.exp_avg = zeros<T>(p.sizes());
-        s.exp_avg_sq = zeros<T>(p.sizes());
-      }
-      const auto t = static_cast<double>(++s.step);
+      NAdamState<T>& s = this->next_step(i, p);
+      const auto t = static_cast<double>(s.step);
       const T bias_correction2 = static_cast<T>(1 - std::pow(o.betas[1], t));
       const double mu = beta1 * (1. - 0.5 * std::pow(0.96, t * o.momentum_decay));
       const double mu_next = beta1 * (1. - 0.5 * std::pow(0.96, (t + 1) * o.momentum_decay));
@@ -81,10 +69,7 @@ class NAdam : public detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>> 
       const T avg_step = static_cast<T>(-lr * mu_next / (1. - static_cast<double>(mu_product_next)));
       detail::zip_apply(
           [=](T& pv, T& gv_ref, T& m, T& v) {
-            T gv = gv_ref;
-            if (decay) gv = detail::torch_add(gv, pv, wd);
-            m = detail::torch_add(m * b1, gv, one_minus_b1);
-            v = detail::torch_addcmul(v * b2, gv, gv, one_minus_b2);
+            const T gv = moments(pv, gv_ref, m, v);
             const T denom = std::sqrt(v / bias_correction2) + eps;
             pv = detail::torch_addcdiv(pv, gv, denom, grad_step);
             pv = detail::torch_addcdiv(pv, m, denom, avg_step);
@@ -96,9 +81,7 @@ class NAdam : public detail::OptimizerWithState<T, NAdamOptions, NAdamState<T>> 
 
  protected:
   void visit_options(detail::StateVisitor<T>& v) override {
-    v.option("betas", options_.betas);
-    v.option("eps", options_.eps);
-    v.option("weight_decay", options_.weight_decay);
+    Base::visit_options(v);
     v.option("momentum_decay", options_.momentum_decay);
   }
   void visit_state(size_t i, detail::StateVisitor<T>& v) override {

@@ -22,11 +22,7 @@ struct RAdamOptions {
 /// Per-parameter state (torch's optimizer.state[p]); the tensors are allocated
 /// at the parameter's first step.
 template <FloatingElement T>
-struct RAdamState {
-  int64_t step = 0;
-  Tensor<T> exp_avg;     // m: running mean of the gradient
-  Tensor<T> exp_avg_sq;  // v: running mean of its square
-};
+using RAdamState = detail::AdamLikeState<T>;
 
 /// Each step t, for every parameter p with gradient g (Note [Optimizer rounding]):
 ///   g += weight_decay * p
@@ -36,8 +32,8 @@ struct RAdamState {
 ///              p -= m_hat lr sqrt(1 - beta2^t) / (sqrt(v) + eps) r
 ///   otherwise: p -= m_hat lr
 template <FloatingElement T>
-class RAdam : public detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>> {
-  using Base = detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>>;
+class RAdam : public detail::AdamLike<T, RAdamOptions, RAdamState<T>> {
+  using Base = detail::AdamLike<T, RAdamOptions, RAdamState<T>>;
   using Base::options_;
   using Base::state_;
 
@@ -47,28 +43,19 @@ class RAdam : public detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>> 
   explicit RAdam(std::initializer_list<Tensor<T>> params, RAdamOptions options = {})
       : RAdam(std::vector<Tensor<T>>(params), options) {}
 
-  /// What OneCycleLR(cycle_momentum) cycles, as PyTorch's `betas[0]`; step() reads it each time.
-  double* cycled_momentum() override { return &options_.betas[0]; }
-
   void step() override {
     NoGradGuard no_grad;
     const RAdamOptions& o = options_;
-    const bool decay = o.weight_decay != 0;
     const double beta2 = o.betas[1];
     const T lr = static_cast<T>(this->lr());
-    const T wd = static_cast<T>(o.weight_decay), eps = static_cast<T>(o.eps);
-    const T b1 = static_cast<T>(o.betas[0]), b2 = static_cast<T>(o.betas[1]);
-    const T one_minus_b1 = static_cast<T>(1 - o.betas[0]), one_minus_b2 = static_cast<T>(1 - o.betas[1]);
+    const T eps = static_cast<T>(o.eps);
+    const auto moments = this->moments();
     for (size_t i = 0; i < this->params_.size(); ++i) {
       const Tensor<T> g = this->grad_of(i);
       if (!g.defined()) continue;
       const Tensor<T>& p = this->params_[i];
-      RAdamState<T>& s = state_[i];
-      if (s.step == 0) {
-        s.exp_avg = zeros<T>(p.sizes());
-        s.exp_avg_sq = zeros<T>(p.sizes());
-      }
-      const auto t = static_cast<double>(++s.step);
+      RAdamState<T>& s = this->next_step(i, p);
+      const auto t = static_cast<double>(s.step);
       const double bias_correction1 = 1 - std::pow(o.betas[0], t);
       const double bias_correction2 = 1 - std::pow(beta2, t);
       const T bc1 = static_cast<T>(bias_correction1);
@@ -80,11 +67,8 @@ class RAdam : public detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>> 
                              : T(0);
       const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
       detail::zip_apply(
-          [=](T& pv, T& gv_ref, T& m, T& v) {
-            T gv = gv_ref;
-            if (decay) gv = detail::torch_add(gv, pv, wd);
-            m = detail::torch_add(m * b1, gv, one_minus_b1);
-            v = detail::torch_addcmul(v * b2, gv, gv, one_minus_b2);
+          [=](T& pv, T& gv, T& m, T& v) {
+            moments(pv, gv, m, v);
             const T m_hat = m / bc1;
             if (rectify) {
               // math.sqrt(bc2) / tensor is tensor.reciprocal() * scalar in PyTorch
@@ -100,11 +84,6 @@ class RAdam : public detail::OptimizerWithState<T, RAdamOptions, RAdamState<T>> 
   }
 
  protected:
-  void visit_options(detail::StateVisitor<T>& v) override {
-    v.option("betas", options_.betas);
-    v.option("eps", options_.eps);
-    v.option("weight_decay", options_.weight_decay);
-  }
   void visit_state(size_t i, detail::StateVisitor<T>& v) override {
     v.scalar("step", state_[i].step);
     v.tensor("exp_avg", state_[i].exp_avg, true);

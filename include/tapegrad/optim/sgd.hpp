@@ -6,7 +6,8 @@
 #include <limits>
 #include <vector>
 
-#include "optimizer.hpp"
+#include "common.hpp"
+#include "detail/step_kernels.hpp"
 
 namespace tapegrad::optim {
 
@@ -26,11 +27,13 @@ struct SGDState {
   Tensor<T> momentum_buffer;  // undefined until the first step with momentum
 };
 
-/// Each step, for every parameter p with a gradient g:
+/// Each step, for every parameter p with a gradient g (Note [Optimizer rounding]):
 ///   g = maximize ? -g : g;   g += weight_decay * p
 ///   buf = g (first step), else buf = momentum * buf + (1 - dampening) * g
 ///   g = nesterov ? g + momentum * buf : buf          (when momentum != 0)
 ///   p -= lr * g
+/// Every `+=`/`+ x *` above is one of PyTorch's add(alpha=) calls, a fused
+/// multiply-add in its kernels; momentum * buf is rounded first (buf.mul_).
 template <FloatingElement T>
 class SGD : public Optimizer<T> {
  public:
@@ -40,7 +43,8 @@ class SGD : public Optimizer<T> {
   SGD(std::initializer_list<Tensor<T>> params, SGDOptions options)
       : SGD(std::vector<Tensor<T>>(params), options) {}
 
-  /// One fused loop per parameter (Note [Optimizer steps]).
+  /// One fused loop per parameter (Note [Optimizer steps]), vectorised at -O2
+  /// (Note [Optimizer loops at -O2] in optim/detail/step_kernels.hpp).
   void step() override {
     NoGradGuard no_grad;
     const bool maximize = options_.maximize, nesterov = options_.nesterov;
@@ -53,23 +57,27 @@ class SGD : public Optimizer<T> {
       const Tensor<T> g = this->grad_of(i);
       if (!g.defined()) continue;
       const Tensor<T>& p = this->params_[i];
+      // Options pick between values computed for every element (detail::pick).
+      const auto max_m = detail::pick_mask<T>(maximize), decay_m = detail::pick_mask<T>(decay);
+      const auto nesterov_m = detail::pick_mask<T>(nesterov);
       auto direction = [=](T pv, T gv) {
-        T d = maximize ? -gv : gv;
-        if (decay) d = d + wd * pv;
-        return d;
+        const T d = detail::pick(max_m, -gv, gv);
+        return detail::pick(decay_m, detail::torch_add(d, pv, wd), d);  // d_p.add(param, alpha=weight_decay)
       };
       if (!momentum_on) {
-        detail::zip_apply([&](T& pv, T& gv) { pv = pv + neg_lr * direction(pv, gv); }, p, g);
+        detail::zip_apply_step([=](T& pv, T& gv) { pv = detail::torch_add(pv, direction(pv, gv), neg_lr); }, p, g);
       } else {
         Tensor<T>& buf = state_[i].momentum_buffer;
-        const bool first = !buf.defined();
+        const bool first = !buf.defined();  // then buf = torch.clone(d_p)
         if (first) buf = zeros<T>(p.sizes());
-        detail::zip_apply(
-            [&](T& pv, T& gv, T& bv) {
-              T d = direction(pv, gv);
-              bv = first ? d : bv * mom + keep * d;
-              d = nesterov ? d + mom * bv : bv;
-              pv = pv + neg_lr * d;
+        const auto first_m = detail::pick_mask<T>(first);
+        detail::zip_apply_step(
+            [=](T& pv, T& gv, T& bv) {
+              const T d = direction(pv, gv);
+              // buf.mul_(momentum).add_(d_p, alpha=1-dampening)
+              bv = detail::pick(first_m, d, detail::torch_add(bv * mom, d, keep));
+              const T ahead = detail::torch_add(d, bv, mom);  // d_p.add(buf, alpha=momentum)
+              pv = detail::torch_add(pv, detail::pick(nesterov_m, ahead, bv), neg_lr);  // param.add_(d_p, alpha=-lr)
             },
             p, g, buf);
       }

@@ -1,6 +1,6 @@
 // The vectorised optimizer steps (Note [Vectorised optimizer steps] in
 // optim/detail/step_kernels.hpp): sqrt_n gives std::sqrt's bits, and Adam's
-// and AdamW's step of a contiguous parameter (the blocked, vectorised path)
+// and AdamW's and SGD's step of a contiguous parameter (the blocked, vectorised path)
 // gives exactly the bits of the element-by-element loop that a
 // non-contiguous parameter takes, for every option, on sizes with whole
 // blocks and a tail, on one thread and split over two.
@@ -112,6 +112,51 @@ void check_adam_layouts(double weight_decay) {
           CHECK(same_bits(vec[k].data_ptr(), scalar[k].data_ptr(), static_cast<size_t>(vec[k].numel())));
         }
       }
+  tg::set_num_threads(tg::detail::default_num_threads());
+}
+
+// The same for SGD: parameter and momentum buffer after 5 steps.
+template <class T>
+std::vector<tg::Tensor<T>> sgd_run(int64_t rows, int64_t cols, const optim::SGDOptions& options, bool contiguous) {
+  tg::manual_seed(12);
+  const auto w0 = tg::randn<T>({rows, cols});
+  auto w = contiguous ? w0.clone() : w0.t().contiguous().t();
+  w.requires_grad_();
+  optim::SGD<T> opt({w}, options);
+  for (int step = 0; step < 5; ++step) {
+    auto g = tg::randn<T>({rows, cols});
+    if (step % 2 == 1) g = tg::relu(g);
+    w.mutable_grad() = contiguous ? g : g.t().contiguous().t();
+    opt.step();
+  }
+  std::vector<tg::Tensor<T>> out{w.detach().contiguous()};
+  if (options.momentum != 0) out.push_back(opt.state(0).momentum_buffer.contiguous());
+  return out;
+}
+
+TEST_CASE_TEMPLATE("SGD: the vectorised step of a contiguous parameter has the bits of the scalar loop, every option",
+                   T, float, double) {
+  const std::vector<optim::SGDOptions> options{
+      {.lr = 0.1},
+      {.lr = 0.1, .weight_decay = 0.01, .maximize = true},
+      {.lr = 0.1, .momentum = 0.9},
+      {.lr = 0.05, .momentum = 0.9, .dampening = 0.3, .weight_decay = 0.1},
+      {.lr = 0.05, .momentum = 0.8, .nesterov = true, .maximize = true},
+      {.lr = 0.05, .momentum = 0.8, .weight_decay = 0.1, .nesterov = true}};
+  for (size_t c = 0; c < options.size(); ++c)
+    for (const std::array<int64_t, 3>& size : std::vector<std::array<int64_t, 3>>{{3, 5, 1}, {40, 33, 1}, {300, 300, 2}}) {
+      CAPTURE(c);
+      CAPTURE(size[0]);
+      CAPTURE(size[1]);
+      tg::set_num_threads(static_cast<int>(size[2]));
+      const auto vec = sgd_run<T>(size[0], size[1], options[c], true);
+      const auto scalar = sgd_run<T>(size[0], size[1], options[c], false);
+      REQUIRE(vec.size() == scalar.size());
+      for (size_t k = 0; k < vec.size(); ++k) {
+        CAPTURE(k);
+        CHECK(same_bits(vec[k].data_ptr(), scalar[k].data_ptr(), static_cast<size_t>(vec[k].numel())));
+      }
+    }
   tg::set_num_threads(tg::detail::default_num_threads());
 }
 
