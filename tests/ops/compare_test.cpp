@@ -11,17 +11,17 @@
 #include <vector>
 
 #include "support/reference.hpp"
+#include "support/tensor_check.hpp"
 
 namespace {
 
 namespace tg = tapegrad;
 using tapegrad_test::RefTensor;
+using tapegrad_test::shape_of;
 
 const char* const kFile = "isclose.txt";
 
 const RefTensor& rec(const std::string& name) { return tapegrad_test::ref(kFile, name); }
-
-tg::Shape shape_of(const RefTensor& r) { return tg::Shape(r.shape.begin(), r.shape.end()); }
 
 template <class T>
 tg::Tensor<T> load(const std::string& name) {
