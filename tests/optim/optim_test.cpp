@@ -38,7 +38,7 @@ tg::Tensor<T> load(const std::string& name) {
 }
 
 template <class T>
-std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
+std::string close_mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
   const double rtol = std::is_same_v<T, float> ? 1e-5 : 1e-13;
   const double atol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
   std::ostringstream os;
@@ -58,7 +58,7 @@ std::string mismatch(const tg::Tensor<T>& got, const RefTensor& want) {
 #define CHECK_REF(got, record)                                   \
   do {                                                           \
     const std::string name_ = (record);                          \
-    const std::string mm_ = mismatch((got), rec(name_));         \
+    const std::string mm_ = close_mismatch((got), rec(name_));       \
     CHECK_MESSAGE(mm_.empty(), name_, ": ", mm_);                \
   } while (0)
 

@@ -121,10 +121,11 @@ template <FloatingElement T>
 Tensor<T> pairwise_distance(const Tensor<T>& a, const Tensor<T>& b, double p = 2, double eps = 1e-6) {
   auto d = a - b + static_cast<T>(eps);
   const int64_t last = std::max<int64_t>(d.dim() - 1, 0);
-  if (p == 2) return sqrt(sum(d * d, last));
-  if (p == 1) return sum(abs(d), last);
+  // named as PyTorch's output node (it computes torch.norm of the difference)
+  if (p == 2) return autograd::renamed(sqrt(sum(d * d, last)), "NormBackward1");
+  if (p == 1) return autograd::renamed(sum(abs(d), last), "NormBackward1");
   TAPEGRAD_CHECK(p > 0, ValueError, "pairwise_distance: p must be positive, got ", p);
-  return pow(sum(pow(abs(d), p), last), 1.0 / p);
+  return autograd::renamed(pow(sum(pow(abs(d), p), last), 1.0 / p), "NormBackward1");
 }
 
 /// triplet_margin_loss(anchor, positive, negative, margin = 1, p = 2, eps =

@@ -29,7 +29,7 @@ std::vector<Tensor<T>> split(const Tensor<T>& x, int64_t split_size, int64_t dim
   const int64_t n = split_size == 0 ? 1 : std::max<int64_t>((size + split_size - 1) / split_size, 1);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t start = i * split_size;
-    out.push_back(x.narrow(d, start, std::min(split_size, size - start)));
+    out.push_back(autograd::renamed(x.narrow(d, start, std::min(split_size, size - start)), "SplitBackward0"));
   }
   return out;
 }
@@ -50,7 +50,7 @@ std::vector<Tensor<T>> split(const Tensor<T>& x, const std::vector<int64_t>& spl
   std::vector<Tensor<T>> out;
   int64_t start = 0;
   for (int64_t s : split_sizes) {
-    out.push_back(x.narrow(d, start, s));
+    out.push_back(autograd::renamed(x.narrow(d, start, s), "SplitWithSizesBackward0"));
     start += s;
   }
   return out;
@@ -73,7 +73,7 @@ std::vector<Tensor<T>> unbind(const Tensor<T>& x, int64_t dim = 0) {
   TAPEGRAD_CHECK(x.dim() > 0, IndexError, "unbind: dimension specified as ", dim, " but tensor has no dimensions");
   const int64_t d = wrap_dim(dim, x.dim(), "unbind");
   std::vector<Tensor<T>> out;
-  for (int64_t i = 0; i < x.sizes()[d]; ++i) out.push_back(x.select(d, i));
+  for (int64_t i = 0; i < x.sizes()[d]; ++i) out.push_back(autograd::renamed(x.select(d, i), "UnbindBackward0"));
   return out;
 }
 
@@ -133,8 +133,11 @@ Tensor<T> repeat(const Tensor<T>& x, const Shape& repeats) {
     expanded.push_back(s);
     result.push_back(repeats[i] * s);
   }
-  // [1, s0, 1, s1, ...] expanded to [r0, s0, r1, s1, ...]: the copies' gradients add up (expand)
-  return x.reshape(interleaved).expand(expanded).reshape(result);
+  // [1, s0, 1, s1, ...] expanded to [r0, s0, r1, s1, ...]: the copies' gradients add up (expand).
+  // A copy always, as PyTorch's (with every repeat 1 the reshapes are views of x).
+  Tensor<T> out = x.reshape(interleaved).expand(expanded).reshape(result);
+  if (shares_storage(out, x)) out = out.clone();
+  return autograd::renamed(out, "RepeatBackward0");
 }
 
 /// tile(x, reps): repeat, with reps padded by leading 1s to x's rank.
@@ -223,7 +226,7 @@ Tensor<T> roll(const Tensor<T>& x, const Shape& shifts, const Shape& dims = {}) 
   if (dims.empty()) {
     TAPEGRAD_CHECK(shifts.size() == 1, ValueError, "roll: shifts and dimensions must align, shifts: ", shifts.size(),
                    ", dims: 0");
-    return roll(x.reshape({-1}), shifts, {0}).view(x.sizes());
+    return autograd::renamed(roll(x.reshape({-1}), shifts, {0}).view(x.sizes()), "RollBackward0");
   }
   TAPEGRAD_CHECK(shifts.size() == dims.size(), ValueError, "roll: shifts and dimensions must align, shifts: ",
                  shifts.size(), ", dims: ", dims.size());
@@ -234,7 +237,7 @@ Tensor<T> roll(const Tensor<T>& x, const Shape& shifts, const Shape& dims = {}) 
     const int64_t s = ((shifts[k] % size) + size) % size;
     if (s != 0) out = cat({out.narrow(d, size - s, s), out.narrow(d, 0, size - s)}, d);
   }
-  return out.is_same(x) ? x.clone() : out;
+  return autograd::renamed(out.is_same(x) ? x.clone() : out, "RollBackward0");
 }
 
 namespace detail {
@@ -301,11 +304,11 @@ template <Element T>
 Tensor<T> diag(const Tensor<T>& x, int64_t k = 0) {
   TAPEGRAD_CHECK(x.dim() == 1 || x.dim() == 2, ShapeError, "diag: supports 1D or 2D tensors, got ", x.dim(),
                  "D (shape ", x.sizes(), ")");
-  if (x.dim() == 2) return diagonal(x, k, 0, 1).clone();
+  if (x.dim() == 2) return autograd::renamed(diagonal(x, k, 0, 1).clone(), "DiagBackward0");
   const int64_t n = x.sizes()[0] + (k < 0 ? -k : k);
   auto out = zeros<T>({n, n});
   detail::copy_into(diagonal(out, k, 0, 1), x);
-  return detail::recorded(out, x, "DiagEmbedBackward0", [k](const Tensor<T>& g) { return diagonal(g, k, 0, 1); });
+  return detail::recorded(out, x, "DiagBackward0", [k](const Tensor<T>& g) { return diagonal(g, k, 0, 1); });
 }
 
 // ---- dims (views) ----------------------------------------------------------------------

@@ -367,9 +367,13 @@ Tensor<T> clamp(const Tensor<T>& x, std::optional<double> min, std::optional<dou
   return out;
 }
 template <Element T>
-Tensor<T> clamp_min(const Tensor<T>& x, double min) { return clamp(x, min, std::nullopt); }
+Tensor<T> clamp_min(const Tensor<T>& x, double min) { return autograd::renamed(clamp(x, min, std::nullopt), "ClampMinBackward0"); }
 template <Element T>
-Tensor<T> clamp_max(const Tensor<T>& x, double max) { return clamp(x, std::nullopt, max); }
+Tensor<T> clamp_max(const Tensor<T>& x, double max) { return autograd::renamed(clamp(x, std::nullopt, max), "ClampMaxBackward0"); }
+template <Element T>
+Tensor<T> Tensor<T>::clamp_min(double min) const { return tapegrad::clamp_min(*this, min); }
+template <Element T>
+Tensor<T> Tensor<T>::clamp_max(double max) const { return tapegrad::clamp_max(*this, max); }
 
 // ---- binary arithmetic --------------------------------------------------------------
 /// a + b with broadcasting; the dtype is promote_t<A, B>.

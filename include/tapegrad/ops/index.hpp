@@ -752,7 +752,7 @@ Tensor<T> masked_select(const Tensor<T>& self, const Tensor<bool>& mask) {
   const Shape b = broadcast_shapes(self.sizes(), mask.sizes(), store, "masked_select");
   // the flat positions of the true elements, then a gather along the flat dim
   auto pos = nonzero(mask.expand(b).reshape({-1})).view({-1});
-  return index_select(self.expand(b).reshape({-1}), 0, pos);
+  return autograd::renamed(index_select(self.expand(b).reshape({-1}), 0, pos), "MaskedSelectBackward0");
 }
 
 /// take_along_dim(self, indices, dim): gather along dim after broadcasting

@@ -230,7 +230,11 @@ Tensor<T> interpolate(const Tensor<T>& input, ScalarOrTuple<int64_t> size = {},
   }
   if (autograd::needs_grad(input))
     // d/dx: each output's gradient goes back to the input positions it read, times their weights
-    autograd::record(out, detail::interpolate_node_name(m, nd, antialias),
+    autograd::record(out,
+        // PyTorch's adaptive average pooling to a 2-D or 3-D output of ones is a mean
+        m == "area" && nd >= 2 && std::all_of(out_sp.begin(), out_sp.end(), [](int64_t v) { return v == 1; })
+            ? "MeanBackward1"
+            : detail::interpolate_node_name(m, nd, antialias),
         [taps = std::move(taps), x_shape = s, out_shape](const Tensor<T>& grad, autograd::Needs) {
           auto dx = detail::make_empty<T>(x_shape);
           if (dx.numel() > 0) {

@@ -35,7 +35,7 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Shape& dims = {}
       else if (!inf) out = pow(detail::sum_impl(pow(abs(xd), ord), mask, keepdim), 1.0 / ord);
     }
     if (autograd::needs_grad(x))
-      autograd::record(out, "NormBackward1", [sx = autograd::save(x), so = autograd::save(out), mask, keepdim, ord](const Tensor<T>& g, autograd::Needs) {
+      autograd::record(out, "LinalgVectorNormBackward0", [sx = autograd::save(x), so = autograd::save(out), mask, keepdim, ord](const Tensor<T>& g, autograd::Needs) {
         const auto& xv = sx.get();
         const auto n = detail::expand_reduced(so.get(), xv.sizes(), mask, keepdim);
         const auto ge = detail::expand_reduced(g, xv.sizes(), mask, keepdim);
@@ -67,8 +67,8 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Shape& dims = {}
 template <Element T>
 Tensor<T> norm(const Tensor<T>& x, double p = 2, const Shape& dims = {}, bool keepdim = false) {
   if ((std::isinf(p) || p < 0) && detail::reduced_count(x, detail::reduce_mask(dims, x.dim(), "norm")) == 0)
-    return sum(abs(x), dims, keepdim);  // zeros of the result's shape (vector_norm refuses these ords here)
-  return linalg::vector_norm(x, p, dims, keepdim);
+    return autograd::renamed(sum(abs(x), dims, keepdim), "NormBackward1");  // zeros of the result's shape (vector_norm refuses these ords here)
+  return autograd::renamed(linalg::vector_norm(x, p, dims, keepdim), "NormBackward1");
 }
 template <Element T>
 Tensor<T> Tensor<T>::norm(double p, const Shape& dims, bool keepdim) const { return tapegrad::norm(*this, p, dims, keepdim); }
@@ -76,7 +76,7 @@ Tensor<T> Tensor<T>::norm(double p, const Shape& dims, bool keepdim) const { ret
 /// dist(a, b, p): the p-norm of a - b (broadcast) -> 0-d.
 template <Element A, Element B>
 Tensor<promote_t<A, B>> dist(const Tensor<A>& a, const Tensor<B>& b, double p = 2) {
-  return linalg::vector_norm(sub(a, b), p);
+  return autograd::renamed(linalg::vector_norm(sub(a, b), p), "DistBackward0");
 }
 
 /// cdist(x1, x2, p): distances between the rows: [.., P, M] and [.., R, M]
@@ -92,7 +92,7 @@ Tensor<T> cdist(const Tensor<T>& x1, const Tensor<U>& x2, double p = 2) {
     TAPEGRAD_CHECK(x1.sizes().back() == x2.sizes().back(), ShapeError,
                    "cdist: X1 and X2 must have the same number of columns, got ", x1.sizes(), " and ", x2.sizes());
     TAPEGRAD_CHECK(p >= 0, ValueError, "cdist: only supports non-negative p values, got ", p);
-    return linalg::vector_norm(sub(x1.unsqueeze(-2), x2.unsqueeze(-3)), p, {-1});
+    return autograd::renamed(linalg::vector_norm(sub(x1.unsqueeze(-2), x2.unsqueeze(-3)), p, {-1}), "CdistBackward0");
   }
 }
 

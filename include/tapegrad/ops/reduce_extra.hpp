@@ -190,12 +190,15 @@ Tensor<detail::logical_reduce_t<T>> any(const Tensor<T>& x, const Shape& dims = 
 template <Element T>
 std::tuple<Tensor<T>, Tensor<T>> var_mean(const Tensor<T>& x, const Shape& dims = {}, int64_t correction = 1,
                                           bool keepdim = false) {
-  return {var(x, dims, correction, keepdim), mean(x, dims, keepdim)};
+  // both outputs named as PyTorch's one node for the two
+  return {autograd::renamed(var(x, dims, correction, keepdim), "VarMeanBackward0"),
+          autograd::renamed(mean(x, dims, keepdim), "VarMeanBackward0")};
 }
 template <Element T>
 std::tuple<Tensor<T>, Tensor<T>> std_mean(const Tensor<T>& x, const Shape& dims = {}, int64_t correction = 1,
                                           bool keepdim = false) {
-  return {std(x, dims, correction, keepdim), mean(x, dims, keepdim)};
+  return {autograd::renamed(std(x, dims, correction, keepdim), "StdMeanBackward0"),
+          autograd::renamed(mean(x, dims, keepdim), "StdMeanBackward0")};
 }
 
 /// argmax(x, dim, keepdim) with an optional dim: without one, the index into

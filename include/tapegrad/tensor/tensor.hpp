@@ -286,8 +286,8 @@ class Tensor {
   Tensor neg() const;
   Tensor relu() const;
   Tensor clamp(std::optional<double> min, std::optional<double> max = std::nullopt) const;
-  Tensor clamp_min(double min) const { return clamp(min, std::nullopt); }
-  Tensor clamp_max(double max) const { return clamp(std::nullopt, max); }
+  Tensor clamp_min(double min) const;
+  Tensor clamp_max(double max) const;
   template <Element U>
   Tensor<promote_t<T, U>> pow(const Tensor<U>& exponent) const;
   template <Scalar S>
