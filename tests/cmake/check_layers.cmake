@@ -14,7 +14,14 @@ endif()
 set(_inc "${SOURCE_DIR}/include/tapegrad")
 
 # ---- the table ------------------------------------------------------------------
-file(STRINGS "${SOURCE_DIR}/README.md" _readme)
+# Read as text and split on newlines by hand: file(STRINGS) gives a CMake
+# list, which an unbalanced `[` in the prose (an interval such as [0, 1))
+# would merge with the lines after it.
+file(READ "${SOURCE_DIR}/README.md" _text)
+string(REPLACE "[" "(" _text "${_text}")
+string(REPLACE "]" ")" _text "${_text}")
+string(REPLACE ";" "," _text "${_text}")
+string(REPLACE "\n" ";" _readme "${_text}")
 set(_in_layout OFF)
 set(_units "")
 foreach(_line IN LISTS _readme)
