@@ -57,7 +57,55 @@ struct ConvGeometry {
   int64_t in_plane() const { return h * w; }
 };
 
+/// Bytes of one vector register of the target (the direct kernels' unit; their
+/// tiles, kDirectTiles, follow the number of such registers: 32 with AVX-512
+/// and on aarch64, 16 otherwise).
+#if defined(__AVX512F__)
+inline constexpr int64_t kDirectVecBytes = 64;
+#elif defined(__AVX__)
+inline constexpr int64_t kDirectVecBytes = 32;
+#elif defined(__aarch64__)
+inline constexpr int64_t kDirectVecBytes = 16;
+#else
+inline constexpr int64_t kDirectVecBytes = 16;
+#endif
+
 namespace detail {
+/// One vector register of T (GCC/Clang vector type), loaded and stored without alignment.
+template <class T>
+struct DirectVec {
+  typedef T type __attribute__((vector_size(kDirectVecBytes)));
+  // lanes of all ones or zeros, to select lanes with &
+  typedef std::conditional_t<sizeof(T) == 4, int32_t, int64_t> lane_int;
+  typedef lane_int mask __attribute__((vector_size(kDirectVecBytes)));
+  static constexpr int64_t lanes = kDirectVecBytes / static_cast<int64_t>(sizeof(T));
+  // by reference: a vector returned by value changes the ABI between ISAs (-Wpsabi)
+  static void load(type& v, const T* p) { std::memcpy(&v, p, sizeof(type)); }
+};
+
+/// dst[0, n) = src[0, n) in whole vectors (a short row element by element): the
+/// rows of the direct kernels' padded copies are a few dozen elements, too
+/// short for a call of memmove each (im2col's rows measured no faster this way).
+template <class T>
+void direct_copy(T* dst, const T* src, int64_t n) {
+  using V = typename DirectVec<T>::type;
+  constexpr int64_t W = DirectVec<T>::lanes;
+  V v;
+  if (n < W) {
+    for (int64_t l = 0; l < W - 1; ++l)
+      if (l < n) dst[l] = src[l];
+    return;
+  }
+  for (int64_t i = 0; i + W <= n; i += W) {
+    DirectVec<T>::load(v, src + i);
+    std::memcpy(dst + i, &v, sizeof(V));
+  }
+  if (n % W != 0) {  // the last vector ends at n, overlapping the one before
+    DirectVec<T>::load(v, src + n - W);
+    std::memcpy(dst + n - W, &v, sizeof(V));
+  }
+}
+
 // The output columns [lo, hi) whose input column ox * s - p + k * d is in [0, w).
 inline void valid_range(int64_t ow, int64_t w, int64_t s, int64_t p, int64_t off, int64_t& lo, int64_t& hi) {
   // ix = ox * s + off - p >= 0  <=>  ox >= ceil((p - off) / s)
@@ -248,35 +296,7 @@ void unfold_chunk(const ConvGeometry& g, const T* x, int64_t first, int64_t last
 // per-tile partial sums weigh more, up to kDirectMaxWeightPatch.
 inline constexpr int64_t kDirectMaxPatch = 192, kDirectMaxWeightPatch = 64;
 
-/// Bytes of one vector register of the target (the tile's unit) and how
-/// many such registers it has.
-#if defined(__AVX512F__)
-inline constexpr int64_t kDirectVecBytes = 64;
-inline constexpr int kDirectRegisters = 32;
-#elif defined(__AVX__)
-inline constexpr int64_t kDirectVecBytes = 32;
-inline constexpr int kDirectRegisters = 16;
-#elif defined(__aarch64__)
-inline constexpr int64_t kDirectVecBytes = 16;
-inline constexpr int kDirectRegisters = 32;
-#else
-inline constexpr int64_t kDirectVecBytes = 16;
-inline constexpr int kDirectRegisters = 16;
-#endif
-
 namespace detail {
-/// One vector register of T (GCC/Clang vector type), loaded and stored without alignment.
-template <class T>
-struct DirectVec {
-  typedef T type __attribute__((vector_size(kDirectVecBytes)));
-  // lanes of all ones or zeros, to select lanes with &
-  typedef std::conditional_t<sizeof(T) == 4, int32_t, int64_t> lane_int;
-  typedef lane_int mask __attribute__((vector_size(kDirectVecBytes)));
-  static constexpr int64_t lanes = kDirectVecBytes / static_cast<int64_t>(sizeof(T));
-  // by reference: a vector returned by value changes the ABI between ISAs (-Wpsabi)
-  static void load(type& v, const T* p) { std::memcpy(&v, p, sizeof(type)); }
-};
-
 /// A register tile: q output channels x u vectors (forward: runs of columns;
 /// backward-weight: taps); q * u accumulators plus min(q, u) + 1 operands fit
 /// the target's registers.
@@ -336,22 +356,6 @@ struct DirectLayout {
     return ci * plane() + ki * g.dh * wp + kj * g.dw;
   }
 };
-
-/// dst[0, n) = src[0, n) in whole vectors and a guarded tail: rows here are
-/// a few dozen elements, too short for a call of memmove each.
-template <class T>
-void direct_copy(T* dst, const T* src, int64_t n) {
-  using V = typename DirectVec<T>::type;
-  constexpr int64_t W = DirectVec<T>::lanes;
-  int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    V v;
-    DirectVec<T>::load(v, src + i);
-    std::memcpy(dst + i, &v, sizeof(V));
-  }
-  for (int64_t l = 0; l < W - 1; ++l)
-    if (i + l < n) dst[i + l] = src[i + l];
-}
 
 /// Copies sample x [c, h, w] into xp (whose padding is zero and stays so).
 template <class T>
