@@ -118,6 +118,10 @@ TEST_CASE("conv2d: gradcheck in double over stride, padding, dilation and groups
       {{1, 4, 6, 5}, {4, 2, 3, 3}, {2, 1}, {1, 2}, {2, 1}, 2},
       {{2, 3, 4, 4}, {3, 1, 2, 2}, 1, 1, "same", 3},
       {{1, 2, 5, 5}, {2, 2, 1, 1}, 1, 1, 0, 1},
+      // the direct kernels (Note [Direct convolution for few input channels]): row stride and dilation;
+      // 75 taps (forward direct, backward-weight on the GEMM)
+      {{2, 1, 9, 7}, {5, 1, 3, 3}, {2, 1}, {2, 1}, {1, 2}, 1},
+      {{1, 3, 7, 6}, {2, 3, 5, 5}, 1, 1, 1, 1},
   };
   for (const auto& c : cases) {
     std::vector<Tensor<double>> in{tg::randn<double>(c.x), tg::randn<double>(c.w), tg::randn<double>({c.w[0]})};

@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "../core/parallel.hpp"
@@ -56,7 +57,55 @@ struct ConvGeometry {
   int64_t in_plane() const { return h * w; }
 };
 
+/// Bytes of one vector register of the target (the direct kernels' unit; their
+/// tiles, kDirectTiles, follow the number of such registers: 32 with AVX-512
+/// and on aarch64, 16 otherwise).
+#if defined(__AVX512F__)
+inline constexpr int64_t kDirectVecBytes = 64;
+#elif defined(__AVX__)
+inline constexpr int64_t kDirectVecBytes = 32;
+#elif defined(__aarch64__)
+inline constexpr int64_t kDirectVecBytes = 16;
+#else
+inline constexpr int64_t kDirectVecBytes = 16;
+#endif
+
 namespace detail {
+/// One vector register of T (GCC/Clang vector type), loaded and stored without alignment.
+template <class T>
+struct DirectVec {
+  typedef T type __attribute__((vector_size(kDirectVecBytes)));
+  // lanes of all ones or zeros, to select lanes with &
+  typedef std::conditional_t<sizeof(T) == 4, int32_t, int64_t> lane_int;
+  typedef lane_int mask __attribute__((vector_size(kDirectVecBytes)));
+  static constexpr int64_t lanes = kDirectVecBytes / static_cast<int64_t>(sizeof(T));
+  // by reference: a vector returned by value changes the ABI between ISAs (-Wpsabi)
+  static void load(type& v, const T* p) { std::memcpy(&v, p, sizeof(type)); }
+};
+
+/// dst[0, n) = src[0, n) in whole vectors (a short row element by element): the
+/// rows of the direct kernels' padded copies are a few dozen elements, too
+/// short for a call of memmove each (im2col's rows measured no faster this way).
+template <class T>
+void direct_copy(T* dst, const T* src, int64_t n) {
+  using V = typename DirectVec<T>::type;
+  constexpr int64_t W = DirectVec<T>::lanes;
+  V v;
+  if (n < W) {
+    for (int64_t l = 0; l < W - 1; ++l)
+      if (l < n) dst[l] = src[l];
+    return;
+  }
+  for (int64_t i = 0; i + W <= n; i += W) {
+    DirectVec<T>::load(v, src + i);
+    std::memcpy(dst + i, &v, sizeof(V));
+  }
+  if (n % W != 0) {  // the last vector ends at n, overlapping the one before
+    DirectVec<T>::load(v, src + n - W);
+    std::memcpy(dst + n - W, &v, sizeof(V));
+  }
+}
+
 // The output columns [lo, hi) whose input column ox * s - p + k * d is in [0, w).
 inline void valid_range(int64_t ow, int64_t w, int64_t s, int64_t p, int64_t off, int64_t& lo, int64_t& hi) {
   // ix = ox * s + off - p >= 0  <=>  ox >= ceil((p - off) / s)
@@ -177,17 +226,29 @@ inline int64_t conv2d_weight_workspace(const ConvGeometry& g) {
   return (g.patch() * g.out_plane() + (runs > 1 ? g.o * g.patch() : 0)) * runs;
 }
 
+namespace detail {
+/// p[0] + ... + p[n - 1] in 32 interleaved partial sums (one running sum
+/// would be a chain of dependent adds the compiler may not reorder).
+template <class T>
+T sum_run(const T* p, int64_t n) {
+  constexpr int64_t kParts = 32;
+  T part[kParts] = {};
+  int64_t i = 0;
+  for (; i + kParts <= n; i += kParts)
+    for (int64_t l = 0; l < kParts; ++l) part[l] += p[i + l];
+  T total(0);
+  for (; i < n; ++i) total += p[i];
+  for (int64_t l = 0; l < kParts; ++l) total += part[l];
+  return total;
+}
+}  // namespace detail
+
 /// out [c] = x [n, c, plane] summed over n and the plane (a bias gradient).
 template <class T>
 void channel_sum(int64_t n, int64_t c, int64_t plane, const T* x, T* out) {
   std::fill(out, out + c, T(0));
   for (int64_t s = 0; s < n; ++s)
-    for (int64_t ci = 0; ci < c; ++ci) {
-      const T* p = x + (s * c + ci) * plane;
-      T acc(0);
-      for (int64_t i = 0; i < plane; ++i) acc += p[i];
-      out[ci] += acc;
-    }
+    for (int64_t ci = 0; ci < c; ++ci) out[ci] += detail::sum_run(x + (s * c + ci) * plane, plane);
 }
 
 namespace detail {
@@ -204,169 +265,272 @@ void unfold_chunk(const ConvGeometry& g, const T* x, int64_t first, int64_t last
 // Note [Direct convolution for few input channels]: a first layer (1 input
 // channel, 3x3 or 5x5) has a patch of K = 9 or 25 rows, so its GEMM (forward
 // [O, K] @ [K, N * OH * OW], backward-weight [O, P] @ [P, K]) has one tiny
-// dimension that the micro-kernel's tiles waste. For kDirectMinPatch <= K <=
-// kDirectMaxPatch (no groups, unit column stride) the kernels below convolve directly: each
-// sample is copied once into a zero-padded buffer, and a register tile of
-// kDirectO output channels x kDirectW output columns accumulates the K taps,
-// each a broadcast weight times a contiguous run of the padded row (forward),
-// or dy's run times the padded row's run (backward-weight, reduced over the
-// tile's columns at the end). The fixed tile sizes let the compiler keep the
-// tile in vector registers on any ISA (GCC/Clang vector types, no
-// intrinsics); output channels and columns past the layer's are computed on
-// zeros and not stored.
-inline constexpr int64_t kDirectO = 8, kDirectMinPatch = 16, kDirectMaxPatch = 64;
-/// Columns per tile: one 64-byte vector (measured faster than 32 bytes on an
-/// AVX2 build, bench/conv.md).
-template <class T>
-inline constexpr int64_t kDirectW = 64 / static_cast<int64_t>(sizeof(T));
+// dimension that the micro-kernel's tiles waste; LeNet's second layer (K =
+// 150, O = 16, OH * OW = 100) is small in two. For such layers (no groups,
+// unit column stride, K up to the limits below) the kernels below convolve
+// directly on a zero-padded copy of each sample, with a register tile of Q
+// output channels x U vectors of the target's own width (DirectVec):
+// - forward: the U vectors are U runs of output columns (a row's last run
+//   ends at the row's end, overlapping the one before, so every store is
+//   whole); each tap loads U runs of the padded input and Q broadcast
+//   weights for Q * U FMAs, and the tile is stored straight into y.
+// - backward-weight: dW[oc, tap] = sum over pixels of dy[oc, pixel] *
+//   x[pixel + offset(tap)], where a tap is a fixed offset in the padded
+//   sample. The tile is Q channels x U taps: each dy vector (read in place,
+//   in the same runs of columns, the overlapping lanes of a row's last run
+//   masked off) feeds U FMAs and each input vector Q. The tile's vector sums
+//   are added to per-run partials and reduced across lanes once per run;
+//   dbias is summed from each sample's dy while it is in cache. A batch of
+//   rows narrower than a vector reads its last sample's dy from a copy with
+//   room past the end.
+// Q and U are chosen per layer from a few fixed tiles (kDirectTiles, sized
+// to the target's vector registers) by the FMAs and loads they spend,
+// counting channels and units padded to whole tiles (computed on a repeated
+// channel or tap and not stored). The fixed sizes let the compiler keep the
+// tile in registers on any ISA (GCC/Clang vector types, no intrinsics).
+// A masked lane of dy is +0, so an infinite input value met only in a
+// masked lane would give 0 * inf = NaN in dW where the definition has no
+// such term; a non-finite input makes other taps' gradients non-finite anyway.
+// Forward stays direct up to kDirectMaxPatch taps (LeNet's second layer, 150,
+// measured faster than its GEMM, bench/conv.md); backward-weight, whose
+// per-tile partial sums weigh more, up to kDirectMaxWeightPatch.
+inline constexpr int64_t kDirectMaxPatch = 192, kDirectMaxWeightPatch = 64;
 
 namespace detail {
-/// kDirectW values of T as one GCC/Clang vector (any ISA: the compiler splits
-/// it into the target's registers), loaded and stored without alignment.
-template <class T>
-struct DirectVec {
-  typedef T type __attribute__((vector_size(64)));
-  // by reference: a vector returned by value changes the ABI between ISAs (-Wpsabi)
-  static void load(type& v, const T* p) { std::memcpy(&v, p, sizeof(type)); }
+/// A register tile: q output channels x u vectors (forward: runs of columns;
+/// backward-weight: taps); q * u accumulators plus min(q, u) + 1 operands fit
+/// the target's registers.
+struct DirectTile {
+  int q, u;
 };
+#if defined(__AVX512F__) || defined(__aarch64__)
+inline constexpr DirectTile kDirectTiles[4] = {{8, 3}, {6, 4}, {4, 6}, {3, 8}};
+#else
+inline constexpr DirectTile kDirectTiles[4] = {{4, 2}, {3, 3}, {2, 5}, {2, 6}};
+#endif
 
-/// Whether conv2d_forward / conv2d_backward_weight take the direct kernels:
-/// below kDirectMinPatch taps a tile's set-up and stores outweigh its FMAs and
-/// the GEMM measured faster (PyTorch's example's 3x3 first layer, bench/conv.md).
-inline bool conv_direct(const ConvGeometry& g) {
-  return g.groups == 1 && g.sw == 1 && g.patch() >= kDirectMinPatch && g.patch() <= kDirectMaxPatch && g.ow >= 8 &&
-         g.n > 0;
+/// The tile of kDirectTiles spending the fewest FMAs (x2) and loads on
+/// `channels` x `units` padded to whole tiles.
+inline int direct_pick(int64_t channels, int64_t units) {
+  int best = 0;
+  int64_t best_cost = -1;
+  for (int i = 0; i < 4; ++i) {
+    const int64_t q = kDirectTiles[i].q, u = kDirectTiles[i].u;
+    const int64_t cost = (channels + q - 1) / q * ((units + u - 1) / u) * (2 * q * u + q + u);
+    if (best_cost < 0 || cost < best_cost) best = i, best_cost = cost;
+  }
+  return best;
 }
 
-/// The padded copy of one sample the direct kernels read: [c, hp, wp], every
-/// row long enough for a whole tile of columns at every tap.
-struct DirectLayout {
-  int64_t hp, wp, owp;  // owp: ow rounded up to whole tiles of tw columns
-  DirectLayout(const ConvGeometry& g, int64_t tw) {
-    owp = (g.ow + tw - 1) / tw * tw;
-    hp = std::max(g.pt + g.h, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1);
-    wp = std::max(g.pl + g.w, owp + (g.kw - 1) * g.dw);
+/// f.template operator()<Q, U>() for tile i of kDirectTiles.
+template <class F>
+void with_direct_tile(int i, F&& f) {
+  switch (i) {
+    case 0: return f.template operator()<kDirectTiles[0].q, kDirectTiles[0].u>();
+    case 1: return f.template operator()<kDirectTiles[1].q, kDirectTiles[1].u>();
+    case 2: return f.template operator()<kDirectTiles[2].q, kDirectTiles[2].u>();
+    default: return f.template operator()<kDirectTiles[3].q, kDirectTiles[3].u>();
   }
-  int64_t sample() const { return hp * wp; }
+}
+
+/// Whether conv2d_forward takes the direct kernel.
+inline bool conv_direct(const ConvGeometry& g) {
+  return g.groups == 1 && g.sw == 1 && g.patch() <= kDirectMaxPatch && g.n > 0 && g.oh > 0 && g.ow > 0;
+}
+/// Whether conv2d_backward_weight takes the direct kernel.
+inline bool conv_direct_weight(const ConvGeometry& g) { return conv_direct(g) && g.patch() <= kDirectMaxWeightPatch; }
+
+/// The padded copy of one sample the direct kernels read: [c, hp, wp] and
+/// `tail` more zeros; rows hold at least `cols` + (kw - 1) * dw columns.
+struct DirectLayout {
+  int64_t hp, wp, tail = 0;
+  DirectLayout(const ConvGeometry& g, int64_t cols) {
+    hp = std::max(g.pt + g.h, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1);
+    wp = std::max(g.pl + g.w, cols + (g.kw - 1) * g.dw);
+  }
+  int64_t plane() const { return hp * wp; }
+  int64_t size(int64_t c) const { return c * plane() + tail; }
+  /// The offset of tap k = (ci, ki, kj) of the patch.
+  int64_t offset(const ConvGeometry& g, int64_t k) const {
+    const int64_t ci = k / (g.kh * g.kw), ki = k / g.kw % g.kh, kj = k % g.kw;
+    return ci * plane() + ki * g.dh * wp + kj * g.dw;
+  }
 };
 
+/// Copies sample x [c, h, w] into xp (whose padding is zero and stays so).
 template <class T>
 void direct_pad_sample(const ConvGeometry& g, const DirectLayout& L, const T* x, T* xp) {
-  std::fill(xp, xp + g.c * L.sample(), T(0));
   for (int64_t ci = 0; ci < g.c; ++ci)
     for (int64_t iy = 0; iy < g.h; ++iy)
-      std::copy(x + (ci * g.h + iy) * g.w, x + (ci * g.h + iy + 1) * g.w, xp + ci * L.sample() + (iy + g.pt) * L.wp + g.pl);
+      direct_copy(xp + ci * L.plane() + (iy + g.pt) * L.wp + g.pl, x + (ci * g.h + iy) * g.w, g.w);
 }
 
-/// The weight [o, K] as [blocks of kDirectO channels][K][kDirectO], zeros past o.
-template <class T>
-std::vector<T> direct_pack_weight(const ConvGeometry& g, const T* weight) {
-  const int64_t K = g.patch(), blocks = (g.o + kDirectO - 1) / kDirectO;
-  std::vector<T> wr(static_cast<size_t>(blocks * K * kDirectO), T(0));
+template <class T, int Q, int U>
+void conv2d_forward_direct_tile(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
+  using DV = DirectVec<T>;
+  using V = typename DV::type;
+  constexpr int64_t W = DV::lanes;
+  const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + Q - 1) / Q;
+  const int64_t per_row = (g.ow + W - 1) / W, runs_of_columns = g.oh * per_row, tiles = (runs_of_columns + U - 1) / U;
+  const DirectLayout L(g, per_row * W);
+  // the weight as [blocks][K][Q], zeros past o
+  std::vector<T> wr(static_cast<size_t>(blocks * K * Q), T(0));
   for (int64_t oc = 0; oc < g.o; ++oc)
-    for (int64_t k = 0; k < K; ++k) wr[static_cast<size_t>(((oc / kDirectO) * K + k) * kDirectO + oc % kDirectO)] = weight[oc * K + k];
-  return wr;
+    for (int64_t k = 0; k < K; ++k) wr[static_cast<size_t>(((oc / Q) * K + k) * Q + oc % Q)] = weight[oc * K + k];
+  std::vector<int64_t> off(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) off[static_cast<size_t>(k)] = L.offset(g, k);
+  // each run of columns' first input and output element; the last tile repeats the last run
+  std::vector<int64_t> xpos(static_cast<size_t>(tiles * U)), ypos(static_cast<size_t>(tiles * U));
+  for (int64_t r = 0; r < tiles * U; ++r) {
+    const int64_t rr = std::min(r, runs_of_columns - 1), oy = rr / per_row;
+    const int64_t ox0 = g.ow >= W ? std::min(rr % per_row * W, g.ow - W) : 0;
+    xpos[static_cast<size_t>(r)] = oy * g.sh * L.wp + ox0;
+    ypos[static_cast<size_t>(r)] = oy * g.ow + ox0;
+  }
+  const int64_t nw = std::min(W, g.ow);  // columns stored per run
+  const int runs = conv_runs(g.n);
+  std::vector<T> pads(static_cast<size_t>(runs * L.size(g.c)), T(0));
+  conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
+    T* xp = pads.data() + t * L.size(g.c);
+    for (int64_t s = first; s < last; ++s) {
+      direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t o0 = b * Q, no = std::min<int64_t>(Q, g.o - o0);
+        for (int64_t tile = 0; tile < tiles; ++tile) {
+          const int64_t* xs_at = xpos.data() + tile * U;
+          V acc[Q][U];
+          for (int q = 0; q < Q; ++q) {
+            const T b0 = bias != nullptr && q < no ? bias[o0 + q] : T(0);
+            for (int u = 0; u < U; ++u) acc[q][u] = V{} + b0;
+          }
+          const T* wk = wr.data() + b * K * Q;
+          for (int64_t k = 0; k < K; ++k, wk += Q) {
+            const T* base = xp + off[static_cast<size_t>(k)];
+            V xs[U];
+            for (int u = 0; u < U; ++u) DV::load(xs[u], base + xs_at[u]);
+            for (int q = 0; q < Q; ++q)
+              for (int u = 0; u < U; ++u) acc[q][u] += wk[q] * xs[u];
+          }
+          // fixed trip counts and whole-vector copies keep the tile in registers
+          for (int q = 0; q < Q; ++q) {
+            if (q >= no) break;
+            T* dst = y + (s * g.o + o0 + q) * P;
+            for (int u = 0; u < U; ++u) {
+              T* at = dst + ypos[static_cast<size_t>(tile * U + u)];
+              if (nw == W) {
+                std::memcpy(at, &acc[q][u], sizeof(V));
+              } else {
+                T lanes[W];
+                std::memcpy(lanes, &acc[q][u], sizeof(V));
+                std::copy(lanes, lanes + nw, at);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class T, int Q, int U>
+void conv2d_backward_weight_direct_tile(const ConvGeometry& g, const T* x, const T* dy, T* dweight, T* dbias) {
+  using DV = DirectVec<T>;
+  using V = typename DV::type;
+  using M = typename DV::mask;
+  constexpr int64_t W = DV::lanes;
+  const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + Q - 1) / Q, groups = (K + U - 1) / U;
+  const DirectLayout L(g, std::max(g.ow, W));
+  // a row's runs of columns: the last ends at the row's end and counts only the lanes the one before did not
+  const int64_t per_row = (g.ow + W - 1) / W;
+  std::vector<int64_t> col0(static_cast<size_t>(per_row));
+  std::vector<M> keep(static_cast<size_t>(per_row));
+  for (int64_t r = 0; r < per_row; ++r) {
+    const int64_t ox0 = g.ow >= W ? std::min(r * W, g.ow - W) : 0;
+    col0[static_cast<size_t>(r)] = ox0;
+    for (int64_t l = 0; l < W; ++l) keep[static_cast<size_t>(r)][l] = ox0 + l >= r * W && ox0 + l < g.ow ? -1 : 0;
+  }
+  std::vector<int64_t> off(static_cast<size_t>(groups * U));
+  for (int64_t k = 0; k < groups * U; ++k) off[static_cast<size_t>(k)] = L.offset(g, k < K ? k : 0);
+  const int runs = conv_runs(g.n);
+  // per run: the padded sample, the tile's vector sums [blocks * Q][groups * U] and dbias's partial sum
+  const int64_t nsums = blocks * Q * groups * U * W, stride = L.size(g.c) + nsums + g.o;
+  std::vector<T> work(static_cast<size_t>(runs * stride), T(0));
+  // rows narrower than a vector read past their end: the batch's last sample is read from a copy with room
+  std::vector<T> last_dy(static_cast<size_t>(g.ow < W ? g.o * P + W : 0), T(0));
+  if (g.ow < W) std::copy(dy + (g.n - 1) * g.o * P, dy + g.n * g.o * P, last_dy.begin());
+  conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
+    T* xp = work.data() + t * stride;
+    T* sums = xp + L.size(g.c);
+    T* db = sums + nsums;
+    for (int64_t s = first; s < last; ++s) {
+      direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
+      const T* dys = g.ow < W && s == g.n - 1 ? last_dy.data() : dy + s * g.o * P;
+      for (int64_t b = 0; b < blocks; ++b)
+        for (int64_t gr = 0; gr < groups; ++gr) {
+          const T* dq[Q];
+          const T* xu[U];
+          for (int q = 0; q < Q; ++q) dq[q] = dys + std::min<int64_t>(b * Q + q, g.o - 1) * P;
+          for (int u = 0; u < U; ++u) xu[u] = xp + off[static_cast<size_t>(gr * U + u)];
+          V acc[Q][U] = {};
+          for (int64_t oy = 0; oy < g.oh; ++oy)
+            for (int64_t r = 0; r < per_row; ++r) {
+              const int64_t xi = oy * g.sh * L.wp + col0[static_cast<size_t>(r)], di = oy * g.ow + col0[static_cast<size_t>(r)];
+              const M mk = keep[static_cast<size_t>(r)];
+              V xs[U];
+              for (int u = 0; u < U; ++u) DV::load(xs[u], xu[u] + xi);
+              for (int q = 0; q < Q; ++q) {
+                V d;
+                DV::load(d, dq[q] + di);
+                d = reinterpret_cast<V>(reinterpret_cast<M>(d) & mk);
+                for (int u = 0; u < U; ++u) acc[q][u] += d * xs[u];
+              }
+            }
+          for (int q = 0; q < Q; ++q)
+            for (int u = 0; u < U; ++u) {
+              T* sum = sums + ((b * Q + q) * groups * U + gr * U + u) * W;
+              V part;
+              DV::load(part, sum);
+              part += acc[q][u];
+              std::memcpy(sum, &part, sizeof(V));
+            }
+        }
+      if (dbias != nullptr)
+        for (int64_t oc = 0; oc < g.o; ++oc) db[oc] += sum_run(dys + oc * P, P);
+    }
+  });
+  std::fill(dweight, dweight + g.o * K, T(0));
+  if (dbias != nullptr) std::fill(dbias, dbias + g.o, T(0));
+  for (int r = 0; r < runs; ++r) {
+    const T* sums = work.data() + r * stride + L.size(g.c);
+    for (int64_t oc = 0; oc < g.o; ++oc)
+      for (int64_t k = 0; k < K; ++k) {
+        const T* lanes = sums + (oc * groups * U + k) * W;
+        T total(0);
+        for (int64_t l = 0; l < W; ++l) total += lanes[l];
+        dweight[oc * K + k] += total;
+      }
+    if (dbias != nullptr)
+      for (int64_t oc = 0; oc < g.o; ++oc) dbias[oc] += sums[nsums + oc];
+  }
 }
 }  // namespace detail
 
 /// conv2d_forward for detail::conv_direct(g) (Note [Direct convolution for few input channels]).
 template <class T>
 void conv2d_forward_direct(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
-  using V = typename detail::DirectVec<T>::type;
-  const detail::DirectLayout L(g, kDirectW<T>);
-  const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + kDirectO - 1) / kDirectO;
-  const std::vector<T> wr = detail::direct_pack_weight(g, weight);
-  const int runs = detail::conv_runs(g.n);
-  std::vector<T> pads(static_cast<size_t>(runs * g.c * L.sample()));
-  detail::conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
-    T* xp = pads.data() + t * g.c * L.sample();
-    for (int64_t s = first; s < last; ++s) {
-      detail::direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
-      for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t o0 = b * kDirectO, no = std::min(kDirectO, g.o - o0);
-        for (int64_t oy = 0; oy < g.oh; ++oy)
-          for (int64_t tile = 0; tile < g.ow; tile += kDirectW<T>) {
-            // the last tile ends at the row's end (overlapping the one before), so every store is whole
-            const int64_t ox0 = g.ow >= kDirectW<T> ? std::min(tile, g.ow - kDirectW<T>) : tile;
-            V acc[kDirectO];
-            for (int64_t q = 0; q < kDirectO; ++q) acc[q] = V{} + (bias != nullptr && q < no ? bias[o0 + q] : T(0));
-            const T* wk = wr.data() + b * K * kDirectO;
-            for (int64_t ci = 0; ci < g.c; ++ci)
-              for (int64_t ki = 0; ki < g.kh; ++ki) {
-                const T* row = xp + ci * L.sample() + (oy * g.sh + ki * g.dh) * L.wp + ox0;
-                for (int64_t kj = 0; kj < g.kw; ++kj, wk += kDirectO) {
-                  V xs;
-                  detail::DirectVec<T>::load(xs, row + kj * g.dw);
-                  for (int64_t q = 0; q < kDirectO; ++q) acc[q] += wk[q] * xs;
-                }
-              }
-            const int64_t nw = std::min(kDirectW<T>, g.ow - ox0);
-            for (int64_t q = 0; q < no; ++q) {
-              T* dst = y + (s * g.o + o0 + q) * P + oy * g.ow + ox0;
-              if (nw == kDirectW<T>) std::memcpy(dst, &acc[q], sizeof(V));  // one vector store
-              else std::memcpy(dst, &acc[q], static_cast<size_t>(nw) * sizeof(T));
-            }
-          }
-      }
-    }
+  const int64_t W = detail::DirectVec<T>::lanes;
+  const int64_t runs_of_columns = g.oh * ((g.ow + W - 1) / W);
+  detail::with_direct_tile(detail::direct_pick(g.o, runs_of_columns), [&]<int Q, int U>() {
+    detail::conv2d_forward_direct_tile<T, Q, U>(g, x, weight, bias, y);
   });
 }
 
-/// conv2d_backward_weight for detail::conv_direct(g) (Note [Direct convolution for few input channels]).
+/// conv2d_backward_weight for detail::conv_direct_weight(g) (Note [Direct convolution for few input channels]).
 template <class T>
 void conv2d_backward_weight_direct(const ConvGeometry& g, const T* x, const T* dy, T* dweight, T* dbias) {
-  using V = typename detail::DirectVec<T>::type;
-  const detail::DirectLayout L(g, kDirectW<T>);
-  const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + kDirectO - 1) / kDirectO;
-  const int64_t orows = blocks * kDirectO, dyp_size = orows * g.oh * L.owp;
-  const int runs = detail::conv_runs(g.n);
-  // per run: the padded sample, dy padded to whole tiles (zeros past o and ow), and a partial sum
-  const int64_t stride = g.c * L.sample() + dyp_size + orows * K;
-  std::vector<T> work(static_cast<size_t>(runs * stride), T(0));
-  detail::conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
-    T* xp = work.data() + t * stride;
-    T* dyp = xp + g.c * L.sample();
-    T* dw = dyp + dyp_size;  // [orows, K]
-    for (int64_t s = first; s < last; ++s) {
-      detail::direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
-      for (int64_t oc = 0; oc < g.o; ++oc)
-        for (int64_t oy = 0; oy < g.oh; ++oy)
-          std::copy(dy + (s * g.o + oc) * P + oy * g.ow, dy + (s * g.o + oc) * P + (oy + 1) * g.ow,
-                    dyp + (oc * g.oh + oy) * L.owp);
-      for (int64_t b = 0; b < blocks; ++b)
-        for (int64_t ci = 0; ci < g.c; ++ci)
-          for (int64_t ki = 0; ki < g.kh; ++ki)
-            for (int64_t kj = 0; kj < g.kw; ++kj) {
-              V acc[kDirectO] = {};
-              for (int64_t oy = 0; oy < g.oh; ++oy) {
-                const T* row = xp + ci * L.sample() + (oy * g.sh + ki * g.dh) * L.wp + kj * g.dw;
-                const T* drow = dyp + (b * kDirectO * g.oh + oy) * L.owp;
-                for (int64_t ox0 = 0; ox0 < L.owp; ox0 += kDirectW<T>) {
-                  V xs, d;
-                  detail::DirectVec<T>::load(xs, row + ox0);
-                  for (int64_t q = 0; q < kDirectO; ++q) {
-                    detail::DirectVec<T>::load(d, drow + q * g.oh * L.owp + ox0);
-                    acc[q] += d * xs;
-                  }
-                }
-              }
-              const int64_t k = (ci * g.kh + ki) * g.kw + kj;
-              for (int64_t q = 0; q < kDirectO; ++q) {
-                T lanes[kDirectW<T>];
-                std::memcpy(lanes, &acc[q], sizeof(V));
-                T sum(0);
-                for (int64_t l = 0; l < kDirectW<T>; ++l) sum += lanes[l];
-                dw[(b * kDirectO + q) * K + k] += sum;
-              }
-            }
-    }
+  detail::with_direct_tile(detail::direct_pick(g.o, g.patch()), [&]<int Q, int U>() {
+    detail::conv2d_backward_weight_direct_tile<T, Q, U>(g, x, dy, dweight, dbias);
   });
-  std::fill(dweight, dweight + g.o * K, T(0));
-  for (int r = 0; r < runs; ++r) {
-    const T* part = work.data() + r * stride + g.c * L.sample() + dyp_size;
-    for (int64_t i = 0; i < g.o * K; ++i) dweight[i] += part[i];
-  }
-  if (dbias != nullptr) channel_sum(g.n, g.o, P, dy, dbias);
 }
 
 /// y [n, o, oh, ow] = conv(x [n, c, h, w], weight [o, c/groups, kh, kw]) + bias [o]
@@ -429,7 +593,7 @@ void conv2d_backward_input(const ConvGeometry& g, const T* dy, const T* weight, 
 /// work: conv2d_weight_workspace(g) elements (Note [Convolution threads]).
 template <class T>
 void conv2d_backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dweight, T* dbias, T* work) {
-  if (detail::conv_direct(g)) return conv2d_backward_weight_direct(g, x, dy, dweight, dbias);
+  if (detail::conv_direct_weight(g)) return conv2d_backward_weight_direct(g, x, dy, dweight, dbias);
   const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg(), wsize = g.o * K, col_size = K * P;
   const int runs = detail::conv_runs(g.n);
   const int64_t stride = col_size + (runs > 1 ? wsize : 0);
