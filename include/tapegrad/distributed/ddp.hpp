@@ -11,9 +11,9 @@
 // grad hook on each parameter (Note [Post-accumulate-grad hooks]) copies its
 // gradient into its bucket's flat buffer; when a bucket is full it is summed
 // over the ranks (Note [Ring all-reduce]) while backward goes on with the
-// earlier layers. Buckets are launched strictly in bucket order, so every rank issues
-// the same sequence of collectives even when gradients arrive in a different
-// order. When the last bucket has been launched (the last parameter's
+// earlier layers. Buckets are launched strictly in bucket order, so every
+// rank issues the same sequence of collectives even when gradients arrive in
+// a different order. When the last bucket has been launched (the last parameter's
 // gradient is in), the hook waits for all of them and writes grad = sum /
 // world back.
 //
@@ -222,6 +222,10 @@ class DistributedDataParallel : public Module<T> {
 
   void check_previous_reduction() {
     if (!started_) return;
+    // the buckets launched before the missing gradient finish first (their
+    // buffers are reused)
+    for (size_t k = 0; k < next_launch_; ++k)
+      if (!buckets_[k].sum.done()) buckets_[k].sum.wait("DistributedDataParallel: all_reduce");
     std::ostringstream os;
     int n = 0;
     for (size_t i = 0; i < params_.size(); ++i)
