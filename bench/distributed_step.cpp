@@ -5,9 +5,8 @@
 //     dist::all_reduce and DDP's bucket sum (detail::RingAllReduce, Note
 //     [Ring all-reduce]) next to a raw MPI_Allreduce loop on the same buffer
 //     size, in turns (each goes first in a third of the rounds), in the same
-//     run. Prints per size the median seconds
-//     of each, their ratios to raw, and all_reduce's bus bandwidth
-//     2 (p - 1) / p * bytes / s.
+//     run. Prints per size the median seconds of each, their ratios to raw,
+//     and all_reduce's bus bandwidth 2 (p - 1) / p * bytes / s.
 //   distributed_step ddp HIDDEN GLOBAL_BATCH STEPS MODE THREADS
 //     SGD steps of a 784-HIDDEN-...-10 MLP (HIDDEN: "256" or "4096,4096") on
 //     random data, GLOBAL_BATCH split over the ranks. MODE: ddp (bucketed,
