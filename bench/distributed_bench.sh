@@ -2,8 +2,8 @@
 # tapegrad::distributed on one machine (bench/distributed.md has a run and the
 # scaling model):
 #  1. all_reduce (float SUM) of 1 KiB .. MAX_MIB MiB with 2 ranks: tapegrad's
-#     dist::all_reduce beside a raw MPI_Allreduce loop in the same run (ratio
-#     tapegrad / raw: 1.00 is parity).
+#     dist::all_reduce and DDP's ring all-reduce beside a raw MPI_Allreduce
+#     loop in the same run, taking turns (ratios to raw: 1.00 is parity).
 #  2. SGD step time of the MNIST MLP (784-256-10) and of 784-4096-4096-10,
 #     global batch 256: 1 rank x 1 thread, 1 rank x 2 threads, and 2 ranks x 1
 #     thread with DDP (bucketed, overlapped) and with one all_reduce after

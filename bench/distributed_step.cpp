@@ -2,9 +2,11 @@
 //
 //   distributed_step allreduce MAX_MIB ROUNDS
 //     all_reduce (SUM, float) of 1 KiB .. MAX_MIB MiB: tapegrad's
-//     dist::all_reduce next to a raw MPI_Allreduce loop on the same buffer
-//     size, alternating, in the same run. Prints per size the median seconds
-//     of both and their ratio, and the bus bandwidth 2 (p - 1) / p * bytes / s.
+//     dist::all_reduce and DDP's bucket sum (detail::RingAllReduce, Note
+//     [Ring all-reduce]) next to a raw MPI_Allreduce loop on the same buffer
+//     size, in turns (each goes first in a third of the rounds), in the same
+//     run. Prints per size the median seconds of each, their ratios to raw,
+//     and all_reduce's bus bandwidth 2 (p - 1) / p * bytes / s.
 //   distributed_step ddp HIDDEN GLOBAL_BATCH STEPS MODE THREADS
 //     SGD steps of a 784-HIDDEN-...-10 MLP (HIDDEN: "256" or "4096,4096") on
 //     random data, GLOBAL_BATCH split over the ranks. MODE: ddp (bucketed,
@@ -37,23 +39,39 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 void bench_allreduce(int64_t max_mib, int rounds) {
   const int world = dist::get_world_size(), rank = dist::get_rank();
-  if (rank == 0) std::printf("%10s %12s %12s %8s %12s\n", "bytes", "raw_mpi_s", "tapegrad_s", "ratio", "busbw_GB/s");
+  if (rank == 0)
+    std::printf("%10s %12s %12s %8s %12s %8s %12s\n", "bytes", "raw_mpi_s", "tapegrad_s", "ratio", "ring_s", "ratio",
+                "busbw_GB/s");
+  dist::detail::RingAllReduce<float> ring;
   for (int64_t bytes = 1024; bytes <= max_mib * 1024 * 1024; bytes *= 4) {
     const int64_t n = bytes / 4;
     auto t = tapegrad::ones<float>({n});
     std::vector<float> raw(static_cast<size_t>(n), 1.0f);
     const int reps = bytes <= (1 << 20) ? 50 : bytes <= (16 << 20) ? 8 : 3;
-    std::vector<double> raw_s, tg_s;
-    for (int r = 0; r < rounds; ++r) {
+    std::vector<double> raw_s, tg_s, ring_s;
+    // the three take turns going first, round by round
+    auto timed = [reps](std::vector<double>& out, auto&& call) {
       dist::barrier();
-      auto t0 = Clock::now();
-      for (int i = 0; i < reps; ++i)
+      const auto t0 = Clock::now();
+      for (int i = 0; i < reps; ++i) call();
+      out.push_back(seconds_since(t0) / reps);
+    };
+    auto run_raw = [&] {
+      timed(raw_s, [&] {
         MPI_Allreduce(MPI_IN_PLACE, raw.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-      raw_s.push_back(seconds_since(t0) / reps);
-      dist::barrier();
-      t0 = Clock::now();
-      for (int i = 0; i < reps; ++i) dist::all_reduce(t);
-      tg_s.push_back(seconds_since(t0) / reps);
+      });
+    };
+    auto run_tapegrad = [&] { timed(tg_s, [&] { dist::all_reduce(t); }); };
+    auto run_ring = [&] {
+      timed(ring_s, [&] {
+        ring.start(t, 0);
+        ring.wait("ring");
+      });
+    };
+    for (int r = 0; r < rounds; ++r) {
+      if (r % 3 == 0) run_raw(), run_tapegrad(), run_ring();
+      else if (r % 3 == 1) run_tapegrad(), run_ring(), run_raw();
+      else run_ring(), run_raw(), run_tapegrad();
     }
     // the slowest rank's median decides
     auto worst = [](double v) {
@@ -61,10 +79,11 @@ void bench_allreduce(int64_t max_mib, int rounds) {
       dist::all_reduce(x, dist::ReduceOp::MAX);
       return x.item();
     };
-    const double a = worst(median(raw_s)), b = worst(median(tg_s));
+    const double a = worst(median(raw_s)), b = worst(median(tg_s)), c = worst(median(ring_s));
     const double busbw = 2.0 * (world - 1) / std::max(world, 1) * static_cast<double>(bytes) / b / 1e9;
     if (rank == 0)
-      std::printf("%10lld %12.3e %12.3e %8.3f %12.3f\n", static_cast<long long>(bytes), a, b, b / a, busbw);
+      std::printf("%10lld %12.3e %12.3e %8.3f %12.3e %8.3f %12.3f\n", static_cast<long long>(bytes), a, b, b / a, c,
+                  c / a, busbw);
   }
 }
 

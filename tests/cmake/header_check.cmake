@@ -452,6 +452,16 @@ tapegrad_header_use(tapegrad/distributed/collectives.hpp DISTRIBUTED CODE [[
   distributed::all_reduce(t);  // one rank: the sum is t
   distributed::destroy_process_group();
   return t.to_vector()[1] == 3.0f ? 0 : 1;]])
+tapegrad_header_use(tapegrad/distributed/ring.hpp DISTRIBUTED CODE [[
+  distributed::init_process_group();
+  auto t = full<float>({3}, 2.0f);
+  {
+    distributed::detail::RingAllReduce<float> ring;
+    ring.start(t, 0);  // one rank: the sum is t, done at once
+    ring.wait("header check");
+  }
+  distributed::destroy_process_group();
+  return t.to_vector()[2] == 2.0f ? 0 : 1;]])
 tapegrad_header_use(tapegrad/distributed/ddp.hpp DISTRIBUTED WITH tapegrad/nn/layers.hpp CODE [[
   distributed::init_process_group();
   int rc = 1;

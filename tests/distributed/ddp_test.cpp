@@ -154,29 +154,45 @@ TEST_CASE("DistributedDataParallel: no_sync accumulates locally; the next backwa
 }
 
 namespace {
-// A module whose second layer is unused by forward.
+// A module whose layer b is unused by forward; registered after a, or
+// before it (then b's parameters go in the last buckets).
 struct Unused : nn::Module<float> {
   std::shared_ptr<nn::Linear<float>> a, b;
-  Unused() {
+  explicit Unused(bool b_first = false) {
     tapegrad::manual_seed(9);
+    if (b_first) b = register_module("b", std::make_shared<nn::Linear<float>>(4, 2));
     a = register_module("a", std::make_shared<nn::Linear<float>>(4, 2));
-    b = register_module("b", std::make_shared<nn::Linear<float>>(4, 2));
+    if (!b_first) b = register_module("b", std::make_shared<nn::Linear<float>>(4, 2));
   }
   Tensor<float> forward(const Tensor<float>& x) override { return a->forward(x); }
   std::string name() const override { return "Unused"; }
 };
+const char* const kUnusedError =
+    "DistributedDataParallel: expected to have finished reduction in the prior iteration before starting a new one; "
+    "parameters that received no gradient in backward(): 'module.b.weight', 'module.b.bias'. Every parameter that "
+    "requires grad must take part in the loss (unused parameters are not supported: set requires_grad_(false) on "
+    "them)";
 }  // namespace
 
 TEST_CASE("DistributedDataParallel: a parameter without gradient is reported at the next forward") {
   DDP ddp(std::make_shared<Unused>());
   Tensor<float> x = tapegrad::ones<float>({1, 4});
   ddp.forward(x).sum().backward();
-  CHECK_THROWS_WITH_AS(ddp.forward(x),
-                       "DistributedDataParallel: expected to have finished reduction in the prior iteration before "
-                       "starting a new one; parameters that received no gradient in backward(): 'module.b.weight', "
-                       "'module.b.bias'. Every parameter that requires grad must take part in the loss (unused "
-                       "parameters are not supported: set requires_grad_(false) on them)",
-                       tapegrad::ValueError);
+  CHECK_THROWS_WITH_AS(ddp.forward(x), kUnusedError, tapegrad::ValueError);
+}
+
+TEST_CASE("DistributedDataParallel: after a missing gradient, the buckets launched before it finish and are reused") {
+  // a bucket per parameter: a's two are launched (their sums in flight), b's never
+  DDP ddp(std::make_shared<Unused>(true), {.bucket_cap_mb = 1e-6, .first_bucket_cap_mb = 1e-6});
+  REQUIRE(ddp.bucket_parameter_names().size() == 4);
+  CHECK(ddp.bucket_parameter_names()[0][0] == "module.a.bias");
+  Tensor<float> x = tapegrad::ones<float>({1, 4});
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    ddp.forward(x).sum().backward();
+    // the same error every time, not a bucket still busy from the last one
+    CHECK_THROWS_WITH_AS(ddp.forward(x), kUnusedError, tapegrad::ValueError);
+  }
 }
 
 TEST_CASE("DistributedDataParallel: a model that differs across ranks is refused, naming the parameter and ranks") {

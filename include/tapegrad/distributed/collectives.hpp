@@ -194,35 +194,40 @@ inline Work launched(const char* op, MPI_Request r, std::function<void()> finish
 
 /// tensor = op(tensor of every rank), in place on every rank. tensor: any
 /// shape, the same on all ranks.
+///
+/// Note [Blocking all_reduce]: without async_op the reduction is the MPI
+/// library's blocking MPI_Allreduce, not its non-blocking MPI_Iallreduce
+/// waited for: libraries tune the blocking one (Open MPI 4.1's coll/tuned)
+/// far more than the non-blocking one (coll/libnbc): the latter took about
+/// 1.5-2x the time for 1-256 MiB (bench/distributed.md). The blocking call gives up
+/// Note [Distributed faults] 3's timeout only once every rank has passed
+/// Note [Collective argument check] (which is bounded by it) and so has
+/// entered this same all_reduce: a rank that dies in between is noticed by
+/// the launcher.
 template <Element T>
 Work all_reduce(const Tensor<T>& tensor, ReduceOp op = ReduceOp::SUM, bool async_op = false) {
   const auto& g = detail::require_group("all_reduce");
   detail::agree("all_reduce", g, tensor, detail::check_op<T>("all_reduce", op));
   Tensor<T> buf = detail::staged(tensor);
-  MPI_Request r;
-  detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, buf.data_ptr(), static_cast<int>(buf.numel()),
-                                   detail::mpi_type<T>(), detail::mpi_op<T>(op), g.comm, &r),
-                    "all_reduce");
-  return detail::launched("all_reduce", r, [tensor, buf, op, world = g.world] {
+  auto finish = [tensor, buf, op, world = g.world] {
     detail::divide_by_world(buf, op, world);
     detail::written(tensor, buf);
-  }, async_op);
-}
-
-namespace detail {
-/// An all_reduce SUM of DDP's contiguous bucket buffer without Note
-/// [Collective argument check]: DDP checked the model's shapes once at
-/// construction, and the buckets are its own.
-template <FloatingElement T>
-Work all_reduce_bucket(const Tensor<T>& buffer) {
-  const auto& g = require_group("DistributedDataParallel");
+  };
+  const int n = static_cast<int>(buf.numel());
+  if (!async_op) {
+    if (g.world > 1)
+      detail::check_mpi(
+          MPI_Allreduce(MPI_IN_PLACE, buf.data_ptr(), n, detail::mpi_type<T>(), detail::mpi_op<T>(op), g.comm),
+          "all_reduce");
+    finish();
+    return Work();
+  }
   MPI_Request r;
-  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_type<T>(), MPI_SUM,
-                           g.comm, &r),
-            "DistributedDataParallel: all_reduce");
-  return Work("DistributedDataParallel: all_reduce", {r}, [buffer] {});
+  detail::check_mpi(
+      MPI_Iallreduce(MPI_IN_PLACE, buf.data_ptr(), n, detail::mpi_type<T>(), detail::mpi_op<T>(op), g.comm, &r),
+      "all_reduce");
+  return Work("all_reduce", {r}, std::move(finish));
 }
-}  // namespace detail
 
 /// tensor = src's tensor on every rank.
 template <Element T>
@@ -417,18 +422,14 @@ int recv(const Tensor<T>& tensor, int src = -1, int tag = 0) {
   TAPEGRAD_CHECK(tensor.defined(), ValueError, "recv: the tensor is undefined");
   // Probe first (bounded by the group's timeout) to learn the size.
   MPI_Status st;
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  for (int flag = 0, spins = 0;; ++spins) {
+  int flag = 0;
+  const bool arrived = detail::poll_until([&] {
     detail::check_mpi(MPI_Iprobe(src, tag, g.comm, &flag, &st), "recv");
-    if (flag) break;
-    if ((spins & 255) == 255) {
-      TAPEGRAD_CHECK(clock::now() - start <= g.timeout, distributed::DistributedError, "recv: timed out after ",
-                     g.timeout.count(), " ms waiting for a message from ",
-                     src == MPI_ANY_SOURCE ? std::string("any rank") : "rank " + std::to_string(src));
-      std::this_thread::yield();
-    }
-  }
+    return flag != 0;
+  });
+  TAPEGRAD_CHECK(arrived, distributed::DistributedError, "recv: timed out after ", g.timeout.count(),
+                 " ms waiting for a message from ",
+                 src == MPI_ANY_SOURCE ? std::string("any rank") : "rank " + std::to_string(src));
   int bytes = 0;
   MPI_Get_count(&st, MPI_BYTE, &bytes);
   const int64_t want = tensor.numel() * static_cast<int64_t>(sizeof(T));

@@ -10,18 +10,24 @@
 // communication starts early), as PyTorch's Reducer does. A post-accumulate-
 // grad hook on each parameter (Note [Post-accumulate-grad hooks]) copies its
 // gradient into its bucket's flat buffer; when a bucket is full it is summed
-// over the ranks with MPI_Iallreduce while backward goes on with the earlier
-// layers. Buckets are launched strictly in bucket order, so every rank issues
-// the same sequence of collectives even when gradients arrive in a different
-// order. When the last bucket has been launched (the last parameter's
+// over the ranks (Note [Ring all-reduce]) while backward goes on with the
+// earlier layers. Buckets are launched strictly in bucket order, so every
+// rank issues the same sequence of collectives even when gradients arrive in
+// a different order. When the last bucket has been launched (the last parameter's
 // gradient is in), the hook waits for all of them and writes grad = sum /
 // world back.
 //
-// Note [DDP progress]: MPI implementations progress non-blocking collectives
-// when the process calls into MPI. Rather than a progress thread (which would
-// need MPI_THREAD_MULTIPLE), every hook call tests the buckets in flight
-// (MPI_Testall), so the reduction advances between the backward functions
-// that compute the next gradients.
+// Note [DDP progress]: MPI implementations move a message only when the
+// process calls into MPI (Open MPI has no progress thread by default): a
+// large message sent to a rank that is busy computing waits until that rank
+// tests it. Rather than a progress thread (which would need
+// MPI_THREAD_MULTIPLE and take a core from the computation), every hook call
+// advances every bucket in flight as far as the arrived messages allow
+// (RingAllReduce::progress: test, add the received chunk, post the next
+// step), so the ring moves between the backward functions that compute the
+// next gradients. How much is hidden depends on the model: only the backward
+// that remains after a bucket is launched can overlap it, so the last bucket
+// (the first layers' parameters) is never hidden.
 //
 // Every parameter that requires grad must receive a gradient in every
 // synchronized backward (PyTorch's find_unused_parameters=False): otherwise
@@ -35,6 +41,7 @@
 #include "../autograd/engine.hpp"
 #include "../nn/module.hpp"
 #include "collectives.hpp"
+#include "ring.hpp"
 
 namespace tapegrad::nn::parallel {
 
@@ -74,6 +81,10 @@ class DistributedDataParallel : public Module<T> {
     }
     world_ = g.world;
     make_buckets();
+    // the ring's tags (the same on every rank: construction is collective)
+    auto& state = distributed::detail::group();
+    tag_base_ = state.next_internal_tag;
+    state.next_internal_tag = (state.next_internal_tag + static_cast<int>(buckets_.size())) % kTagSpan;
     for (size_t i = 0; i < params_.size(); ++i)
       hooks_.push_back(autograd::register_post_accumulate_grad_hook<T>(
           params_[i], [this, i](const Tensor<T>&) { on_grad_ready(i); }));
@@ -129,7 +140,7 @@ class DistributedDataParallel : public Module<T> {
     std::vector<int64_t> offsets;  // of each in buffer
     Tensor<T> buffer;              // flat, the params' numels summed
     size_t pending = 0;            // gradients not yet copied in
-    distributed::Work work;
+    distributed::detail::RingAllReduce<T> sum;
   };
 
   void make_buckets() {
@@ -176,19 +187,28 @@ class DistributedDataParallel : public Module<T> {
     tapegrad::detail::copy_into(b.buffer.narrow(0, b.offsets[pos], p.numel()).view(p.sizes()), p.grad());
     --b.pending;
     while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) {
-      Bucket& l = buckets_[next_launch_++];
-      l.work = distributed::detail::all_reduce_bucket(l.buffer);
+      const size_t k = next_launch_++;
+      buckets_[k].sum.start(buckets_[k].buffer, (tag_base_ + static_cast<int>(k)) % kTagSpan);
     }
-    // Note [DDP progress]
-    for (size_t k = 0; k < next_launch_; ++k) buckets_[k].work.is_completed();
+    progress();
     if (next_launch_ == buckets_.size()) finish();
+  }
+
+  // Note [DDP progress]: true when every launched bucket is summed.
+  bool progress() {
+    bool all = true;
+    for (size_t k = 0; k < next_launch_; ++k) all = buckets_[k].sum.progress() && all;
+    return all;
   }
 
   void finish() {
     NoGradGuard no_grad;
     const T scale = T(1) / static_cast<T>(world_);
+    if (!distributed::detail::poll_until([this] { return progress(); })) {
+      for (auto& b : buckets_) b.sum.abandon();
+      distributed::detail::throw_timeout("DistributedDataParallel: all_reduce");
+    }
     for (auto& b : buckets_) {
-      b.work.wait();
       T* d = b.buffer.data_ptr();
       for (int64_t e = 0; e < b.buffer.numel(); ++e) d[e] *= scale;
       for (size_t j = 0; j < b.params.size(); ++j) {
@@ -202,6 +222,10 @@ class DistributedDataParallel : public Module<T> {
 
   void check_previous_reduction() {
     if (!started_) return;
+    // the buckets launched before the missing gradient finish first (their
+    // buffers are reused)
+    for (size_t k = 0; k < next_launch_; ++k)
+      if (!buckets_[k].sum.done()) buckets_[k].sum.wait("DistributedDataParallel: all_reduce");
     std::ostringstream os;
     int n = 0;
     for (size_t i = 0; i < params_.size(); ++i)
@@ -268,6 +292,9 @@ class DistributedDataParallel : public Module<T> {
   bool started_ = false;  // some gradient of this iteration is in
   bool sync_ = true;
   int world_ = 1;
+  int tag_base_ = 0;
+  // MPI guarantees tags up to 32767
+  static constexpr int kTagSpan = 16384;
 };
 
 }  // namespace tapegrad::nn::parallel

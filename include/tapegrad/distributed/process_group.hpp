@@ -86,6 +86,10 @@ namespace detail {
 
 struct GroupState {
   MPI_Comm comm = MPI_COMM_NULL;
+  // tapegrad's own point-to-point messages (Note [Ring all-reduce]), apart
+  // from the user's send/recv on comm, whatever their tags
+  MPI_Comm internal = MPI_COMM_NULL;
+  int next_internal_tag = 0;  // handed out in the same order on every rank
   int rank = 0;
   int world = 1;
   bool initialized = false;      // between init_process_group and destroy_process_group
@@ -154,6 +158,7 @@ inline void on_exit() {
     abort_job("exited without destroy_process_group(); aborting the job so that the other ranks "
               "do not wait forever");
   // A single process has nobody waiting for it: finish quietly.
+  MPI_Comm_free(&g.internal);
   MPI_Comm_free(&g.comm);
   g.initialized = false;
   if (g.we_started_mpi) MPI_Finalize();
@@ -174,6 +179,31 @@ MPI_Datatype mpi_type() {
                   "tapegrad::distributed: bool is sent as MPI_C_BOOL, which needs a one-byte bool");
     return MPI_C_BOOL;
   }
+}
+
+/// Calls done() until it returns true; false if the group's timeout passed
+/// first (Note [Distributed faults] 3). Polling rather than MPI_Waitall: a
+/// bounded wait, and the same progress (Open MPI's and MPICH's waits poll
+/// too).
+template <class Done>
+[[nodiscard]] bool poll_until(Done&& done) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  const auto timeout = group().timeout;
+  for (int spins = 0; !done(); ++spins) {
+    if ((spins & 255) == 255) {
+      if (clock::now() - start > timeout) return false;
+      std::this_thread::yield();
+    }
+  }
+  return true;
+}
+
+[[noreturn]] inline void throw_timeout(const char* op) {
+  const GroupState& g = group();
+  tapegrad::detail::throw_error<DistributedError>(
+      op, ": timed out after ", g.timeout.count(), " ms waiting for the other ranks (rank ", g.rank, " of ", g.world,
+      "); a rank failed, hangs, or called a different collective");
 }
 
 }  // namespace detail
@@ -201,6 +231,8 @@ inline void init_process_group(const ProcessGroupOptions& options = {}) {
   detail::check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &comm), "init_process_group");
   MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
   g.comm = comm;
+  detail::check_mpi(MPI_Comm_dup(comm, &g.internal), "init_process_group");
+  g.next_internal_tag = 0;
   MPI_Comm_rank(comm, &g.rank);
   MPI_Comm_size(comm, &g.world);
   g.timeout = options.timeout;
@@ -225,6 +257,7 @@ inline void destroy_process_group() {
   detail::GroupState& g = detail::group();
   detail::require_group("destroy_process_group");
   // MPI_Comm_free is collective: the ranks leave together
+  detail::check_mpi(MPI_Comm_free(&g.internal), "destroy_process_group");
   detail::check_mpi(MPI_Comm_free(&g.comm), "destroy_process_group");
   g.initialized = false;
   g.rank = 0;
@@ -283,23 +316,10 @@ class Work {
   /// Blocks until the operation is done; DistributedError after the group's
   /// timeout (Note [Distributed faults]).
   void wait() {
-    using clock = std::chrono::steady_clock;
-    const auto start = clock::now();
-    const auto timeout = detail::group().timeout;
-    // Polling rather than MPI_Waitall: a bounded wait, and the same
-    // progress (Open MPI's and MPICH's waits poll too).
-    for (int spins = 0; !is_completed(); ++spins) {
-      if ((spins & 255) == 255) {
-        if (clock::now() - start > timeout) {
-          requests_.clear();  // abandoned: the job is going to end
-          finish_ = nullptr;
-          tapegrad::detail::throw_error<DistributedError>(
-              op_, ": timed out after ", timeout.count(), " ms waiting for the other ranks (rank ",
-              detail::group().rank, " of ", detail::group().world,
-              "); a rank failed, hangs, or called a different collective");
-        }
-        std::this_thread::yield();
-      }
+    if (!detail::poll_until([this] { return is_completed(); })) {
+      requests_.clear();  // abandoned: the job is going to end
+      finish_ = nullptr;
+      detail::throw_timeout(op_);
     }
   }
 
