@@ -2,7 +2,7 @@
 // limits (bench/breakdown.md has the runs and their reading).
 //
 //   epoch_breakdown --preset fc500 [--dataset fashion] [--data DIR] [--threads N]
-//                   [--warmup-epochs N] [--json FILE]
+//                   [--warmup-epochs N] [--json FILE] [--clock cpu|wall]
 //
 // Two passes over the same epoch:
 //  1. The recipe's training loop exactly as mnist_mlp runs it (Sequential,
@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -46,7 +47,25 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double secs(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+// The timers read the process's CPU time by default (--clock cpu): on a
+// shared, loaded machine the wall clock counts the time other programs ran.
+// With several threads the CPU time adds up every thread's, spin-waits of the
+// pool included, so compare 2-thread figures with each other, not with 1.
+// --clock wall reads the steady clock instead.
+bool g_cpu_clock = true;
+struct Stamp {
+  Clock::time_point wall;
+  timespec cpu;
+};
+Stamp now() {
+  Stamp s{Clock::now(), {}};
+  if (g_cpu_clock) clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &s.cpu);
+  return s;
+}
+double secs(const Stamp& a, const Stamp& b) {
+  if (!g_cpu_clock) return std::chrono::duration<double>(b.wall - a.wall).count();
+  return static_cast<double>(b.cpu.tv_sec - a.cpu.tv_sec) + 1e-9 * static_cast<double>(b.cpu.tv_nsec - a.cpu.tv_nsec);
+}
 
 struct Recipe {
   std::vector<int64_t> hidden;
@@ -102,9 +121,9 @@ double fma_peak(int threads) {
   double best = 0;
   for (int r = 0; r < 5; ++r) {
     std::vector<float> sink(static_cast<size_t>(threads));
-    const auto t0 = Clock::now();
+    const auto t0 = now();
     tg::detail::parallel_for(threads, threads, [&](int64_t t) { sink[static_cast<size_t>(t)] = fma_chains(iters); });
-    const double s = secs(t0, Clock::now());
+    const double s = secs(t0, now()) / (g_cpu_clock ? threads : 1);  // CPU time: each thread's
     best = std::max(best, 12.0 * 2 * kLanes * static_cast<double>(iters) * threads / s);
     if (sink[0] == 42.0f) std::printf(" ");
   }
@@ -117,14 +136,31 @@ double triad_bandwidth() {
   auto a = tg::empty<float>({n}), b = tg::rand<float>({n}), c = tg::rand<float>({n});
   double best = 0;
   for (int r = 0; r < 5; ++r) {
-    const auto t0 = Clock::now();
+    const auto t0 = now();
     tg::detail::parallel_range(n, [&](int64_t lo, int64_t m) {
       float* pa = a.data_ptr() + lo;
       const float *pb = b.data_ptr() + lo, *pc = c.data_ptr() + lo;
       for (int64_t i = 0; i < m; ++i) pa[i] = pb[i] + 0.5f * pc[i];
     });
-    best = std::max(best, 12.0 * static_cast<double>(n) / secs(t0, Clock::now()));
+    best = std::max(best, 12.0 * static_cast<double>(n) / (secs(t0, now()) / (g_cpu_clock ? tg::get_num_threads() : 1)));
   }
+  return best;
+}
+
+// Seconds per 32-bit word of the generator's engine drawn one at a time
+// (bernoulli_'s way: a double uniform is two words), best of 5.
+double generator_word_secs() {
+  tg::Generator gen(1);
+  const int64_t n = int64_t{1} << 23;
+  double best = 1e9;
+  uint32_t sink = 0;
+  for (int r = 0; r < 5; ++r) {
+    tg::Generator::Draws d(gen);
+    const auto t0 = now();
+    for (int64_t i = 0; i < n; ++i) sink ^= d.random();
+    best = std::min(best, secs(t0, now()) / static_cast<double>(n));
+  }
+  if (sink == 42) std::printf(" ");
   return best;
 }
 
@@ -133,13 +169,13 @@ struct Timers {
   std::map<std::string, double> s;
   template <class Fn>
   auto time(const std::string& name, Fn&& fn) {
-    const auto t0 = Clock::now();
+    const auto t0 = now();
     if constexpr (std::is_void_v<decltype(fn())>) {
       fn();
-      s[name] += secs(t0, Clock::now());
+      s[name] += secs(t0, now());
     } else {
       auto r = fn();
-      s[name] += secs(t0, Clock::now());
+      s[name] += secs(t0, now());
       return r;
     }
   }
@@ -162,9 +198,9 @@ double density_of(const tg::Tensor<float>& x) {
 template <class Fn>
 tg::Tensor<float> gemm(Timers& t, Flops& f, const tg::Tensor<float>& a, const tg::Tensor<float>& b, Fn&& fn) {
   const uint64_t before = tg::kernels::gemm_sparse_count();
-  const auto t0 = Clock::now();
+  const auto t0 = now();
   auto r = fn();
-  const double d = secs(t0, Clock::now());
+  const double d = secs(t0, now());
   const bool sparse = tg::kernels::gemm_sparse_count() != before;
   const std::string name = sparse ? "sparse GEMM" : "GEMM";
   t.s[name] += d;
@@ -187,6 +223,7 @@ int main(int argc, char** argv) {
     else if (f == "--threads") threads = std::stoi(v);
     else if (f == "--warmup-epochs") warmup = std::stoi(v);
     else if (f == "--json") json = v;
+    else if (f == "--clock" && (v == "cpu" || v == "wall")) g_cpu_clock = v == "cpu";
     else {
       std::fprintf(stderr, "epoch_breakdown: unknown flag %s (see the comment at the top of the file)\n", f.c_str());
       return 2;
@@ -197,7 +234,7 @@ int main(int argc, char** argv) {
   tg::set_num_threads(threads);
   tg::manual_seed(42);
 
-  const double peak = fma_peak(threads), bandwidth = triad_bandwidth();
+  const double peak = fma_peak(threads), bandwidth = triad_bandwidth(), word_secs = generator_word_secs();
   tg::data::MNIST train(data_dir, true), test(data_dir, false);
 
   auto net = std::make_shared<nn::Sequential<float>>();
@@ -235,7 +272,7 @@ int main(int argc, char** argv) {
   for (int e = 0; e <= warmup; ++e) {
     real = Timers{};
     steps = 0;
-    const auto t_epoch = Clock::now();
+    const auto t_epoch = now();
     auto it = loader.begin();
     for (;;) {
       const bool done = real.time("data loading", [&] { return !(it != loader.end()); });
@@ -265,7 +302,7 @@ int main(int argc, char** argv) {
       }
       net->train();
     });
-    real.s["epoch"] = secs(t_epoch, Clock::now());
+    real.s["epoch"] = secs(t_epoch, now());
   }
 
   // ---- pass 2: the kernels of forward, loss and backward, replayed ----
@@ -288,9 +325,9 @@ int main(int argc, char** argv) {
           break;
         }
         pre.push_back(y);
-        auto h = k.time("elementwise", [&] { return tg::relu(y); });
+        auto h = k.time("relu", [&] { return tg::relu(y); });
         if (rc.dropout > 0) {
-          auto d = k.time("elementwise", [&] { return F::dropout(h, rc.dropout, true); });
+          auto d = k.time("dropout", [&] { return F::dropout(h, rc.dropout, true); });
           mask.push_back(tg::ne(d, zero).to<float>() * static_cast<float>(1 / (1 - rc.dropout)));
           h = d;
         }
@@ -306,11 +343,11 @@ int main(int argc, char** argv) {
         auto* L = linears[l];
         const auto& x = in[l];
         (void)gemm(k, fl, g.t(), x, [&] { return tg::mm(g.t(), x); });  // dW = g^T x
-        (void)k.time("elementwise", [&] { return tg::sum(g, 0); });            // db
+        (void)k.time("bias gradient", [&] { return tg::sum(g, 0); });          // db
         if (l == 0) break;
         g = gemm(k, fl, g, L->weight, [&] { return tg::mm(g, L->weight); });  // dx = g W
-        if (rc.dropout > 0) g = k.time("elementwise", [&] { return tg::mul(g, mask[l - 1]); });
-        g = k.time("elementwise", [&] {  // relu', one fused map as ReluBackward's
+        if (rc.dropout > 0) g = k.time("dropout backward", [&] { return tg::mul(g, mask[l - 1]); });
+        g = k.time("relu backward", [&] {  // relu', one fused map as ReluBackward's
           return tg::detail::map2<float, float>(g, in[l], [](float gv, float y) { return y <= 0 ? 0.0f : gv; }, "relu'");
         });
       }
@@ -329,6 +366,9 @@ int main(int argc, char** argv) {
   const double flops_eval = 2 * eval_ma * static_cast<double>(test.size());
   const double flops_dense = fl.dense["GEMM"], flops_sparse = fl.dense["sparse GEMM"],
                flops_sparse_nz = fl.nonzero["sparse GEMM"];
+  // hidden activations over the epoch (batch x width of every hidden layer, every step)
+  double act = 0;
+  for (int64_t h : rc.hidden) act += static_cast<double>(h) * static_cast<double>(rc.batch) * static_cast<double>(steps);
   const double opt_bytes = static_cast<double>(steps) * static_cast<double>(params) * 4.0 * (3 + 2 * states);
 
   const double epoch = real.s["epoch"];
@@ -338,7 +378,11 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, double>> rows = {
       {"GEMM", k.s["GEMM"]},
       {"sparse GEMM", k.s["sparse GEMM"]},
-      {"elementwise/activations", k.s["elementwise"]},
+      {"relu", k.s["relu"]},
+      {"dropout", k.s["dropout"]},
+      {"relu backward", k.s["relu backward"]},
+      {"dropout backward", k.s["dropout backward"]},
+      {"bias gradient", k.s["bias gradient"]},
       {"loss", k.s["loss"]},
       {"autograd and other", fb - replay},
       {"optimizer step", real.s["optimizer step"]},
@@ -358,6 +402,15 @@ int main(int argc, char** argv) {
       std::snprintf(buf, sizeof buf, "%.1f ms (%.0f MB at %.1f GB/s, memory; less when it all stays in cache)",
                     1e3 * opt_bytes / bandwidth, opt_bytes * 1e-6,
                     bandwidth * 1e-9);
+    else if (name == "relu" || name == "relu backward" || name == "dropout backward" || name == "bias gradient") {
+      // floats moved per hidden activation: relu reads x and writes y; the
+      // backward maps read g and y (g and the mask) and write g'; db reads g
+      const double per = name == "relu" ? 8 : name == "bias gradient" ? 4 : 12;
+      std::snprintf(buf, sizeof buf, "%.1f ms (%.0f MB at %.1f GB/s; in cache it is faster)", 1e3 * per * act / bandwidth,
+                    per * act * 1e-6, bandwidth * 1e-9);
+    } else if (name == "dropout")
+      std::snprintf(buf, sizeof buf, "%.1f ms (generator: 2 words per element at %.2f ns) + %.1f ms (x read, y written at %.1f GB/s)",
+                    1e3 * 2 * act * word_secs, 1e9 * word_secs, 1e3 * 8 * act / bandwidth, bandwidth * 1e-9);
     else if (name == "evaluation")
       std::snprintf(buf, sizeof buf, "%.1f ms (%.2f GFLOP at peak, first layer's nonzeros)", 1e3 * flops_eval / peak, flops_eval * 1e-9);
     else
