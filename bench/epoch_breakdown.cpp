@@ -50,7 +50,8 @@ namespace {
 // The timers read the process's CPU time by default (--clock cpu): on a
 // shared, loaded machine the wall clock counts the time other programs ran.
 // With several threads the CPU time adds up every thread's, spin-waits of the
-// pool included, so compare 2-thread figures with each other, not with 1.
+// pool included (and peak and bandwidth are then per CPU-second), so a
+// 2-thread part above its 1-thread figure is what splitting it costs.
 // --clock wall reads the steady clock instead.
 bool g_cpu_clock = true;
 struct Stamp {
