@@ -2,7 +2,7 @@
 // limits (bench/breakdown.md has the runs and their reading).
 //
 //   epoch_breakdown --preset fc500 [--dataset fashion] [--data DIR] [--threads N]
-//                   [--warmup-epochs N] [--json FILE]
+//                   [--warmup-epochs N] [--json FILE] [--clock cpu|wall]
 //
 // Two passes over the same epoch:
 //  1. The recipe's training loop exactly as mnist_mlp runs it (Sequential,
@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -46,7 +47,26 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double secs(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+// The timers read the process's CPU time by default (--clock cpu): on a
+// shared, loaded machine the wall clock counts the time other programs ran.
+// With several threads the CPU time adds up every thread's, spin-waits of the
+// pool included (and peak and bandwidth are then per CPU-second), so a
+// 2-thread part above its 1-thread figure is what splitting it costs.
+// --clock wall reads the steady clock instead.
+bool g_cpu_clock = true;
+struct Stamp {
+  Clock::time_point wall;
+  timespec cpu;
+};
+Stamp now() {
+  Stamp s{Clock::now(), {}};
+  if (g_cpu_clock) clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &s.cpu);
+  return s;
+}
+double secs(const Stamp& a, const Stamp& b) {
+  if (!g_cpu_clock) return std::chrono::duration<double>(b.wall - a.wall).count();
+  return static_cast<double>(b.cpu.tv_sec - a.cpu.tv_sec) + 1e-9 * static_cast<double>(b.cpu.tv_nsec - a.cpu.tv_nsec);
+}
 
 struct Recipe {
   std::vector<int64_t> hidden;
@@ -75,24 +95,28 @@ constexpr int kLanes = 4;
 typedef float VecF __attribute__((vector_size(kLanes * sizeof(float))));
 // keeps the compiler from folding or vectorising the chains away
 #if defined(__x86_64__)
-#define KEEP(v) asm volatile("" : "+x"(v))
+#define KEEP(v) asm volatile("" : "+v"(v))
 #elif defined(__aarch64__)
 #define KEEP(v) asm volatile("" : "+w"(v))
 #else
 #define KEEP(v) asm volatile("" : : "r"(&v) : "memory")
 #endif
 
-// 12 independent a = a * x + y chains (FMAs under -march=native's -ffp-contract=fast).
+// 12 independent a = a * x + y chains (FMAs under -march=native's
+// -ffp-contract=fast), in named variables: held in an array, GCC kept them on
+// the stack and every FMA waited for a store and a load, which halved the
+// "peak" (the dense GEMM then ran above it).
 [[gnu::noinline]] float fma_chains(int64_t iters) {
-  VecF x, y, a[12];
+  VecF x, y;
   for (int l = 0; l < kLanes; ++l) x[l] = 0.999999f, y[l] = 1e-7f;
-  for (auto& v : a) v = x;
+  VecF a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
   for (int64_t i = 0; i < iters; ++i) {
-    for (auto& v : a) v = v * x + y;
-    for (auto& v : a) KEEP(v);
+    a0 = a0 * x + y, a1 = a1 * x + y, a2 = a2 * x + y, a3 = a3 * x + y, a4 = a4 * x + y, a5 = a5 * x + y;
+    a6 = a6 * x + y, a7 = a7 * x + y, a8 = a8 * x + y, a9 = a9 * x + y, a10 = a10 * x + y, a11 = a11 * x + y;
+    KEEP(a0); KEEP(a1); KEEP(a2); KEEP(a3); KEEP(a4); KEEP(a5);
+    KEEP(a6); KEEP(a7); KEEP(a8); KEEP(a9); KEEP(a10); KEEP(a11);
   }
-  VecF s = a[0];
-  for (int k = 1; k < 12; ++k) s += a[k];
+  const VecF s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
   return s[0];
 }
 
@@ -102,9 +126,11 @@ double fma_peak(int threads) {
   double best = 0;
   for (int r = 0; r < 5; ++r) {
     std::vector<float> sink(static_cast<size_t>(threads));
-    const auto t0 = Clock::now();
+    const auto t0 = now();
     tg::detail::parallel_for(threads, threads, [&](int64_t t) { sink[static_cast<size_t>(t)] = fma_chains(iters); });
-    const double s = secs(t0, Clock::now());
+    // in CPU time (summed over the threads, as the parts are) the rate per
+    // CPU-second, i.e. one thread's; in wall time all threads'
+    const double s = secs(t0, now());
     best = std::max(best, 12.0 * 2 * kLanes * static_cast<double>(iters) * threads / s);
     if (sink[0] == 42.0f) std::printf(" ");
   }
@@ -117,14 +143,33 @@ double triad_bandwidth() {
   auto a = tg::empty<float>({n}), b = tg::rand<float>({n}), c = tg::rand<float>({n});
   double best = 0;
   for (int r = 0; r < 5; ++r) {
-    const auto t0 = Clock::now();
+    const auto t0 = now();
     tg::detail::parallel_range(n, [&](int64_t lo, int64_t m) {
       float* pa = a.data_ptr() + lo;
       const float *pb = b.data_ptr() + lo, *pc = c.data_ptr() + lo;
       for (int64_t i = 0; i < m; ++i) pa[i] = pb[i] + 0.5f * pc[i];
     });
-    best = std::max(best, 12.0 * static_cast<double>(n) / secs(t0, Clock::now()));
+    best = std::max(best, 12.0 * static_cast<double>(n) / secs(t0, now()));  // per CPU-second with --clock cpu
   }
+  return best;
+}
+
+// Seconds per 32-bit word of the generator's engine drawn in bulk
+// (Generator::Draws::random_fill, as dropout's mask draws them; a double
+// uniform is two words), best of 5.
+double generator_word_secs() {
+  tg::Generator gen(1);
+  const int64_t n = int64_t{1} << 10, reps = 8192;
+  std::vector<uint32_t> w(static_cast<size_t>(n));
+  double best = 1e9;
+  uint32_t sink = 0;
+  for (int r = 0; r < 5; ++r) {
+    tg::Generator::Draws d(gen);
+    const auto t0 = now();
+    for (int64_t i = 0; i < reps; ++i) d.random_fill(w.data(), n), sink ^= w[static_cast<size_t>(i % n)];
+    best = std::min(best, secs(t0, now()) / static_cast<double>(n * reps));
+  }
+  if (sink == 42) std::printf(" ");
   return best;
 }
 
@@ -133,13 +178,13 @@ struct Timers {
   std::map<std::string, double> s;
   template <class Fn>
   auto time(const std::string& name, Fn&& fn) {
-    const auto t0 = Clock::now();
+    const auto t0 = now();
     if constexpr (std::is_void_v<decltype(fn())>) {
       fn();
-      s[name] += secs(t0, Clock::now());
+      s[name] += secs(t0, now());
     } else {
       auto r = fn();
-      s[name] += secs(t0, Clock::now());
+      s[name] += secs(t0, now());
       return r;
     }
   }
@@ -149,6 +194,10 @@ struct Timers {
 // factors are both nonzero (the work the sparse-operand path cannot skip)
 struct Flops {
   std::map<std::string, double> dense, nonzero;
+  // per product ("layer 1 forward", ...): time, FLOPs as above, and how many
+  // of its calls took the sparse path
+  std::map<std::string, double> t, pdense, pnonzero;
+  std::map<std::string, int64_t> calls, sparse_calls;
 };
 
 double density_of(const tg::Tensor<float>& x) {
@@ -160,17 +209,20 @@ double density_of(const tg::Tensor<float>& x) {
 // hidden layers can be sparse enough too), with its FLOPs; for a sparse call
 // the nonzero FLOPs count the sparser operand's nonzeros only
 template <class Fn>
-tg::Tensor<float> gemm(Timers& t, Flops& f, const tg::Tensor<float>& a, const tg::Tensor<float>& b, Fn&& fn) {
+tg::Tensor<float> gemm(Timers& t, Flops& f, const std::string& what, const tg::Tensor<float>& a, const tg::Tensor<float>& b,
+                       Fn&& fn) {
   const uint64_t before = tg::kernels::gemm_sparse_count();
-  const auto t0 = Clock::now();
+  const auto t0 = now();
   auto r = fn();
-  const double d = secs(t0, Clock::now());
+  const double d = secs(t0, now());
   const bool sparse = tg::kernels::gemm_sparse_count() != before;
   const std::string name = sparse ? "sparse GEMM" : "GEMM";
   t.s[name] += d;
   const double flops = 2.0 * static_cast<double>(a.size(0)) * static_cast<double>(a.size(1)) * static_cast<double>(b.size(1));
   f.dense[name] += flops;
-  f.nonzero[name] += sparse ? flops * std::min(density_of(a), density_of(b)) : flops;
+  const double nz = sparse ? flops * std::min(density_of(a), density_of(b)) : flops;
+  f.nonzero[name] += nz;
+  f.t[what] += d, f.pdense[what] += flops, f.pnonzero[what] += nz, ++f.calls[what], f.sparse_calls[what] += sparse;
   return r;
 }
 
@@ -187,6 +239,7 @@ int main(int argc, char** argv) {
     else if (f == "--threads") threads = std::stoi(v);
     else if (f == "--warmup-epochs") warmup = std::stoi(v);
     else if (f == "--json") json = v;
+    else if (f == "--clock" && (v == "cpu" || v == "wall")) g_cpu_clock = v == "cpu";
     else {
       std::fprintf(stderr, "epoch_breakdown: unknown flag %s (see the comment at the top of the file)\n", f.c_str());
       return 2;
@@ -197,7 +250,7 @@ int main(int argc, char** argv) {
   tg::set_num_threads(threads);
   tg::manual_seed(42);
 
-  const double peak = fma_peak(threads), bandwidth = triad_bandwidth();
+  const double peak = fma_peak(threads), bandwidth = triad_bandwidth(), word_secs = generator_word_secs();
   tg::data::MNIST train(data_dir, true), test(data_dir, false);
 
   auto net = std::make_shared<nn::Sequential<float>>();
@@ -235,7 +288,7 @@ int main(int argc, char** argv) {
   for (int e = 0; e <= warmup; ++e) {
     real = Timers{};
     steps = 0;
-    const auto t_epoch = Clock::now();
+    const auto t_epoch = now();
     auto it = loader.begin();
     for (;;) {
       const bool done = real.time("data loading", [&] { return !(it != loader.end()); });
@@ -265,7 +318,7 @@ int main(int argc, char** argv) {
       }
       net->train();
     });
-    real.s["epoch"] = secs(t_epoch, Clock::now());
+    real.s["epoch"] = secs(t_epoch, now());
   }
 
   // ---- pass 2: the kernels of forward, loss and backward, replayed ----
@@ -282,15 +335,16 @@ int main(int argc, char** argv) {
       std::vector<tg::Tensor<float>> in{batch.x}, pre, mask;
       for (size_t l = 0; l < linears.size(); ++l) {
         auto* L = linears[l];
-        auto y = gemm(k, fl, in.back(), L->weight.t(), [&] { return tg::addmm(L->bias, in.back(), L->weight.t()); });
+        const std::string layer = "layer " + std::to_string(l + 1);
+        auto y = gemm(k, fl, layer + " forward", in.back(), L->weight.t(), [&] { return tg::addmm(L->bias, in.back(), L->weight.t()); });
         if (l + 1 == linears.size()) {
           in.push_back(y);
           break;
         }
         pre.push_back(y);
-        auto h = k.time("elementwise", [&] { return tg::relu(y); });
+        auto h = k.time("relu", [&] { return tg::relu(y); });
         if (rc.dropout > 0) {
-          auto d = k.time("elementwise", [&] { return F::dropout(h, rc.dropout, true); });
+          auto d = k.time("dropout", [&] { return F::dropout(h, rc.dropout, true); });
           mask.push_back(tg::ne(d, zero).to<float>() * static_cast<float>(1 / (1 - rc.dropout)));
           h = d;
         }
@@ -305,12 +359,13 @@ int main(int argc, char** argv) {
       for (size_t l = linears.size(); l-- > 0;) {
         auto* L = linears[l];
         const auto& x = in[l];
-        (void)gemm(k, fl, g.t(), x, [&] { return tg::mm(g.t(), x); });  // dW = g^T x
-        (void)k.time("elementwise", [&] { return tg::sum(g, 0); });            // db
+        const std::string layer = "layer " + std::to_string(l + 1);
+        (void)gemm(k, fl, layer + " dW", g.t(), x, [&] { return tg::mm(g.t(), x); });  // dW = g^T x
+        (void)k.time("bias gradient", [&] { return tg::sum(g, 0); });          // db
         if (l == 0) break;
-        g = gemm(k, fl, g, L->weight, [&] { return tg::mm(g, L->weight); });  // dx = g W
-        if (rc.dropout > 0) g = k.time("elementwise", [&] { return tg::mul(g, mask[l - 1]); });
-        g = k.time("elementwise", [&] {  // relu', one fused map as ReluBackward's
+        g = gemm(k, fl, layer + " dX", g, L->weight, [&] { return tg::mm(g, L->weight); });  // dx = g W
+        if (rc.dropout > 0) g = k.time("dropout backward", [&] { return tg::mul(g, mask[l - 1]); });
+        g = k.time("relu backward", [&] {  // relu', one fused map as ReluBackward's
           return tg::detail::map2<float, float>(g, in[l], [](float gv, float y) { return y <= 0 ? 0.0f : gv; }, "relu'");
         });
       }
@@ -329,6 +384,9 @@ int main(int argc, char** argv) {
   const double flops_eval = 2 * eval_ma * static_cast<double>(test.size());
   const double flops_dense = fl.dense["GEMM"], flops_sparse = fl.dense["sparse GEMM"],
                flops_sparse_nz = fl.nonzero["sparse GEMM"];
+  // hidden activations over the epoch (batch x width of every hidden layer, every step)
+  double act = 0;
+  for (int64_t h : rc.hidden) act += static_cast<double>(h) * static_cast<double>(rc.batch) * static_cast<double>(steps);
   const double opt_bytes = static_cast<double>(steps) * static_cast<double>(params) * 4.0 * (3 + 2 * states);
 
   const double epoch = real.s["epoch"];
@@ -338,7 +396,11 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, double>> rows = {
       {"GEMM", k.s["GEMM"]},
       {"sparse GEMM", k.s["sparse GEMM"]},
-      {"elementwise/activations", k.s["elementwise"]},
+      {"relu", k.s["relu"]},
+      {"dropout", k.s["dropout"]},
+      {"relu backward", k.s["relu backward"]},
+      {"dropout backward", k.s["dropout backward"]},
+      {"bias gradient", k.s["bias gradient"]},
       {"loss", k.s["loss"]},
       {"autograd and other", fb - replay},
       {"optimizer step", real.s["optimizer step"]},
@@ -358,6 +420,15 @@ int main(int argc, char** argv) {
       std::snprintf(buf, sizeof buf, "%.1f ms (%.0f MB at %.1f GB/s, memory; less when it all stays in cache)",
                     1e3 * opt_bytes / bandwidth, opt_bytes * 1e-6,
                     bandwidth * 1e-9);
+    else if (name == "relu" || name == "relu backward" || name == "dropout backward" || name == "bias gradient") {
+      // floats moved per hidden activation: relu reads x and writes y; the
+      // backward maps read g and y (g and the mask) and write g'; db reads g
+      const double per = name == "relu" ? 8 : name == "bias gradient" ? 4 : 12;
+      std::snprintf(buf, sizeof buf, "%.1f ms (%.0f MB at %.1f GB/s; in cache it is faster)", 1e3 * per * act / bandwidth,
+                    per * act * 1e-6, bandwidth * 1e-9);
+    } else if (name == "dropout")
+      std::snprintf(buf, sizeof buf, "%.1f ms (generator: 2 words per element at %.2f ns) + %.1f ms (x read, y written at %.1f GB/s)",
+                    1e3 * 2 * act * word_secs, 1e9 * word_secs, 1e3 * 8 * act / bandwidth, bandwidth * 1e-9);
     else if (name == "evaluation")
       std::snprintf(buf, sizeof buf, "%.1f ms (%.2f GFLOP at peak, first layer's nonzeros)", 1e3 * flops_eval / peak, flops_eval * 1e-9);
     else
@@ -367,8 +438,9 @@ int main(int argc, char** argv) {
   std::printf("preset %s on %s, %d thread%s, %lld steps of batch %lld, %lld parameters, optimizer %s\n", preset.c_str(),
               dataset.c_str(), threads, threads == 1 ? "" : "s", static_cast<long long>(steps),
               static_cast<long long>(rc.batch), static_cast<long long>(params), rc.optimizer.c_str());
-  std::printf("FMA peak %.1f GFLOPS (%d thread%s, %d-float vectors), triad bandwidth %.1f GB/s\n", peak * 1e-9, threads,
-              threads == 1 ? "" : "s", kLanes, bandwidth * 1e-9);
+  std::printf("FMA peak %.1f GFLOPS (%d thread%s, %d-float vectors), triad bandwidth %.1f GB/s%s\n", peak * 1e-9, threads,
+              threads == 1 ? "" : "s", kLanes, bandwidth * 1e-9,
+              g_cpu_clock ? " (per CPU-second: parts and limits are CPU time summed over the threads)" : "");
   std::printf("epoch %.1f ms (of which forward+loss+backward %.1f ms, their kernels replayed %.1f ms)\n\n", 1e3 * epoch,
               1e3 * fb, 1e3 * replay);
   std::printf("| part | ms | share of epoch | physical limit |\n|---|---:|---:|---|\n");
@@ -377,6 +449,14 @@ int main(int argc, char** argv) {
   const double limit_total = (flops_dense + flops_sparse_nz + flops_eval) / peak + opt_bytes / bandwidth;
   std::printf("| **epoch** | **%.1f** | 100%% | %.1f ms (GEMM nonzero FLOPs at peak + optimizer bytes at bandwidth) |\n",
               1e3 * epoch, 1e3 * limit_total);
+  std::printf("\nThe products one by one (limit: their FLOPs at the FMA peak, for calls that took the sparse path\n"
+              "only the products by the sparser operand's nonzeros):\n\n"
+              "| product | calls on the sparse path | ms | limit ms | at %% of limit |\n|---|---:|---:|---:|---:|\n");
+  for (auto& [what, v] : fl.t) {
+    const double lim = fl.pnonzero[what] / peak;
+    std::printf("| %s | %lld of %lld | %.1f | %.1f | %.0f%% |\n", what.c_str(), static_cast<long long>(fl.sparse_calls[what]),
+                static_cast<long long>(fl.calls[what]), 1e3 * v, 1e3 * lim, 100 * lim / v);
+  }
   if (!json.empty()) {
     std::ofstream out(json);
     out << "{\"preset\":\"" << preset << "\",\"dataset\":\"" << dataset << "\",\"threads\":" << threads

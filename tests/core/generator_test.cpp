@@ -28,6 +28,30 @@ TEST_CASE("Generator: random() is MT19937 seeded by init_genrand, as PyTorch's C
   CHECK(tg::rand({1}).item() == static_cast<float>(hi & 0xffffff) * 0x1.0p-24f);
 }
 
+TEST_CASE("Generator: random_fill draws the words random() would, from any position, across twists") {
+  // starts: fresh (the first word twists), mid-state, one before and at a
+  // twist (624 words per twist); lengths: empty, short, longer than a twist
+  for (int skip : {0, 1, 300, 622, 623, 624, 625}) {
+    for (int64_t n : {0, 1, 7, 623, 624, 625, 2000}) {
+      tg::Generator a(11), b(11);
+      for (int i = 0; i < skip; ++i) (void)a.random(), (void)b.random();
+      std::vector<uint32_t> bulk(static_cast<size_t>(n) + 1, 0xdeadbeefU);
+      {
+        tg::Generator::Draws d(a);
+        d.random_fill(bulk.data(), n);
+      }
+      int64_t wrong = 0;
+      for (int64_t i = 0; i < n; ++i) wrong += bulk[static_cast<size_t>(i)] != b.random();
+      CAPTURE(skip);
+      CAPTURE(n);
+      CHECK(wrong == 0);
+      CHECK(bulk[static_cast<size_t>(n)] == 0xdeadbeefU);  // nothing written past n
+      CHECK(a.random() == b.random());                      // both generators at the same place
+      CHECK(a.get_state() == b.get_state());
+    }
+  }
+}
+
 TEST_CASE("Generator: seeds, initial_seed, copies and state round trips") {
   tg::Generator a;
   CHECK(a.initial_seed() == 67280421310721ULL);

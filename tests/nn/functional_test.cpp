@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -373,6 +374,39 @@ TEST_CASE("dropout: identity when not training or p = 0; zeros for p = 1; scales
   CHECK(zeros < 320);
   CHECK_THROWS_WITH_AS(F::dropout(x, 1.5), "dropout: probability has to be between 0 and 1, but got 1.5",
                        tg::ValueError);
+}
+
+// The mask as bernoulli_(1 - p) then a product by 1 / (1 - p), the way
+// Note [Dropout's mask] says the one-pass mask must match, and x times it.
+template <class T>
+tg::Tensor<T> dropout_by_bernoulli(const tg::Tensor<T>& x, double p, tg::Generator& gen) {
+  auto noise = tg::empty<T>(x.sizes());
+  noise.bernoulli_(1 - p, gen);
+  return tg::mul(x, tg::mul(noise, tg::full<T>({}, T(1) / static_cast<T>(1 - p))));
+}
+
+TEST_CASE_TEMPLATE("dropout: the one-pass mask is bernoulli_(1 - p) scaled, bit for bit, for any size and p", T, float,
+                   double) {
+  // sizes around the mask's blocks of 512 and the generator's twists (624
+  // words, two per element); p from nearly none to nearly all dropped
+  for (int64_t n : {1, 311, 512, 513, 1247, 5001}) {
+    for (double p : {1e-12, 0.2, 0.5, 0.9, 1 - 1e-12}) {
+      auto x = tg::randn<T>({n});
+      if (n > 3) {  // non-finite inputs: a dropped inf or NaN is NaN (0 * inf), as PyTorch's product
+        x.data_ptr()[0] = std::numeric_limits<T>::infinity();
+        x.data_ptr()[1] = -std::numeric_limits<T>::infinity();
+        x.data_ptr()[2] = std::numeric_limits<T>::quiet_NaN();
+      }
+      tg::Generator a(static_cast<uint64_t>(n) * 7 + 3), b = a;
+      (void)a.random(), (void)b.random();  // start mid-state
+      const auto got = F::dropout(x, p, true, a).to_vector(), want = dropout_by_bernoulli(x, p, b).to_vector();
+      CAPTURE(n);
+      CAPTURE(p);
+      REQUIRE(got.size() == want.size());
+      CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(T)) == 0);
+      CHECK(a.random() == b.random());  // the same number of words drawn
+    }
+  }
 }
 
 // ---- errors --------------------------------------------------------------------------------

@@ -58,10 +58,42 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   return y.view(out_shape);
 }
 
+namespace detail {
+// Note [Dropout's mask]: PyTorch fills a contiguous noise tensor by
+// bernoulli_(1 - p), one double uniform (two generator words) per element in
+// memory order, and scales it by 1 / (1 - p) in T. dropout_noise makes the
+// same values in one pass: the words are drawn in blocks
+// (Generator::Draws::random_fill) and the comparison is done on integers:
+// uniform_double() < keep is x 2^-53 < keep for the 53-bit integer x, both
+// sides exact in double (a power-of-two scale), i.e. x < ceil(keep 2^53).
+// A kept element is 1 * scale = scale, a dropped one 0 * scale = 0, so the
+// noise is scale or 0 exactly as bernoulli_ then the product gave it.
+
+/// noise[0..n) = scale where the next double uniform of gen is < keep, else 0.
+template <FloatingElement T>
+void dropout_noise(T* noise, int64_t n, double keep, T scale, Generator& gen) {
+  const auto thr = static_cast<uint64_t>(std::ceil(keep * 0x1.0p53));
+  constexpr int64_t kBlock = 512;
+  uint32_t w[2 * kBlock];
+  Generator::Draws d(gen);
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t m = n - i0 < kBlock ? n - i0 : kBlock;
+    d.random_fill(w, 2 * m);
+    T* out = noise + i0;
+    for (int64_t i = 0; i < m; ++i) {
+      // random64(): the first word high; uniform_double keeps its low 53 bits
+      const uint64_t x = (static_cast<uint64_t>(w[2 * i] & 0x1fffffU) << 32) | w[2 * i + 1];
+      out[i] = x < thr ? scale : T(0);
+    }
+  }
+}
+}  // namespace detail
+
 /// dropout(x, p, training): zero each element with probability p and scale
 /// the rest by 1 / (1 - p); identity when not training. The mask is
 /// PyTorch's: a contiguous noise tensor filled by bernoulli_(1 - p), divided
-/// by 1 - p in T, so manual_seed(s) drops the elements PyTorch drops.
+/// by 1 - p in T, so manual_seed(s) drops the elements PyTorch drops
+/// (made in one pass, Note [Dropout's mask]).
 template <FloatingElement T>
 Tensor<T> dropout(const Tensor<T>& x, double p = 0.5, bool training = true,
                   Generator& gen = default_generator()) {
@@ -71,11 +103,7 @@ Tensor<T> dropout(const Tensor<T>& x, double p = 0.5, bool training = true,
   if (p == 1) return mul(x, zeros<T>({}));
   auto noise = empty<T>(x.sizes());
   const T keep = static_cast<T>(1 - p), scale = T(1) / keep;
-  {
-    NoGradGuard no_grad;
-    noise.bernoulli_(1 - p, gen);
-    tapegrad::detail::map1_<T>(noise, [=](T b) { return b * scale; }, "dropout");  // b / keep, as a product of 0 or 1
-  }
+  detail::dropout_noise(noise.data_ptr(), noise.numel(), 1 - p, scale, gen);
   return mul(x, noise);
 }
 
