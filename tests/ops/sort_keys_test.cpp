@@ -30,7 +30,7 @@ template <class T>
 bool same_bits(const tg::Tensor<T>& a, const tg::Tensor<T>& b) {
   const auto ca = a.contiguous(), cb = b.contiguous();
   return ca.sizes() == cb.sizes() &&
-         std::memcmp(ca.data_ptr(), cb.data_ptr(), static_cast<size_t>(ca.numel()) * sizeof(T)) == 0;
+         (ca.numel() == 0 || std::memcmp(ca.data_ptr(), cb.data_ptr(), static_cast<size_t>(ca.numel()) * sizeof(T)) == 0);
 }
 
 template <class T>
