@@ -47,6 +47,7 @@ inline bool equal_nan(T a, T b) {
 // vectorises with no branch to mispredict (a comparison sort of random data
 // mispredicts about one branch in two); that is n * n comparisons, so rows
 // longer than kRankSortMax are sorted as (key, index) pairs by std::sort.
+// topk with k <= kFirstKeysMax keeps the k best in one pass (first_keys).
 // The values are read back at the sorted indices, so NaN payloads and
 // signed zeros come out as they went in.
 template <class T>
@@ -65,6 +66,15 @@ inline order_key_t<T> order_key(T v) {
   } else {
     return static_cast<K>(v);
   }
+}
+/// keys = the order keys of row[0, len), all bits flipped when `flip`
+/// (descending, or topk's largest).
+template <Element T>
+void row_keys(const T* row, int64_t len, bool flip, std::vector<order_key_t<T>>& keys) {
+  using K = order_key_t<T>;
+  const K mask = flip ? K(-1) : K(0);
+  keys.resize(static_cast<size_t>(len));
+  for (int64_t j = 0; j < len; ++j) keys[static_cast<size_t>(j)] = order_key(row[j]) ^ mask;
 }
 inline constexpr int64_t kRankSortMax = 128;
 /// sort_keys for a small k (topk's usual case): one pass keeping the k best
@@ -220,9 +230,7 @@ ValuesIndices<T> sort(const Tensor<T>& x, int64_t dim = -1, bool descending = fa
   std::vector<int32_t> rank;
   std::vector<std::pair<K, int64_t>> pairs;
   auto r = detail::per_row(x, dim, n, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    keys.resize(static_cast<size_t>(len));
-    const K flip = descending ? K(-1) : K(0);  // Note [Sorting by keys]
-    for (int64_t j = 0; j < len; ++j) keys[static_cast<size_t>(j)] = detail::order_key(row[j]) ^ flip;
+    detail::row_keys(row, len, descending, keys);
     detail::sort_keys(keys.data(), len, len, ix, rank, pairs);
     for (int64_t j = 0; j < len; ++j) v[j] = row[ix[j]];
   });
@@ -254,9 +262,7 @@ ValuesIndices<T> topk(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool larg
   std::vector<int32_t> rank;
   std::vector<std::pair<K, int64_t>> pairs;
   auto r = detail::per_row(x, dim, k, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    keys.resize(static_cast<size_t>(len));
-    const K flip = largest ? K(-1) : K(0);  // Note [Sorting by keys]
-    for (int64_t j = 0; j < len; ++j) keys[static_cast<size_t>(j)] = detail::order_key(row[j]) ^ flip;
+    detail::row_keys(row, len, largest, keys);
     if (k <= detail::kFirstKeysMax) detail::first_keys(keys.data(), len, k, ix, best);
     else detail::sort_keys(keys.data(), len, k, ix, rank, pairs);
     for (int64_t j = 0; j < k; ++j) v[j] = row[ix[j]];
