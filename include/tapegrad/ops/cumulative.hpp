@@ -1,6 +1,7 @@
 #pragma once
 // Scans along a dim: cumsum, cumprod, cummax, cummin, logcumsumexp, each with
 // its backward. Rows are walked contiguously (ops/sort.hpp's rows_along).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -9,12 +10,45 @@
 namespace tapegrad {
 
 namespace detail {
-// out row = scan of the x row: acc = step(acc, x[j]), out[j] = acc, from
-// acc = x[0]; x and out have x's shape (dim moved last inside). float32 rows
-// accumulate in double, as PyTorch's CPU scans (acc_type), rounding each
+// A scan: acc = step(acc, x[j]), out[j] = acc, from acc = x[0]. float32
+// rows accumulate in double, as PyTorch's CPU scans (acc_type), rounding each
 // output once.
 template <class R>
 using scan_acc_t = std::conditional_t<std::is_same_v<R, float>, double, R>;
+// Note [Scans across rows]: a row's scan is a chain of dependent steps
+// (each add waits for the previous one), so one row at a time runs at the
+// step's latency. kScanRows rows advance side by side instead: their chains
+// are independent and overlap. When the accumulator type differs from the
+// input's or output's (float rows in double), the conversions, not the adds,
+// bound the loop; they go through a small buffer, converted a chunk at a
+// time in loops the compiler vectorises, and the steps run on the buffer.
+// Each row still steps in its own order from its own first element, so
+// every output is the same value, bit for bit.
+inline constexpr int64_t kScanRows = 4;
+template <int64_t G, class A, Element R, Element T, class Step>
+void scan_block(const T* in, R* o, int64_t n, const Step& step) {
+  constexpr bool convert = !std::is_same_v<A, T> || !std::is_same_v<A, R>;
+  constexpr int64_t kChunk = convert ? 256 : 1;
+  A acc[G];
+  for (int64_t b = 0; b < G; ++b) acc[b] = static_cast<A>(in[b * n]);
+  for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
+    if constexpr (convert) {
+      const int64_t m = std::min(kChunk, n - j0);
+      A buf[G][kChunk];
+      for (int64_t b = 0; b < G; ++b)
+        for (int64_t j = 0; j < m; ++j) buf[b][j] = static_cast<A>(in[b * n + j0 + j]);
+      for (int64_t j = j0 == 0 ? 1 : 0; j < m; ++j)
+        for (int64_t b = 0; b < G; ++b) buf[b][j] = acc[b] = step(acc[b], buf[b][j]);
+      for (int64_t b = 0; b < G; ++b)
+        for (int64_t j = 0; j < m; ++j) o[b * n + j0 + j] = static_cast<R>(buf[b][j]);
+    } else {
+      for (int64_t b = 0; b < G; ++b)
+        o[b * n + j0] = j0 == 0 ? acc[b] : (acc[b] = step(acc[b], static_cast<A>(in[b * n + j0])));
+    }
+  }
+}
+// out row = scan of the x row (Note [Scans across rows]); x and out have x's
+// shape (dim moved last inside).
 template <Element R, Element T, class Step>
 Tensor<R> scan_rows(const Tensor<T>& x, int64_t dim, const Step& step) {
   auto xr = rows_along(x, dim);
@@ -23,13 +57,16 @@ Tensor<R> scan_rows(const Tensor<T>& x, int64_t dim, const Step& step) {
   const int64_t rows = n ? xr.numel() / n : 0;
   const T* px = xr.data_ptr();
   R* po = out.data_ptr();
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* in = px + r * n;
-    R* o = po + r * n;
-    using A = scan_acc_t<R>;
-    A acc = static_cast<A>(in[0]);
-    o[0] = static_cast<R>(acc);
-    for (int64_t j = 1; j < n; ++j) o[j] = static_cast<R>(acc = step(acc, static_cast<A>(in[j])));
+  using A = scan_acc_t<R>;
+  if (rows >= kScanRows) {
+    // the last block ends at the last row, overlapping the one before (its
+    // rows are written twice, with the same values) rather than leaving a tail
+    for (int64_t next = 0; next < rows; next += kScanRows) {
+      const int64_t r = std::min(next, rows - kScanRows);
+      scan_block<kScanRows, A>(px + r * n, po + r * n, n, step);
+    }
+  } else {
+    for (int64_t r = 0; r < rows; ++r) scan_block<1, A>(px + r * n, po + r * n, n, step);
   }
   return rows_back(out, dim);
 }

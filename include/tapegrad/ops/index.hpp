@@ -480,9 +480,20 @@ Tensor<T> index_select(const Tensor<T>& self, int64_t dim, const Tensor<I>& inde
       int64_t outer = 1, inner = 1;
       for (int64_t k = 0; k < d; ++k) outer *= self.sizes()[k];
       for (int64_t k = d + 1; k < self.dim(); ++k) inner *= self.sizes()[k];
+      // the slices are read in the index's order, which the hardware
+      // prefetchers cannot guess: short ones are asked for a few ahead
+      constexpr int64_t kAhead = 8;
+      const auto bytes = inner * static_cast<int64_t>(sizeof(T));
       for (int64_t o = 0; o < outer; ++o)
-        for (int64_t k = 0; k < n; ++k)
+        for (int64_t k = 0; k < n; ++k) {
+#if defined(__GNUC__)
+          if (k + kAhead < n && bytes <= 1024) {
+            const auto* ahead = reinterpret_cast<const char*>(ps + (o * size + at[static_cast<size_t>(k + kAhead)]) * inner);
+            for (int64_t c = 0; c < bytes; c += 64) __builtin_prefetch(ahead + c);
+          }
+#endif
           std::copy_n(ps + (o * size + at[static_cast<size_t>(k)]) * inner, inner, po + (o * n + k) * inner);
+        }
     } else {
       detail::index_walk(out.sizes(), detail::strides_without(self, d),
                          {d, self.sizes()[d], self.strides()[d], false, "index_select"}, index.data_ptr(),

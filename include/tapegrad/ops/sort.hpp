@@ -7,6 +7,8 @@
 // are NaNs first); sort is stable, so equal values keep their index order.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <utility>
@@ -31,6 +33,114 @@ template <class T>
 inline bool equal_nan(T a, T b) {
   if constexpr (FloatingElement<T>) return a == b || (a != a && b != b);
   else return a == b;
+}
+
+// Note [Sorting by keys]: sort and topk order each row by an integer key per
+// element whose signed order is less_nan's: a float's bits with the negative
+// ones' magnitude bits flipped, -0.0 as 0.0 and every NaN as the largest key
+// (equal to each other, as less_nan says); descending or largest flips every
+// bit of the key, which reverses the order and keeps equal keys equal. Ties
+// are broken by index, so the order is a function of the keys alone (the
+// stable order) and any correct sort of the keys gives it. Short rows are
+// sorted by rank: an element's place is the number of keys below its own
+// plus the number of equal keys before it, counted in loops the compiler
+// vectorises with no branch to mispredict (a comparison sort of random data
+// mispredicts about one branch in two); that is n * n comparisons, so rows
+// longer than kRankSortMax are sorted as (key, index) pairs by std::sort.
+// topk with k <= kFirstKeysMax keeps the k best in one pass (first_keys).
+// The values are read back at the sorted indices, so NaN payloads and
+// signed zeros come out as they went in.
+template <class T>
+using order_key_t = std::conditional_t<(sizeof(T) <= 4), int32_t, int64_t>;
+/// v as a signed integer ordered as less_nan orders v (Note [Sorting by keys]).
+template <Element T>
+inline order_key_t<T> order_key(T v) {
+  using K = order_key_t<T>;
+  if constexpr (FloatingElement<T>) {
+    static_assert(sizeof(K) == sizeof(T));
+    if (v != v) return std::numeric_limits<K>::max();
+    if (v == T(0)) return 0;
+    K b;
+    std::memcpy(&b, &v, sizeof b);
+    return b < 0 ? b ^ std::numeric_limits<K>::max() : b;
+  } else {
+    return static_cast<K>(v);
+  }
+}
+/// keys = the order keys of row[0, len), all bits flipped when `flip`
+/// (descending, or topk's largest).
+template <Element T>
+void row_keys(const T* row, int64_t len, bool flip, std::vector<order_key_t<T>>& keys) {
+  using K = order_key_t<T>;
+  const K mask = flip ? K(-1) : K(0);
+  keys.resize(static_cast<size_t>(len));
+  for (int64_t j = 0; j < len; ++j) keys[static_cast<size_t>(j)] = order_key(row[j]) ^ mask;
+}
+inline constexpr int64_t kRankSortMax = 128;
+/// sort_keys for a small k (topk's usual case): one pass keeping the k best
+/// (key, index) in order, so each element costs a comparison with the k-th
+/// best unless it enters. Later elements enter only below a strictly greater
+/// key, which keeps equal keys in index order.
+template <class K>
+void first_keys(const K* keys, int64_t n, int64_t k, int64_t* order, std::vector<K>& best) {
+  if (k == 0) return;
+  best.resize(static_cast<size_t>(k));
+  K* bk = best.data();
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const K key = keys[i];
+    if (count == k && !(key < bk[k - 1])) continue;
+    int64_t p = count < k ? count++ : k - 1;
+    for (; p > 0 && key < bk[p - 1]; --p) {
+      bk[p] = bk[p - 1];
+      order[p] = order[p - 1];
+    }
+    bk[p] = key;
+    order[p] = i;
+  }
+}
+inline constexpr int64_t kFirstKeysMax = 16;
+
+/// Fills order[0, k) with the indices of the first k of keys[0, n) in
+/// ascending (key, index) order (Note [Sorting by keys]); rank and pairs
+/// are scratch.
+template <class K>
+void sort_keys(const K* keys, int64_t n, int64_t k, int64_t* order, std::vector<int32_t>& rank,
+               std::vector<std::pair<K, int64_t>>& pairs) {
+  if (n <= kRankSortMax) {
+    // 16 ranks at a time held in registers while every key j goes past
+    // them; the keys are padded to a multiple of 16 (the pads' ranks unused)
+    constexpr int32_t kLanes = 16;
+    const auto m = static_cast<int32_t>(n);
+    const int32_t padded = (m + kLanes - 1) / kLanes * kLanes;
+    K kp[kRankSortMax + kLanes];
+    std::copy_n(keys, n, kp);
+    std::fill(kp + m, kp + padded, std::numeric_limits<K>::max());
+    rank.resize(static_cast<size_t>(padded));
+    int32_t* rk = rank.data();
+    for (int32_t i0 = 0; i0 < padded; i0 += kLanes) {
+      // j precedes i when its key is lower, or equal and j < i: for the j
+      // below the block every lane has j < i, for those above none has
+      int32_t acc[kLanes] = {};
+      const int32_t mid = std::min(i0, m), hi = std::min(i0 + kLanes, m);
+      for (int32_t j = 0; j < mid; ++j)
+        for (int32_t b = 0; b < kLanes; ++b) acc[b] += static_cast<int32_t>(kp[i0 + b] >= kp[j]);
+      for (int32_t j = mid; j < hi; ++j)
+        for (int32_t b = 0; b < kLanes; ++b)
+          acc[b] += static_cast<int32_t>((kp[i0 + b] > kp[j]) | ((kp[i0 + b] == kp[j]) & (i0 + b > j)));
+      for (int32_t j = hi; j < m; ++j)
+        for (int32_t b = 0; b < kLanes; ++b) acc[b] += static_cast<int32_t>(kp[i0 + b] > kp[j]);
+      std::copy_n(acc, kLanes, rk + i0);
+    }
+    for (int32_t i = 0; i < m; ++i)
+      if (rk[i] < k) order[rk[i]] = i;
+    return;
+  }
+  pairs.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) pairs[static_cast<size_t>(i)] = {keys[i], i};
+  if (k < n) std::partial_sort(pairs.begin(), pairs.begin() + k, pairs.end());
+  else std::sort(pairs.begin(), pairs.end());
+  for (int64_t i = 0; i < k; ++i) order[i] = pairs[static_cast<size_t>(i)].second;
 }
 
 /// x (unrecorded) with dim moved last, contiguous: rows of x.size(dim).
@@ -115,20 +225,14 @@ ValuesIndices<T> sort(const Tensor<T>& x, int64_t dim = -1, bool descending = fa
   (void)stable;  // a stable sort is one of the orders an unstable one may give
   dim = x.dim() ? wrap_dim(dim, x.dim(), "sort") : (wrap_dim(dim, 0, "sort"), 0);
   const int64_t n = x.dim() ? x.sizes()[dim] : 1;
-  // (value, index) pairs side by side: the comparisons read adjacent memory
-  std::vector<std::pair<T, int64_t>> buf;
+  using K = detail::order_key_t<T>;
+  std::vector<K> keys;
+  std::vector<int32_t> rank;
+  std::vector<std::pair<K, int64_t>> pairs;
   auto r = detail::per_row(x, dim, n, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    buf.resize(static_cast<size_t>(len));
-    for (int64_t j = 0; j < len; ++j) buf[static_cast<size_t>(j)] = {row[j], j};
-    using P = std::pair<T, int64_t>;
-    if (descending)
-      std::stable_sort(buf.begin(), buf.end(), [](const P& a, const P& b) { return detail::greater_nan(a.first, b.first); });
-    else
-      std::stable_sort(buf.begin(), buf.end(), [](const P& a, const P& b) { return detail::less_nan(a.first, b.first); });
-    for (int64_t j = 0; j < len; ++j) {
-      v[j] = buf[static_cast<size_t>(j)].first;
-      ix[j] = buf[static_cast<size_t>(j)].second;
-    }
+    detail::row_keys(row, len, descending, keys);
+    detail::sort_keys(keys.data(), len, len, ix, rank, pairs);
+    for (int64_t j = 0; j < len; ++j) v[j] = row[ix[j]];
   });
   detail::record_pick(r, x, dim, true, "SortBackward0");
   return r;
@@ -153,20 +257,15 @@ ValuesIndices<T> topk(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool larg
   // A 0-d x gives itself for k = 0 too, as PyTorch's (the output is 0-d, one
   // element, whatever k: it must be written).
   if (x.dim() == 0) k = 1;
-  std::vector<std::pair<T, int64_t>> buf;
+  using K = detail::order_key_t<T>;
+  std::vector<K> keys, best;
+  std::vector<int32_t> rank;
+  std::vector<std::pair<K, int64_t>> pairs;
   auto r = detail::per_row(x, dim, k, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    buf.resize(static_cast<size_t>(len));
-    for (int64_t j = 0; j < len; ++j) buf[static_cast<size_t>(j)] = {row[j], j};
-    using P = std::pair<T, int64_t>;
-    auto by = [largest](const P& a, const P& b) {  // equal values in index order
-      if (detail::equal_nan(a.first, b.first)) return a.second < b.second;
-      return largest ? detail::greater_nan(a.first, b.first) : detail::less_nan(a.first, b.first);
-    };
-    std::partial_sort(buf.begin(), buf.begin() + k, buf.end(), by);
-    for (int64_t j = 0; j < k; ++j) {
-      v[j] = buf[static_cast<size_t>(j)].first;
-      ix[j] = buf[static_cast<size_t>(j)].second;
-    }
+    detail::row_keys(row, len, largest, keys);
+    if (k <= detail::kFirstKeysMax) detail::first_keys(keys.data(), len, k, ix, best);
+    else detail::sort_keys(keys.data(), len, k, ix, rank, pairs);
+    for (int64_t j = 0; j < k; ++j) v[j] = row[ix[j]];
   });
   detail::record_pick(r, x, dim, true, "TopkBackward0");
   return r;
