@@ -270,19 +270,69 @@ void parallel_range(int64_t n, const Body& body) {
   });
 }
 
+// Note [Row loop once]: an op's row loop (row1/row2 with its functor) is
+// the bulk of the code the op compiles, and it has two callers: the
+// contiguous path (one range, split by parallel_range) and the strided one
+// (for_each_strided's rows). Both reach it through the same out-of-line
+// function, rows_of<N, Rows1/Rows2<...>> (tensor/iterator.hpp), the
+// contiguous path as a single row of unit strides through contiguous_block<N>,
+// whose parallel split is compiled once per operand count, not per op.
+// Inlined into both, as before, every op compiled its loop twice, and an
+// in-place op twice more. The contiguous path pays two calls per range, one
+// indirect (bench/elementwise_bench.cpp). In-place maps use the same
+// instantiation with o = a.
+
+/// The row functor of a one-operand map: o[k*so] = R(f(C(a[k*sa]))).
+template <class R, class C, class A, class F>
+struct Rows1 {
+  R* o;
+  const A* a;
+  const F& f;
+  void operator()(const Offsets<2>& p, int64_t n, const Offsets<2>& s) const {
+    row1<R, C>(o + p[0], s[0], a + p[1], s[1], n, f);
+  }
+};
+/// The row functor of a two-operand map: o[k*so] = R(f(C(a[k*sa]), C(b[k*sb]))).
+template <class R, class C, class A, class B, class F>
+struct Rows2 {
+  R* o;
+  const A* a;
+  const B* b;
+  const F& f;
+  void operator()(const Offsets<3>& p, int64_t n, const Offsets<3>& s) const {
+    row2<R, C>(o + p[0], s[0], a + p[1], s[1], b + p[2], s[2], n, f);
+  }
+};
+/// fn(ctx, ...) over [0, n) of N contiguous operands as rows of unit
+/// strides, split as Note [Parallel elementwise]; one per N, not per op.
+template <size_t N>
+[[gnu::noinline]] void contiguous_block(int64_t n, RowsFn<N> fn, const void* ctx) {
+  parallel_range(n, [&](int64_t lo, int64_t m) {
+    Offsets<N> base, unit;
+    base.fill(lo), unit.fill(1);
+    fn(ctx, base, m, unit, 1, unit);
+  });
+}
+/// rows over [0, n) of contiguous operands (Note [Row loop once]).
+template <size_t N, class Rows>
+void contiguous_rows(int64_t n, const Rows& rows) {
+  contiguous_block<N>(n, &rows_of<N, Rows>, &rows);
+}
+
+/// o[i] = R(f(C(a[i]))) of memory o and a, of one shape with strides so and sa.
+template <Element R, Element C, Element A, class F>
+void map1_rows(R* po, const Shape& so, const A* pa, const Shape& sa, const Shape& sizes, bool contiguous,
+               const F& f) {
+  const Rows1<R, C, A, F> rows{po, pa, f};
+  if (contiguous) return contiguous_rows<2>(shape_numel(sizes), rows);
+  for_each_strided<2>(sizes, {so, sa}, rows);
+}
+
 /// out[i] = R(f(C(a[i]))), out of a's shape (Note [Out variants] in ops/elementwise.hpp).
 template <Element R, Element C, Element A, class F>
 void map1_into(const Tensor<R>& out, const Tensor<A>& a, const F& f) {
-  R* po = out.data_ptr();
-  const A* pa = a.data_ptr();
-  if (a.is_contiguous() && out.is_contiguous()) {
-    parallel_range(a.numel(), [&](int64_t lo, int64_t n) { row1<R, C>(po + lo, 1, pa + lo, 1, n, f); });
-    return;
-  }
-  for_each_strided<2>(a.sizes(), {out.strides(), a.strides()},
-                      [&](const Offsets<2>& b, int64_t n, const Offsets<2>& s) {
-                        row1<R, C>(po + b[0], s[0], pa + b[1], s[1], n, f);
-                      });
+  map1_rows<R, C>(out.data_ptr(), out.strides(), a.data_ptr(), a.strides(), a.sizes(),
+                  a.is_contiguous() && out.is_contiguous(), f);
 }
 
 /// A fresh tensor R[i] = f(C(a[i])).
@@ -332,7 +382,7 @@ bool plain_contiguous(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>&
 /// o[i] = R(f(C(a[i]), C(b[i]))) for i < n, contiguous.
 template <Element R, Element C, Element A, Element B, class F>
 void map2_contiguous(R* po, const A* pa, const B* pb, int64_t n, const F& f) {
-  parallel_range(n, [&](int64_t lo, int64_t m) { row2<R, C>(po + lo, 1, pa + lo, 1, pb + lo, 1, m, f); });
+  contiguous_rows<3>(n, Rows2<R, C, A, B, F>{po, pa, pb, f});
 }
 
 /// When plain_contiguous(out, a, b): out[i] = R(f(C(a[i]), C(b[i]))) and out's
@@ -361,9 +411,7 @@ void map2_into(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b, con
   }
   const Shape& shape = io.sizes;
   for_each_strided<3>(shape, {out.strides(), broadcast_strides(a, shape), broadcast_strides(b, shape)},
-                      [&](const Offsets<3>& o, int64_t n, const Offsets<3>& s) {
-                        row2<R, C>(po + o[0], s[0], pa + o[1], s[1], pb + o[2], s[2], n, f);
-                      });
+                      Rows2<R, C, A, B, F>{po, pa, pb, f});
 }
 
 /// A fresh tensor R[i] = f(C(a[i]), C(b[i])) over the broadcast shape.
@@ -419,15 +467,7 @@ template <Element C, Element A, class F>
 void map1_(const Tensor<A>& a, const F& f, const char* op) {
   check_inplace(a, op);
   check_writable(a, op);
-  A* pa = a.data_ptr();
-  if (a.is_contiguous()) {
-    parallel_range(a.numel(), [&](int64_t lo, int64_t n) { row1<A, C>(pa + lo, 1, pa + lo, 1, n, f); });
-  } else {
-    for_each_strided<1>(a.sizes(), {a.strides()},
-                        [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
-                          row1<A, C>(pa + b[0], s[0], pa + b[0], s[0], n, f);
-                        });
-  }
+  map1_rows<A, C>(a.data_ptr(), a.strides(), a.data_ptr(), a.strides(), a.sizes(), a.is_contiguous(), f);
   a.storage()->bump_version();
 }
 
@@ -450,13 +490,10 @@ void map2_(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
   A* pa = a.data_ptr();
   const B* pb = b.data_ptr();
   if (a.sizes() == b.sizes() && a.is_contiguous() && b.is_contiguous()) {
-    parallel_range(a.numel(),
-                   [&](int64_t lo, int64_t n) { row2<A, C>(pa + lo, 1, pa + lo, 1, pb + lo, 1, n, f); });
+    map2_contiguous<A, C>(pa, pa, pb, a.numel(), f);
   } else {
-    for_each_strided<2>(shape, {a.strides(), broadcast_strides(b, shape)},
-                        [&](const Offsets<2>& o, int64_t n, const Offsets<2>& s) {
-                          row2<A, C>(pa + o[0], s[0], pa + o[0], s[0], pb + o[1], s[1], n, f);
-                        });
+    for_each_strided<3>(shape, {a.strides(), a.strides(), broadcast_strides(b, shape)},
+                        Rows2<A, C, A, B, F>{pa, pa, pb, f});
   }
   a.storage()->bump_version();
 }
