@@ -93,11 +93,9 @@ template <size_t N>
 }
 
 /// The RowsFn of for_each_strided for an `Inner`: `rows` rows, each one call
-/// of inner(base, n, inner_strides). Out of line (Note [Row loop once] in
-/// map.hpp): the maps also call it directly for a contiguous range, so the
-/// op's row loop, inlined here, is compiled once per op.
+/// of inner(base, n, inner_strides).
 template <size_t N, class Inner>
-[[gnu::noinline]] void rows_of(const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& s,
+void rows_of(const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& s,
                                int64_t rows, const Offsets<N>& rs) {
   const Inner& f = *static_cast<const Inner*>(ctx);
   Offsets<N> b = base;

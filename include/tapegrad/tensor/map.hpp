@@ -271,16 +271,14 @@ void parallel_range(int64_t n, const Body& body) {
 }
 
 // Note [Row loop once]: an op's row loop (row1/row2 with its functor) is
-// the bulk of the code the op compiles, and it has two callers: the
-// contiguous path (one range, split by parallel_range) and the strided one
-// (for_each_strided's rows). Both reach it through the same out-of-line
-// function, rows_of<N, Rows1/Rows2<...>> (tensor/iterator.hpp), the
-// contiguous path as a single row of unit strides through contiguous_block<N>,
-// whose parallel split is compiled once per operand count, not per op.
-// Inlined into both, as before, every op compiled its loop twice, and an
-// in-place op twice more. The contiguous path pays two calls per range, one
-// indirect (bench/elementwise_bench.cpp). In-place maps use the same
-// instantiation with o = a.
+// the bulk of the code the op compiles. The strided path reaches it through
+// for_each_strided's out-of-line rows, the contiguous path inlines it (the
+// unit strides known, the range split by parallel_range). In-place maps use
+// the same two instantiations as the out-of-place ones, with o = a, rather
+// than two of their own. Sending the contiguous path through the strided
+// function as well, so that each op compiled its loop once, made a 1e3-float
+// allocating add about a fifth slower (bench/elementwise_bench.cpp;
+// bench/compile_time.md), so it keeps its own copy.
 
 /// The row functor of a one-operand map: o[k*so] = R(f(C(a[k*sa]))).
 template <class R, class C, class A, class F>
@@ -303,20 +301,15 @@ struct Rows2 {
     row2<R, C>(o + p[0], s[0], a + p[1], s[1], b + p[2], s[2], n, f);
   }
 };
-/// fn(ctx, ...) over [0, n) of N contiguous operands as rows of unit
-/// strides, split as Note [Parallel elementwise]; one per N, not per op.
-template <size_t N>
-[[gnu::noinline]] void contiguous_block(int64_t n, RowsFn<N> fn, const void* ctx) {
+/// rows over [0, n) of contiguous operands as one row of unit strides (inlined:
+/// Note [Row loop once]), split as Note [Parallel elementwise].
+template <size_t N, class Rows>
+void contiguous_rows(int64_t n, const Rows& rows) {
   parallel_range(n, [&](int64_t lo, int64_t m) {
     Offsets<N> base, unit;
     base.fill(lo), unit.fill(1);
-    fn(ctx, base, m, unit, 1, unit);
+    rows(base, m, unit);
   });
-}
-/// rows over [0, n) of contiguous operands (Note [Row loop once]).
-template <size_t N, class Rows>
-void contiguous_rows(int64_t n, const Rows& rows) {
-  contiguous_block<N>(n, &rows_of<N, Rows>, &rows);
 }
 
 /// o[i] = R(f(C(a[i]))) of memory o and a, of one shape with strides so and sa.
