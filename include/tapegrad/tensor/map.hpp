@@ -277,7 +277,7 @@ void parallel_range(int64_t n, const Body& body) {
 // the same two instantiations as the out-of-place ones, with o = a, rather
 // than two of their own. Sending the contiguous path through the strided
 // function as well, so that each op compiled its loop once, made a 1e3-float
-// allocating add about a fifth slower (bench/elementwise_bench.cpp;
+// allocating add about 1.5x slower (bench/elementwise_bench.cpp;
 // bench/compile_time.md), so it keeps its own copy.
 
 /// The row functor of a one-operand map: o[k*so] = R(f(C(a[k*sa]))).
@@ -301,24 +301,14 @@ struct Rows2 {
     row2<R, C>(o + p[0], s[0], a + p[1], s[1], b + p[2], s[2], n, f);
   }
 };
-/// rows over [0, n) of contiguous operands as one row of unit strides (inlined:
-/// Note [Row loop once]), split as Note [Parallel elementwise].
-template <size_t N, class Rows>
-void contiguous_rows(int64_t n, const Rows& rows) {
-  parallel_range(n, [&](int64_t lo, int64_t m) {
-    Offsets<N> base, unit;
-    base.fill(lo), unit.fill(1);
-    rows(base, m, unit);
-  });
-}
-
 /// o[i] = R(f(C(a[i]))) of memory o and a, of one shape with strides so and sa.
 template <Element R, Element C, Element A, class F>
 void map1_rows(R* po, const Shape& so, const A* pa, const Shape& sa, const Shape& sizes, bool contiguous,
                const F& f) {
-  const Rows1<R, C, A, F> rows{po, pa, f};
-  if (contiguous) return contiguous_rows<2>(shape_numel(sizes), rows);
-  for_each_strided<2>(sizes, {so, sa}, rows);
+  if (contiguous)
+    return parallel_range(shape_numel(sizes),
+                          [&](int64_t lo, int64_t n) { row1<R, C>(po + lo, 1, pa + lo, 1, n, f); });
+  for_each_strided<2>(sizes, {so, sa}, Rows1<R, C, A, F>{po, pa, f});
 }
 
 /// out[i] = R(f(C(a[i]))), out of a's shape (Note [Out variants] in ops/elementwise.hpp).
@@ -375,7 +365,7 @@ bool plain_contiguous(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>&
 /// o[i] = R(f(C(a[i]), C(b[i]))) for i < n, contiguous.
 template <Element R, Element C, Element A, Element B, class F>
 void map2_contiguous(R* po, const A* pa, const B* pb, int64_t n, const F& f) {
-  contiguous_rows<3>(n, Rows2<R, C, A, B, F>{po, pa, pb, f});
+  parallel_range(n, [&](int64_t lo, int64_t m) { row2<R, C>(po + lo, 1, pa + lo, 1, pb + lo, 1, m, f); });
 }
 
 /// When plain_contiguous(out, a, b): out[i] = R(f(C(a[i]), C(b[i]))) and out's
