@@ -92,24 +92,22 @@ template <size_t N>
   }
 }
 
-/// The RowsFn of for_each_strided for an `Inner`: `rows` rows, each one call
-/// of inner(base, n, inner_strides).
-template <size_t N, class Inner>
-void rows_of(const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& s,
-                               int64_t rows, const Offsets<N>& rs) {
-  const Inner& f = *static_cast<const Inner*>(ctx);
-  Offsets<N> b = base;
-  for (int64_t r = 0; r < rows; ++r) {
-    f(b, n, s);
-    for (size_t k = 0; k < N; ++k) b[k] += rs[k];
-  }
-}
-
 /// Calls `inner(base, n, inner_strides)` once per innermost row of `shape`,
 /// with each operand's element offsets in `base` (Note [Type-erased loop nest]).
 template <size_t N, class Inner>
 void for_each_strided(const Shape& shape, const std::array<Shape, N>& strides, const Inner& inner) {
-  for_each_block<N>(shape, strides, &rows_of<N, Inner>, &inner);
+  for_each_block<N>(
+      shape, strides,
+      [](const void* ctx, const Offsets<N>& base, int64_t n, const Offsets<N>& s, int64_t rows,
+         const Offsets<N>& rs) {
+        const Inner& f = *static_cast<const Inner*>(ctx);
+        Offsets<N> b = base;
+        for (int64_t r = 0; r < rows; ++r) {
+          f(b, n, s);
+          for (size_t k = 0; k < N; ++k) b[k] += rs[k];
+        }
+      },
+      &inner);
 }
 
 }  // namespace tapegrad::detail
