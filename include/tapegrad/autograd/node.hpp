@@ -413,12 +413,20 @@ void record_edges(const Tensor<T>& out, const char* name, Fn&& fn,
   FunctionNodeBase<T>::attach(out, new FunctionNode<T, std::decay_t<Fn>>(name, std::forward<Fn>(fn)), next);
 }
 
+/// The edges of a record on `inputs` (gradient_edge of each). Out of line
+/// and independent of the op's backward type, so that the records of all ops
+/// on the same input dtypes share it rather than each inlining it.
+template <Element... In>
+[[gnu::noinline]] std::array<std::shared_ptr<Node>, kMaxInputs> input_edges(const Tensor<In>&... inputs) {
+  return {gradient_edge(inputs)...};
+}
+
 /// Append a record for `out = op(inputs...)` to the tape: out now requires
 /// grad and its grad_fn runs `fn(grad_out, needs)` in backward.
 template <FloatingElement T, class Fn, Element... In>
 void record(const Tensor<T>& out, const char* name, Fn&& fn, const Tensor<In>&... inputs) {
   static_assert(sizeof...(In) <= kMaxInputs, "record: too many inputs");
-  const std::array<std::shared_ptr<Node>, kMaxInputs> next{gradient_edge(inputs)...};
+  const std::array<std::shared_ptr<Node>, kMaxInputs> next = input_edges(inputs...);
   FunctionNodeBase<T>::attach(out, new FunctionNode<T, std::decay_t<Fn>>(name, std::forward<Fn>(fn)), next);
 }
 

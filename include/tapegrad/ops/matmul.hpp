@@ -158,6 +158,62 @@ Tensor<T> gemm_grad(const Shape& s, bool transposed, const Tensor<T>& l, const T
   return out;
 }
 
+// Note [One matmul record]: mm, addmm and matmul's other ranks record one
+// backward type, so a program calling two of them (matmul of 2-D operands
+// goes through mm, F::linear through addmm or mm) compiles one autograd node
+// and one record() for them, not one each. mm's gradients are computed
+// inline; addmm and the other ranks hand over to a function of their own
+// through a pointer, so that only a program calling them compiles it (mm
+// alone never instantiates batched_matmul).
+/// The backward of mm, addmm and matmul: grad_a = alpha g b^T, grad_b =
+/// alpha a^T g (per batch entry, summed over broadcast batch dims).
+template <FloatingElement T>
+struct MatmulBackward {
+  autograd::SavedTensor<T> sa, sb;  // mm saves an operand only when the other requires grad
+  Shape a_shape, b_shape;
+  bool a_t, b_t;  // the operand is a transposed matrix (Note [Gradient layout])
+  /// addmm's and matmul's other ranks' backward; nullptr for mm's
+  autograd::Grads<T> (*other)(const MatmulBackward& self, const Tensor<T>& g, autograd::Needs n);
+  Shape shape;  // addmm: bias's shape; matmul: the batched product's, before the added dims were dropped
+  T alpha, beta;  // addmm's
+  autograd::Grads<T> operator()(const Tensor<T>& g, autograd::Needs n) const {
+    if (other != nullptr) return other(*this, g, n);
+    // each in its operand's layout (Note [Gradient layout])
+    return {n[0] ? gemm_grad(a_shape, a_t, g, transposed_view(sb.get()), T(1)) : Tensor<T>(),
+            n[1] ? gemm_grad(b_shape, b_t, transposed_view(sa.get()), g, T(1)) : Tensor<T>(), {}};
+  }
+};
+/// addmm's backward: d(beta bias + alpha a b) = beta dbias + alpha (da b + a db).
+template <FloatingElement T>
+autograd::Grads<T> addmm_backward(const MatmulBackward<T>& s, const Tensor<T>& g, autograd::Needs n) {
+  autograd::Grads<T> r;
+  if (n[0]) r[0] = sum_to(s.beta == T(1) ? g : mul(g, tensor<T>(s.beta)), s.shape);
+  if (n[1]) r[1] = gemm_grad(s.a_shape, s.a_t, g, transposed_view(s.sb.get()), s.alpha);
+  if (n[2]) r[2] = gemm_grad(s.b_shape, s.b_t, transposed_view(s.sa.get()), g, s.alpha);
+  return r;
+}
+/// matmul's backward for operands other than two matrices.
+template <FloatingElement T>
+autograd::Grads<T> batched_matmul_backward(const MatmulBackward<T>& s, const Tensor<T>& g, autograd::Needs n) {
+  const auto a2 = as_matrix(s.sa.get(), true), b2 = as_matrix(s.sb.get(), false);
+  const auto g2 = reshaped_view(g, s.shape);
+  autograd::Grads<T> r;
+  if (n[0]) r[0] = reshaped_view(sum_to(batched_matmul(g2, transposed_view(b2)), a2.sizes()), s.a_shape);
+  if (n[1]) {
+    if (b2.dim() == 2 && a2.dim() > 2) {  // folded: one GEMM over all rows
+      int64_t rows = 1;  // (not numel / k: k may be 0)
+      for (int64_t d = 0; d + 1 < a2.dim(); ++d) rows *= a2.sizes()[d];
+      const auto af = reshaped_view(a2, {rows, a2.sizes()[a2.dim() - 1]});
+      const auto gf = reshaped_view(g2, {rows, g2.sizes()[g2.dim() - 1]});
+      r[1] = reshaped_view(gemm_grad(b2.sizes(), is_transposed_matrix(b2), transposed_view(af), gf, T(1)),
+                           s.b_shape);
+    } else {
+      r[1] = reshaped_view(sum_to(batched_matmul(transposed_view(a2), g2), b2.sizes()), s.b_shape);
+    }
+  }
+  return r;
+}
+
 inline void check_inner(const Shape& a, const Shape& b, int64_t ka, int64_t kb, const char* op) {
   TAPEGRAD_CHECK(ka == kb, ShapeError, op, ": inner dimensions must match, got ", a, " @ ", b, " (",
                  ka, " != ", kb, ")");
@@ -192,17 +248,13 @@ Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
   detail::gemm_into(out, a, b, A(1), A(0));
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
-      // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies),
-      // each in its operand's layout (Note [Gradient layout])
+      // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies)
       autograd::record(out, "MmBackward0",
-          [sa = b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
-           sb = a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>(),
-           a_shape = a.sizes(), a_t = detail::is_transposed_matrix(a), b_shape = b.sizes(),
-           b_t = detail::is_transposed_matrix(b)](const Tensor<A>& g, autograd::Needs n) {
-            return autograd::Grads<A>{
-                n[0] ? detail::gemm_grad(a_shape, a_t, g, detail::transposed_view(sb.get()), A(1)) : Tensor<A>(),
-                n[1] ? detail::gemm_grad(b_shape, b_t, detail::transposed_view(sa.get()), g, A(1)) : Tensor<A>(), {}};
-          }, a, b);
+          detail::MatmulBackward<A>{b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
+                                    a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>(),
+                                    a.sizes(), b.sizes(), detail::is_transposed_matrix(a),
+                                    detail::is_transposed_matrix(b), nullptr, {}, A(1), A(1)},
+          a, b);
   }
   return out;
 }
@@ -229,21 +281,12 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
   detail::gemm_into(out, a, b, static_cast<T>(alpha), static_cast<T>(beta));
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(bias, a, b))
-      // d(beta bias + alpha a b) = beta dbias + alpha (da b + a db)
       autograd::record(out, "AddmmBackward0",
-          [sa = autograd::save(a), sb = autograd::save(b), bias_shape = bias.sizes(), al = static_cast<T>(alpha),
-           be = static_cast<T>(beta)](const Tensor<T>& g, autograd::Needs n) {
-            autograd::Grads<T> r;
-            if (n[0]) r[0] = sum_to(be == T(1) ? g : mul(g, tensor<T>(be)), bias_shape);
-            // each in its operand's layout (Note [Gradient layout])
-            if (n[1])
-              r[1] = detail::gemm_grad(sa.sizes(), detail::is_transposed_matrix(sa.get()), g,
-                                       detail::transposed_view(sb.get()), al);
-            if (n[2])
-              r[2] = detail::gemm_grad(sb.sizes(), detail::is_transposed_matrix(sb.get()),
-                                       detail::transposed_view(sa.get()), g, al);
-            return r;
-          }, bias, a, b);
+                       detail::MatmulBackward<T>{autograd::save(a), autograd::save(b), a.sizes(), b.sizes(),
+                                                 detail::is_transposed_matrix(a), detail::is_transposed_matrix(b),
+                                                 &detail::addmm_backward<T>, bias.sizes(), static_cast<T>(alpha),
+                                                 static_cast<T>(beta)},
+                       bias, a, b);
   }
   return out;
 }
@@ -352,29 +395,10 @@ Tensor<A> matmul(const Tensor<A>& a, const Tensor<B>& b) {
   out = detail::make_view(out, final_shape, contiguous_strides(final_shape), 0);
   if constexpr (FloatingElement<A>) {
     if (autograd::needs_grad(a, b))
-      // grad_a = g b^T, grad_b = a^T g per batch entry, summed over broadcast batch dims
       autograd::record(out, detail::matmul_node_name(a.sizes(), b.sizes(), b.strides()),
-          [sa = autograd::save(a), sb = autograd::save(b), out_shape](const Tensor<A>& g, autograd::Needs n) {
-            using detail::batched_matmul, detail::reshaped_view, detail::transposed_view;
-            const auto a2 = detail::as_matrix(sa.get(), true), b2 = detail::as_matrix(sb.get(), false);
-            const auto g2 = reshaped_view(g, out_shape);
-            autograd::Grads<A> r;
-            if (n[0]) r[0] = reshaped_view(sum_to(batched_matmul(g2, transposed_view(b2)), a2.sizes()), sa.sizes());
-            if (n[1]) {
-              if (b2.dim() == 2 && a2.dim() > 2) {  // folded: one GEMM over all rows
-                int64_t rows = 1;  // (not numel / k: k may be 0)
-                for (int64_t d = 0; d + 1 < a2.dim(); ++d) rows *= a2.sizes()[d];
-                const auto af = reshaped_view(a2, {rows, a2.sizes()[a2.dim() - 1]});
-                const auto gf = reshaped_view(g2, {rows, g2.sizes()[g2.dim() - 1]});
-                r[1] = reshaped_view(detail::gemm_grad(b2.sizes(), detail::is_transposed_matrix(b2),
-                                                       transposed_view(af), gf, A(1)),
-                                     sb.sizes());
-              } else {
-                r[1] = reshaped_view(sum_to(batched_matmul(transposed_view(a2), g2), b2.sizes()), sb.sizes());
-              }
-            }
-            return r;
-          }, a, b);
+                       detail::MatmulBackward<A>{autograd::save(a), autograd::save(b), a.sizes(), b.sizes(), false,
+                                                 false, &detail::batched_matmul_backward<A>, out_shape, A(1), A(1)},
+                       a, b);
   }
   return out;
 }

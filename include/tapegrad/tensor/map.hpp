@@ -270,19 +270,52 @@ void parallel_range(int64_t n, const Body& body) {
   });
 }
 
+// Note [Row loop once]: an op's row loop (row1/row2 with its functor) is
+// the bulk of the code the op compiles. The strided path reaches it through
+// for_each_strided's out-of-line rows, the contiguous path inlines it (the
+// unit strides known, the range split by parallel_range). In-place maps use
+// the same two instantiations as the out-of-place ones, with o = a, rather
+// than two of their own. Sending the contiguous path through the strided
+// function as well, so that each op compiled its loop once, made a 1e3-float
+// allocating add about 1.5x slower (bench/elementwise_bench.cpp;
+// bench/compile_time.md), so it keeps its own copy.
+
+/// The row functor of a one-operand map: o[k*so] = R(f(C(a[k*sa]))).
+template <class R, class C, class A, class F>
+struct Rows1 {
+  R* o;
+  const A* a;
+  const F& f;
+  void operator()(const Offsets<2>& p, int64_t n, const Offsets<2>& s) const {
+    row1<R, C>(o + p[0], s[0], a + p[1], s[1], n, f);
+  }
+};
+/// The row functor of a two-operand map: o[k*so] = R(f(C(a[k*sa]), C(b[k*sb]))).
+template <class R, class C, class A, class B, class F>
+struct Rows2 {
+  R* o;
+  const A* a;
+  const B* b;
+  const F& f;
+  void operator()(const Offsets<3>& p, int64_t n, const Offsets<3>& s) const {
+    row2<R, C>(o + p[0], s[0], a + p[1], s[1], b + p[2], s[2], n, f);
+  }
+};
+/// o[i] = R(f(C(a[i]))) of memory o and a, of one shape with strides so and sa.
+template <Element R, Element C, Element A, class F>
+void map1_rows(R* po, const Shape& so, const A* pa, const Shape& sa, const Shape& sizes, bool contiguous,
+               const F& f) {
+  if (contiguous)
+    return parallel_range(shape_numel(sizes),
+                          [&](int64_t lo, int64_t n) { row1<R, C>(po + lo, 1, pa + lo, 1, n, f); });
+  for_each_strided<2>(sizes, {so, sa}, Rows1<R, C, A, F>{po, pa, f});
+}
+
 /// out[i] = R(f(C(a[i]))), out of a's shape (Note [Out variants] in ops/elementwise.hpp).
 template <Element R, Element C, Element A, class F>
 void map1_into(const Tensor<R>& out, const Tensor<A>& a, const F& f) {
-  R* po = out.data_ptr();
-  const A* pa = a.data_ptr();
-  if (a.is_contiguous() && out.is_contiguous()) {
-    parallel_range(a.numel(), [&](int64_t lo, int64_t n) { row1<R, C>(po + lo, 1, pa + lo, 1, n, f); });
-    return;
-  }
-  for_each_strided<2>(a.sizes(), {out.strides(), a.strides()},
-                      [&](const Offsets<2>& b, int64_t n, const Offsets<2>& s) {
-                        row1<R, C>(po + b[0], s[0], pa + b[1], s[1], n, f);
-                      });
+  map1_rows<R, C>(out.data_ptr(), out.strides(), a.data_ptr(), a.strides(), a.sizes(),
+                  a.is_contiguous() && out.is_contiguous(), f);
 }
 
 /// A fresh tensor R[i] = f(C(a[i])).
@@ -361,9 +394,7 @@ void map2_into(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b, con
   }
   const Shape& shape = io.sizes;
   for_each_strided<3>(shape, {out.strides(), broadcast_strides(a, shape), broadcast_strides(b, shape)},
-                      [&](const Offsets<3>& o, int64_t n, const Offsets<3>& s) {
-                        row2<R, C>(po + o[0], s[0], pa + o[1], s[1], pb + o[2], s[2], n, f);
-                      });
+                      Rows2<R, C, A, B, F>{po, pa, pb, f});
 }
 
 /// A fresh tensor R[i] = f(C(a[i]), C(b[i])) over the broadcast shape.
@@ -419,15 +450,7 @@ template <Element C, Element A, class F>
 void map1_(const Tensor<A>& a, const F& f, const char* op) {
   check_inplace(a, op);
   check_writable(a, op);
-  A* pa = a.data_ptr();
-  if (a.is_contiguous()) {
-    parallel_range(a.numel(), [&](int64_t lo, int64_t n) { row1<A, C>(pa + lo, 1, pa + lo, 1, n, f); });
-  } else {
-    for_each_strided<1>(a.sizes(), {a.strides()},
-                        [&](const Offsets<1>& b, int64_t n, const Offsets<1>& s) {
-                          row1<A, C>(pa + b[0], s[0], pa + b[0], s[0], n, f);
-                        });
-  }
+  map1_rows<A, C>(a.data_ptr(), a.strides(), a.data_ptr(), a.strides(), a.sizes(), a.is_contiguous(), f);
   a.storage()->bump_version();
 }
 
@@ -450,13 +473,10 @@ void map2_(const Tensor<A>& a, const Tensor<B>& b, const F& f, const char* op) {
   A* pa = a.data_ptr();
   const B* pb = b.data_ptr();
   if (a.sizes() == b.sizes() && a.is_contiguous() && b.is_contiguous()) {
-    parallel_range(a.numel(),
-                   [&](int64_t lo, int64_t n) { row2<A, C>(pa + lo, 1, pa + lo, 1, pb + lo, 1, n, f); });
+    map2_contiguous<A, C>(pa, pa, pb, a.numel(), f);
   } else {
-    for_each_strided<2>(shape, {a.strides(), broadcast_strides(b, shape)},
-                        [&](const Offsets<2>& o, int64_t n, const Offsets<2>& s) {
-                          row2<A, C>(pa + o[0], s[0], pa + o[0], s[0], pb + o[1], s[1], n, f);
-                        });
+    for_each_strided<3>(shape, {a.strides(), a.strides(), broadcast_strides(b, shape)},
+                        Rows2<A, C, A, B, F>{pa, pa, pb, f});
   }
   a.storage()->bump_version();
 }
