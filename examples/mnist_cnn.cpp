@@ -8,6 +8,7 @@
 //
 // Data comes from tools/fetch-data.sh (data/mnist, data/fashion-mnist).
 // bench/compare_pytorch_cnn.sh runs the same recipes in PyTorch.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -187,7 +188,9 @@ int main(int argc, char** argv) {
       "mnist_cnn", kUsage, argc, argv, parse_args, tg::data::MNIST::Layout::nchw, build_model,
       [](const Config& c, optim::Optimizer<float>& opt) -> std::unique_ptr<optim::LRScheduler<float>> {
         if (c.schedule == "step") return std::make_unique<optim::StepLR<float>>(opt, 1, c.gamma);
-        if (c.schedule == "cosine") return std::make_unique<optim::CosineAnnealingLR<float>>(opt, c.epochs);
+        // T_max = the epochs run (at least 1: --epochs 0 only evaluates), as mnist_mlp
+        if (c.schedule == "cosine")
+          return std::make_unique<optim::CosineAnnealingLR<float>>(opt, std::max<int64_t>(c.epochs, 1));
         return nullptr;
       });
 }
