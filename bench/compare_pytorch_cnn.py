@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The CNN example's training in PyTorch, for bench/compare_pytorch_cnn.sh.
 
-Trains the network of `mnist_cnn --preset lenet5` (or pytorch-example) on the
+Trains the network of `mnist_cnn --preset lenet5` (or pytorch-example, best) on the
 same data with the same optimizer, batch, learning rate, schedule and epochs,
 as bench/compare_pytorch.py does for the MLP (data preloaded as [N, 1, 28, 28]
 tensors, one index_select per batch, the test set under no_grad in chunks of
@@ -61,9 +61,7 @@ def main():
     torch.manual_seed(a.seed)
     train, test = load(root, True), load(root, False)
     net = build(a.preset)
-    if cfg["optimizer"] == "sgd":
-        opt = torch.optim.SGD(net.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
-    elif cfg["optimizer"] == "adamw":
+    if cfg["optimizer"] == "adamw":
         opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     else:
         make = {"adam": torch.optim.Adam, "adadelta": torch.optim.Adadelta}[cfg["optimizer"]]
