@@ -1,16 +1,19 @@
 // The second main job: train a convolutional network on MNIST or Fashion-MNIST.
 //
-//   mnist_cnn                              LeNet-5 (ReLU, max pooling), Adam
+//   mnist_cnn                              LeNet-5 (ReLU, max pooling), Adam, cosine lr
 //   mnist_cnn --preset pytorch-example     PyTorch's examples/mnist network
+//   mnist_cnn --preset best                a small VGG-style network with BatchNorm
 //   mnist_cnn --dataset fashion --epochs 3 --plot curve.svg --metrics-json m.json
 //   mnist_cnn --help
 //
 // Data comes from tools/fetch-data.sh (data/mnist, data/fashion-mnist).
 // bench/compare_pytorch_cnn.sh runs the same recipes in PyTorch.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tapegrad/data.hpp>
@@ -36,15 +39,22 @@ Presets (each value can be overridden by the flags below):
                    Conv2d(1, 6, 5, padding=2) -> ReLU -> MaxPool2d(2) ->
                    Conv2d(6, 16, 5) -> ReLU -> MaxPool2d(2) -> Flatten ->
                    Linear(400, 120) -> ReLU -> Linear(120, 84) -> ReLU ->
-                   Linear(84, 10); Adam lr 0.001, batch 64, 10 epochs
+                   Linear(84, 10); Adam lr 0.002, batch 64, 10 epochs,
+                   cosine schedule (CosineAnnealingLR, T_max = the epochs)
   pytorch-example  PyTorch's examples/mnist class Net: Conv2d(1, 32, 3) -> ReLU
                    -> Conv2d(32, 64, 3) -> ReLU -> MaxPool2d(2) -> Dropout(0.25)
                    -> Flatten -> Linear(9216, 128) -> ReLU -> Dropout(0.5) ->
                    Linear(128, 10) -> LogSoftmax, nll_loss; Adadelta lr 1.0,
                    batch 64, 14 epochs, StepLR(1, gamma 0.7), as PyTorch's example
+  best             a small VGG-style network: two blocks of [Conv2d(3x3,
+                   padding=1) -> BatchNorm2d -> ReLU] x 2 -> MaxPool2d(2) ->
+                   Dropout(0.25), 32 then 64 channels, -> Flatten ->
+                   Linear(3136, 128) -> ReLU -> Dropout(0.5) -> Linear(128, 10);
+                   AdamW lr 0.001, weight decay 0.01, batch 128, 15 epochs,
+                   cosine schedule (CosineAnnealingLR, T_max = the epochs)
 
 Options:
-  --preset NAME          lenet5 | pytorch-example
+  --preset NAME          lenet5 | pytorch-example | best
   --dataset NAME         mnist | fashion (default mnist)
   --data DIR             directory with the four IDX files
                          (default data/mnist or data/fashion-mnist)
@@ -54,7 +64,8 @@ Options:
   --momentum X           SGD momentum
   --optimizer NAME       sgd | adam | adamw | rmsprop | adagrad | adadelta |
                          nadam | radam
-  --schedule NAME        none | step (StepLR, step 1, gamma --gamma)
+  --schedule NAME        none | step (StepLR, step 1, gamma --gamma) |
+                         cosine (CosineAnnealingLR, T_max = --epochs)
   --gamma X              StepLR's factor per epoch (default 0.7)
   --seed N               random seed (default 42)
   --threads N            threads for the kernels (default: all cores)
@@ -75,17 +86,20 @@ struct Config : CommonConfig {
 
 void apply_preset(Config& c) {
   if (c.preset == "lenet5") {
-    c.optimizer = "adam", c.lr = 1e-3, c.batch_size = 64, c.epochs = 10, c.schedule = "none";
+    c.optimizer = "adam", c.lr = 2e-3, c.batch_size = 64, c.epochs = 10, c.schedule = "cosine";
   } else if (c.preset == "pytorch-example") {
     c.optimizer = "adadelta", c.lr = 1.0, c.batch_size = 64, c.epochs = 14, c.schedule = "step", c.gamma = 0.7;
     c.log_probs = true;  // Net ends in log_softmax and trains with nll_loss, as PyTorch's example
+  } else if (c.preset == "best") {
+    c.optimizer = "adamw", c.lr = 1e-3, c.weight_decay = 1e-2, c.batch_size = 128, c.epochs = 15;
+    c.schedule = "cosine";
   } else {
-    throw std::invalid_argument("unknown preset '" + c.preset + "' (lenet5 or pytorch-example)");
+    throw std::invalid_argument("unknown preset '" + c.preset + "' (lenet5, pytorch-example or best)");
   }
 }
 
 Config parse_args(int argc, char** argv) {
-  return parse_flags<Config>(argc, argv, "lenet5", apply_preset, {"none", "step"},
+  return parse_flags<Config>(argc, argv, "lenet5", apply_preset, {"none", "step", "cosine"},
                              [](Config& c, const std::string& f, const std::string& v) {
                                if (f != "--gamma") return false;
                                c.gamma = parse_double(f, v, 0, 1);
@@ -124,14 +138,34 @@ struct Net : nn::Module<float> {
   }
 };
 
-// lenet5 is one nn.Sequential with PyTorch's default init, so that --save
-// writes the names (0.weight, 3.bias, ...) of the same nn.Sequential in
-// PyTorch (bench/compare_pytorch_cnn.py); pytorch-example is Net.
+// lenet5 and best are each one nn.Sequential with PyTorch's default init, so
+// that --save writes the names (0.weight, 3.bias, ...) of the same
+// nn.Sequential in PyTorch (bench/compare_pytorch_cnn.py); pytorch-example is Net.
 std::shared_ptr<nn::Module<float>> build_model(const Config& c) {
-  if (c.preset != "lenet5") return std::make_shared<Net>();
+  if (c.preset == "pytorch-example") return std::make_shared<Net>();
   using std::make_shared;
   auto net = make_shared<nn::Sequential<float>>();
   auto add = [&](std::shared_ptr<nn::Module<float>> m) { net->push_back(std::move(m)); };
+  if (c.preset == "best") {
+    // 3x3 convolutions with padding 1 keep the size; each block halves it (28 -> 14 -> 7)
+    auto conv_bn_relu = [&](int64_t in, int64_t out) {
+      add(make_shared<nn::Conv2d<float>>(in, out, 3, 1, 1));
+      add(make_shared<nn::BatchNorm2d<float>>(out));
+      add(make_shared<nn::ReLU<float>>());
+    };
+    for (auto [in, out] : {std::pair<int64_t, int64_t>{1, 32}, {32, 64}}) {
+      conv_bn_relu(in, out);
+      conv_bn_relu(out, out);
+      add(make_shared<nn::MaxPool2d<float>>(2));
+      add(make_shared<nn::Dropout<float>>(0.25));
+    }
+    add(make_shared<nn::Flatten<float>>());
+    add(make_shared<nn::Linear<float>>(64 * 7 * 7, 128));
+    add(make_shared<nn::ReLU<float>>());
+    add(make_shared<nn::Dropout<float>>(0.5));
+    add(make_shared<nn::Linear<float>>(128, 10));
+    return net;
+  }
   add(make_shared<nn::Conv2d<float>>(1, 6, 5, 1, 2));
   add(make_shared<nn::ReLU<float>>());
   add(make_shared<nn::MaxPool2d<float>>(2));
@@ -154,6 +188,9 @@ int main(int argc, char** argv) {
       "mnist_cnn", kUsage, argc, argv, parse_args, tg::data::MNIST::Layout::nchw, build_model,
       [](const Config& c, optim::Optimizer<float>& opt) -> std::unique_ptr<optim::LRScheduler<float>> {
         if (c.schedule == "step") return std::make_unique<optim::StepLR<float>>(opt, 1, c.gamma);
+        // T_max = the epochs run (at least 1: --epochs 0 only evaluates), as mnist_mlp
+        if (c.schedule == "cosine")
+          return std::make_unique<optim::CosineAnnealingLR<float>>(opt, std::max<int64_t>(c.epochs, 1));
         return nullptr;
       });
 }
