@@ -1,15 +1,42 @@
 # cmake -P driver for tapegrad_add_compile_fail_test() (tests/CMakeLists.txt).
 # In: CXX, STD_FLAG, INCLUDE_DIRS and DEFINES ('|'-separated), SOURCE, EXPECT_REGEX,
-# optional FIRST_ERROR (ON: the first error line must match, not just any line).
+# optional FIRST_ERROR (ON: the first error line must match, not just any line),
+# optional PCH_HEADER (Note [Compile-fail precompiled header]).
 # Passes only if SOURCE compiles with -DTAPEGRAD_COMPILE_FAIL_CONTROL and fails
 # without it, with the compiler's output matching EXPECT_REGEX.
+# With PCH_OUT (and HEADER) instead of SOURCE and EXPECT_REGEX, it precompiles
+# HEADER into PCH_OUT with the same flags, for the build's
+# tapegrad_compile_fail_pch target.
 cmake_minimum_required(VERSION 3.16)
 
-foreach(_v CXX STD_FLAG SOURCE EXPECT_REGEX)
+if(DEFINED PCH_OUT)
+  set(_required CXX STD_FLAG HEADER PCH_OUT)
+else()
+  set(_required CXX STD_FLAG SOURCE EXPECT_REGEX)
+endif()
+foreach(_v IN LISTS _required)
   if(NOT DEFINED ${_v} OR "${${_v}}" STREQUAL "")
     message(FATAL_ERROR "compile_fail.cmake: -D${_v}=... is required")
   endif()
 endforeach()
+
+include("${CMAKE_CURRENT_LIST_DIR}/list_flags.cmake")
+set(_flags "${STD_FLAG}")
+list_flags(_flags -I "${INCLUDE_DIRS}")
+list_flags(_flags -D "${DEFINES}")
+
+if(DEFINED PCH_OUT)
+  # Written under a temporary name and renamed, so a failed or interrupted
+  # build leaves no truncated PCH behind for the tests to trip over.
+  execute_process(COMMAND "${CXX}" ${_flags} -x c++-header "${HEADER}" -o "${PCH_OUT}.tmp"
+                  RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+  if(NOT _rc EQUAL 0)
+    file(REMOVE "${PCH_OUT}.tmp")
+    message(FATAL_ERROR "precompiling ${HEADER} failed:\n${_out}")
+  endif()
+  file(RENAME "${PCH_OUT}.tmp" "${PCH_OUT}")
+  return()
+endif()
 
 file(READ "${SOURCE}" _text)
 if(NOT _text MATCHES "TAPEGRAD_COMPILE_FAIL_CONTROL")
@@ -17,10 +44,7 @@ if(NOT _text MATCHES "TAPEGRAD_COMPILE_FAIL_CONTROL")
     "#ifndef TAPEGRAD_COMPILE_FAIL_CONTROL ... #endif (see tests/compile_fail/README.md)")
 endif()
 
-include("${CMAKE_CURRENT_LIST_DIR}/list_flags.cmake")
-set(_flags "${STD_FLAG}" -fsyntax-only -fdiagnostics-color=never)
-list_flags(_flags -I "${INCLUDE_DIRS}")
-list_flags(_flags -D "${DEFINES}")
+list(APPEND _flags -fsyntax-only -fdiagnostics-color=never)
 
 # LC_ALL=C: plain ASCII quotes in diagnostics, so regexes are predictable.
 set(_compile "${CMAKE_COMMAND}" -E env LC_ALL=C "${CXX}" ${_flags})
