@@ -276,9 +276,9 @@ void parallel_range(int64_t n, const Body& body) {
 // unit strides known, the range split by parallel_range). In-place maps use
 // the same two instantiations as the out-of-place ones, with o = a, rather
 // than two of their own. Sending the contiguous path through the strided
-// function as well, so that each op compiled its loop once, made a 1e3-float
-// allocating add about 1.5x slower (bench/elementwise_bench.cpp;
-// bench/compile_time.md), so it keeps its own copy.
+// function as well, so that each op compiled its loop once, made small
+// contiguous ops markedly slower (bench/elementwise_bench.cpp; the figures are
+// in bench/compile_time.md), so it keeps its own copy.
 
 /// The row functor of a one-operand map: o[k*so] = R(f(C(a[k*sa]))).
 template <class R, class C, class A, class F>
