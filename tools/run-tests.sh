@@ -7,8 +7,11 @@
 #                      all CTest tests; the compile-time guard
 #                      (bench/compile_time.sh --check)
 #   3. build/sanitize: clang++, -Werror, ASan+UBSan, Debug at -O0 (the GEMM
-#                      and its test at -O1, tests/CMakeLists.txt); tests and
-#                      examples; CTest tests except the packaging ones
+#                      and its test at -O1, tests/CMakeLists.txt); the tests
+#                      (not the examples: their CTest check is `--help`, and
+#                      the werror stage builds them; leaving them out keeps
+#                      .ci/run within its 30 minutes); CTest tests except the
+#                      packaging ones
 #   4. build/aarch64:  aarch64-linux-gnu-g++ (cmake/aarch64-linux-gnu.cmake),
 #                      -Werror, -O1 (tensor/no_fma_contraction_test.cpp at
 #                      -O2); the unit tests, run under qemu-aarch64: the
@@ -157,6 +160,7 @@ for stage in $stages; do
         -DTAPEGRAD_SANITIZE=ON \
         -DTAPEGRAD_WERROR=ON \
         -DTAPEGRAD_UNITY_TESTS=ON \
+        -DTAPEGRAD_BUILD_EXAMPLES=OFF \
         -DTAPEGRAD_BUILD_BENCH=OFF
       ;;
     aarch64)
