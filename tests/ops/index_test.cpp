@@ -414,6 +414,21 @@ TEST_CASE("gather, scatter_add: contiguous operands of self's shape (the blocked
           scatter_add(strided_copy(x), d, strided_copy(sidx), strided_copy(src)).to_vector());
     CHECK(scatter_add(zeros<float>(x.sizes()), d, sidx, src).sum().item() ==
           doctest::Approx(src.sum().item()).epsilon(1e-5));
+    // out of place, the blocked loop copies self's rows as it goes; duplicates: the last wins in both loops
+    CHECK(scatter(x, d, sidx, src).to_vector() ==
+          scatter(strided_copy(x), d, strided_copy(sidx), strided_copy(src)).to_vector());
+  }
+}
+
+TEST_CASE("index_select: slices short and long (inline copy or memcpy) agree with the strided loop") {
+  Generator gen(13);
+  for (int64_t cols : {1, 15, 16, 17, 64, 255, 256, 300}) {  // 300 floats: past the inline copy's 1 KB
+    INFO("cols " << cols);
+    const auto x = rand<float>({9, cols}, gen);
+    const auto idx = tensor<int64_t>({8, 0, 3, 3, 7, 1});
+    const auto want = index_select(strided_copy(x), 0, idx).to_vector();
+    CHECK(index_select(x, 0, idx).to_vector() == want);
+    CHECK(index_select(x, 0, idx).select(0, 2).to_vector() == x.select(0, 3).to_vector());
   }
 }
 

@@ -118,6 +118,18 @@ Shape expanded_index_strides(const Tensor<I>& index, int64_t ndim, int64_t d) {
 // lines, and the hardware prefetchers follow the index reads, not the rows.
 // The loops' pointers are __restrict: scatter into a tensor that shares
 // storage with its src or index takes the general loop.
+/// o[0, n) = s[0, n) for short runs, inline: GCC turns a plain copy loop
+/// into a call to memcpy, whose fixed cost is a large part of a copy of a few
+/// hundred bytes (index_select's slices, scatter's rows).
+template <Element T>
+inline void copy_run(T* __restrict o, const T* __restrict s, int64_t n) {
+  constexpr int64_t kChunk = 16;
+  int64_t i = 0;
+  for (; i + kChunk <= n; i += kChunk)
+    for (int64_t j = 0; j < kChunk; ++j) o[i + j] = s[i + j];
+  for (; i < n; ++i) o[i] = s[i];
+}
+
 struct Blocks {
   int64_t outer, n, inner, size, dim;
 };
@@ -188,13 +200,16 @@ void blocked_gather(const Blocks& b, const T* __restrict ps, const int64_t* __re
   }
 }
 
-/// self[...] = f(self[...], src[...]) over the blocked view (Note [Blocked index loops]).
+/// self[...] = f(self[...], src[...]) over the blocked view (Note [Blocked
+/// index loops]); with `init`, each block of self is first copied from init's
+/// (scatter out of place: one pass over the output instead of a copy, then the scatter).
 template <Element T, class F>
 void blocked_scatter(const Blocks& b, T* __restrict ps, const int64_t* __restrict pi, const T* __restrict psrc,
-                     const char* op, const F& f) {
-  const int64_t m = b.n * b.inner;
-  for (int64_t o = 0; o < b.outer; ++o, ps += b.size * b.inner, pi += m, psrc += m) {
-    prefetch_row_ahead(b, ps, o);
+                     const char* op, const F& f, const T* __restrict init = nullptr) {
+  const int64_t m = b.n * b.inner, block = b.size * b.inner;
+  for (int64_t o = 0; o < b.outer; ++o, ps += block, pi += m, psrc += m) {
+    if (init) copy_run(ps, init + o * block, block);
+    prefetch_row_ahead(b, init ? init + o * block : ps, o);
     const CheckedAt at{pi, static_cast<uint64_t>(b.size), b.dim, op};
     if (b.inner == 1) {
       for (int64_t l = 0; l < b.n; ++l) {
@@ -458,9 +473,15 @@ Tensor<T> scatter_impl(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>
                        const char* op, const char* node) {
   const int64_t d = wrap_dim(dim, self.dim(), op);
   check_scatter_shapes(self, d, index, &src, op);
-  auto out = copy_of(self);
-  if constexpr (Add) scatter_into(out, d, index, src, op, detail::Add{});
-  else scatter_into(out, d, index, src, op, Assign{});
+  using F = std::conditional_t<Add, detail::Add, Assign>;
+  Tensor<T> out;
+  if (const auto b = blocks_of(self, d, index, src)) {  // a fresh out: no overlap
+    out = make_empty<T>(self.sizes());
+    blocked_scatter(*b, out.data_ptr(), index.data_ptr(), src.data_ptr(), op, F{}, self.data_ptr());
+  } else {
+    out = copy_of(self);
+    scatter_into(out, d, index, src, op, F{});
+  }
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(self, src))
       autograd::record(out, node,
@@ -560,7 +581,9 @@ Tensor<T> index_select(const Tensor<T>& self, int64_t dim, const Tensor<I>& inde
             for (int64_t c = 0; c < bytes; c += 64) __builtin_prefetch(ahead + c);
           }
 #endif
-          std::copy_n(ps + (o * size + at[static_cast<size_t>(k)]) * inner, inner, po + (o * n + k) * inner);
+          const T* from = ps + (o * size + at[static_cast<size_t>(k)]) * inner;
+          if (bytes <= 1024) detail::copy_run(po + (o * n + k) * inner, from, inner);
+          else std::copy_n(from, inner, po + (o * n + k) * inner);
         }
     } else {
       detail::index_walk(out.sizes(), detail::strides_without(self, d),
