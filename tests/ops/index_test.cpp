@@ -485,7 +485,10 @@ std::vector<T> masked_fill_def(const Tensor<T>& x, const Tensor<bool>& m, T v) {
 
 template <class T>
 void check_masked_fill_paths(Generator& gen) {
-  const auto x = (rand<float>({5, 67}, gen) * 200.0f - 100.0f).to<T>();
+  // negative values only for signed types (a negative float to uint8 is undefined), both values for bool
+  const auto u = rand<float>({5, 67}, gen);
+  const auto x = std::is_same_v<T, bool> ? (u < 0.5f).template to<T>()
+                                         : (u * 200.0f - (std::is_signed_v<T> ? 100.0f : 0.0f)).template to<T>();
   const T v = T(1);
   const Tensor<bool> masks[] = {
       rand<float>({5, 67}, gen) < 0.5f,                                  // contiguous, same shape
