@@ -99,25 +99,6 @@ Shape expanded_index_strides(const Tensor<I>& index, int64_t ndim, int64_t d) {
   return st;
 }
 
-// Note [Blocked index loops]: the usual gather/scatter has contiguous
-// operands and an index of self's shape apart from dim d (picking along the
-// last dim per row, a gradient of gather). Seen as [outer, size, inner] (self)
-// and [outer, n, inner] (index and the other operand), it needs no stride
-// arithmetic per element. gather's loop has no branch, so the compiler makes
-// it vector gathers: each index is compared unsigned with size (which catches
-// negatives too), a bad one reads element 0 instead, and the comparisons are
-// or-ed into one flag, tested once at the end; if set, the first bad index in
-// walk order (the index's memory order) throws the general loop's error (Note
-// [Index loops]). A separate checking pass before each row cost as much as a
-// quarter of the call on short rows (its reduction and branch per row), and
-// gather writes a fresh tensor, which nobody sees when it throws. scatter's
-// loop is scalar (read, add, write), so a compare and a never-taken branch per
-// element cost little there: it throws at the bad index having written the
-// elements before it, as the general loop and PyTorch do. Short self rows are
-// prefetched a few rows ahead: a vector gather waits for all of its cache
-// lines, and the hardware prefetchers follow the index reads, not the rows.
-// The loops' pointers are __restrict: scatter into a tensor that shares
-// storage with its src or index takes the general loop.
 /// o[0, n) = s[0, n) for short runs, inline: GCC turns a plain copy loop
 /// into a call to memcpy, whose fixed cost is a large part of a copy of a few
 /// hundred bytes (index_select's slices, scatter's rows).
@@ -130,6 +111,23 @@ inline void copy_run(T* __restrict o, const T* __restrict s, int64_t n) {
   for (; i < n; ++i) o[i] = s[i];
 }
 
+// Note [Blocked index loops]: the usual gather/scatter has contiguous
+// operands and an index of self's shape apart from dim d (picking along the
+// last dim per row, a gradient of gather). Seen as [outer, size, inner] (self)
+// and [outer, n, inner] (index and the other operand), it needs no stride
+// arithmetic per element. Both loops check each index where they use it (an
+// unsigned compare, which catches negatives too, and a branch that is never
+// taken): a checking pass before each row cost as much as a quarter of a call
+// on short rows (its reduction and branch per row), and vector gathers were
+// no faster than these scalar loads. A bad index throws the general loop's
+// error (Note [Index loops]) with the elements before it, in walk order (the
+// index's memory order), written, as the general loop and PyTorch do. Short
+// self rows are prefetched a few rows ahead: within a row the reads go in
+// index order, which the hardware prefetchers do not follow. The loops'
+// pointers are __restrict: scatter into a tensor that shares storage with its
+// src or index takes the general loop. Out of place, scatter writes a fresh
+// tensor and copies each block of self into it just before scattering into
+// that block: one pass over the output instead of a copy and then the scatter.
 struct Blocks {
   int64_t outer, n, inner, size, dim;
 };
@@ -153,8 +151,8 @@ std::optional<Blocks> blocks_of(const Tensor<T>& self, int64_t d, const Tensor<i
 }
 
 /// Asks for the self row a few rows ahead of row o when rows are short
-/// (Note [Blocked index loops]): the gathers of a row wait for its cache
-/// lines, which a hardware prefetcher following the index reads does not fetch.
+/// (Note [Blocked index loops]): a row's reads go in index order, which a
+/// hardware prefetcher following the index reads does not fetch ahead.
 template <Element T>
 inline void prefetch_row_ahead(const Blocks& b, const T* row, int64_t o) {
 #if defined(__GNUC__)
@@ -392,9 +390,9 @@ void check_mask_fits(const Tensor<T>& self, const Tensor<bool>& mask, const char
 // a run-time overlap check would send to the scalar loop), a run with one
 // mask element for all is a fill or a copy, anything else a strided select.
 
-/// po[k] = pm[k] ? v : px[k] for k < n (po and px distinct).
 // The mask is read as bytes and x unconditionally: GCC 12 vectorises neither
 // a bool load nor a load under the condition.
+/// po[k] = pm[k] ? v : px[k] for k < n (po and px distinct).
 template <Element T>
 inline void masked_select_run(T* __restrict po, const T* __restrict px, const bool* pmask, int64_t n, T v) {
   const auto* __restrict pm = reinterpret_cast<const unsigned char*>(pmask);
