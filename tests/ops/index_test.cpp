@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/golden.hpp"
@@ -449,11 +450,11 @@ TEST_CASE("gather, scatter_add: a bad index in the blocked loop gives the genera
   // the bad index far into a larger tensor, and with inner dims (dim 0 of 3-D):
   // the blocked and the general loop throw the same text and leave the same state
   Generator gen(5);
-  for (int64_t d : {1, 0}) {
-    INFO("dim " << d);
+  for (const auto& [d, pos] : {std::pair<int64_t, int64_t>{1, 627}, {1, 75}, {0, 117}, {0, 25}}) {
+    INFO("dim " << d << ", bad index at " << pos);  // in a row's unrolled part or its tail
     const Shape sz = d == 1 ? Shape{9, 70} : Shape{6, 4, 5};
     auto idx = (rand<float>(sz, gen) * float(sz[d])).to<int64_t>().clamp_max(sz[d] - 1);
-    idx.view({-1})[idx.numel() - 3].fill_(d == 1 ? -71 : 6);
+    idx.view({-1})[pos].fill_(d == 1 ? -71 : 6);
     const auto src = rand<float>(sz, gen);
     auto blocked = zeros<float>(sz), general = zeros<float>(sz);
     const std::string msg = d == 1 ? "scatter_add_: index -71 is out of bounds for dimension 1 with size 70"

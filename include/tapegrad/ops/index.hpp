@@ -119,9 +119,11 @@ inline void copy_run(T* __restrict o, const T* __restrict s, int64_t n) {
 // unsigned compare, which catches negatives too, and a branch that is never
 // taken): a checking pass before each row cost as much as a quarter of a call
 // on short rows (its reduction and branch per row), and vector gathers were
-// no faster than these scalar loads. A bad index throws the general loop's
-// error (Note [Index loops]) with the elements before it, in walk order (the
-// index's memory order), written, as the general loop and PyTorch do. Short
+// no faster than these scalar loads, unrolled so that a taken branch closes
+// several elements. A bad index throws the general loop's error (Note [Index
+// loops]) for the first bad one in walk order (the index's memory order);
+// scatter has added the elements before it, as the general loop and PyTorch
+// do (gather's output is a fresh tensor, which nobody sees). Short
 // self rows are prefetched a few rows ahead: within a row the reads go in
 // index order, which the hardware prefetchers do not follow. The loops'
 // pointers are __restrict: scatter into a tensor that shares storage with its
@@ -190,7 +192,14 @@ void blocked_gather(const Blocks& b, const T* __restrict ps, const int64_t* __re
     prefetch_row_ahead(b, ps, o);
     const CheckedAt at{pi, static_cast<uint64_t>(b.size), b.dim, op};
     if (b.inner == 1) {
-      for (int64_t l = 0; l < b.n; ++l) po[l] = ps[at(l)];
+      int64_t l = 0;
+      for (; l + 8 <= b.n; l += 8) {  // eight at a time: fewer taken branches per element
+        const int64_t a0 = at(l), a1 = at(l + 1), a2 = at(l + 2), a3 = at(l + 3);
+        const int64_t a4 = at(l + 4), a5 = at(l + 5), a6 = at(l + 6), a7 = at(l + 7);
+        po[l] = ps[a0], po[l + 1] = ps[a1], po[l + 2] = ps[a2], po[l + 3] = ps[a3];
+        po[l + 4] = ps[a4], po[l + 5] = ps[a5], po[l + 6] = ps[a6], po[l + 7] = ps[a7];
+      }
+      for (; l < b.n; ++l) po[l] = ps[at(l)];
     } else {
       for (int64_t l = 0; l < b.n; ++l)
         for (int64_t i = 0; i < b.inner; ++i) po[l * b.inner + i] = ps[at(l * b.inner + i) * b.inner + i];
@@ -210,10 +219,13 @@ void blocked_scatter(const Blocks& b, T* __restrict ps, const int64_t* __restric
     prefetch_row_ahead(b, init ? init + o * block : ps, o);
     const CheckedAt at{pi, static_cast<uint64_t>(b.size), b.dim, op};
     if (b.inner == 1) {
-      for (int64_t l = 0; l < b.n; ++l) {
+      const auto one = [&](int64_t l) {
         T& t = ps[at(l)];
         t = f(t, psrc[l]);
-      }
+      };
+      int64_t l = 0;
+      for (; l + 4 <= b.n; l += 4) one(l), one(l + 1), one(l + 2), one(l + 3);
+      for (; l < b.n; ++l) one(l);
     } else {
       for (int64_t l = 0; l < b.n; ++l)
         for (int64_t i = 0; i < b.inner; ++i) {
