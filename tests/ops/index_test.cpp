@@ -450,7 +450,8 @@ TEST_CASE("gather, scatter_add: a bad index in the blocked loop gives the genera
   // the bad index far into a larger tensor, and with inner dims (dim 0 of 3-D):
   // the blocked and the general loop throw the same text and leave the same state
   Generator gen(5);
-  for (const auto& [d, pos] : {std::pair<int64_t, int64_t>{1, 627}, {1, 75}, {0, 117}, {0, 25}}) {
+  for (const auto& dp : {std::pair<int64_t, int64_t>{1, 627}, {1, 75}, {0, 117}, {0, 25}}) {
+    const int64_t d = dp.first, pos = dp.second;  // not a structured binding: INFO captures them
     INFO("dim " << d << ", bad index at " << pos);  // in a row's unrolled part or its tail
     const Shape sz = d == 1 ? Shape{9, 70} : Shape{6, 4, 5};
     auto idx = (rand<float>(sz, gen) * float(sz[d])).to<int64_t>().clamp_max(sz[d] - 1);
