@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/golden.hpp"
@@ -414,6 +415,21 @@ TEST_CASE("gather, scatter_add: contiguous operands of self's shape (the blocked
           scatter_add(strided_copy(x), d, strided_copy(sidx), strided_copy(src)).to_vector());
     CHECK(scatter_add(zeros<float>(x.sizes()), d, sidx, src).sum().item() ==
           doctest::Approx(src.sum().item()).epsilon(1e-5));
+    // out of place, the blocked loop copies self's rows as it goes; duplicates: the last wins in both loops
+    CHECK(scatter(x, d, sidx, src).to_vector() ==
+          scatter(strided_copy(x), d, strided_copy(sidx), strided_copy(src)).to_vector());
+  }
+}
+
+TEST_CASE("index_select: slices short and long (inline copy or memcpy) agree with the strided loop") {
+  Generator gen(13);
+  for (int64_t cols : {1, 15, 16, 17, 64, 255, 256, 300}) {  // 300 floats: past the inline copy's 1 KB
+    INFO("cols " << cols);
+    const auto x = rand<float>({9, cols}, gen);
+    const auto idx = tensor<int64_t>({8, 0, 3, 3, 7, 1});
+    const auto want = index_select(strided_copy(x), 0, idx).to_vector();
+    CHECK(index_select(x, 0, idx).to_vector() == want);
+    CHECK(index_select(x, 0, idx).select(0, 2).to_vector() == x.select(0, 3).to_vector());
   }
 }
 
@@ -425,8 +441,116 @@ TEST_CASE("gather, scatter_add: a bad index in the blocked loop gives the genera
                        "gather: index 2 is out of bounds for dimension 0 with size 2", IndexError);
   CHECK_THROWS_WITH_AS(scatter_add(x, 1, tensor<int64_t>({{0, 3, 0}, {0, 0, 0}}), ones<float>({2, 3})),
                        "scatter_add: index 3 is out of bounds for dimension 1 with size 3", IndexError);
-  // a block (here a row) is checked before it is written: the rows before the bad one's were added
+  // each index is checked before it is used: the elements before the bad one
+  // were added, as in the general loop and in PyTorch (torch.zeros(2, 3).scatter_add_
+  // of this index leaves [[2, 1, 0], [1, 0, 0]])
   auto y = zeros<float>({2, 3});
   CHECK_THROWS_AS(y.scatter_add_(1, tensor<int64_t>({{0, 0, 1}, {0, 7, 0}}), ones<float>({2, 3})), IndexError);
-  CHECK(y.to_vector() == std::vector<float>{2, 1, 0, 0, 0, 0});
+  CHECK(y.to_vector() == std::vector<float>{2, 1, 0, 1, 0, 0});
+  // the bad index far into a larger tensor, and with inner dims (dim 0 of 3-D):
+  // the blocked and the general loop throw the same text and leave the same state
+  Generator gen(5);
+  for (const auto& dp : {std::pair<int64_t, int64_t>{1, 627}, {1, 75}, {0, 117}, {0, 25}}) {
+    const int64_t d = dp.first, pos = dp.second;  // not a structured binding: INFO captures them
+    INFO("dim " << d << ", bad index at " << pos);  // in a row's unrolled part or its tail
+    const Shape sz = d == 1 ? Shape{9, 70} : Shape{6, 4, 5};
+    auto idx = (rand<float>(sz, gen) * float(sz[d])).to<int64_t>().clamp_max(sz[d] - 1);
+    idx.view({-1})[pos].fill_(d == 1 ? -71 : 6);
+    const auto src = rand<float>(sz, gen);
+    auto blocked = zeros<float>(sz), general = zeros<float>(sz);
+    const std::string msg = d == 1 ? "scatter_add_: index -71 is out of bounds for dimension 1 with size 70"
+                                   : "scatter_add_: index 6 is out of bounds for dimension 0 with size 6";
+    CHECK_THROWS_WITH_AS(blocked.scatter_add_(d, idx, src), msg.c_str(), IndexError);
+    CHECK_THROWS_WITH_AS(strided_copy(general).scatter_add_(d, strided_copy(idx), strided_copy(src)), msg.c_str(),
+                         IndexError);
+    auto g2 = strided_copy(general);
+    CHECK_THROWS_AS(g2.scatter_add_(d, strided_copy(idx), strided_copy(src)), IndexError);
+    CHECK(blocked.to_vector() == g2.to_vector());
+    CHECK(blocked.sum().item() != 0.0f);
+    const std::string gmsg = d == 1 ? "gather: index -71 is out of bounds for dimension 1 with size 70"
+                                    : "gather: index 6 is out of bounds for dimension 0 with size 6";
+    CHECK_THROWS_WITH_AS(gather(src, d, idx), gmsg.c_str(), IndexError);
+  }
+}
+
+namespace {
+/// masked_fill by its definition: value where the (broadcast) mask is true, else x.
+template <class T>
+std::vector<T> masked_fill_def(const Tensor<T>& x, const Tensor<bool>& m, T v) {
+  const Shape b = broadcast_shapes(x.sizes(), m.sizes(), "test");
+  const auto xs = x.expand(b).contiguous().to_vector();
+  const auto ms = m.expand(b).contiguous().to_vector();
+  std::vector<T> out(xs.size());
+  for (size_t k = 0; k < xs.size(); ++k) out[k] = ms[k] ? v : xs[k];
+  return out;
+}
+
+template <class T>
+void check_masked_fill_paths(Generator& gen) {
+  // negative values only for signed types (a negative float to uint8 is undefined), both values for bool
+  const auto u = rand<float>({5, 67}, gen);
+  const auto x = std::is_same_v<T, bool> ? (u < 0.5f).template to<T>()
+                                         : (u * 200.0f - (std::is_signed_v<T> ? 100.0f : 0.0f)).template to<T>();
+  const T v = T(1);
+  const Tensor<bool> masks[] = {
+      rand<float>({5, 67}, gen) < 0.5f,                                  // contiguous, same shape
+      rand<float>({1, 67}, gen) < 0.5f,                                  // broadcast over rows
+      rand<float>({5, 1}, gen) < 0.5f,                                   // one element per row
+      (rand<float>({67, 5}, gen) < 0.5f).transpose(0, 1),                // non-contiguous
+      strided_copy(rand<float>({5, 67}, gen) < 0.5f),                    // strided
+      tensor<bool>(true),                                                // 0-d
+  };
+  for (size_t i = 0; i < std::size(masks); ++i) {
+    INFO("mask " << i);
+    const auto& m = masks[i];
+    const auto want = masked_fill_def(x, m, v);
+    CHECK(masked_fill(x, m, v).to_vector() == want);
+    CHECK(masked_fill(strided_copy(x), m, v).to_vector() == want);
+    CHECK(masked_fill(x, m, v).to_vector() == where(m, tensor<T>(v), x).to_vector());
+    auto y = x.clone();
+    y.masked_fill_(m, v);
+    CHECK(y.to_vector() == want);
+    auto z = strided_copy(x);
+    z.masked_fill_(m, v);
+    CHECK(z.to_vector() == want);
+  }
+  // x broadcast by the mask: the result has the mask's shape
+  const auto row = x.select(0, 0);
+  const auto m = rand<float>({5, 67}, gen) < 0.5f;
+  CHECK(masked_fill(row, m, v).sizes() == Shape{5, 67});
+  CHECK(masked_fill(row, m, v).to_vector() == masked_fill_def(row, m, v));
+}
+}  // namespace
+
+TEST_CASE("masked_fill: the vector loops (contiguous, broadcast, strided, 0-d mask) agree with the definition for every dtype, in place and out of place") {
+  // Note [Branch-free masked_fill]: same-shape contiguous operands take one
+  // vector loop, a mask constant along the run a fill or copy, others a strided select
+  Generator gen(3);
+  SUBCASE("float") { check_masked_fill_paths<float>(gen); }
+  SUBCASE("double") { check_masked_fill_paths<double>(gen); }
+  SUBCASE("int64") { check_masked_fill_paths<int64_t>(gen); }
+  SUBCASE("int32") { check_masked_fill_paths<int32_t>(gen); }
+  SUBCASE("uint8") { check_masked_fill_paths<uint8_t>(gen); }
+  SUBCASE("bool") { check_masked_fill_paths<bool>(gen); }
+}
+
+TEST_CASE("masked_fill: empty inputs, and a bool tensor as its own mask") {
+  CHECK(masked_fill(ones<float>({0, 3}), zeros<bool>({0, 3}), 2.0).sizes() == Shape{0, 3});
+  CHECK(masked_fill(ones<float>({2, 3}), zeros<bool>({0, 1, 3}), 2.0).sizes() == Shape{0, 2, 3});
+  auto e = ones<float>({0, 3});
+  e.masked_fill_(zeros<bool>({3}), 2.0);
+  CHECK(e.numel() == 0);
+  auto b = tensor<bool>({true, false, true, true});
+  CHECK(masked_fill(b, b, false).to_vector() == std::vector<bool>{false, false, false, false});
+  b.masked_fill_(b, false);
+  CHECK(b.to_vector() == std::vector<bool>{false, false, false, false});
+}
+
+TEST_CASE("masked_fill: gradient of a self broadcast by the mask (gradcheck)") {
+  // self [4] broadcast to the mask's [2, 3, 4], and [3, 4] to [2, 3, 4]: the gradient sums over the new dims
+  Generator gen(9);
+  const auto mb = rand<float>({2, 3, 4}, gen) < 0.5f;
+  check_grad([&](const auto& v) { return masked_fill(v[0], mb, -1.0); },
+             {tensor<double>({0.5, -1.5, 2.0, 3.0}).requires_grad_()});
+  check_grad([&](const auto& v) { return masked_fill(v[0], L<bool>("mask.m2"), 2.0); }, {leaf("mask.x", true)});
 }

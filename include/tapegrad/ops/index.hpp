@@ -99,21 +99,37 @@ Shape expanded_index_strides(const Tensor<I>& index, int64_t ndim, int64_t d) {
   return st;
 }
 
+/// o[0, n) = s[0, n) for short runs, inline: GCC turns a plain copy loop
+/// into a call to memcpy, whose fixed cost is a large part of a copy of a few
+/// hundred bytes (index_select's slices, scatter's rows).
+template <Element T>
+inline void copy_run(T* __restrict o, const T* __restrict s, int64_t n) {
+  constexpr int64_t kChunk = 16;
+  int64_t i = 0;
+  for (; i + kChunk <= n; i += kChunk)
+    for (int64_t j = 0; j < kChunk; ++j) o[i + j] = s[i + j];
+  for (; i < n; ++i) o[i] = s[i];
+}
+
 // Note [Blocked index loops]: the usual gather/scatter has contiguous
 // operands and an index of self's shape apart from dim d (picking along the
 // last dim per row, a gradient of gather). Seen as [outer, size, inner] (self)
 // and [outer, n, inner] (index and the other operand), it needs no stride
-// arithmetic per element, and each block of n * inner indices is checked in
-// one pass that the compiler vectorises (an unsigned compare catches
-// negatives too) before the loop that uses them, which then has no branch:
-// gather's loop becomes vector gathers. Short self rows are prefetched a few
-// rows ahead: a vector gather waits for all of its cache lines, and the
-// hardware prefetchers follow the index reads, not the rows. A bad index
-// throws the general loop's error (Note [Index loops]) for the first bad
-// index in walk order (the index's memory order); as there, what was written
-// before stays (here the blocks before the bad index's: a block is checked
-// before it is written). The loops' pointers are __restrict: scatter into a
-// tensor that shares storage with its src or index takes the general loop.
+// arithmetic per element. Both loops check each index where they use it (an
+// unsigned compare, which catches negatives too, and a branch that is never
+// taken): a checking pass before each row cost as much as a quarter of a call
+// on short rows (its reduction and branch per row), and vector gathers were
+// no faster than these scalar loads, unrolled so that a taken branch closes
+// several elements. A bad index throws the general loop's error (Note [Index
+// loops]) for the first bad one in walk order (the index's memory order);
+// scatter has added the elements before it, as the general loop and PyTorch
+// do (gather's output is a fresh tensor, which nobody sees). Short
+// self rows are prefetched a few rows ahead: within a row the reads go in
+// index order, which the hardware prefetchers do not follow. The loops'
+// pointers are __restrict: scatter into a tensor that shares storage with its
+// src or index takes the general loop. Out of place, scatter writes a fresh
+// tensor and copies each block of self into it just before scattering into
+// that block: one pass over the output instead of a copy and then the scatter.
 struct Blocks {
   int64_t outer, n, inner, size, dim;
 };
@@ -136,19 +152,9 @@ std::optional<Blocks> blocks_of(const Tensor<T>& self, int64_t d, const Tensor<i
   return b;
 }
 
-/// Throws the general loop's IndexError at the first of the m indices outside
-/// [0, size), if any; one branch-free pass when all are in range.
-inline void check_block(const int64_t* pi, int64_t m, int64_t size, int64_t dim, const char* op) {
-  const auto limit = static_cast<uint64_t>(size);
-  uint64_t bad = 0;
-  for (int64_t k = 0; k < m; ++k) bad |= static_cast<uint64_t>(static_cast<uint64_t>(pi[k]) >= limit);
-  if (bad != 0)
-    for (int64_t k = 0; k < m; ++k) checked_index(pi[k], size, dim, false, op);
-}
-
 /// Asks for the self row a few rows ahead of row o when rows are short
-/// (Note [Blocked index loops]): the gathers of a row wait for its cache
-/// lines, which a hardware prefetcher following the index reads does not fetch.
+/// (Note [Blocked index loops]): a row's reads go in index order, which a
+/// hardware prefetcher following the index reads does not fetch ahead.
 template <Element T>
 inline void prefetch_row_ahead(const Blocks& b, const T* row, int64_t o) {
 #if defined(__GNUC__)
@@ -162,37 +168,68 @@ inline void prefetch_row_ahead(const Blocks& b, const T* row, int64_t o) {
 #endif
 }
 
+/// The k-th index of a blocked loop's row, checked against size (Note
+/// [Blocked index loops]): a compare and a branch that is never taken.
+struct CheckedAt {
+  const int64_t* pi;
+  uint64_t limit;
+  int64_t dim;
+  const char* op;
+  int64_t operator()(int64_t k) const {
+    const auto u = static_cast<uint64_t>(pi[k]);
+    if (u >= limit) [[unlikely]]
+      checked_index(pi[k], static_cast<int64_t>(limit), dim, false, op);
+    return static_cast<int64_t>(u);
+  }
+};
+
 /// gather over the blocked view (Note [Blocked index loops]).
 template <Element T>
 void blocked_gather(const Blocks& b, const T* __restrict ps, const int64_t* __restrict pi, T* __restrict po,
                     const char* op) {
   const int64_t m = b.n * b.inner;
   for (int64_t o = 0; o < b.outer; ++o, ps += b.size * b.inner, pi += m, po += m) {
-    check_block(pi, m, b.size, b.dim, op);
     prefetch_row_ahead(b, ps, o);
+    const CheckedAt at{pi, static_cast<uint64_t>(b.size), b.dim, op};
     if (b.inner == 1) {
-      for (int64_t l = 0; l < b.n; ++l) po[l] = ps[pi[l]];
+      int64_t l = 0;
+      for (; l + 8 <= b.n; l += 8) {  // eight at a time: fewer taken branches per element
+        const int64_t a0 = at(l), a1 = at(l + 1), a2 = at(l + 2), a3 = at(l + 3);
+        const int64_t a4 = at(l + 4), a5 = at(l + 5), a6 = at(l + 6), a7 = at(l + 7);
+        po[l] = ps[a0], po[l + 1] = ps[a1], po[l + 2] = ps[a2], po[l + 3] = ps[a3];
+        po[l + 4] = ps[a4], po[l + 5] = ps[a5], po[l + 6] = ps[a6], po[l + 7] = ps[a7];
+      }
+      for (; l < b.n; ++l) po[l] = ps[at(l)];
     } else {
       for (int64_t l = 0; l < b.n; ++l)
-        for (int64_t i = 0; i < b.inner; ++i) po[l * b.inner + i] = ps[pi[l * b.inner + i] * b.inner + i];
+        for (int64_t i = 0; i < b.inner; ++i) po[l * b.inner + i] = ps[at(l * b.inner + i) * b.inner + i];
     }
   }
 }
 
-/// self[...] = f(self[...], src[...]) over the blocked view (Note [Blocked index loops]).
+/// self[...] = f(self[...], src[...]) over the blocked view (Note [Blocked
+/// index loops]); with `init`, each block of self is first copied from init's
+/// (scatter out of place: one pass over the output instead of a copy, then the scatter).
 template <Element T, class F>
 void blocked_scatter(const Blocks& b, T* __restrict ps, const int64_t* __restrict pi, const T* __restrict psrc,
-                     const char* op, const F& f) {
-  const int64_t m = b.n * b.inner;
-  for (int64_t o = 0; o < b.outer; ++o, ps += b.size * b.inner, pi += m, psrc += m) {
-    check_block(pi, m, b.size, b.dim, op);
-    prefetch_row_ahead(b, ps, o);
+                     const char* op, const F& f, const T* __restrict init = nullptr) {
+  const int64_t m = b.n * b.inner, block = b.size * b.inner;
+  for (int64_t o = 0; o < b.outer; ++o, ps += block, pi += m, psrc += m) {
+    if (init) copy_run(ps, init + o * block, block);
+    prefetch_row_ahead(b, init ? init + o * block : ps, o);
+    const CheckedAt at{pi, static_cast<uint64_t>(b.size), b.dim, op};
     if (b.inner == 1) {
-      for (int64_t l = 0; l < b.n; ++l) ps[pi[l]] = f(ps[pi[l]], psrc[l]);
+      const auto one = [&](int64_t l) {
+        T& t = ps[at(l)];
+        t = f(t, psrc[l]);
+      };
+      int64_t l = 0;
+      for (; l + 4 <= b.n; l += 4) one(l), one(l + 1), one(l + 2), one(l + 3);
+      for (; l < b.n; ++l) one(l);
     } else {
       for (int64_t l = 0; l < b.n; ++l)
         for (int64_t i = 0; i < b.inner; ++i) {
-          T& t = ps[pi[l * b.inner + i] * b.inner + i];
+          T& t = ps[at(l * b.inner + i) * b.inner + i];
           t = f(t, psrc[l * b.inner + i]);
         }
     }
@@ -355,6 +392,62 @@ void check_mask_fits(const Tensor<T>& self, const Tensor<bool>& mask, const char
   TAPEGRAD_CHECK(broadcasts_to(mask.sizes(), self.sizes()), ShapeError, op, ": mask of shape ", mask.sizes(),
                  " cannot be broadcast to the tensor's shape ", self.sizes());
 }
+
+// Note [Branch-free masked_fill]: a mask that is true at random defeats the
+// branch predictor, so `if (mask) out = value` costs a misprediction every
+// other element once the mask is longer than the predictor can learn. The
+// loops below are selects (out = mask ? value : x) that the compiler turns
+// into vector blends: runs where all operands step by 1 are one loop with
+// __restrict pointers (the in-place form reads and writes one pointer, which
+// a run-time overlap check would send to the scalar loop), a run with one
+// mask element for all is a fill or a copy, anything else a strided select.
+
+// The mask is read as bytes and x unconditionally: GCC 12 vectorises neither
+// a bool load nor a load under the condition.
+/// po[k] = pm[k] ? v : px[k] for k < n (po and px distinct).
+template <Element T>
+inline void masked_select_run(T* __restrict po, const T* __restrict px, const bool* pmask, int64_t n, T v) {
+  const auto* __restrict pm = reinterpret_cast<const unsigned char*>(pmask);
+  for (int64_t k = 0; k < n; ++k) {
+    const T x = px[k];
+    po[k] = pm[k] ? v : x;
+  }
+}
+/// p[k] = pm[k] ? v : p[k] for k < n (in place).
+template <Element T>
+inline void masked_fill_run(T* __restrict p, const bool* pmask, int64_t n, T v) {
+  const auto* __restrict pm = reinterpret_cast<const unsigned char*>(pmask);
+  for (int64_t k = 0; k < n; ++k) {
+    const T x = p[k];
+    p[k] = pm[k] ? v : x;
+  }
+}
+
+/// out = mask ? v : x over `shape` (Note [Branch-free masked_fill]); x and
+/// mask given with their (broadcast) strides; out may be x itself (in place)
+/// but no other overlap.
+template <Element T>
+void masked_fill_into(T* po, const Shape& out_strides, const T* px, const Shape& x_strides, const bool* pm,
+                      const Shape& mask_strides, const Shape& shape, T v) {
+  for_each_strided<3>(shape, {out_strides, x_strides, mask_strides},
+                      [&](const Offsets<3>& b, int64_t n, const Offsets<3>& s) {
+                        T* o = po + b[0];
+                        const T* x = px + b[1];
+                        const bool* m = pm + b[2];
+                        if (s[2] == 0 && s[0] == 1 && s[1] == 1) {  // one mask element for the run
+                          if (*m) std::fill_n(o, n, v);
+                          else if (o != x) std::copy_n(x, n, o);
+                        } else if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+                          if (o == x) masked_fill_run(o, m, n, v);
+                          else masked_select_run(o, x, m, n, v);
+                        } else {
+                          for (int64_t k = 0; k < n; ++k) {
+                            const T xk = x[k * s[1]];
+                            o[k * s[0]] = m[k * s[2]] ? v : xk;
+                          }
+                        }
+                      });
+}
 }  // namespace detail
 
 // ---- gather / scatter -------------------------------------------------------------------
@@ -390,9 +483,15 @@ Tensor<T> scatter_impl(const Tensor<T>& self, int64_t dim, const Tensor<int64_t>
                        const char* op, const char* node) {
   const int64_t d = wrap_dim(dim, self.dim(), op);
   check_scatter_shapes(self, d, index, &src, op);
-  auto out = copy_of(self);
-  if constexpr (Add) scatter_into(out, d, index, src, op, detail::Add{});
-  else scatter_into(out, d, index, src, op, Assign{});
+  using F = std::conditional_t<Add, detail::Add, Assign>;
+  Tensor<T> out;
+  if (const auto b = blocks_of(self, d, index, src)) {  // a fresh out: no overlap
+    out = make_empty<T>(self.sizes());
+    blocked_scatter(*b, out.data_ptr(), index.data_ptr(), src.data_ptr(), op, F{}, self.data_ptr());
+  } else {
+    out = copy_of(self);
+    scatter_into(out, d, index, src, op, F{});
+  }
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(self, src))
       autograd::record(out, node,
@@ -492,7 +591,9 @@ Tensor<T> index_select(const Tensor<T>& self, int64_t dim, const Tensor<I>& inde
             for (int64_t c = 0; c < bytes; c += 64) __builtin_prefetch(ahead + c);
           }
 #endif
-          std::copy_n(ps + (o * size + at[static_cast<size_t>(k)]) * inner, inner, po + (o * n + k) * inner);
+          const T* from = ps + (o * size + at[static_cast<size_t>(k)]) * inner;
+          if (bytes <= 1024) detail::copy_run(po + (o * n + k) * inner, from, inner);
+          else std::copy_n(from, inner, po + (o * n + k) * inner);
         }
     } else {
       detail::index_walk(out.sizes(), detail::strides_without(self, d),
@@ -680,9 +781,23 @@ const Tensor<T>& index_fill_(const Tensor<T>& self, int64_t dim, const Tensor<in
 /// true, else self -> the broadcast shape. The gradient is zero where filled.
 template <Element T, Scalar S>
 Tensor<T> masked_fill(const Tensor<T>& self, const Tensor<bool>& mask, S value) {
-  detail::check_mask_broadcasts(self, mask, "masked_fill");
-  return autograd::renamed(where(mask, detail::checked_scalar_tensor<T>(value, "masked_fill"), self),
-                           "MaskedFillBackward0");
+  Shape store;
+  const Shape& shape = broadcast_shapes(self.sizes(), mask.sizes(), store, "masked_fill");
+  const T v = detail::checked_scalar<T>(value, "masked_fill");
+  auto out = detail::make_empty<T>(shape);
+  if (self.is_contiguous() && mask.is_contiguous() && self.sizes() == shape && mask.sizes() == shape)
+    detail::masked_select_run(out.data_ptr(), self.data_ptr(), mask.data_ptr(), out.numel(), v);
+  else
+    detail::masked_fill_into(out.data_ptr(), out.strides(), self.data_ptr(), detail::broadcast_strides(self, shape),
+                             mask.data_ptr(), detail::broadcast_strides(mask, shape), shape, v);
+  if constexpr (FloatingElement<T>) {
+    // d/dself: g with the filled positions zeroed, summed back to self's shape
+    return detail::recorded(out, self, "MaskedFillBackward0",
+                            [m = autograd::save(mask), sz = self.sizes()](const Tensor<T>& g) {
+                              return sum_to(masked_fill(g, m.get(), 0), sz);
+                            });
+  }
+  return out;
 }
 /// masked_fill(self, mask, value): value a 0-d tensor (it gets the filled
 /// positions' summed gradient).
@@ -700,13 +815,13 @@ const Tensor<T>& masked_fill_(const Tensor<T>& self, const Tensor<bool>& mask, S
   detail::check_mask_fits(self, mask, "masked_fill_");
   detail::check_inplace_target(self, "masked_fill_");
   const T v = detail::checked_scalar<T>(value, "masked_fill_");
-  T* ps = self.data_ptr();
-  const bool* pm = mask.data_ptr();
-  detail::for_each_strided<2>(self.sizes(), {self.strides(), detail::broadcast_strides(mask, self.sizes())},
-                              [&](const detail::Offsets<2>& b, int64_t n, const detail::Offsets<2>& s) {
-                                for (int64_t k = 0; k < n; ++k)
-                                  if (pm[b[1] + k * s[1]]) ps[b[0] + k * s[0]] = v;
-                              });
+  // a bool self may be its own mask: the loops' pointers are __restrict
+  const Tensor<bool> m = shares_storage(self, mask) ? detail::copy_of(mask) : mask;
+  if (self.is_contiguous() && m.is_contiguous() && self.sizes() == m.sizes())
+    detail::masked_fill_run(self.data_ptr(), m.data_ptr(), self.numel(), v);
+  else
+    detail::masked_fill_into(self.data_ptr(), self.strides(), self.data_ptr(), self.strides(), m.data_ptr(),
+                             detail::broadcast_strides(m, self.sizes()), self.sizes(), v);
   self.storage()->bump_version();
   return self;
 }
