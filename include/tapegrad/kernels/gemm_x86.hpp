@@ -112,9 +112,9 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
 // A stream needed them (large products were faster spread out,
 // bench/matmul_kernels_bench.cpp). Shorter K blocks prefetch at the start,
 // and blocks of fewer than kPrefetchMinK steps not at all: there the 2 * MR
-// prefetches are a tenth of the tile's instructions and C's lines are
-// fetched by the stores as early (dH of an MNIST MLP, 256x10 @ 10x256, ran
-// about 5 % faster without them; docs/pending/gemm.md).
+// prefetches are about a tenth of the tile's instructions, and dH of an
+// MNIST MLP (256x10 @ 10x256, k = 10, C in L2) ran about 5 % faster without
+// them (docs/pending/gemm.md).
 #define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP, PS)                        \
   REP(TAPEGRAD_X86_DECL)                                                         \
   int64_t p = 0;                                                                 \
