@@ -153,11 +153,12 @@ TEST_CASE_TEMPLATE("gemm: every micro-kernel matches the naive product (odd shap
   }
 }
 
-// Note [Dot GEMM]: C of fewer columns than a vector with A's rows contiguous
-// along k. The shapes straddle the kernel's edges: m around its 8 rows, n odd
-// and even around its 2 columns, k around a whole vector (16 floats, 8
-// doubles), the 8-vector minimum and the 2 KiB K block, plus k = 1 and a
-// column-major A (both take other kernels, for comparison).
+// Note [Dot GEMM]: C of at least two columns fewer than a vector, with A's
+// rows contiguous along k. The shapes straddle the kernel's edges: m around
+// its 8 rows, n odd and even around its 2 columns, k around a whole vector
+// (16 floats, 8 doubles), the 8-vector minimum and the 2 KiB K block, plus
+// k = 1, n = 15 floats and a column-major A (these take other kernels, for
+// comparison).
 TEST_CASE_TEMPLATE("gemm: the dot kernel matches the naive product at its tile and block edges", T, float, double) {
   IsaGuard guard;
   std::mt19937 gen(11);

@@ -203,7 +203,7 @@ void gemm_narrow(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alph
 // read once per pair of columns (10 loads per 16 FMAs).
 inline constexpr int64_t kDotBlockBytes = 2048;
 
-/// Note [Dot GEMM]; k > 0, n < g.nr_narrow, A's rows contiguous along k (csa == 1).
+/// Note [Dot GEMM]; k > 0, n <= g.nr_narrow - 2, A's rows contiguous along k (csa == 1).
 template <class T>
 void gemm_dot(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
               const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
@@ -227,11 +227,13 @@ void gemm_dot(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, 
   }
 }
 
-/// Whether a product of n < nr_narrow columns takes Note [Dot GEMM]: A's rows
-/// contiguous along k and k long enough for the fold to be a small part.
+/// Whether a product takes Note [Dot GEMM]: the narrow kernel would leave at
+/// least two lanes idle (with one idle, n = 15 floats or 7 doubles, it was
+/// as fast or faster), A's rows are contiguous along k and k is long enough
+/// for the fold to be a small part.
 template <class T>
 bool use_dot(const GemmConfig<T>& g, int64_t n, int64_t k, int64_t csa) {
-  return g.dot != nullptr && n < g.nr_narrow && csa == 1 && k >= 8 * g.dot_lanes;
+  return g.dot != nullptr && n <= g.nr_narrow - 2 && csa == 1 && k >= 8 * g.dot_lanes;
 }
 
 // Note [Direct A]: when A's rows are contiguous along k (a row-major A, the

@@ -74,7 +74,7 @@ struct GemmConfig {
   /// [Edge tile] in gemm_x86.hpp; reads the MR-row packed panel); null: none
   int64_t mr_edge = 0;
   MicroKernel<T> kernel_edge = nullptr;
-  /// the 8 x 2 dot kernel for C of fewer than nr_narrow columns (Note [Dot
+  /// the 8 x 2 dot kernel for C of at most nr_narrow - 2 columns (Note [Dot
   /// GEMM]) and its vector's lanes; null: the narrow kernel takes them
   DotKernel<T> dot = nullptr;
   int64_t dot_lanes = 0;
