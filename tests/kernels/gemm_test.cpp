@@ -153,6 +153,41 @@ TEST_CASE_TEMPLATE("gemm: every micro-kernel matches the naive product (odd shap
   }
 }
 
+// Note [Dot GEMM]: C of at least two columns fewer than a vector, with A's
+// rows contiguous along k. The shapes straddle the kernel's edges: m around
+// its 8 rows, n odd and even around its 2 columns, k around a whole vector
+// (16 floats, 8 doubles), the 8-vector minimum and the 2 KiB K block, plus
+// k = 1, n = 15 floats and a column-major A (these take other kernels, for
+// comparison).
+TEST_CASE_TEMPLATE("gemm: the dot kernel matches the naive product at its tile and block edges", T, float, double) {
+  IsaGuard guard;
+  std::mt19937 gen(11);
+  const int64_t w = 64 / static_cast<int64_t>(sizeof(T));  // AVX-512 lanes
+  const int64_t block = 2048 / static_cast<int64_t>(sizeof(T));
+  const T alphas[] = {T(1), T(-1.5), T(0.5)};
+  const T betas[] = {T(0), T(0.5), T(0)};
+  for (tk::GemmIsa isa : {tk::GemmIsa::generic, tk::GemmIsa::avx2, tk::GemmIsa::avx512}) {
+    if (isa > tk::best_gemm_isa() || isa < tk::lowest_gemm_isa()) continue;
+    tk::set_gemm_isa(isa);
+    const auto& g = tk::detail::gemm_config<T>(isa);
+    int dot = 0, variant = 0;
+    for (int64_t m : {1, 7, 8, 9, 17})
+      for (int64_t n : {1, 2, 3, 10, 15})
+        for (int64_t k : {int64_t(1), 8 * w - 1, 8 * w, 8 * w + 1, 8 * w + w - 1, block - 1, block, block + 1,
+                          2 * block + w + 3})
+          for (Layout la : {Layout::row, Layout::row_padded, Layout::col}) {
+            const Layout lb = variant % 2 == 0 ? Layout::row : Layout::col;  // B row-major, or a transposed view
+            const int v = variant++ % 3;
+            if (la != Layout::col && tk::detail::use_dot(g, n, k, 1)) ++dot;
+            const double err = relative_error<T>({m, n, k}, la, lb, alphas[v], betas[v], v == 2, gen);
+            CHECK_MESSAGE(err <= 1.0, tk::to_string(isa), " m=", m, " n=", n, " k=", k, " layouts ",
+                          static_cast<int>(la), "/", static_cast<int>(lb), ": error ", err, " x bound");
+          }
+    // the AVX-512 path has the dot kernel and these shapes reach it
+    if (isa == tk::GemmIsa::avx512) CHECK(dot >= 5 * 3 * 7 * 2);
+  }
+}
+
 TEST_CASE("gemm: set_gemm_isa caps at the CPU's best kernel and reports the previous one") {
   IsaGuard guard;
   tk::set_gemm_isa(tk::GemmIsa::generic);

@@ -35,7 +35,13 @@
 // Note [GEMM threads]: products of at least kParallelMinWork multiply-adds are
 // cut into get_num_threads() parts along n (or m when n is narrow), run by the
 // thread pool (Note [Thread pool] in core/parallel.hpp); each part packs its
-// own operands, so no barrier is needed.
+// own operands, so no barrier is needed. The price is that the operand not
+// cut is packed by every part: along n every part packs all of A (m x k),
+// along m all of B (k x n). So a product whose A is packed (not read in
+// place, Note [Direct A]) and is the larger operand (m > n) is cut along m:
+// for dW1 of an MNIST MLP (X^T 784x256 @ G 256x256) each of two threads then
+// packs 100K elements of A and 65K of B instead of 200K and 33K, next to 26M
+// multiply-adds each.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -181,6 +187,55 @@ void gemm_narrow(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alph
   }
 }
 
+// Note [Dot GEMM]: the narrow kernel vectorises along C's columns, so C of
+// n < W columns uses n of W lanes (fc2 of an MNIST MLP, 256x256 @ 256x10: 10 of
+// 16, at most 62 % of the FMA peak). When A's rows are contiguous along k (a
+// row-major A: H @ W2, H @ W^T in nn::Linear) and k is long, C is computed as
+// dot products along k instead: every lane does useful work but in the last
+// partial vector of k, and the price is folding 16 accumulators into 16 sums
+// per 8 x 2 tile (about three shuffles and adds a sum, next to k / W FMAs).
+// Packing a row-major A for a kernel vectorised along m would be a transposing
+// gather costing as much as this whole product (Note [Narrow GEMM]). B^T is
+// packed (n x k, small); A is read in place. K is cut into blocks of at most
+// kDotBlockBytes a row, so that the 8 A rows of a tile stay in L1 while the
+// tile's column pairs pass over them. The 8 x 2 tile: 16 accumulators hide the
+// FMA latency, a pair of columns wastes at most one on odd n, and A's rows are
+// read once per pair of columns (10 loads per 16 FMAs).
+inline constexpr int64_t kDotBlockBytes = 2048;
+
+/// Note [Dot GEMM]; k > 0, n <= g.nr_narrow - 2, A's rows contiguous along k (csa == 1).
+template <class T>
+void gemm_dot(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
+              const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+  const int64_t w = g.dot_lanes, ld = (k + w - 1) / w * w, n2 = (n + 1) / 2 * 2;
+  T* pb = pack_buffer<T>(0, static_cast<size_t>(n2 * ld));
+  for (int64_t j = 0; j < n2; ++j) {
+    T* row = pb + j * ld;
+    if (j < n)
+      for (int64_t p = 0; p < k; ++p) row[p] = b[p * rsb + j * csb];
+    std::fill(row + (j < n ? k : 0), row + ld, T(0));
+  }
+  const int64_t block = kDotBlockBytes / static_cast<int64_t>(sizeof(T));
+  const int64_t kblocks = (k + block - 1) / block;
+  const int64_t kc_max = ((k + kblocks - 1) / kblocks + w - 1) / w * w;  // whole vectors but in the last block
+  for (int64_t pc = 0; pc < k; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, k - pc);
+    const T beta_p = pc == 0 ? beta : T(1);  // later K blocks accumulate
+    for (int64_t i0 = 0; i0 < m; i0 += 8)
+      g.dot(kc, a + i0 * rsa + pc, rsa, pb + pc, ld, c + i0 * rsc, rsc, csc, std::min<int64_t>(8, m - i0), n, alpha,
+            beta_p);
+  }
+}
+
+/// Whether a product takes Note [Dot GEMM]: the narrow kernel would leave at
+/// least two lanes idle (with one idle, n = 15 floats or 7 doubles, it was
+/// as fast or faster), A's rows are contiguous along k and k is long enough
+/// for the fold to be a small part.
+template <class T>
+bool use_dot(const GemmConfig<T>& g, int64_t n, int64_t k, int64_t csa) {
+  return g.dot != nullptr && n <= g.nr_narrow - 2 && csa == 1 && k >= 8 * g.dot_lanes;
+}
+
 // Note [Direct A]: when A's rows are contiguous along k (a row-major A, the
 // common case), the micro-kernel can broadcast its MR values per k straight
 // from A's rows instead of from a packed micro-panel: A's block is read from
@@ -203,6 +258,7 @@ template <class T>
 void gemm_serial(const GemmConfig<T>& g, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa,
                  int64_t csa, const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc,
                  int64_t n_full) {
+  if (use_dot(g, n, k, csa)) return gemm_dot(g, m, n, k, alpha, a, rsa, b, rsb, csb, beta, c, rsc, csc);
   if (g.narrow != nullptr && n <= g.nr_narrow)
     return gemm_narrow(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
   // K blocks of equal depth (Note [Packed GEMM]): k = 784 in 3 x 262
@@ -297,8 +353,12 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
   }
   const int nt = get_num_threads();
   if (nt > 1 && static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kParallelMinWork) {
-    // Split along n in multiples of NR, or along m when n is too narrow.
-    const bool split_n = n >= 2 * g.nr * nt || n >= m;
+    // Split along n in multiples of NR, or along m in multiples of MR (Note
+    // [GEMM threads]): along m when n is too narrow, or when every part
+    // packing all of A (the n split) costs more than every part packing all of B.
+    const bool a_packed = !(g.direct != nullptr && csa == 1 && n <= detail::kDirectMaxN && detail::direct_a_enabled());
+    const bool n_ok = n >= 2 * g.nr * nt || n >= m, m_ok = m >= 2 * g.mr * nt;
+    const bool split_n = n_ok && !(m_ok && a_packed && m > n);
     const int64_t extent = split_n ? n : m, unit = split_n ? g.nr : g.mr;
     const int64_t units = (extent + unit - 1) / unit;
     const int parts = static_cast<int>(std::min<int64_t>(nt, units));

@@ -51,6 +51,14 @@ template <class T>
 using NarrowKernel = void (*)(int64_t kc, const T* a, int64_t rs_a, int64_t cs_a, const T* pb, T* c, int64_t rs_c,
                               int64_t cs_c, int64_t mr, int64_t nr, T alpha, T beta);
 
+/// dot kernel (Note [Dot GEMM]): C[mr x nr] (mr <= 8) = alpha * A @ B + beta * C
+/// as dot products along k; A's rows are read in place (unit stride along k,
+/// row stride rs_a), B^T's rows are packed at pb with row stride ld_b,
+/// zero-padded to whole vectors and an even count; beta == 0 never reads C.
+template <class T>
+using DotKernel = void (*)(int64_t kc, const T* a, int64_t rs_a, const T* pb, int64_t ld_b, T* c, int64_t rs_c,
+                           int64_t cs_c, int64_t mr, int64_t nr, T alpha, T beta);
+
 /// One micro-kernel and the blocking sized for it, and optionally a narrow kernel.
 template <class T>
 struct GemmConfig {
@@ -66,6 +74,10 @@ struct GemmConfig {
   /// [Edge tile] in gemm_x86.hpp; reads the MR-row packed panel); null: none
   int64_t mr_edge = 0;
   MicroKernel<T> kernel_edge = nullptr;
+  /// the 8 x 2 dot kernel for C of at most nr_narrow - 2 columns (Note [Dot
+  /// GEMM]) and its vector's lanes; null: the narrow kernel takes them
+  DotKernel<T> dot = nullptr;
+  int64_t dot_lanes = 0;
 };
 
 /// pack_panels for any strides and partial panels, with R at run time: one

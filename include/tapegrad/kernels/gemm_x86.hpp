@@ -18,7 +18,10 @@
 // narrow kernels hold MR x (one vector) and read A in place. The
 // rows are spelled out by macros rather than loops so that the accumulators
 // are registers at every optimisation level.
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 
 #include "gemm_pack.hpp"
 
@@ -29,6 +32,8 @@ namespace tapegrad::kernels::detail {
 
 /// k steps between two C prefetches (Note [Spread C prefetch]).
 inline constexpr int64_t kPrefetchEvery = 10;
+/// K blocks shorter than this do not prefetch C (Note [Spread C prefetch]).
+inline constexpr int64_t kPrefetchMinK = 32;
 
 namespace x86 {
 typedef float f32x16 __attribute__((vector_size(64)));
@@ -105,7 +110,11 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
 // of C are prefetched one per kPrefetchEvery steps of the k loop rather than
 // all at its start, where they took every L1 fill buffer at once while the
 // A stream needed them (large products were faster spread out,
-// bench/matmul_kernels_bench.cpp). Short K blocks prefetch at the start.
+// bench/matmul_kernels_bench.cpp). Shorter K blocks prefetch at the start,
+// and blocks of fewer than kPrefetchMinK steps not at all: there the 2 * MR
+// prefetches are about a tenth of the tile's instructions, and dH of an
+// MNIST MLP (256x10 @ 10x256, k = 10, C in L2) ran about 5 % faster without
+// them (docs/pending/gemm.md).
 #define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP, PS)                        \
   REP(TAPEGRAD_X86_DECL)                                                         \
   int64_t p = 0;                                                                 \
@@ -118,7 +127,7 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
         REP(TAPEGRAD_X86_STEP)                                                   \
       }                                                                          \
     }                                                                            \
-  } else if (cs_c == 1) {                                                        \
+  } else if (cs_c == 1 && kc >= kPrefetchMinK) {                                \
     REP(TAPEGRAD_X86_PREFETCH)                                                   \
   }                                                                              \
   for (; p < kc; ++p, pa += PS, pb += 2 * W) {                                   \
@@ -138,7 +147,7 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   }
 #define TAPEGRAD_X86_DIRECT_BODY(T, V, VU, W, MR, REP)                            \
   REP(TAPEGRAD_X86_DECL)                                                         \
-  if (cs_c == 1) { REP(TAPEGRAD_X86_PREFETCH) }                                  \
+  if (cs_c == 1 && kc >= kPrefetchMinK) { REP(TAPEGRAD_X86_PREFETCH) }          \
   const int64_t off[4] = {0, rs_a, 2 * rs_a, 3 * rs_a};                          \
   const T* base[(MR + 3) / 4];                                                   \
   for (int q = 0; q < (MR + 3) / 4; ++q) base[q] = a + 4 * q * rs_a;             \
@@ -188,7 +197,100 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
   REP(TAPEGRAD_X86_NSPILL)                                             \
   store_tile<T>(tile, W, c, rs_c, cs_c, mr, nr, alpha, beta);
 
+// The dot kernels (Note [Dot GEMM] in gemm.hpp): 8 rows of C and all nr of
+// its columns, two at a time: an 8 x 2 tile as 16 dot products along k, with
+// vectors along k. Row i reads A's row a<i> in place (rows past mr repeat the
+// last one and are not stored), column j the packed row pb + j * ld_b of B^T
+// (zero-padded to a multiple of W and to an even count, so a partial last
+// vector of k needs only A's part copied, once). The 16 accumulators are then
+// folded into 16 sums by TAPEGRAD_X86_FOLD (x86::fold512 below).
+#define TAPEGRAD_X86_REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define TAPEGRAD_X86_DOTROW(i) const T* a##i = a + std::min<int64_t>(i, mr - 1) * rs_a;
+#define TAPEGRAD_X86_DOTDECL(i) V c##i = {}, d##i = {};
+// The empty asm keeps A's vector in a register: as a memory operand of both
+// FMAs it would be loaded twice (18 loads per 16 FMAs, the loop's limit).
+#define TAPEGRAD_X86_DOTSTEP(i)                               \
+  {                                                           \
+    V ai = *reinterpret_cast<const VU*>(a##i + p);            \
+    __asm__("" : "+v"(ai));                                   \
+    c##i = TAPEGRAD_X86_FMA(ai, b0, c##i);                    \
+    d##i = TAPEGRAD_X86_FMA(ai, b1, d##i);                    \
+  }
+#define TAPEGRAD_X86_DOTCOPY(i) \
+  for (int64_t q = tail; q < kc; ++q) rest[i][q - tail] = a##i[q];
+#define TAPEGRAD_X86_DOTREST(i)                               \
+  {                                                           \
+    const V ai = *reinterpret_cast<const V*>(rest[i]);        \
+    c##i = TAPEGRAD_X86_FMA(ai, b0, c##i);                    \
+    d##i = TAPEGRAD_X86_FMA(ai, b1, d##i);                    \
+  }
+// C's row i gets the pair of sums of its two columns (one 8- or 16-byte copy).
+#define TAPEGRAD_X86_DOTSTORE(i) std::memcpy(c + (i) * rs_c, sums + 2 * (i), 2 * sizeof(T));
+#define TAPEGRAD_X86_DOT_BODY(T, V, VU, W)                                                  \
+  TAPEGRAD_X86_REP8(TAPEGRAD_X86_DOTROW)                                                   \
+  const int64_t tail = kc / W * W;                                                         \
+  const V va = TAPEGRAD_X86_BCAST(alpha);                                                  \
+  alignas(64) T rest[8][W] = {};                                                           \
+  if (tail < kc) { TAPEGRAD_X86_REP8(TAPEGRAD_X86_DOTCOPY) }                               \
+  for (int64_t j0 = 0; j0 < nr; j0 += 2, pb += 2 * ld_b, c += 2 * cs_c) {                  \
+    TAPEGRAD_X86_REP8(TAPEGRAD_X86_DOTDECL)                                                \
+    const T* pb1 = pb + ld_b;                                                              \
+    for (int64_t p = 0; p < tail; p += W) {                                                \
+      const V b0 = *reinterpret_cast<const VU*>(pb + p), b1 = *reinterpret_cast<const VU*>(pb1 + p); \
+      TAPEGRAD_X86_REP8(TAPEGRAD_X86_DOTSTEP)                                              \
+    }                                                                                      \
+    if (tail < kc) {                                                                       \
+      const V b0 = *reinterpret_cast<const VU*>(pb + tail), b1 = *reinterpret_cast<const VU*>(pb1 + tail); \
+      TAPEGRAD_X86_REP8(TAPEGRAD_X86_DOTREST)                                              \
+    }                                                                                      \
+    /* sums[2 * i + j]: row i, column j0 + j, times alpha */                              \
+    alignas(64) T sums[16];                                                                \
+    {                                                                                      \
+      const V t0 = TAPEGRAD_X86_FOLD(W, c0, d0), t1 = TAPEGRAD_X86_FOLD(W, c1, d1);        \
+      const V t2 = TAPEGRAD_X86_FOLD(W, c2, d2), t3 = TAPEGRAD_X86_FOLD(W, c3, d3);        \
+      const V t4 = TAPEGRAD_X86_FOLD(W, c4, d4), t5 = TAPEGRAD_X86_FOLD(W, c5, d5);        \
+      const V t6 = TAPEGRAD_X86_FOLD(W, c6, d6), t7 = TAPEGRAD_X86_FOLD(W, c7, d7);        \
+      const V u0 = TAPEGRAD_X86_FOLD(W / 2, t0, t1), u1 = TAPEGRAD_X86_FOLD(W / 2, t2, t3); \
+      const V u2 = TAPEGRAD_X86_FOLD(W / 2, t4, t5), u3 = TAPEGRAD_X86_FOLD(W / 2, t6, t7); \
+      const V v0 = TAPEGRAD_X86_FOLD(W / 4, u0, u1), v1 = TAPEGRAD_X86_FOLD(W / 4, u2, u3); \
+      if constexpr (W == 8) {                                                              \
+        *reinterpret_cast<V*>(sums) = va * v0;                                             \
+        *reinterpret_cast<V*>(sums + 8) = va * v1;                                         \
+      } else {                                                                             \
+        *reinterpret_cast<V*>(sums) = va * TAPEGRAD_X86_FOLD(W / 8, v0, v1);               \
+      }                                                                                    \
+    }                                                                                      \
+    if (mr == 8 && j0 + 2 <= nr && cs_c == 1 && beta == T(0)) {                            \
+      TAPEGRAD_X86_REP8(TAPEGRAD_X86_DOTSTORE)                                             \
+      continue;                                                                            \
+    }                                                                                      \
+    for (int64_t i = 0; i < mr; ++i)                                                       \
+      for (int64_t j = 0; j < std::min<int64_t>(2, nr - j0); ++j) {                        \
+        T& dst = c[i * rs_c + j * cs_c];                                                   \
+        dst = beta == T(0) ? sums[2 * i + j] : sums[2 * i + j] + beta * dst;               \
+      }                                                                                    \
+  }
+
+namespace x86 {
+// Lane o of fold<S>(x, y, HI): x and y each hold W / S groups of S lanes
+// (partial sums of one accumulator each); the result holds the first (HI = 0)
+// or second (HI = 1) halves of x's groups, then of y's, so that adding the two
+// halves leaves groups of S / 2 lanes for twice as many accumulators, in order.
+template <int W, int S, int HI>
+constexpr int fold_lane(int o) {
+  const int h = S > 1 ? S / 2 : 1, g = W / S, q = o / h;
+  return (q < g ? 0 : W) + (q % g) * S + o % h + HI * h;
+}
+template <int S, class V, int... O>
+__attribute__((target("avx512f"), always_inline)) inline V fold512(V x, V y, std::integer_sequence<int, O...>) {
+  constexpr int W = sizeof...(O);
+  return __builtin_shufflevector(x, y, fold_lane<W, S, 0>(O)...) +
+         __builtin_shufflevector(x, y, fold_lane<W, S, 1>(O)...);
+}
+}  // namespace x86
+
 // ---- AVX-512 ----------------------------------------------------------------
+#define TAPEGRAD_X86_FOLD(S, x, y) x86::fold512<(S)>(x, y, std::make_integer_sequence<int, W>{})
 #define TAPEGRAD_X86_BCAST(x) TAPEGRAD_X86_SPLAT16(x)
 #define TAPEGRAD_X86_FMA(a, b, c) __builtin_ia32_vfmaddps512_mask(a, b, c, static_cast<unsigned short>(-1), 4)
 __attribute__((target("avx512f,fma"))) inline void micro_kernel_avx512_f32(
@@ -226,6 +328,15 @@ __attribute__((target("avx512f,fma"))) inline void narrow_kernel_avx512_f32(
   constexpr int W = 16;
   TAPEGRAD_X86_NARROW_BODY(float, V, VU, W, 16, TAPEGRAD_X86_REP16)
 }
+__attribute__((target("avx512f,fma"))) inline void dot_kernel_avx512_f32(
+    int64_t kc, const float* a, int64_t rs_a, const float* pb, int64_t ld_b, float* c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, float alpha, float beta) {
+  using T = float;
+  using V = x86::f32x16;
+  using VU = x86::f32x16u;
+  constexpr int W = 16;
+  TAPEGRAD_X86_DOT_BODY(T, V, VU, W)
+}
 #undef TAPEGRAD_X86_BCAST
 #undef TAPEGRAD_X86_FMA
 
@@ -255,8 +366,18 @@ __attribute__((target("avx512f,fma"))) inline void narrow_kernel_avx512_f64(
   constexpr int W = 8;
   TAPEGRAD_X86_NARROW_BODY(double, V, VU, W, 16, TAPEGRAD_X86_REP16)
 }
+__attribute__((target("avx512f,fma"))) inline void dot_kernel_avx512_f64(
+    int64_t kc, const double* a, int64_t rs_a, const double* pb, int64_t ld_b, double* c, int64_t rs_c,
+    int64_t cs_c, int64_t mr, int64_t nr, double alpha, double beta) {
+  using T = double;
+  using V = x86::f64x8;
+  using VU = x86::f64x8u;
+  constexpr int W = 8;
+  TAPEGRAD_X86_DOT_BODY(T, V, VU, W)
+}
 #undef TAPEGRAD_X86_BCAST
 #undef TAPEGRAD_X86_FMA
+#undef TAPEGRAD_X86_FOLD
 
 // ---- AVX2 + FMA -------------------------------------------------------------
 #define TAPEGRAD_X86_BCAST(x) TAPEGRAD_X86_SPLAT8(x)
@@ -306,6 +427,14 @@ __attribute__((target("avx2,fma"))) inline void narrow_kernel_avx2_f64(
 #undef TAPEGRAD_X86_EPILOGUE
 #undef TAPEGRAD_X86_DSTEP
 #undef TAPEGRAD_X86_NARROW_BODY
+#undef TAPEGRAD_X86_DOT_BODY
+#undef TAPEGRAD_X86_DOTREST
+#undef TAPEGRAD_X86_DOTSTORE
+#undef TAPEGRAD_X86_DOTCOPY
+#undef TAPEGRAD_X86_DOTSTEP
+#undef TAPEGRAD_X86_DOTDECL
+#undef TAPEGRAD_X86_DOTROW
+#undef TAPEGRAD_X86_REP8
 #undef TAPEGRAD_X86_NSPILL
 #undef TAPEGRAD_X86_NSTORE
 #undef TAPEGRAD_X86_NSTORE_BETA0
@@ -435,11 +564,11 @@ GemmConfig<T> x86_avx512_config() {
   if constexpr (sizeof(T) == 4)
     return {12, 32, 192, 256, 3072, &micro_kernel_avx512_f32, &pack_rows_f32<12>, &pack_rows_f32<32>,
             16, 16, &narrow_kernel_avx512_f32, &pack_rows_f32<16>, &pack_rows_f32<16>,
-            &direct_kernel_avx512_f32, 4, &edge_kernel_avx512_f32};
+            &direct_kernel_avx512_f32, 4, &edge_kernel_avx512_f32, &dot_kernel_avx512_f32, 16};
   else
     return {12, 16, 96, 256, 2048, &micro_kernel_avx512_f64, &pack_panels<double, 12>, &pack_panels<double, 16>,
             16, 8, &narrow_kernel_avx512_f64, &pack_panels<double, 16>, &pack_panels<double, 8>,
-            &direct_kernel_avx512_f64};
+            &direct_kernel_avx512_f64, 0, nullptr, &dot_kernel_avx512_f64, 8};
 }
 template <class T>
 GemmConfig<T> x86_avx2_config() {
