@@ -202,7 +202,7 @@ TEST_CASE("allocator: resize_ keeps the contents when it moves to a larger block
 // buffers come from aligned operator new (64 bytes).
 TEST_CASE("allocator: buffers of at least 4 KiB start on a page, freed and reused alike") {
   CacheScope scope;
-  auto page_offset = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 4096; };
+  [[maybe_unused]] auto page_offset = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 4096; };
   for (int round = 0; round < 2; ++round) {  // fresh blocks, then blocks from the caches
     for (int64_t n : {1000, 1024, 5000, 8193, 20000, 1 << 18}) {
       CAPTURE(round);
