@@ -344,7 +344,9 @@ template <Element T, Element U>
   return x.contiguous && y.contiguous && x.sizes == y.sizes;
 }
 template <Element T>
-[[gnu::always_inline]] inline T* first_element(const TensorImpl<T>& x) { return x.numel == 0 ? nullptr : x.storage->data() + x.offset; }
+[[gnu::always_inline]] inline T* first_element(const TensorImpl<T>& x) {
+  return x.numel == 0 ? nullptr : x.storage->data() + x.offset;
+}
 
 // Writing o while reading x is safe elementwise when o is x's memory exactly
 // or o is not in x's storage (both contiguous, of one shape).
