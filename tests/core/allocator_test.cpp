@@ -194,3 +194,51 @@ TEST_CASE("allocator: resize_ keeps the contents when it moves to a larger block
   CHECK(a(999) == 999.0f);
   CHECK(a(0) == 0.0f);
 }
+
+// Note [Page-aligned blocks]: blocks of 4 KiB and more start on a page, so
+// fresh tensors of one size share their offset within a page (an output never
+// starts just past an input, where its stores would alias the input's loads).
+// Smaller blocks keep the 64-byte alignment only. Under AddressSanitizer
+// buffers come from aligned operator new (64 bytes).
+TEST_CASE("allocator: buffers of at least 4 KiB start on a page, freed and reused alike") {
+  CacheScope scope;
+  [[maybe_unused]] auto page_offset = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 4096; };
+  for (int round = 0; round < 2; ++round) {  // fresh blocks, then blocks from the caches
+    for (int64_t n : {1000, 1024, 5000, 8193, 20000, 1 << 18}) {
+      CAPTURE(round);
+      CAPTURE(n);
+      auto a = tg::rand<float>({n}), b = tg::rand<float>({n});
+      auto c = a + b;
+      auto d = tg::empty<double>({n});
+      CHECK(aligned64(c.data_ptr()));
+#ifndef TAPEGRAD_ASAN
+      CHECK(page_offset(a.data_ptr()) == 0);
+      CHECK(page_offset(b.data_ptr()) == 0);
+      CHECK(page_offset(c.data_ptr()) == 0);
+      CHECK(page_offset(d.data_ptr()) == 0);
+#endif
+      CHECK(c(n - 1) == a(n - 1) + b(n - 1));
+    }
+  }
+  tg::set_cache_limit(0);  // frees the cached page-aligned blocks
+  CHECK(tg::detail::thread_cached_bytes() == 0);
+  CHECK(tg::cached_bytes() == 0);
+  auto e = tg::full<float>({3000}, 2.0f);  // straight from the system again
+  CHECK(e.sum().item() == 6000.0f);
+  CHECK(aligned64(e.data_ptr()));
+}
+
+TEST_CASE("allocator: cache_class_size inverts cache_class_index") {
+  for (size_t bytes : {size_t(64), size_t(100), size_t(4000), size_t(4096), size_t(65535)}) {
+    CAPTURE(bytes);
+    const size_t rounded = tg::detail::cache_class_bytes(bytes);
+    const int i = tg::detail::cache_class_index(rounded, tg::detail::kThreadCacheMinLog2);
+    CHECK(tg::detail::cache_class_size(i, tg::detail::kThreadCacheMinLog2) == rounded);
+  }
+  for (size_t bytes : {size_t(65536), size_t(280000), size_t(1) << 30, (size_t(1) << 40) + 12345}) {
+    CAPTURE(bytes);
+    const size_t rounded = tg::detail::cache_class_bytes(bytes);
+    const int i = tg::detail::cache_class_index(rounded);
+    CHECK(tg::detail::cache_class_size(i, tg::detail::kCacheMinLog2) == rounded);
+  }
+}

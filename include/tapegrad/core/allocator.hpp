@@ -39,6 +39,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TAPEGRAD_ASAN 1
@@ -164,26 +167,61 @@ class BlockCache {
 // destruction still find it.
 inline constinit BlockCache block_cache;
 
-// Blocks come from malloc(n + kAlignment); the pointer malloc returned is kept
-// in the 8 bytes before the aligned one (malloc aligns to 16, so there is room).
+// Note [Page-aligned blocks]: a streaming loop such as c[k] = a[k] + b[k]
+// slows down when a load's address matches a still-pending store's in its
+// low 12 bits (4 KiB aliasing): the CPU takes the load for dependent on the
+// store. That happens when the output starts a little past an input modulo
+// 4 KiB (a 1000-element add with c 64 or 128 bytes past a or b is markedly
+// slower than with any other placement). Where a malloc'ed block lands within
+// its page depends on every allocation and free before it (blocks of one
+// class taken one after the other are the class plus 80 bytes apart), so the
+// cost came and went with the program's history. Blocks of at least
+// kPageAlignMinBytes therefore start on a page: elements of one index in
+// fresh tensors share their page offset, and a store never matches a later
+// load of another index. They come from posix_memalign (glibc gives the
+// slack in front back to the heap), paid only when no cached block fits.
+// Smaller blocks come from malloc(n + kAlignment); the pointer malloc
+// returned is kept in the 8 bytes before the aligned one (malloc aligns to
+// 16, so there is room).
+inline constexpr size_t kPageAlignMinBytes = 4096;
 inline void* aligned_malloc(size_t bytes) {
+  if (bytes >= kPageAlignMinBytes) {
+#ifdef _WIN32
+    void* p = _aligned_malloc(bytes, kPageAlignMinBytes);
+    if (!p) throw std::bad_alloc();
+#else
+    void* p = nullptr;
+    if (posix_memalign(&p, kPageAlignMinBytes, bytes) != 0) throw std::bad_alloc();
+#endif
+    return p;
+  }
   void* raw = std::malloc(bytes + kAlignment);
   if (!raw) throw std::bad_alloc();
   auto a = (reinterpret_cast<uintptr_t>(raw) + kAlignment) & ~uintptr_t(kAlignment - 1);
   reinterpret_cast<void**>(a)[-1] = raw;
   return reinterpret_cast<void*>(a);
 }
-inline void aligned_free(void* p) { std::free(static_cast<void**>(p)[-1]); }
-
-inline void free_list(void* p) {
+/// Frees what aligned_malloc(bytes) returned.
+inline void aligned_free(void* p, size_t bytes) {
+#ifdef _WIN32
+  if (bytes >= kPageAlignMinBytes) return _aligned_free(p);
+#endif
+  std::free(bytes >= kPageAlignMinBytes ? p : static_cast<void**>(p)[-1]);
+}
+// The block size of class index i (the inverse of cache_class_index).
+inline size_t cache_class_size(int i, int min_log2) {
+  return size_t(8 + i % 8) << (min_log2 + i / 8 - 3);
+}
+// Frees a cached list of blocks of `rounded` bytes each.
+inline void free_list(void* p, size_t rounded) {
   while (p) {
     void* next = *static_cast<void**>(p);
-    aligned_free(p);
+    aligned_free(p, rounded);
     p = next;
   }
 }
 inline void BlockCache::free_lists(void** lists) {
-  for (int i = 0; i < kClasses; ++i) free_list(lists[i]);
+  for (int i = 0; i < kClasses; ++i) free_list(lists[i], cache_class_size(i, kCacheMinLog2));
 }
 
 // Note [Thread block cache]. The lists are plain thread-local data (constant
@@ -199,9 +237,9 @@ struct ThreadBlockCache {
   bool armed;  // the reaper is registered
   bool dead;   // the reaper has run
   void empty() {
-    for (void*& head : heads) {
-      free_list(head);
-      head = nullptr;
+    for (int i = 0; i < kClasses; ++i) {
+      free_list(heads[i], cache_class_size(i, kThreadCacheMinLog2));
+      heads[i] = nullptr;
     }
     bytes = 0;
   }
@@ -266,8 +304,9 @@ inline void deallocate_bytes(void* p, size_t bytes) {
   if (bytes >= kThreadCacheMinBytes) {
     const size_t rounded = cache_class_bytes(bytes);
     if (rounded >= kCacheMinBytes ? block_cache.put(p, rounded) : thread_cache_put(p, rounded)) return;
+    bytes = rounded;  // the size aligned_malloc was given
   }
-  aligned_free(p);
+  aligned_free(p, bytes);
 #endif
 }
 /// Bytes held by the calling thread's cache of freed small blocks (Note [Thread block cache]).

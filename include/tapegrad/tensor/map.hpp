@@ -333,20 +333,25 @@ Tensor<R> map1(const Tensor<A>& a, const F& f) {
 // checks (shape compares, broadcast, out and overlap checks) are a large part
 // of a small add_out's time, which the fast path skips
 // (bench/elementwise_bench.cpp).
+// The checks are forced inline: as calls of their own (GCC's choice at -O3)
+// their entry and exit were a visible part of a small add_out
+// (bench/elementwise_bench.cpp).
 /// The layout of t (defined), for the fast path's checks.
 template <Element T>
 const TensorImpl<T>& layout(const Tensor<T>& t) { return t.impl_ref(); }
 template <Element T, Element U>
-bool same_contiguous(const TensorImpl<T>& x, const TensorImpl<U>& y) {
+[[gnu::always_inline]] inline bool same_contiguous(const TensorImpl<T>& x, const TensorImpl<U>& y) {
   return x.contiguous && y.contiguous && x.sizes == y.sizes;
 }
 template <Element T>
-T* first_element(const TensorImpl<T>& x) { return x.numel == 0 ? nullptr : x.storage->data() + x.offset; }
+[[gnu::always_inline]] inline T* first_element(const TensorImpl<T>& x) {
+  return x.numel == 0 ? nullptr : x.storage->data() + x.offset;
+}
 
 // Writing o while reading x is safe elementwise when o is x's memory exactly
 // or o is not in x's storage (both contiguous, of one shape).
 template <Element R, Element X>
-bool reads_safely(const TensorImpl<R>& o, const TensorImpl<X>& x) {
+[[gnu::always_inline]] inline bool reads_safely(const TensorImpl<R>& o, const TensorImpl<X>& x) {
   if constexpr (!std::is_same_v<R, X>) return true;
   else return o.storage != x.storage || first_element(o) == first_element(x);
 }
@@ -354,7 +359,7 @@ bool reads_safely(const TensorImpl<R>& o, const TensorImpl<X>& x) {
 /// state, and out is a's (b's) memory exactly or apart from it: every check
 /// of an out variant (Note [Out variants]) or in-place op passes.
 template <Element R, Element A, Element B>
-bool plain_contiguous(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b) {
+[[gnu::always_inline]] inline bool plain_contiguous(const Tensor<R>& out, const Tensor<A>& a, const Tensor<B>& b) {
   const TensorImpl<R>* o = out.impl_ptr().get();
   const TensorImpl<A>* x = a.impl_ptr().get();
   const TensorImpl<B>* y = b.impl_ptr().get();
