@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
       for (size_t l = 0; l < linears.size(); ++l) {
         auto* L = linears[l];
         const std::string layer = "layer " + std::to_string(l + 1);
-        auto y = gemm(k, fl, layer + " forward", in.back(), L->weight.t(), [&] { return tg::addmm(L->bias, in.back(), L->weight.t()); });
+        auto y = gemm(k, fl, layer + " forward", in.back(), L->weight.t(), [&] { return F::linear(in.back(), L->weight, L->bias); });
         if (l + 1 == linears.size()) {
           in.push_back(y);
           break;
@@ -360,10 +360,10 @@ int main(int argc, char** argv) {
         auto* L = linears[l];
         const auto& x = in[l];
         const std::string layer = "layer " + std::to_string(l + 1);
-        (void)gemm(k, fl, layer + " dW", g.t(), x, [&] { return tg::mm(g.t(), x); });  // dW = g^T x
+        (void)gemm(k, fl, layer + " dW", g.t(), x, [&] { return tg::mm_skip_zeros(g.t(), x); });  // dW = g^T x
         (void)k.time("bias gradient", [&] { return tg::sum(g, 0); });          // db
         if (l == 0) break;
-        g = gemm(k, fl, layer + " dX", g, L->weight, [&] { return tg::mm(g, L->weight); });  // dx = g W
+        g = gemm(k, fl, layer + " dX", g, L->weight, [&] { return tg::mm_skip_zeros(g, L->weight); });  // dx = g W
         if (rc.dropout > 0) g = k.time("dropout backward", [&] { return tg::mul(g, mask[l - 1]); });
         g = k.time("relu backward", [&] {  // relu', one fused map as ReluBackward's
           return tg::detail::map2<float, float>(g, in[l], [](float gv, float y) { return y <= 0 ? 0.0f : gv; }, "relu'");

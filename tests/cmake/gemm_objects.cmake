@@ -3,8 +3,8 @@
 # INCLUDE_DIRS and DEFINES ('|'-separated), NM, SOURCE, OBJECT_DIR.
 # Compiles SOURCE (a TU that multiplies float and double matrices) to objects
 # and reads their symbols with NM.
-# extern: with -DTAPEGRAD_EXTERN_GEMM, kernels::gemm<float> and gemm<double>
-#   must be undefined (U: the program's one gemm_instantiate.hpp provides
+# extern: with -DTAPEGRAD_EXTERN_GEMM, kernels::gemm_dense and kernels::gemm
+#   (float and double) must be undefined (U: the program's one gemm_instantiate.hpp provides
 #   them); without it they must be defined there (the control: the symbols
 #   are looked for right).
 # isa_floor: compiled with -mavx512f -mfma, the object must hold the AVX-512
@@ -44,19 +44,22 @@ endfunction()
 if(MODE STREQUAL "extern")
   # The extern compile at -O2, as a user's build (where the compiler may
   # instantiate for inlining); the control at -O0, which is quicker.
-  set(_gemm "tapegrad::kernels::gemm<(float|double)>")
+  set(_gemm "tapegrad::kernels::gemm(_dense)?<(float|double)>")
   symbols(_default "${_gemm}" "${OBJECT_DIR}/default.o" -O0)
   symbols(_extern "${_gemm}" "${OBJECT_DIR}/extern.o" -O2 -DTAPEGRAD_EXTERN_GEMM)
-  foreach(_t float double)
-    if(NOT _default MATCHES " [TW] void tapegrad::kernels::gemm<${_t}>")
-      message(FATAL_ERROR "without TAPEGRAD_EXTERN_GEMM, ${SOURCE} should define gemm<${_t}>; its gemm symbols:\n${_default}")
-    endif()
-    if(NOT _extern MATCHES " U void tapegrad::kernels::gemm<${_t}>" OR
-       _extern MATCHES " [TW] void tapegrad::kernels::gemm<${_t}>")
-      message(FATAL_ERROR "with TAPEGRAD_EXTERN_GEMM, ${SOURCE} should leave gemm<${_t}> undefined; its gemm symbols:\n${_extern}")
-    endif()
+  # gemm_dense from matmul, gemm (the sparse-capable entry) from F::linear
+  foreach(_f gemm_dense gemm)
+    foreach(_t float double)
+      if(NOT _default MATCHES " [TW] void tapegrad::kernels::${_f}<${_t}>")
+        message(FATAL_ERROR "without TAPEGRAD_EXTERN_GEMM, ${SOURCE} should define ${_f}<${_t}>; its gemm symbols:\n${_default}")
+      endif()
+      if(NOT _extern MATCHES " U void tapegrad::kernels::${_f}<${_t}>" OR
+         _extern MATCHES " [TW] void tapegrad::kernels::${_f}<${_t}>")
+        message(FATAL_ERROR "with TAPEGRAD_EXTERN_GEMM, ${SOURCE} should leave ${_f}<${_t}> undefined; its gemm symbols:\n${_extern}")
+      endif()
+    endforeach()
   endforeach()
-  message(STATUS "ok: gemm<float> and gemm<double> are undefined with TAPEGRAD_EXTERN_GEMM, defined without")
+  message(STATUS "ok: gemm_dense and gemm (float, double) are undefined with TAPEGRAD_EXTERN_GEMM, defined without")
 elseif(MODE STREQUAL "isa_floor")
   # One micro-kernel and one sparse kernel of each path, float and double
   set(_kernels "kernels::detail::(micro_kernel_[a-z0-9_]+|sparse_rows_[a-z0-9_]+)[<(]")

@@ -80,7 +80,7 @@ Strided<T> make(int64_t rows, int64_t cols, Layout layout, std::mt19937& gen, do
 // stays under (entries in [-1, 1): partial sums grow like sqrt(k)).
 template <class T>
 double relative_error(Shape3 s, Layout la, Layout lb, T alpha, T beta, bool nan_c, std::mt19937& gen,
-                      double zeros_a = 0, double zeros_b = 0) {
+                      double zeros_a = 0, double zeros_b = 0, bool dense_entry = false) {
   const Strided<T> a = make<T>(s.m, s.k, la, gen, zeros_a), b = make<T>(s.k, s.n, lb, gen, zeros_b);
   Strided<T> c = make<T>(s.m, s.n, Layout::row_padded, gen);
   if (nan_c)
@@ -92,7 +92,8 @@ double relative_error(Shape3 s, Layout la, Layout lb, T alpha, T beta, bool nan_
       for (int64_t p = 0; p < s.k; ++p) acc += static_cast<double>(a.at(i, p)) * static_cast<double>(b.at(p, j));
       want.at(i, j) = static_cast<T>(beta == T(0) ? alpha * acc : alpha * acc + beta * static_cast<double>(c.at(i, j)));
     }
-  tk::gemm<T>(s.m, s.n, s.k, alpha, a.data(), a.rs, a.cs, b.data(), b.rs, b.cs, beta, c.buf.data(), c.rs, c.cs);
+  (dense_entry ? tk::gemm_dense<T> : tk::gemm<T>)(s.m, s.n, s.k, alpha, a.data(), a.rs, a.cs, b.data(), b.rs, b.cs,
+                                                   beta, c.buf.data(), c.rs, c.cs);
   const double bound = std::numeric_limits<T>::epsilon() * static_cast<double>(s.k + 2) *
                        (std::abs(static_cast<double>(alpha)) * (1 + std::sqrt(static_cast<double>(s.k))) +
                         std::abs(static_cast<double>(beta)));
@@ -340,6 +341,21 @@ TEST_CASE_TEMPLATE("gemm: the sparse path is skipped for dense, small or switche
   CHECK(tk::gemm_sparse_count() == before);
   CHECK(tk::set_gemm_sparse(true) == false);
   CHECK(relative_error<T>({256, 100, 200}, Layout::row, Layout::col, T(1), T(0), false, gen, 0.9, 0) <= 1.0);
+  CHECK(tk::gemm_sparse_count() == before + 1);
+}
+
+TEST_CASE_TEMPLATE("gemm_dense: never the sparse path, on a mostly-zero A or B, with the same bound", T, float,
+                   double) {
+  SparseGuard sparse;
+  std::mt19937 gen(13);
+  const uint64_t before = tk::gemm_sparse_count();
+  for (const Shape3 s : kSparseShapes) {
+    CHECK(relative_error<T>(s, Layout::row, Layout::col, T(1), T(0), false, gen, 0.9, 0, true) <= 1.0);
+    CHECK(relative_error<T>(s, Layout::row, Layout::row, T(1.5), T(0.5), false, gen, 0, 0.9, true) <= 1.0);
+  }
+  CHECK(tk::gemm_sparse_count() == before);
+  // the control: gemm takes the sparse path on the first of them
+  CHECK(relative_error<T>(kSparseShapes[0], Layout::row, Layout::col, T(1), T(0), false, gen, 0.9, 0) <= 1.0);
   CHECK(tk::gemm_sparse_count() == before + 1);
 }
 

@@ -328,3 +328,94 @@ TEST_CASE("mm_out/matmul_out: wrong shapes and arguments that require grad throw
   // (an out of another dtype than the operands' does not compile: "mm_out/matmul_out: out must have the
   // operands' dtype")
 }
+
+// Note [Dense and sparse entries] (kernels/gemm.hpp): mm, matmul and addmm
+// run the dense GEMM even on a mostly-zero operand; mm_skip_zeros and
+// F::linear may skip its zeros, forward and backward, and give mm's values
+// up to the order of the additions.
+namespace {
+// MNIST-like: about 80 % zeros, the rest in (0, 1]; large enough for the sparse path.
+template <class T>
+tg::Tensor<T> mostly_zeros(const tg::Shape& shape) {
+  return tg::rand<T>(shape) * (tg::rand<T>(shape) > T(0.8)).template to<T>();
+}
+struct SparseOn {
+  bool saved = tg::kernels::set_gemm_sparse(true);
+  ~SparseOn() { tg::kernels::set_gemm_sparse(saved); }
+};
+}  // namespace
+
+TEST_CASE_TEMPLATE("mm/matmul/addmm: a mostly-zero operand takes the dense GEMM, forward and backward", T, float,
+                   double) {
+  SparseOn on;
+  tg::manual_seed(3);
+  const auto x = mostly_zeros<T>({256, 784});
+  const auto w = tg::randn<T>({128, 784}).requires_grad_();
+  const auto bias = tg::randn<T>({128}).requires_grad_();
+  const uint64_t before = tg::kernels::gemm_sparse_count();
+  for (const auto& y : {tg::mm(x, w.t()), tg::matmul(x, w.t()), tg::addmm(bias, x, w.t()),
+                        tg::matmul(x.reshape({2, 128, 784}), w.t())}) {
+    y.sum().backward();
+  }
+  CHECK(tg::kernels::gemm_sparse_count() == before);
+  CHECK(w.grad().defined());
+}
+
+TEST_CASE_TEMPLATE("mm_skip_zeros: mm's values and gradients, by the sparse path on a mostly-zero operand", T,
+                   float, double) {
+  SparseOn on;
+  tg::manual_seed(4);
+  const auto x = mostly_zeros<T>({256, 784});
+  const auto w = tg::randn<T>({128, 784}).requires_grad_();
+  const auto g = tg::randn<T>({256, 128});
+  const auto dense = tg::mm(x, w.t());
+  dense.backward(g);
+  const auto dense_grad = w.grad().clone();
+  w.grad().zero_();
+  const uint64_t before = tg::kernels::gemm_sparse_count();
+  const auto y = tg::mm_skip_zeros(x, w.t());
+  CHECK(std::string(y.grad_fn()->name()) == "MmBackward0");
+  y.backward(g);
+  CHECK(tg::kernels::gemm_sparse_count() == before + 2);  // x @ W^T and the weight gradient x^T g
+  const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-12;
+  CHECK(tg::allclose(y, dense, tol, tol));
+  CHECK(tg::allclose(w.grad(), dense_grad, tol, tol));
+  CHECK(w.grad().is_contiguous());  // the weight gradient in the weight's layout (Note [Gradient layout])
+  // turned off, it is mm
+  tg::kernels::set_gemm_sparse(false);
+  const auto off = tg::mm_skip_zeros(x, w.t());
+  CHECK(tg::kernels::gemm_sparse_count() == before + 2);
+  CHECK(tg::equal(off, dense.detach()));
+}
+
+TEST_CASE("mm_skip_zeros: gradcheck in double, both operands, a transposed operand") {
+  tg::manual_seed(5);
+  auto a = tg::randn<double>({4, 3}).requires_grad_(), b = tg::randn<double>({5, 3}).requires_grad_();
+  const auto r = tg::gradcheck(
+      [](const std::vector<tg::Tensor<double>>& in) { return tg::mm_skip_zeros(in[0], in[1].t()); }, {a, b});
+  CHECK_MESSAGE(r.ok, r.message);
+}
+
+TEST_CASE("mm_skip_zeros: integer matrices multiply exactly; wrong ranks and sizes throw ShapeError") {
+  const auto a = tg::arange<int64_t>(0, 6).reshape({2, 3}), b = tg::arange<int64_t>(0, 12).reshape({3, 4});
+  CHECK(tg::equal(tg::mm_skip_zeros(a, b), tg::mm(a, b)));
+  CHECK_THROWS_WITH_AS(tg::mm_skip_zeros(tg::ones<float>({3}), tg::ones<float>({4, 5})),
+                       "mm_skip_zeros: expected 2-D tensors, got [3] and [4, 5]", tg::ShapeError);
+  CHECK_THROWS_WITH_AS(tg::mm_skip_zeros(tg::ones<float>({2, 3}), tg::ones<float>({4, 5})),
+                       "mm_skip_zeros: inner dimensions must match, got [2, 3] @ [4, 5] (3 != 4)", tg::ShapeError);
+}
+
+TEST_CASE("F::linear: without a bias, and on a 3-D input, skips the zeros of a mostly-zero input") {
+  SparseOn on;
+  tg::manual_seed(6);
+  const auto x = mostly_zeros<float>({256, 784});
+  const auto w = tg::randn<float>({128, 784}).requires_grad_();
+  const uint64_t before = tg::kernels::gemm_sparse_count();
+  const auto y = tg::nn::functional::linear(x, w);
+  y.sum().backward();
+  CHECK(tg::kernels::gemm_sparse_count() == before + 2);
+  CHECK(tg::allclose(y, tg::mm(x, w.t()), 1e-4, 1e-4));
+  const auto y3 = tg::nn::functional::linear(x.reshape({4, 64, 784}), w);
+  CHECK(tg::kernels::gemm_sparse_count() == before + 3);
+  CHECK(tg::equal(y3.reshape({256, 128}), y));
+}

@@ -308,14 +308,36 @@ inline constexpr double kParallelMinWork = 96.0 * 96.0 * 96.0;
 
 }  // namespace detail
 
+namespace detail {
+/// The micro-kernel path of a call: at least this build's lowest, whatever
+/// another translation unit set.
+inline GemmIsa gemm_isa_now() { return std::max(gemm_isa(), lowest_gemm_isa()); }
+}  // namespace detail
+
+// Note [Dense and sparse entries]: kernels::gemm_dense is the packed GEMM
+// alone; kernels::gemm tries the sparse path first (Note [Sparse operand
+// GEMM]) and falls back to gemm_dense. The sparse path is as large as the
+// dense drivers, and a call that can reach it compiles it, so each op
+// chooses its entry at compile time: the products of F::linear (nn::Linear)
+// and their gradients, whose operands are the mostly-zero inputs, ReLU and
+// dropout outputs the path was made for, and convolution's GEMMs, call
+// gemm; mm, matmul, mv, dot, bmm, addmm and the out variants call
+// gemm_dense, so a program that only multiplies with them never compiles the
+// sparse path. mm_skip_zeros (ops/matmul.hpp) is mm through gemm, for
+// programs that multiply mostly-zero operands by hand. The choice is the
+// op's, never the program's: the same op on the same values gives the same
+// bits whatever else a program contains (the two paths differ in the order
+// of the additions only).
+
 /// C = alpha * A @ B + beta * C, all row/column-strided: A is m x k with element
 /// (i, p) at a[i * rsa + p * csa], B is k x n at b[p * rsb + j * csb], C is m x n
 /// at c[i * rsc + j * csc]. A transposed operand is the same memory with its
 /// strides swapped. beta == 0 overwrites C without reading it (NaN in C does not
-/// propagate), as BLAS and PyTorch.
+/// propagate), as BLAS and PyTorch. The packed path only (Note [Dense and
+/// sparse entries]).
 template <class T>
-void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int64_t csa, const T* b,
-          int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+void gemm_dense(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int64_t csa, const T* b,
+                int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "kernels::gemm: float or double");
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == T(0)) {
@@ -327,20 +349,7 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
     return;
   }
   tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
-  // at least this build's lowest path, whatever another translation unit set
-  const GemmIsa isa = std::max(gemm_isa(), lowest_gemm_isa());
-  if (gemm_sparse_enabled() &&
-      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kSparseMinWork) {
-    // A mostly-zero A (C = A @ B), else B (C^T = B^T @ A^T): Note [Sparse operand GEMM]
-    if ((n >= detail::kSparseMinWidth &&
-         detail::gemm_sparse(isa, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)) ||
-        (m >= detail::kSparseMinWidth &&
-         detail::gemm_sparse(isa, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, csc, rsc))) {
-      detail::sparse_count().fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-  }
-  const detail::GemmConfig<T>& g = detail::gemm_config<T>(isa);
+  const detail::GemmConfig<T>& g = detail::gemm_config<T>(detail::gemm_isa_now());
   // C^T = B^T A^T when m, not n, fits the narrow kernel (Note [Narrow GEMM]),
   // or when that wastes less of the tiles.
   const bool narrow_n = g.narrow != nullptr && n <= g.nr_narrow, narrow_m = g.narrow != nullptr && m <= g.nr_narrow;
@@ -378,8 +387,31 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
   detail::gemm_serial(g, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, n);
 }
 
-// Note [Extern GEMM]: gemm<float> and gemm<double> with everything they
-// reach (the drivers, the sparse path and the micro-kernels of every ISA) are
+/// gemm_dense's product, by Note [Sparse operand GEMM] when A or B is mostly
+/// zeros (the same product up to the order of the additions): the entry of
+/// the ops that multiply such operands (Note [Dense and sparse entries]).
+template <class T>
+void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int64_t csa, const T* b,
+          int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "kernels::gemm: float or double");
+  if (m > 0 && n > 0 && k > 0 && alpha != T(0) && gemm_sparse_enabled() &&
+      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= detail::kSparseMinWork) {
+    tapegrad::detail::FlushDenormalScope flush;  // Note [Denormals] in core/denormal.hpp
+    const GemmIsa isa = detail::gemm_isa_now();
+    // A mostly-zero A (C = A @ B), else B (C^T = B^T @ A^T): Note [Sparse operand GEMM]
+    if ((n >= detail::kSparseMinWidth &&
+         detail::gemm_sparse(isa, m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)) ||
+        (m >= detail::kSparseMinWidth &&
+         detail::gemm_sparse(isa, n, m, k, alpha, b, csb, rsb, a, csa, rsa, beta, c, csc, rsc))) {
+      detail::sparse_count().fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  gemm_dense<T>(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+}
+
+// Note [Extern GEMM]: gemm_dense and gemm (float and double) with everything
+// they reach (the drivers, the sparse path and the micro-kernels of every ISA) are
 // the largest code a translation unit that multiplies matrices compiles: at
 // -O2 a large part of the compile time of bench/compile_time.sh's small
 // program, and again in every such translation
@@ -387,17 +419,20 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int
 // once: define TAPEGRAD_EXTERN_GEMM in all of them (e.g. with
 // target_compile_definitions) and include <tapegrad/kernels/gemm_instantiate.hpp>
 // in exactly one. The explicit instantiation declarations below then keep the
-// other translation units from instantiating gemm; the code that runs is the
+// other translation units from instantiating them; the code that runs is the
 // same. Without the macro nothing changes (the library stays header-only).
 // The test suite is built this way.
 
-// The declarator of gemm<T>, shared with gemm_instantiate.hpp's definitions.
-#define TAPEGRAD_GEMM_INSTANCE(T)                                                                  \
-  void gemm<T>(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T, T*, \
+// The declarator of gemm_dense<T> and gemm<T> (name), shared with
+// gemm_instantiate.hpp's definitions.
+#define TAPEGRAD_GEMM_INSTANCE(name, T)                                                                 \
+  void name<T>(int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T, T*, \
                int64_t, int64_t)
 #ifdef TAPEGRAD_EXTERN_GEMM
-extern template TAPEGRAD_GEMM_INSTANCE(float);
-extern template TAPEGRAD_GEMM_INSTANCE(double);
+extern template TAPEGRAD_GEMM_INSTANCE(gemm_dense, float);
+extern template TAPEGRAD_GEMM_INSTANCE(gemm_dense, double);
+extern template TAPEGRAD_GEMM_INSTANCE(gemm, float);
+extern template TAPEGRAD_GEMM_INSTANCE(gemm, double);
 #endif
 
 }  // namespace tapegrad::kernels

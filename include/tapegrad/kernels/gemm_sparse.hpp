@@ -19,7 +19,8 @@
 // twice their share of it (sparse_limit_at), so a dense operand is turned
 // away after a few rows, a small fraction of the dense product.
 // TAPEGRAD_GEMM_SPARSE=0 in the environment, or kernels::set_gemm_sparse(false),
-// turns it off.
+// turns it off. Only kernels::gemm tries it, not kernels::gemm_dense; which
+// ops call which: Note [Dense and sparse entries] in gemm.hpp.
 // bench/history/2026-11-22_to_2026-12-05.md has the measurements behind the
 // constants.
 #include <algorithm>

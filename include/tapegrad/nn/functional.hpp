@@ -49,13 +49,17 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
     TAPEGRAD_CHECK(bias.dim() == 1 && bias.sizes()[0] == weight.sizes()[0], ShapeError,
                    "linear: bias of shape ", bias.sizes(), " does not fit weight of shape ",
                    weight.sizes(), " (expected [", weight.sizes()[0], "])");
-  if (x.dim() == 2) return bias.defined() ? addmm(bias, x, weight.t()) : mm(x, weight.t());
+  // The GEMM entry that may skip the zeros of a mostly-zero input (Note
+  // [Dense and sparse entries] in kernels/gemm.hpp), forward and backward.
+  const auto product = [&](const Tensor<T>& x2) {
+    return bias.defined() ? detail::addmm_impl<true>(bias, x2, weight.t(), 1, 1)
+                          : detail::mm_impl<true>(x2, weight.t(), "mm");
+  };
+  if (x.dim() == 2) return product(x);
   // Fold leading dims into rows: [..., in] -> [rows, in] -> [..., out].
   Shape out_shape = x.sizes();
   out_shape.back() = weight.sizes()[0];
-  auto x2 = x.reshape({-1, weight.sizes()[1]});
-  auto y = bias.defined() ? addmm(bias, x2, weight.t()) : mm(x2, weight.t());
-  return y.view(out_shape);
+  return product(x.reshape({-1, weight.sizes()[1]})).view(out_shape);
 }
 
 namespace detail {

@@ -40,12 +40,17 @@ constexpr void check_matmul_dtypes() {
 
 /// C = alpha * A @ B + beta * C on raw strided memory, C [m, n] with rows rsc
 /// apart and unit column stride. beta == 0 ignores C's contents (even NaN),
-/// as PyTorch's addmm.
-template <Element T>
+/// as PyTorch's addmm. Sparse: through kernels::gemm, which may take the
+/// sparse path, else kernels::gemm_dense (Note [Dense and sparse entries] in
+/// kernels/gemm.hpp).
+template <Element T, bool Sparse = false>
 void gemm_strided(int64_t m, int64_t n, int64_t k, T alpha, const T* pa, int64_t rsa, int64_t csa, const T* pb,
                   int64_t rsb, int64_t csb, T beta, T* pc, int64_t rsc) {
   if constexpr (FloatingElement<T>) {
-    kernels::gemm<T>(m, n, k, alpha, pa, rsa, csa, pb, rsb, csb, beta, pc, rsc, 1);
+    if constexpr (Sparse)
+      kernels::gemm<T>(m, n, k, alpha, pa, rsa, csa, pb, rsb, csb, beta, pc, rsc, 1);
+    else
+      kernels::gemm_dense<T>(m, n, k, alpha, pa, rsa, csa, pb, rsb, csb, beta, pc, rsc, 1);
   } else {
     // Integer products (PyTorch's CPU mm supports them): a dot product per element.
     for (int64_t i = 0; i < m; ++i)
@@ -59,9 +64,9 @@ void gemm_strided(int64_t m, int64_t n, int64_t k, T alpha, const T* pa, int64_t
 }
 
 /// out = beta * out + alpha * a @ b for 2-D tensors; out is contiguous [m, n].
-template <Element T>
+template <Element T, bool Sparse = false>
 void gemm_into(const Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, T alpha, T beta) {
-  gemm_strided(a.sizes()[0], b.sizes()[1], a.sizes()[1], alpha, a.data_ptr(), a.strides()[0], a.strides()[1],
+  gemm_strided<T, Sparse>(a.sizes()[0], b.sizes()[1], a.sizes()[1], alpha, a.data_ptr(), a.strides()[0], a.strides()[1],
                b.data_ptr(), b.strides()[0], b.strides()[1], beta, out.data_ptr(), b.sizes()[1]);
 }
 
@@ -146,15 +151,15 @@ bool is_transposed_matrix(const Tensor<T>& x) {
   return s[0] > 1 && s[1] > 1 && x.strides()[0] == 1 && x.strides()[1] == s[0];
 }
 /// alpha * l @ r as a new [m, n] tensor, column-major when `transposed`.
-template <FloatingElement T>
+template <FloatingElement T, bool Sparse = false>
 Tensor<T> gemm_grad(const Shape& s, bool transposed, const Tensor<T>& l, const Tensor<T>& r, T alpha) {
   if (transposed) {
     auto out = make_empty<T>({s[1], s[0]});
-    gemm_into(out, transposed_view(r), transposed_view(l), alpha, T(0));
+    gemm_into<T, Sparse>(out, transposed_view(r), transposed_view(l), alpha, T(0));
     return transposed_view(out);
   }
   auto out = make_empty<T>(s);
-  gemm_into(out, l, r, alpha, T(0));
+  gemm_into<T, Sparse>(out, l, r, alpha, T(0));
   return out;
 }
 
@@ -164,7 +169,18 @@ Tensor<T> gemm_grad(const Shape& s, bool transposed, const Tensor<T>& l, const T
 // and one record() for them, not one each. mm's gradients are computed
 // inline; addmm and the other ranks hand over to a function of their own
 // through a pointer, so that only a program calling them compiles it (mm
-// alone never instantiates batched_matmul).
+// alone never instantiates batched_matmul). The products of F::linear and
+// mm_skip_zeros, which may take the sparse path, record the same type with a
+// backward of their own (Note [Dense and sparse entries] in kernels/gemm.hpp).
+template <FloatingElement T>
+struct MatmulBackward;
+/// mm's gradients: grad_a = g b^T, grad_b = a^T g, each in its operand's
+/// layout (Note [Gradient layout]).
+template <FloatingElement T, bool Sparse>
+autograd::Grads<T> mm_backward(const MatmulBackward<T>& s, const Tensor<T>& g, autograd::Needs n) {
+  return {n[0] ? gemm_grad<T, Sparse>(s.a_shape, s.a_t, g, transposed_view(s.sb.get()), T(1)) : Tensor<T>(),
+          n[1] ? gemm_grad<T, Sparse>(s.b_shape, s.b_t, transposed_view(s.sa.get()), g, T(1)) : Tensor<T>(), {}};
+}
 /// The backward of mm, addmm and matmul: grad_a = alpha g b^T, grad_b =
 /// alpha a^T g (per batch entry, summed over broadcast batch dims).
 template <FloatingElement T>
@@ -177,19 +193,16 @@ struct MatmulBackward {
   Shape shape;  // addmm: bias's shape; matmul: the batched product's, before the added dims were dropped
   T alpha, beta;  // addmm's
   autograd::Grads<T> operator()(const Tensor<T>& g, autograd::Needs n) const {
-    if (other != nullptr) return other(*this, g, n);
-    // each in its operand's layout (Note [Gradient layout])
-    return {n[0] ? gemm_grad(a_shape, a_t, g, transposed_view(sb.get()), T(1)) : Tensor<T>(),
-            n[1] ? gemm_grad(b_shape, b_t, transposed_view(sa.get()), g, T(1)) : Tensor<T>(), {}};
+    return other != nullptr ? other(*this, g, n) : mm_backward<T, false>(*this, g, n);
   }
 };
 /// addmm's backward: d(beta bias + alpha a b) = beta dbias + alpha (da b + a db).
-template <FloatingElement T>
+template <FloatingElement T, bool Sparse>
 autograd::Grads<T> addmm_backward(const MatmulBackward<T>& s, const Tensor<T>& g, autograd::Needs n) {
   autograd::Grads<T> r;
   if (n[0]) r[0] = sum_to(s.beta == T(1) ? g : mul(g, tensor<T>(s.beta)), s.shape);
-  if (n[1]) r[1] = gemm_grad(s.a_shape, s.a_t, g, transposed_view(s.sb.get()), s.alpha);
-  if (n[2]) r[2] = gemm_grad(s.b_shape, s.b_t, transposed_view(s.sa.get()), g, s.alpha);
+  if (n[1]) r[1] = gemm_grad<T, Sparse>(s.a_shape, s.a_t, g, transposed_view(s.sb.get()), s.alpha);
+  if (n[2]) r[2] = gemm_grad<T, Sparse>(s.b_shape, s.b_t, transposed_view(s.sa.get()), g, s.alpha);
   return r;
 }
 /// matmul's backward for operands other than two matrices.
@@ -234,39 +247,62 @@ TAPEGRAD_REFUSED_MATMUL(mv)
 TAPEGRAD_REFUSED_MATMUL(dot)
 TAPEGRAD_REFUSED_MATMUL(bmm)
 TAPEGRAD_REFUSED_MATMUL(matmul)
+TAPEGRAD_REFUSED_MATMUL(mm_skip_zeros)
 #undef TAPEGRAD_REFUSED_MATMUL
+
+namespace detail {
+/// mm by kernels::gemm (Sparse) or gemm_dense; op names the caller in errors.
+template <bool Sparse, Element T>
+Tensor<T> mm_impl(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
+  TAPEGRAD_CHECK(a.dim() == 2 && b.dim() == 2, ShapeError, op, ": expected 2-D tensors, got ",
+                 a.sizes(), " and ", b.sizes());
+  check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], op);
+  auto out = make_empty<T>({a.sizes()[0], b.sizes()[1]});
+  gemm_into<T, Sparse>(out, a, b, T(1), T(0));
+  if constexpr (FloatingElement<T>) {
+    autograd::Grads<T> (*backward)(const MatmulBackward<T>&, const Tensor<T>&, autograd::Needs) = nullptr;
+    if constexpr (Sparse) backward = &mm_backward<T, true>;  // (mm's own is inline: no pointer to compile)
+    if (autograd::needs_grad(a, b))
+      // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies)
+      autograd::record(out, "MmBackward0",
+          MatmulBackward<T>{b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<T>(),
+                            a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<T>(),
+                            a.sizes(), b.sizes(), is_transposed_matrix(a), is_transposed_matrix(b),
+                            backward, {}, T(1), T(1)},
+          a, b);
+  }
+  return out;
+}
+}  // namespace detail
 
 /// mm(a, b): [n, k] @ [k, m] -> [n, m]; 2-D only.
 template <Element A, Element B>
   requires detail::matmul_dtypes_ok<A, B>
 Tensor<A> mm(const Tensor<A>& a, const Tensor<B>& b) {
   detail::check_matmul_dtypes<A, B>();
-  TAPEGRAD_CHECK(a.dim() == 2 && b.dim() == 2, ShapeError, "mm: expected 2-D tensors, got ",
-                 a.sizes(), " and ", b.sizes());
-  detail::check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "mm");
-  auto out = detail::make_empty<A>({a.sizes()[0], b.sizes()[1]});
-  detail::gemm_into(out, a, b, A(1), A(0));
-  if constexpr (FloatingElement<A>) {
-    if (autograd::needs_grad(a, b))
-      // d(a b) = da b + a db: grad_a = g b^T, grad_b = a^T g (transposed views, no copies)
-      autograd::record(out, "MmBackward0",
-          detail::MatmulBackward<A>{b.requires_grad() ? autograd::save(a) : autograd::SavedTensor<A>(),
-                                    a.requires_grad() ? autograd::save(b) : autograd::SavedTensor<A>(),
-                                    a.sizes(), b.sizes(), detail::is_transposed_matrix(a),
-                                    detail::is_transposed_matrix(b), nullptr, {}, A(1), A(1)},
-          a, b);
-  }
-  return out;
+  return detail::mm_impl<false>(a, b, "mm");
 }
 
-/// addmm(bias, a, b, beta, alpha): beta * bias + alpha * (a @ b); bias broadcasts to [n, m].
-template <Element T>
-Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, double beta = 1,
-                double alpha = 1) {
-  detail::check_matmul_dtypes<T, T>();
+/// mm_skip_zeros(a, b): mm(a, b), [n, k] @ [k, m] -> [n, m], and its
+/// gradients by the GEMM that skips the zeros of a mostly-zero operand (Note
+/// [Sparse operand GEMM]), as F::linear's; the same values as mm up to the
+/// order of the additions. For products of mostly-zero inputs, ReLU or
+/// dropout outputs written by hand; mm and matmul never take that path (Note
+/// [Dense and sparse entries] in kernels/gemm.hpp). Not in PyTorch.
+template <Element A, Element B>
+  requires detail::matmul_dtypes_ok<A, B>
+Tensor<A> mm_skip_zeros(const Tensor<A>& a, const Tensor<B>& b) {
+  detail::check_matmul_dtypes<A, B>();
+  return detail::mm_impl<true>(a, b, "mm_skip_zeros");
+}
+
+namespace detail {
+/// addmm by kernels::gemm (Sparse: F::linear's) or gemm_dense.
+template <bool Sparse, Element T>
+Tensor<T> addmm_impl(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, double beta, double alpha) {
   TAPEGRAD_CHECK(a.dim() == 2 && b.dim() == 2, ShapeError, "addmm: expected 2-D matrices, got ",
                  a.sizes(), " and ", b.sizes());
-  detail::check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "addmm");
+  check_inner(a.sizes(), b.sizes(), a.sizes()[1], b.sizes()[0], "addmm");
   const Shape shape{a.sizes()[0], b.sizes()[1]};
   // bias must broadcast *to* shape (one message whether it has too many dims or a wrong size)
   bool bias_fits = bias.dim() <= 2;
@@ -276,19 +312,28 @@ Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, d
   }
   TAPEGRAD_CHECK(bias_fits, ShapeError, "addmm: bias of shape ", bias.sizes(),
                  " cannot be broadcast to the product's shape ", shape);
-  auto out = detail::make_empty<T>(shape);
-  if (beta != 0) detail::copy_into(out, bias);  // beta = 0 ignores bias, even NaN (as PyTorch)
-  detail::gemm_into(out, a, b, static_cast<T>(alpha), static_cast<T>(beta));
+  auto out = make_empty<T>(shape);
+  if (beta != 0) copy_into(out, bias);  // beta = 0 ignores bias, even NaN (as PyTorch)
+  gemm_into<T, Sparse>(out, a, b, static_cast<T>(alpha), static_cast<T>(beta));
   if constexpr (FloatingElement<T>) {
     if (autograd::needs_grad(bias, a, b))
       autograd::record(out, "AddmmBackward0",
-                       detail::MatmulBackward<T>{autograd::save(a), autograd::save(b), a.sizes(), b.sizes(),
-                                                 detail::is_transposed_matrix(a), detail::is_transposed_matrix(b),
-                                                 &detail::addmm_backward<T>, bias.sizes(), static_cast<T>(alpha),
-                                                 static_cast<T>(beta)},
+                       MatmulBackward<T>{autograd::save(a), autograd::save(b), a.sizes(), b.sizes(),
+                                         is_transposed_matrix(a), is_transposed_matrix(b),
+                                         &addmm_backward<T, Sparse>, bias.sizes(), static_cast<T>(alpha),
+                                         static_cast<T>(beta)},
                        bias, a, b);
   }
   return out;
+}
+}  // namespace detail
+
+/// addmm(bias, a, b, beta, alpha): beta * bias + alpha * (a @ b); bias broadcasts to [n, m].
+template <Element T>
+Tensor<T> addmm(const Tensor<T>& bias, const Tensor<T>& a, const Tensor<T>& b, double beta = 1,
+                double alpha = 1) {
+  detail::check_matmul_dtypes<T, T>();
+  return detail::addmm_impl<false>(bias, a, b, beta, alpha);
 }
 
 template <Element A, Element B>

@@ -38,8 +38,14 @@
 #include <type_traits>
 #include <utility>
 
-#if defined(__SSE2__)
+// Only the intrinsics sqrt_n uses: <immintrin.h> declares those of every x86
+// extension and costs a default build's every translation unit more to
+// parse than the rest of this header (bench/compile_time.md); SSE2's are in
+// <emmintrin.h>, which Eigen includes anyway.
+#if defined(__AVX__)
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
 #endif
