@@ -1,5 +1,7 @@
-// The key paths of ops/sort.hpp (Note [Sorting by keys]: rank sort for rows
-// up to 128, (key, index) pairs above, topk's one pass for k <= 16) and the
+// The key paths of ops/sort.hpp (Note [Sorting by keys]: the sorting network
+// of 32-bit keys for rows up to 256, 8 rows side by side, and its insertion
+// for topk's k <= 8; rank sort of 64-bit keys for rows up to 128, (key,
+// index) pairs above, topk's one pass for k <= 16) and the
 // row-interleaved scans of ops/cumulative.hpp (Note [Scans across rows])
 // against tests/reference/sort_keys.txt (tools/gen_sort_keys.py, PyTorch
 // 1.13): ties in index order (PyTorch's stable sort), NaN of either sign the
@@ -55,7 +57,50 @@ void check_sorts(const std::string& tag) {
   }
 }
 
+/// sort, argsort and topk on the rows of `tag` (length n) against the
+/// indices of PyTorch's stable sort; the values must be the input's elements
+/// at those indices, bit for bit.
+template <class T>
+void check_indices(const std::string& tag) {
+  const auto x = kGolden.load<T>(tag);
+  const int64_t n = x.size(1);
+  for (const auto& t : {x, reversed_layout(x)}) {
+    CAPTURE(tag);
+    CAPTURE(tg::to_string(t.strides()));
+    for (const bool desc : {false, true}) {
+      const auto ref = kGolden.load<int64_t>("sort." + tag + (desc ? ".desc" : ".asc") + ".indices");
+      const auto s = tg::sort(t, 1, desc, /*stable=*/true);
+      CHECK(tg::equal(s.indices, ref));
+      CHECK(same_bits(s.values, x.gather(1, ref)));
+      CHECK(tg::equal(tg::argsort(t, 1, desc), ref));
+      for (const int64_t k : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{5}, int64_t{8}, int64_t{9}, int64_t{16},
+                              int64_t{17}, n - 1, n}) {
+        if (k < 0 || k > n) continue;
+        CAPTURE(k);
+        const auto first = ref.narrow(1, 0, k).contiguous();
+        const auto top = tg::topk(t, k, 1, /*largest=*/desc);
+        CHECK(tg::equal(top.indices, first));
+        CHECK(same_bits(top.values, x.gather(1, first)));
+      }
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("sort: rows of 1 to 257 (the network's and the rank sort's limits) match PyTorch's stable sort for every dtype") {
+  for (const int n : {1, 2, 3, 63, 64, 65, 127, 128, 129, 255, 256, 257}) {
+    const std::string len = "_n" + std::to_string(n);
+    check_indices<float>("f32" + len);
+    check_indices<double>("f64" + len);
+    check_indices<int32_t>("i32" + len);
+    check_indices<int64_t>("i64" + len);
+    check_indices<int16_t>("i16" + len);
+    check_indices<int8_t>("i8" + len);
+    check_indices<uint8_t>("u8" + len);
+    check_indices<bool>("b" + len);
+  }
+}
 
 TEST_CASE("sort: rows of 100 (rank sort) and 300 (pairs) match PyTorch's stable sort, ties, NaN and -0.0 included") {
   check_sorts<float>("f32_100");
