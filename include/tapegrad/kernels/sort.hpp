@@ -20,6 +20,7 @@
 // down through, as an insertion (net_select).
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace tapegrad::kernels {
@@ -32,17 +33,106 @@ inline constexpr int64_t kNetMax = 256;
 /// passed by value changes the ABI between ISAs, -Wpsabi).
 typedef uint64_t NetSlot __attribute__((vector_size(8 * kNetLanes)));
 
+/// Eight 32-bit keys (a row's, or a slot's of kNetLanes rows).
+typedef uint32_t NetKeys __attribute__((vector_size(32)));
+
+/// w[e0 + c] (c < 8) = the words of keys[l * stride + e0 + c] at column
+/// e0 + c: key << 32 | column, lane l. The eight rows' eight keys are
+/// transposed in registers (three rounds of two-input shuffles) instead of
+/// being stored word by word.
+inline void net_pack8(const uint32_t* keys, int64_t stride, int64_t e0, NetSlot* w) {
+  NetKeys r[8], t[8], u[8];
+  for (int64_t l = 0; l < 8; ++l) std::memcpy(&r[l], keys + l * stride + e0, sizeof(NetKeys));
+  for (int64_t l = 0; l < 8; l += 2) {  // pairs of rows interleaved by 32 bits
+    t[l] = __builtin_shufflevector(r[l], r[l + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[l + 1] = __builtin_shufflevector(r[l], r[l + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int64_t l = 0; l < 8; l += 4)  // then by 64 bits: u[l + c] has columns c and c + 4 of 4 rows
+    for (int64_t h = 0; h < 2; ++h) {
+      u[l + 2 * h] = __builtin_shufflevector(t[l + h], t[l + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[l + 2 * h + 1] = __builtin_shufflevector(t[l + h], t[l + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int64_t c = 0; c < 4; ++c) {  // then by 128 bits: columns c and c + 4 of all 8 rows
+    const NetKeys lo = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    const NetKeys hi = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    w[e0 + c] = __builtin_convertvector(lo, NetSlot) << 32 | static_cast<uint64_t>(e0 + c);
+    w[e0 + c + 4] = __builtin_convertvector(hi, NetSlot) << 32 | static_cast<uint64_t>(e0 + c + 4);
+  }
+}
+
+/// cols[l * stride + j0 + j] (j < 8) = the column (low half) of slot
+/// w[j0 + j]'s lane l, for every lane: the 8 x 8 transpose of net_pack8.
+inline void net_columns8(const NetSlot* w, int64_t j0, int64_t* cols, int64_t stride) {
+  NetSlot t[8], u[8];
+  for (int64_t j = 0; j < 8; j += 2) {  // slots j and j + 1 side by side: their even lanes, their odd lanes
+    t[j] = __builtin_shufflevector(w[j0 + j], w[j0 + j + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+    t[j + 1] = __builtin_shufflevector(w[j0 + j], w[j0 + j + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+  }
+  // then four slots: u[j + g] (g < 4) has lanes g and g + 4 of slots j..j+3
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t j = 0; j < 8; j += 4) {
+      u[j + h] = __builtin_shufflevector(t[j + h], t[j + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[j + h + 2] = __builtin_shufflevector(t[j + h], t[j + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int64_t l = 0; l < 4; ++l) {  // then all eight slots of lanes l and l + 4
+    const NetSlot lo = __builtin_shufflevector(u[l], u[l + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    const NetSlot hi = __builtin_shufflevector(u[l], u[l + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    const NetSlot low = NetSlot{} + 0xffffffffu;
+    const NetSlot a = lo & low, b = hi & low;
+    std::memcpy(cols + l * stride + j0, &a, sizeof a);
+    std::memcpy(cols + (l + 4) * stride + j0, &b, sizeof b);
+  }
+}
+
 /// Slots a and b (a before b) get the lane-wise min and max of the two.
-inline void net_exchange(NetSlot& a, NetSlot& b) {
+[[gnu::always_inline]] inline void net_exchange(NetSlot& a, NetSlot& b) {
   const NetSlot x = a, y = b;
   a = x < y ? x : y;
   b = x < y ? y : x;
 }
 
+/// The exchanges (A, B), (Rest...) of r, unrolled (constant indices and
+/// inlining keep r in registers).
+template <int64_t A, int64_t B, int64_t... Rest>
+[[gnu::always_inline]] inline void net_pairs(NetSlot* r) {
+  net_exchange(r[A], r[B]);
+  if constexpr (sizeof...(Rest) > 0) net_pairs<Rest...>(r);
+}
+/// The exchanges Pairs (a, b, a, b, ...) of the eight slots w[0, 8).
+template <int64_t... Pairs>
+void net_block8(NetSlot* w) {
+  NetSlot r[8];
+  for (int64_t e = 0; e < 8; ++e) r[e] = w[e];
+  net_pairs<Pairs...>(r);
+  for (int64_t e = 0; e < 8; ++e) w[e] = r[e];
+}
+
+/// Sorts every lane of w[0, n) ascending, n a power of two >= 8: a bitonic
+/// sort whose merges compare slot i with the mirror of i in its block and
+/// then halve the distance, all in ascending order; every step within blocks
+/// of eight slots runs on registers (an optimal 19-exchange network to sort
+/// them, 12 exchanges to end each merge).
+inline void net_sort_pow2(NetSlot* w, int64_t n) {
+  for (int64_t b = 0; b < n; b += 8)
+    net_block8<0, 2, 1, 3, 4, 6, 5, 7, 0, 4, 1, 5, 2, 6, 3, 7, 0, 1, 2, 3, 4, 5, 6, 7, 2, 4, 3, 5, 1, 4, 3, 6, 1, 2,
+               3, 4, 5, 6>(w + b);
+  for (int64_t k = 16; k <= n; k *= 2) {
+    for (int64_t b = 0; b < n; b += k)
+      for (int64_t i = 0; i < k / 2; ++i) net_exchange(w[b + i], w[b + k - 1 - i]);
+    for (int64_t d = k / 4; d >= 8; d /= 2)
+      for (int64_t b = 0; b < n; b += 2 * d)
+        for (int64_t i = b; i < b + d; ++i) net_exchange(w[i], w[i + d]);
+    for (int64_t b = 0; b < n; b += 8)
+      net_block8<0, 4, 1, 5, 2, 6, 3, 7, 0, 2, 1, 3, 4, 6, 5, 7, 0, 1, 2, 3, 4, 5, 6, 7>(w + b);
+  }
+}
+
 /// Sorts every lane of w[0, n) ascending (Note [Rows side by side in a
-/// network]): Knuth's merge exchange, TAOCP 5.2.2 algorithm M.
+/// network]): net_sort_pow2 for powers of two from 8, otherwise Knuth's
+/// merge exchange, TAOCP 5.2.2 algorithm M.
 inline void net_sort(NetSlot* w, int64_t n) {
   if (n < 2) return;
+  if (n >= 8 && (n & (n - 1)) == 0) return net_sort_pow2(w, n);
   int64_t top = 1;  // 2^(t-1) with 2^t the power of two >= n
   while (2 * top < n) top *= 2;
   for (int64_t p = top; p > 0; p /= 2) {

@@ -107,41 +107,48 @@ void first_keys(const K* keys, int64_t n, int64_t k, int64_t* order, std::vector
 }
 inline constexpr int64_t kFirstKeysMax = 16;
 
-/// The network's word for an element of key `key` at column `col` < 2^32:
-/// the key's order as an unsigned number above the column.
-inline uint64_t net_word(int32_t key, int64_t col) {
-  return (uint64_t{static_cast<uint32_t>(key) ^ 0x80000000u} << 32) | static_cast<uint64_t>(col);
-}
 /// For `rows` rows of x (row r at x + r * n, n <= kernels::kNetMax, 32-bit
 /// keys): v and ix (row r at r * k) get the first k values and indices in
 /// ascending (key, index) order, every key flipped when `flip` (Note [Sorting
-/// by keys]).
+/// by keys]). The keys are made row by row, as unsigned numbers, and go into
+/// the network's words (key << 32 | column) eight columns at a time.
 template <Element T>
 void net_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool flip, T* v, int64_t* ix) {
   static_assert(sizeof(order_key_t<T>) == 4);
   if (k == 0) return;
-  constexpr int64_t kLanes = kernels::kNetLanes;
-  kernels::NetSlot w[kernels::kNetMax], best[kernels::kNetSelectMax];
-  const int32_t mask = flip ? -1 : 0;
-  const bool select = k >= 1 && k <= kernels::kNetSelectMax && k < n;
+  constexpr int64_t kLanes = kernels::kNetLanes, kMax = kernels::kNetMax;
+  kernels::NetSlot w[kMax], best[kernels::kNetSelectMax];
+  uint32_t keys[kLanes * kMax];
+  int64_t cols[kLanes * kMax];
+  // the key's order as an unsigned number: the sign bit flipped
+  const uint32_t mask = flip ? ~0x80000000u : 0x80000000u;
+  const bool select = k <= kernels::kNetSelectMax && k < n;
+  const int64_t n8 = n / 8 * 8, k8 = k / 8 * 8;
   for (int64_t r0 = 0; r0 < rows; r0 += kLanes) {
     const int64_t lanes = std::min(kLanes, rows - r0);
     const T* xr = x + r0 * n;
-    for (int64_t l = 0; l < lanes; ++l)
-      for (int64_t e = 0; e < n; ++e) w[e][l] = net_word(order_key(xr[l * n + e]) ^ mask, e);
-    for (int64_t l = lanes; l < kLanes; ++l)
-      for (int64_t e = 0; e < n; ++e) w[e][l] = 0;  // (unused)
+    for (int64_t l = 0; l < kLanes; ++l) {
+      uint32_t* kl = keys + l * kMax;
+      if (l < lanes)
+        for (int64_t e = 0; e < n; ++e) kl[e] = static_cast<uint32_t>(order_key(xr[l * n + e])) ^ mask;
+      else
+        std::fill_n(kl, n, 0u);  // (unused lanes)
+    }
+    for (int64_t e = 0; e < n8; e += 8) kernels::net_pack8(keys, kMax, e, w);
+    for (int64_t e = n8; e < n; ++e)
+      for (int64_t l = 0; l < kLanes; ++l) w[e][l] = uint64_t{keys[l * kMax + e]} << 32 | static_cast<uint64_t>(e);
     if (select) kernels::net_select(w, n, k, best);
     else kernels::net_sort(w, n);
     const kernels::NetSlot* first = select ? best : w;
+    for (int64_t j = 0; j < k8; j += 8) kernels::net_columns8(first, j, cols, kMax);
+    for (int64_t j = k8; j < k; ++j)
+      for (int64_t l = 0; l < kLanes; ++l) cols[l * kMax + j] = static_cast<int64_t>(static_cast<uint32_t>(first[j][l]));
     for (int64_t l = 0; l < lanes; ++l) {
+      const int64_t* cl = cols + l * kMax;
+      const T* xl = xr + l * n;
       T* vr = v + (r0 + l) * k;
-      int64_t* ir = ix + (r0 + l) * k;
-      for (int64_t j = 0; j < k; ++j) {
-        const auto col = static_cast<int64_t>(static_cast<uint32_t>(first[j][l]));
-        ir[j] = col;
-        vr[j] = xr[l * n + col];
-      }
+      std::copy_n(cl, k, ix + (r0 + l) * k);
+      for (int64_t j = 0; j < k; ++j) vr[j] = xl[cl[j]];
     }
   }
 }
