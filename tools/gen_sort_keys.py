@@ -68,7 +68,8 @@ def gen():
     r.lines[1] = "# regenerate with: /usr/bin/python3 tools/gen_sort_keys.py"
     r.comment("sort (stable) ascending/descending on rows of 100 and 300, and of the switch lengths\n"
               "(n<len>: 9 rows of float32, 2 of the other dtypes; indices only);\n"
-              "cumsum/cumprod/logcumsumexp on 1..6 rows of up to 260 (float32 accumulates in double).")
+              "cumsum/cumprod/logcumsumexp on 1..6 rows of up to 260, and float32 cumsum on 8..17 rows (c8)\n"
+              "(float32 accumulates in double).")
     inputs = {
         "f32_100": floats((3, 100), F32), "f32_300": floats((2, 300), F32),
         "f64_100": floats((3, 100), F64), "f64_300": floats((2, 300), F64),
@@ -99,6 +100,11 @@ def gen():
         for name, dt in (("i32", I32), ("i64", I64), ("i16", I16), ("i8", I8), ("u8", U8), ("b", BOOL)):
             inputs["%s_n%d" % (name, n)] = int_pool((2, n), dt)
     write_sorts(r, inputs, values=False)
+    # float cumsum of 8 rows and more (eight rows side by side, in double)
+    for rows, n in ((8, 64), (9, 64), (15, 64), (8, 1), (17, 5), (10, 13), (8, 259)):
+        tag = "%dx%d" % (rows, n)
+        x = r.t("c8.f32." + tag, torch.randn(rows, n, dtype=F32) * 1e3)
+        r.t("cumsum8.f32." + tag, torch.cumsum(x, 1))
     return r
 
 

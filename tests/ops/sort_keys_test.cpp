@@ -128,6 +128,17 @@ TEST_CASE("sort: a row of one key repeated keeps index order; NaN of both signs 
   CHECK(tg::topk(x, 2, 0, false).indices.to_vector() == std::vector<int64_t>{5, 3});
 }
 
+TEST_CASE("cumsum: float rows eight at a time (8 to 17 rows, rows of 1 to 259) match PyTorch bit for bit") {
+  for (const char* tag : {"8x64", "9x64", "15x64", "8x1", "17x5", "10x13", "8x259"}) {
+    CAPTURE(tag);
+    const std::string t = tag;
+    const auto x = kGolden.load<float>("c8.f32." + t);
+    CHECK_REF(tg::cumsum(x, 1), "cumsum8.f32." + t, kExactSigned);
+    CHECK_REF(tg::cumsum(reversed_layout(x), 1), "cumsum8.f32." + t, kExactSigned);
+    CHECK_REF(tg::cumsum(x.t(), 0).t(), "cumsum8.f32." + t, kExactSigned);
+  }
+}
+
 TEST_CASE("cumsum/cumprod/logcumsumexp: 1 to 6 rows side by side, rows of 260 in chunks, match PyTorch") {
   for (const char* tag : {"1x40", "3x40", "4x16", "6x21", "5x260"}) {
     CAPTURE(tag);

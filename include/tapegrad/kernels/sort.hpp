@@ -36,13 +36,12 @@ typedef uint64_t NetSlot __attribute__((vector_size(8 * kNetLanes)));
 /// Eight 32-bit keys (a row's, or a slot's of kNetLanes rows).
 typedef uint32_t NetKeys __attribute__((vector_size(32)));
 
-/// w[e0 + c] (c < 8) = the words of keys[l * stride + e0 + c] at column
-/// e0 + c: key << 32 | column, lane l. The eight rows' eight keys are
-/// transposed in registers (three rounds of two-input shuffles) instead of
-/// being stored word by word.
-inline void net_pack8(const uint32_t* keys, int64_t stride, int64_t e0, NetSlot* w) {
-  NetKeys r[8], t[8], u[8];
-  for (int64_t l = 0; l < 8; ++l) std::memcpy(&r[l], keys + l * stride + e0, sizeof(NetKeys));
+/// An 8 x 8 transpose of 32-bit elements (V a vector of eight) in registers:
+/// afterwards r[c][l] holds what r[l][c] held. Three rounds of two-input
+/// shuffles (also ops/cumulative.hpp's float sums across rows).
+template <class V>
+[[gnu::always_inline]] inline void transpose8(V* r) {
+  V t[8], u[8];
   for (int64_t l = 0; l < 8; l += 2) {  // pairs of rows interleaved by 32 bits
     t[l] = __builtin_shufflevector(r[l], r[l + 1], 0, 8, 1, 9, 4, 12, 5, 13);
     t[l + 1] = __builtin_shufflevector(r[l], r[l + 1], 2, 10, 3, 11, 6, 14, 7, 15);
@@ -53,11 +52,20 @@ inline void net_pack8(const uint32_t* keys, int64_t stride, int64_t e0, NetSlot*
       u[l + 2 * h + 1] = __builtin_shufflevector(t[l + h], t[l + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
     }
   for (int64_t c = 0; c < 4; ++c) {  // then by 128 bits: columns c and c + 4 of all 8 rows
-    const NetKeys lo = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    const NetKeys hi = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-    w[e0 + c] = __builtin_convertvector(lo, NetSlot) << 32 | static_cast<uint64_t>(e0 + c);
-    w[e0 + c + 4] = __builtin_convertvector(hi, NetSlot) << 32 | static_cast<uint64_t>(e0 + c + 4);
+    r[c] = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[c + 4] = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
   }
+}
+
+/// w[e0 + c] (c < 8) = the words of keys[l * stride + e0 + c] at column
+/// e0 + c: key << 32 | column, lane l. The eight rows' eight keys are
+/// transposed in registers instead of being stored word by word.
+inline void net_pack8(const uint32_t* keys, int64_t stride, int64_t e0, NetSlot* w) {
+  NetKeys r[8];
+  for (int64_t l = 0; l < 8; ++l) std::memcpy(&r[l], keys + l * stride + e0, sizeof(NetKeys));
+  transpose8(r);
+  for (int64_t c = 0; c < 8; ++c)
+    w[e0 + c] = __builtin_convertvector(r[c], NetSlot) << 32 | static_cast<uint64_t>(e0 + c);
 }
 
 /// cols[l * stride + j0 + j] (j < 8) = the column (low half) of slot
