@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "support/golden.hpp"
 #include "support/reference.hpp"
@@ -59,28 +60,36 @@ void check_sorts(const std::string& tag) {
 
 /// sort, argsort and topk on the rows of `tag` (length n) against the
 /// indices of PyTorch's stable sort; the values must be the input's elements
-/// at those indices, bit for bit.
+/// at those indices, bit for bit. Also on the rows three times over, so that
+/// the network sees groups of eight rows, of six (2 x 3) and a remainder of
+/// three rows (9 x 3), which go through it for topk too (Note [Sorting by
+/// keys]: one or two rows left over take the other paths).
 template <class T>
 void check_indices(const std::string& tag) {
-  const auto x = kGolden.load<T>(tag);
-  const int64_t n = x.size(1);
-  for (const auto& t : {x, reversed_layout(x)}) {
-    CAPTURE(tag);
-    CAPTURE(tg::to_string(t.strides()));
-    for (const bool desc : {false, true}) {
-      const auto ref = kGolden.load<int64_t>("sort." + tag + (desc ? ".desc" : ".asc") + ".indices");
-      const auto s = tg::sort(t, 1, desc, /*stable=*/true);
-      CHECK(tg::equal(s.indices, ref));
-      CHECK(same_bits(s.values, x.gather(1, ref)));
-      CHECK(tg::equal(tg::argsort(t, 1, desc), ref));
-      for (const int64_t k : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{5}, int64_t{8}, int64_t{9}, int64_t{16},
-                              int64_t{17}, n - 1, n}) {
-        if (k < 0 || k > n) continue;
-        CAPTURE(k);
-        const auto first = ref.narrow(1, 0, k).contiguous();
-        const auto top = tg::topk(t, k, 1, /*largest=*/desc);
-        CHECK(tg::equal(top.indices, first));
-        CHECK(same_bits(top.values, x.gather(1, first)));
+  const auto once = kGolden.load<T>(tag);
+  const int64_t n = once.size(1);
+  for (const int64_t copies : {1, 3}) {
+    const auto x = tg::cat(std::vector<tg::Tensor<T>>(static_cast<size_t>(copies), once), 0);
+    for (const auto& t : {x, reversed_layout(x)}) {
+      CAPTURE(tag);
+      CAPTURE(copies);
+      CAPTURE(tg::to_string(t.strides()));
+      for (const bool desc : {false, true}) {
+        const auto ref_once = kGolden.load<int64_t>("sort." + tag + (desc ? ".desc" : ".asc") + ".indices");
+        const auto ref = tg::cat(std::vector<tg::Tensor<int64_t>>(static_cast<size_t>(copies), ref_once), 0);
+        const auto s = tg::sort(t, 1, desc, /*stable=*/true);
+        CHECK(tg::equal(s.indices, ref));
+        CHECK(same_bits(s.values, x.gather(1, ref)));
+        CHECK(tg::equal(tg::argsort(t, 1, desc), ref));
+        for (const int64_t k : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{5}, int64_t{8}, int64_t{9}, int64_t{16},
+                                int64_t{17}, n - 1, n}) {
+          if (k < 0 || k > n) continue;
+          CAPTURE(k);
+          const auto first = ref.narrow(1, 0, k).contiguous();
+          const auto top = tg::topk(t, k, 1, /*largest=*/desc);
+          CHECK(tg::equal(top.indices, first));
+          CHECK(same_bits(top.values, x.gather(1, first)));
+        }
       }
     }
   }

@@ -45,13 +45,15 @@ inline bool equal_nan(T a, T b) {
 // stable order) and any correct sort of the keys gives it. Rows of up to
 // kernels::kNetMax elements with 32-bit keys (every dtype but double and
 // int64) go through a sorting network, kNetLanes rows at a time, as words
-// (key << 32 | index) (net_rows; Note [Rows side by side in a network]);
-// topk's k <= kernels::kNetSelectMax first words are picked by insertion instead.
-// Other short rows are sorted by rank: an element's place is the number of keys below its own
-// plus the number of equal keys before it, counted in loops the compiler
-// vectorises with no branch to mispredict (a comparison sort of random data
-// mispredicts about one branch in two); that is n * n comparisons, so rows
-// longer than kRankSortMax are sorted as (key, index) pairs by std::sort.
+// (key << 32 | index) (net_rows; Note [Rows side by side in a network]),
+// except one or two rows left after the groups of kNetLanes; topk's k <=
+// kernels::kNetSelectMax first words are picked by insertion instead. Other
+// short rows are sorted by rank: an element's place is the number of keys
+// below its own plus the number of equal keys before it, counted in loops the
+// compiler vectorises with no branch to mispredict (a comparison sort of
+// random data mispredicts about one branch in two); that is n * n
+// comparisons, so rows longer than kRankSortMax are sorted as (key, index)
+// pairs by std::sort.
 // topk with k <= kFirstKeysMax keeps the k best in one pass (first_keys).
 // The values are read back at the sorted indices, so NaN payloads and
 // signed zeros come out as they went in.
@@ -286,10 +288,17 @@ ValuesIndices<T> sort_rows(const Tensor<T>& x, int64_t dim, int64_t k, bool flip
   std::vector<int32_t> rank;
   std::vector<std::pair<K, int64_t>> pairs;
   return per_rows(x, dim, k, [&](const T* px, int64_t rows, int64_t n, T* pv, int64_t* pi) {
+    int64_t done = 0;
     if constexpr (sizeof(K) == 4) {
-      if (n <= kernels::kNetMax) return net_rows(px, rows, n, k, flip, pv, pi);
+      if (n <= kernels::kNetMax) {
+        // the network costs the same for one row as for eight: a lone row
+        // left after the groups (two for topk's one pass) costs less alone
+        const int64_t alone = k < n && k <= kFirstKeysMax ? 2 : 1;
+        done = rows % kernels::kNetLanes <= alone ? rows - rows % kernels::kNetLanes : rows;
+        net_rows(px, done, n, k, flip, pv, pi);
+      }
     }
-    for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t r = done; r < rows; ++r) {
       const T* row = px + r * n;
       T* v = pv + r * k;
       int64_t* ix = pi + r * k;
