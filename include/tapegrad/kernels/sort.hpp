@@ -38,23 +38,37 @@ typedef uint32_t NetKeys __attribute__((vector_size(32)));
 
 /// An 8 x 8 transpose of 32-bit elements (V a vector of eight) in registers:
 /// afterwards r[c][l] holds what r[l][c] held. Three rounds of two-input
-/// shuffles (also ops/cumulative.hpp's float sums across rows).
+/// shuffles (also ops/cumulative.hpp's float sums across rows), written out
+/// without loops so that everything stays in registers at -O2 too.
 template <class V>
 [[gnu::always_inline]] inline void transpose8(V* r) {
-  V t[8], u[8];
-  for (int64_t l = 0; l < 8; l += 2) {  // pairs of rows interleaved by 32 bits
-    t[l] = __builtin_shufflevector(r[l], r[l + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    t[l + 1] = __builtin_shufflevector(r[l], r[l + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int64_t l = 0; l < 8; l += 4)  // then by 64 bits: u[l + c] has columns c and c + 4 of 4 rows
-    for (int64_t h = 0; h < 2; ++h) {
-      u[l + 2 * h] = __builtin_shufflevector(t[l + h], t[l + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-      u[l + 2 * h + 1] = __builtin_shufflevector(t[l + h], t[l + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    }
-  for (int64_t c = 0; c < 4; ++c) {  // then by 128 bits: columns c and c + 4 of all 8 rows
-    r[c] = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    r[c + 4] = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-  }
+  // pairs of rows interleaved by 32 bits: t0 = columns 0 1 4 5 of rows 0 1, t1 = columns 2 3 6 7
+  const V t0 = __builtin_shufflevector(r[0], r[1], 0, 8, 1, 9, 4, 12, 5, 13);
+  const V t1 = __builtin_shufflevector(r[0], r[1], 2, 10, 3, 11, 6, 14, 7, 15);
+  const V t2 = __builtin_shufflevector(r[2], r[3], 0, 8, 1, 9, 4, 12, 5, 13);
+  const V t3 = __builtin_shufflevector(r[2], r[3], 2, 10, 3, 11, 6, 14, 7, 15);
+  const V t4 = __builtin_shufflevector(r[4], r[5], 0, 8, 1, 9, 4, 12, 5, 13);
+  const V t5 = __builtin_shufflevector(r[4], r[5], 2, 10, 3, 11, 6, 14, 7, 15);
+  const V t6 = __builtin_shufflevector(r[6], r[7], 0, 8, 1, 9, 4, 12, 5, 13);
+  const V t7 = __builtin_shufflevector(r[6], r[7], 2, 10, 3, 11, 6, 14, 7, 15);
+  // then by 64 bits: u<c> = columns c and c + 4 of rows 0-3, u<c + 4> of rows 4-7
+  const V u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+  const V u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+  const V u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+  const V u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+  const V u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+  const V u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+  const V u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+  const V u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+  // then by 128 bits: column c of all eight rows
+  r[0] = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
+  r[4] = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
+  r[1] = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
+  r[5] = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);
+  r[2] = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);
+  r[6] = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);
+  r[3] = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);
+  r[7] = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
 /// w[e0 + c] (c < 8) = the words of keys[l * stride + e0 + c] at column
@@ -62,34 +76,53 @@ template <class V>
 /// transposed in registers instead of being stored word by word.
 inline void net_pack8(const uint32_t* keys, int64_t stride, int64_t e0, NetSlot* w) {
   NetKeys r[8];
-  for (int64_t l = 0; l < 8; ++l) std::memcpy(&r[l], keys + l * stride + e0, sizeof(NetKeys));
-  transpose8(r);
-  for (int64_t c = 0; c < 8; ++c)
+  const auto load = [&](int64_t l) { std::memcpy(&r[l], keys + l * stride + e0, sizeof(NetKeys)); };
+  const auto store = [&](int64_t c) {
     w[e0 + c] = __builtin_convertvector(r[c], NetSlot) << 32 | static_cast<uint64_t>(e0 + c);
+  };
+  // (written out: GCC 12 at -O2 leaves such loops rolled, r in memory)
+  load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7);
+  transpose8(r);
+  store(0), store(1), store(2), store(3), store(4), store(5), store(6), store(7);
 }
 
 /// cols[l * stride + j0 + j] (j < 8) = the column (low half) of slot
-/// w[j0 + j]'s lane l, for every lane: the 8 x 8 transpose of net_pack8.
+/// w[j0 + j]'s lane l, for every lane: the 8 x 8 transpose of 64-bit words,
+/// as transpose8.
 inline void net_columns8(const NetSlot* w, int64_t j0, int64_t* cols, int64_t stride) {
-  NetSlot t[8], u[8];
-  for (int64_t j = 0; j < 8; j += 2) {  // slots j and j + 1 side by side: their even lanes, their odd lanes
-    t[j] = __builtin_shufflevector(w[j0 + j], w[j0 + j + 1], 0, 8, 2, 10, 4, 12, 6, 14);
-    t[j + 1] = __builtin_shufflevector(w[j0 + j], w[j0 + j + 1], 1, 9, 3, 11, 5, 13, 7, 15);
-  }
-  // then four slots: u[j + g] (g < 4) has lanes g and g + 4 of slots j..j+3
-  for (int64_t h = 0; h < 2; ++h)
-    for (int64_t j = 0; j < 8; j += 4) {
-      u[j + h] = __builtin_shufflevector(t[j + h], t[j + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-      u[j + h + 2] = __builtin_shufflevector(t[j + h], t[j + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    }
-  for (int64_t l = 0; l < 4; ++l) {  // then all eight slots of lanes l and l + 4
-    const NetSlot lo = __builtin_shufflevector(u[l], u[l + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    const NetSlot hi = __builtin_shufflevector(u[l], u[l + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-    const NetSlot low = NetSlot{} + 0xffffffffu;
-    const NetSlot a = lo & low, b = hi & low;
-    std::memcpy(cols + l * stride + j0, &a, sizeof a);
-    std::memcpy(cols + (l + 4) * stride + j0, &b, sizeof b);
-  }
+  const NetSlot* s = w + j0;
+  // slots j and j + 1 side by side: t<j> their even lanes, t<j + 1> their odd lanes
+  const NetSlot t0 = __builtin_shufflevector(s[0], s[1], 0, 8, 2, 10, 4, 12, 6, 14);
+  const NetSlot t1 = __builtin_shufflevector(s[0], s[1], 1, 9, 3, 11, 5, 13, 7, 15);
+  const NetSlot t2 = __builtin_shufflevector(s[2], s[3], 0, 8, 2, 10, 4, 12, 6, 14);
+  const NetSlot t3 = __builtin_shufflevector(s[2], s[3], 1, 9, 3, 11, 5, 13, 7, 15);
+  const NetSlot t4 = __builtin_shufflevector(s[4], s[5], 0, 8, 2, 10, 4, 12, 6, 14);
+  const NetSlot t5 = __builtin_shufflevector(s[4], s[5], 1, 9, 3, 11, 5, 13, 7, 15);
+  const NetSlot t6 = __builtin_shufflevector(s[6], s[7], 0, 8, 2, 10, 4, 12, 6, 14);
+  const NetSlot t7 = __builtin_shufflevector(s[6], s[7], 1, 9, 3, 11, 5, 13, 7, 15);
+  // then four slots: u<g> = lanes g and g + 4 of slots 0-3, u<g + 4> of slots 4-7
+  const NetSlot u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+  const NetSlot u2 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+  const NetSlot u1 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+  const NetSlot u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+  const NetSlot u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+  const NetSlot u6 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+  const NetSlot u5 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+  const NetSlot u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+  // then all eight slots of lane l (the columns are the low halves)
+  const NetSlot low = NetSlot{} + 0xffffffffu;
+  const auto store = [&](int64_t l, const NetSlot& lane) {
+    const NetSlot c = lane & low;
+    std::memcpy(cols + l * stride + j0, &c, sizeof c);
+  };
+  store(0, __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11));
+  store(1, __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11));
+  store(2, __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11));
+  store(3, __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11));
+  store(4, __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15));
+  store(5, __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15));
+  store(6, __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15));
+  store(7, __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15));
 }
 
 /// Slots a and b (a before b) get the lane-wise min and max of the two.

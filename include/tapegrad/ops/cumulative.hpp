@@ -61,15 +61,19 @@ inline void cumsum_f32_rows8(const float* in, float* o, int64_t n) {
   const int64_t n8 = n / 8 * 8;
   for (int64_t j0 = 0; j0 < n8; j0 += 8) {
     F8 r[8];
-    for (int64_t l = 0; l < 8; ++l) std::memcpy(&r[l], in + l * n + j0, sizeof(F8));
-    kernels::transpose8(r);
-    for (int64_t c = 0; c < 8; ++c) {
+    const auto load = [&](int64_t l) { std::memcpy(&r[l], in + l * n + j0, sizeof(F8)); };
+    const auto add = [&](int64_t c) {
       const D8 d = __builtin_convertvector(r[c], D8);
       acc = j0 + c == 0 ? d : acc + d;
       r[c] = __builtin_convertvector(acc, F8);
-    }
+    };
+    const auto store = [&](int64_t l) { std::memcpy(o + l * n + j0, &r[l], sizeof(F8)); };
+    // (written out: GCC 12 at -O2 leaves such loops rolled, r in memory)
+    load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7);
     kernels::transpose8(r);
-    for (int64_t l = 0; l < 8; ++l) std::memcpy(o + l * n + j0, &r[l], sizeof(F8));
+    add(0), add(1), add(2), add(3), add(4), add(5), add(6), add(7);
+    kernels::transpose8(r);
+    store(0), store(1), store(2), store(3), store(4), store(5), store(6), store(7);
   }
   for (int64_t j = n8; j < n; ++j)
     for (int64_t l = 0; l < 8; ++l) {
