@@ -36,13 +36,13 @@ typedef uint64_t NetSlot __attribute__((vector_size(8 * kNetLanes)));
 /// Eight 32-bit keys (a row's, or a slot's of kNetLanes rows).
 typedef uint32_t NetKeys __attribute__((vector_size(32)));
 
-/// An 8 x 8 transpose of 32-bit elements (V a vector of eight) in registers:
-/// afterwards r[c][l] holds what r[l][c] held. Three rounds of two-input
+/// An 8 x 8 transpose in registers (V a vector of eight elements of any
+/// width): afterwards r[c][l] holds what r[l][c] held. Three rounds of two-input
 /// shuffles (also ops/cumulative.hpp's float sums across rows), written out
 /// without loops so that everything stays in registers at -O2 too.
 template <class V>
 [[gnu::always_inline]] inline void transpose8(V* r) {
-  // pairs of rows interleaved by 32 bits: t0 = columns 0 1 4 5 of rows 0 1, t1 = columns 2 3 6 7
+  // pairs of rows interleaved: t0 = columns 0 1 4 5 of rows 0 1, t1 = columns 2 3 6 7
   const V t0 = __builtin_shufflevector(r[0], r[1], 0, 8, 1, 9, 4, 12, 5, 13);
   const V t1 = __builtin_shufflevector(r[0], r[1], 2, 10, 3, 11, 6, 14, 7, 15);
   const V t2 = __builtin_shufflevector(r[2], r[3], 0, 8, 1, 9, 4, 12, 5, 13);
@@ -51,7 +51,7 @@ template <class V>
   const V t5 = __builtin_shufflevector(r[4], r[5], 2, 10, 3, 11, 6, 14, 7, 15);
   const V t6 = __builtin_shufflevector(r[6], r[7], 0, 8, 1, 9, 4, 12, 5, 13);
   const V t7 = __builtin_shufflevector(r[6], r[7], 2, 10, 3, 11, 6, 14, 7, 15);
-  // then by 64 bits: u<c> = columns c and c + 4 of rows 0-3, u<c + 4> of rows 4-7
+  // then pairs of pairs: u<c> = columns c and c + 4 of rows 0-3, u<c + 4> of rows 4-7
   const V u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
   const V u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
   const V u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
@@ -60,7 +60,7 @@ template <class V>
   const V u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
   const V u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
   const V u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
-  // then by 128 bits: column c of all eight rows
+  // then halves: column c of all eight rows
   r[0] = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
   r[4] = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
   r[1] = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
@@ -87,42 +87,16 @@ inline void net_pack8(const uint32_t* keys, int64_t stride, int64_t e0, NetSlot*
 }
 
 /// cols[l * stride + j0 + j] (j < 8) = the column (low half) of slot
-/// w[j0 + j]'s lane l, for every lane: the 8 x 8 transpose of 64-bit words,
-/// as transpose8.
+/// w[j0 + j]'s lane l, for every lane: transpose8 of the 64-bit words.
 inline void net_columns8(const NetSlot* w, int64_t j0, int64_t* cols, int64_t stride) {
-  const NetSlot* s = w + j0;
-  // slots j and j + 1 side by side: t<j> their even lanes, t<j + 1> their odd lanes
-  const NetSlot t0 = __builtin_shufflevector(s[0], s[1], 0, 8, 2, 10, 4, 12, 6, 14);
-  const NetSlot t1 = __builtin_shufflevector(s[0], s[1], 1, 9, 3, 11, 5, 13, 7, 15);
-  const NetSlot t2 = __builtin_shufflevector(s[2], s[3], 0, 8, 2, 10, 4, 12, 6, 14);
-  const NetSlot t3 = __builtin_shufflevector(s[2], s[3], 1, 9, 3, 11, 5, 13, 7, 15);
-  const NetSlot t4 = __builtin_shufflevector(s[4], s[5], 0, 8, 2, 10, 4, 12, 6, 14);
-  const NetSlot t5 = __builtin_shufflevector(s[4], s[5], 1, 9, 3, 11, 5, 13, 7, 15);
-  const NetSlot t6 = __builtin_shufflevector(s[6], s[7], 0, 8, 2, 10, 4, 12, 6, 14);
-  const NetSlot t7 = __builtin_shufflevector(s[6], s[7], 1, 9, 3, 11, 5, 13, 7, 15);
-  // then four slots: u<g> = lanes g and g + 4 of slots 0-3, u<g + 4> of slots 4-7
-  const NetSlot u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
-  const NetSlot u2 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
-  const NetSlot u1 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
-  const NetSlot u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
-  const NetSlot u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
-  const NetSlot u6 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
-  const NetSlot u5 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
-  const NetSlot u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
-  // then all eight slots of lane l (the columns are the low halves)
+  NetSlot r[8] = {w[j0], w[j0 + 1], w[j0 + 2], w[j0 + 3], w[j0 + 4], w[j0 + 5], w[j0 + 6], w[j0 + 7]};
+  transpose8(r);
   const NetSlot low = NetSlot{} + 0xffffffffu;
-  const auto store = [&](int64_t l, const NetSlot& lane) {
-    const NetSlot c = lane & low;
+  const auto store = [&](int64_t l) {
+    const NetSlot c = r[l] & low;
     std::memcpy(cols + l * stride + j0, &c, sizeof c);
   };
-  store(0, __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11));
-  store(1, __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11));
-  store(2, __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11));
-  store(3, __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11));
-  store(4, __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15));
-  store(5, __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15));
-  store(6, __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15));
-  store(7, __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15));
+  store(0), store(1), store(2), store(3), store(4), store(5), store(6), store(7);
 }
 
 /// Slots a and b (a before b) get the lane-wise min and max of the two.
