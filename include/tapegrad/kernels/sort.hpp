@@ -11,13 +11,16 @@
 // vpminuq/vpmaxuq with AVX-512, compares and blends or scalar code on other
 // targets) with no branch on the data and no shuffle between lanes. (Plain
 // uint64_t[8] loops with std::min/std::max were not vectorised by Clang 14
-// at all and by GCC 12 only behind a test-and-branch on the data.) The network is Knuth's merge
-// exchange (Batcher's odd-even merge sort for any n: 543 compare-exchanges
-// for 64 elements, against 4096 comparisons a row for a rank sort); a row
-// needs no padding because the network is defined for every n. Fewer rows
-// than kNetLanes leave lanes unused, which costs time but not correctness.
-// topk's few first words are instead kept in k slots that every word goes
-// down through, as an insertion (net_select).
+// at all, and by GCC 12 only behind a test-and-branch on the data.) The words
+// go in and the columns come out through 8 x 8 transposes in registers
+// (transpose8). Powers of two from 8 are sorted by a bitonic network whose
+// steps within eight slots run on registers (net_sort_pow2); other lengths by
+// Knuth's merge exchange, Batcher's odd-even merge sort for any n, so a row
+// needs no padding (543 compare-exchanges for 64 elements, against 4096
+// comparisons a row for a rank sort). Fewer rows than kNetLanes leave lanes
+// unused, which costs time but not correctness. topk's few first words are
+// instead kept in k slots that every word goes down through, as an insertion
+// (net_select).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>

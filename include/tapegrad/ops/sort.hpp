@@ -144,7 +144,8 @@ void net_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool flip, T* v, i
     const kernels::NetSlot* first = select ? best : w;
     for (int64_t j = 0; j < k8; j += 8) kernels::net_columns8(first, j, cols, kMax);
     for (int64_t j = k8; j < k; ++j)
-      for (int64_t l = 0; l < kLanes; ++l) cols[l * kMax + j] = static_cast<int64_t>(static_cast<uint32_t>(first[j][l]));
+      for (int64_t l = 0; l < kLanes; ++l)
+        cols[l * kMax + j] = static_cast<int64_t>(static_cast<uint32_t>(first[j][l]));
     for (int64_t l = 0; l < lanes; ++l) {
       const int64_t* cl = cols + l * kMax;
       const T* xl = xr + l * n;
@@ -276,9 +277,7 @@ ValuesIndices<T> per_row(const Tensor<T>& x, int64_t dim, int64_t k, const Fn& f
     for (int64_t r = 0; r < rows; ++r) fn(px + r * n, n, pv + r * k, pi + r * k);
   });
 }
-}  // namespace detail
 
-namespace detail {
 /// The first k of every row of x along dim in ascending (key, index) order,
 /// keys flipped when `flip` (sort and topk; Note [Sorting by keys]).
 template <Element T>
