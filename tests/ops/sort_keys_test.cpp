@@ -1,5 +1,7 @@
-// The key paths of ops/sort.hpp (Note [Sorting by keys]: rank sort for rows
-// up to 128, (key, index) pairs above, topk's one pass for k <= 16) and the
+// The key paths of ops/sort.hpp (Note [Sorting by keys]: the sorting network
+// of 32-bit keys for rows up to 256, 8 rows side by side, and its insertion
+// for topk's k <= 8; rank sort of 64-bit keys for rows up to 128, (key,
+// index) pairs above, topk's one pass for k <= 16) and the
 // row-interleaved scans of ops/cumulative.hpp (Note [Scans across rows])
 // against tests/reference/sort_keys.txt (tools/gen_sort_keys.py, PyTorch
 // 1.13): ties in index order (PyTorch's stable sort), NaN of either sign the
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "support/golden.hpp"
 #include "support/reference.hpp"
@@ -55,7 +58,58 @@ void check_sorts(const std::string& tag) {
   }
 }
 
+/// sort, argsort and topk on the rows of `tag` (length n) against the
+/// indices of PyTorch's stable sort; the values must be the input's elements
+/// at those indices, bit for bit. Also on the rows three times over, so that
+/// the network sees groups of eight rows, of six (2 x 3) and a remainder of
+/// three rows (9 x 3), which go through it for topk too (Note [Sorting by
+/// keys]: one or two rows left over take the other paths).
+template <class T>
+void check_indices(const std::string& tag) {
+  const auto once = kGolden.load<T>(tag);
+  const int64_t n = once.size(1);
+  for (const int64_t copies : {1, 3}) {
+    const auto x = tg::cat(std::vector<tg::Tensor<T>>(static_cast<size_t>(copies), once), 0);
+    for (const auto& t : {x, reversed_layout(x)}) {
+      CAPTURE(tag);
+      CAPTURE(copies);
+      CAPTURE(tg::to_string(t.strides()));
+      for (const bool desc : {false, true}) {
+        const auto ref_once = kGolden.load<int64_t>("sort." + tag + (desc ? ".desc" : ".asc") + ".indices");
+        const auto ref = tg::cat(std::vector<tg::Tensor<int64_t>>(static_cast<size_t>(copies), ref_once), 0);
+        const auto s = tg::sort(t, 1, desc, /*stable=*/true);
+        CHECK(tg::equal(s.indices, ref));
+        CHECK(same_bits(s.values, x.gather(1, ref)));
+        CHECK(tg::equal(tg::argsort(t, 1, desc), ref));
+        for (const int64_t k : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{5}, int64_t{8}, int64_t{9}, int64_t{16},
+                                int64_t{17}, n - 1, n}) {
+          if (k < 0 || k > n) continue;
+          CAPTURE(k);
+          const auto first = ref.narrow(1, 0, k).contiguous();
+          const auto top = tg::topk(t, k, 1, /*largest=*/desc);
+          CHECK(tg::equal(top.indices, first));
+          CHECK(same_bits(top.values, x.gather(1, first)));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("sort: rows of 1 to 257 (the network's and the rank sort's limits) match PyTorch's stable sort for every dtype") {
+  for (const int n : {1, 2, 3, 63, 64, 65, 127, 128, 129, 255, 256, 257}) {
+    const std::string len = "_n" + std::to_string(n);
+    check_indices<float>("f32" + len);
+    check_indices<double>("f64" + len);
+    check_indices<int32_t>("i32" + len);
+    check_indices<int64_t>("i64" + len);
+    check_indices<int16_t>("i16" + len);
+    check_indices<int8_t>("i8" + len);
+    check_indices<uint8_t>("u8" + len);
+    check_indices<bool>("b" + len);
+  }
+}
 
 TEST_CASE("sort: rows of 100 (rank sort) and 300 (pairs) match PyTorch's stable sort, ties, NaN and -0.0 included") {
   check_sorts<float>("f32_100");
@@ -81,6 +135,17 @@ TEST_CASE("sort: a row of one key repeated keeps index order; NaN of both signs 
   CHECK(std::signbit(tg::sort(x).values(1)));  // -0.0 comes out as -0.0
   CHECK(tg::topk(x, 2).indices.to_vector() == std::vector<int64_t>{0, 1});
   CHECK(tg::topk(x, 2, 0, false).indices.to_vector() == std::vector<int64_t>{5, 3});
+}
+
+TEST_CASE("cumsum: float rows eight at a time (8 to 17 rows, rows of 1 to 259) match PyTorch bit for bit") {
+  for (const char* tag : {"8x64", "9x64", "15x64", "8x1", "17x5", "10x13", "8x259"}) {
+    CAPTURE(tag);
+    const std::string t = tag;
+    const auto x = kGolden.load<float>("c8.f32." + t);
+    CHECK_REF(tg::cumsum(x, 1), "cumsum8.f32." + t, kExactSigned);
+    CHECK_REF(tg::cumsum(reversed_layout(x), 1), "cumsum8.f32." + t, kExactSigned);
+    CHECK_REF(tg::cumsum(x.t(), 0).t(), "cumsum8.f32." + t, kExactSigned);
+  }
 }
 
 TEST_CASE("cumsum/cumprod/logcumsumexp: 1 to 6 rows side by side, rows of 260 in chunks, match PyTorch") {

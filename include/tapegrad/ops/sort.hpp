@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "../kernels/sort.hpp"
 #include "reduce.hpp"
 
 namespace tapegrad {
@@ -41,12 +42,18 @@ inline bool equal_nan(T a, T b) {
 // (equal to each other, as less_nan says); descending or largest flips every
 // bit of the key, which reverses the order and keeps equal keys equal. Ties
 // are broken by index, so the order is a function of the keys alone (the
-// stable order) and any correct sort of the keys gives it. Short rows are
-// sorted by rank: an element's place is the number of keys below its own
-// plus the number of equal keys before it, counted in loops the compiler
-// vectorises with no branch to mispredict (a comparison sort of random data
-// mispredicts about one branch in two); that is n * n comparisons, so rows
-// longer than kRankSortMax are sorted as (key, index) pairs by std::sort.
+// stable order) and any correct sort of the keys gives it. Rows of up to
+// kernels::kNetMax elements with 32-bit keys (every dtype but double and
+// int64) go through a sorting network, kNetLanes rows at a time, as words
+// (key << 32 | index) (net_rows; Note [Rows side by side in a network]),
+// except one or two rows left after the groups of kNetLanes; topk's k <=
+// kernels::kNetSelectMax first words are picked by insertion instead. Other
+// short rows are sorted by rank: an element's place is the number of keys
+// below its own plus the number of equal keys before it, counted in loops the
+// compiler vectorises with no branch to mispredict (a comparison sort of
+// random data mispredicts about one branch in two); that is n * n
+// comparisons, so rows longer than kRankSortMax are sorted as (key, index)
+// pairs by std::sort.
 // topk with k <= kFirstKeysMax keeps the k best in one pass (first_keys).
 // The values are read back at the sorted indices, so NaN payloads and
 // signed zeros come out as they went in.
@@ -58,11 +65,12 @@ inline order_key_t<T> order_key(T v) {
   using K = order_key_t<T>;
   if constexpr (FloatingElement<T>) {
     static_assert(sizeof(K) == sizeof(T));
-    if (v != v) return std::numeric_limits<K>::max();
-    if (v == T(0)) return 0;
+    // selects rather than branches, so that loops over a row vectorise
     K b;
     std::memcpy(&b, &v, sizeof b);
-    return b < 0 ? b ^ std::numeric_limits<K>::max() : b;
+    const K neg = b >> (8 * sizeof(K) - 1);  // all ones for a negative sign
+    const K key = b ^ (neg & std::numeric_limits<K>::max());
+    return v != v ? std::numeric_limits<K>::max() : (v == T(0) ? K(0) : key);
   } else {
     return static_cast<K>(v);
   }
@@ -100,6 +108,53 @@ void first_keys(const K* keys, int64_t n, int64_t k, int64_t* order, std::vector
   }
 }
 inline constexpr int64_t kFirstKeysMax = 16;
+
+/// For `rows` rows of x (row r at x + r * n, n <= kernels::kNetMax, 32-bit
+/// keys): v and ix (row r at r * k) get the first k values and indices in
+/// ascending (key, index) order, every key flipped when `flip` (Note [Sorting
+/// by keys]). The keys are made row by row, as unsigned numbers, and go into
+/// the network's words (key << 32 | column) eight columns at a time.
+template <Element T>
+void net_rows(const T* x, int64_t rows, int64_t n, int64_t k, bool flip, T* v, int64_t* ix) {
+  static_assert(sizeof(order_key_t<T>) == 4);
+  if (k == 0) return;
+  constexpr int64_t kLanes = kernels::kNetLanes, kMax = kernels::kNetMax;
+  kernels::NetSlot w[kMax], best[kernels::kNetSelectMax];
+  uint32_t keys[kLanes * kMax];
+  int64_t cols[kLanes * kMax];
+  // the key's order as an unsigned number: the sign bit flipped
+  const uint32_t mask = flip ? ~0x80000000u : 0x80000000u;
+  const bool select = k <= kernels::kNetSelectMax && k < n;
+  const int64_t n8 = n / 8 * 8, k8 = k / 8 * 8;
+  for (int64_t r0 = 0; r0 < rows; r0 += kLanes) {
+    const int64_t lanes = std::min(kLanes, rows - r0);
+    const T* xr = x + r0 * n;
+    for (int64_t l = 0; l < kLanes; ++l) {
+      uint32_t* kl = keys + l * kMax;
+      if (l < lanes)
+        for (int64_t e = 0; e < n; ++e) kl[e] = static_cast<uint32_t>(order_key(xr[l * n + e])) ^ mask;
+      else
+        std::fill_n(kl, n, 0u);  // (unused lanes)
+    }
+    for (int64_t e = 0; e < n8; e += 8) kernels::net_pack8(keys, kMax, e, w);
+    for (int64_t e = n8; e < n; ++e)
+      for (int64_t l = 0; l < kLanes; ++l) w[e][l] = uint64_t{keys[l * kMax + e]} << 32 | static_cast<uint64_t>(e);
+    if (select) kernels::net_select(w, n, k, best);
+    else kernels::net_sort(w, n);
+    const kernels::NetSlot* first = select ? best : w;
+    for (int64_t j = 0; j < k8; j += 8) kernels::net_columns8(first, j, cols, kMax);
+    for (int64_t j = k8; j < k; ++j)
+      for (int64_t l = 0; l < kLanes; ++l)
+        cols[l * kMax + j] = static_cast<int64_t>(static_cast<uint32_t>(first[j][l]));
+    for (int64_t l = 0; l < lanes; ++l) {
+      const int64_t* cl = cols + l * kMax;
+      const T* xl = xr + l * n;
+      T* vr = v + (r0 + l) * k;
+      std::copy_n(cl, k, ix + (r0 + l) * k);
+      for (int64_t j = 0; j < k; ++j) vr[j] = xl[cl[j]];
+    }
+  }
+}
 
 /// Fills order[0, k) with the indices of the first k of keys[0, n) in
 /// ascending (key, index) order (Note [Sorting by keys]); rank and pairs
@@ -196,11 +251,11 @@ void record_pick(const ValuesIndices<T>& r, const Tensor<T>& x, int64_t dim, boo
   }
 }
 
-// Rows of x along dim, each turned into k (values, index) pairs by
-// fn(row, n, values_out, indices_out); the results have x's shape with dim
-// of size k.
+// The rows of x along dim, turned into k (values, index) pairs each by
+// fn(rows_in, row_count, n, values_out, indices_out) (row r at r * n in,
+// r * k out); the results have x's shape with dim of size k.
 template <Element T, class Fn>
-ValuesIndices<T> per_row(const Tensor<T>& x, int64_t dim, int64_t k, const Fn& fn) {
+ValuesIndices<T> per_rows(const Tensor<T>& x, int64_t dim, int64_t k, const Fn& fn) {
   auto xr = rows_along(x, dim);
   const int64_t n = x.dim() ? x.sizes()[dim] : 1;
   Shape rs = xr.sizes();
@@ -212,9 +267,46 @@ ValuesIndices<T> per_row(const Tensor<T>& x, int64_t dim, int64_t k, const Fn& f
   const T* px = xr.data_ptr();
   T* pv = values.data_ptr();
   int64_t* pi = indices.data_ptr();
-  if (n > 0)
-    for (int64_t r = 0; r < rows; ++r) fn(px + r * n, n, pv + r * k, pi + r * k);
+  if (n > 0) fn(px, rows, n, pv, pi);
   return {rows_back(values, dim), rows_back(indices, dim)};
+}
+// per_rows with fn(row, n, values_out, indices_out) called on each row.
+template <Element T, class Fn>
+ValuesIndices<T> per_row(const Tensor<T>& x, int64_t dim, int64_t k, const Fn& fn) {
+  return per_rows(x, dim, k, [&](const T* px, int64_t rows, int64_t n, T* pv, int64_t* pi) {
+    for (int64_t r = 0; r < rows; ++r) fn(px + r * n, n, pv + r * k, pi + r * k);
+  });
+}
+
+/// The first k of every row of x along dim in ascending (key, index) order,
+/// keys flipped when `flip` (sort and topk; Note [Sorting by keys]).
+template <Element T>
+ValuesIndices<T> sort_rows(const Tensor<T>& x, int64_t dim, int64_t k, bool flip) {
+  using K = order_key_t<T>;
+  std::vector<K> keys, best;
+  std::vector<int32_t> rank;
+  std::vector<std::pair<K, int64_t>> pairs;
+  return per_rows(x, dim, k, [&](const T* px, int64_t rows, int64_t n, T* pv, int64_t* pi) {
+    int64_t done = 0;
+    if constexpr (sizeof(K) == 4) {
+      if (n <= kernels::kNetMax) {
+        // the network costs the same for one row as for eight: a lone row
+        // left after the groups (two for topk's one pass) costs less alone
+        const int64_t alone = k < n && k <= kFirstKeysMax ? 2 : 1;
+        done = rows % kernels::kNetLanes <= alone ? rows - rows % kernels::kNetLanes : rows;
+        net_rows(px, done, n, k, flip, pv, pi);
+      }
+    }
+    for (int64_t r = done; r < rows; ++r) {
+      const T* row = px + r * n;
+      T* v = pv + r * k;
+      int64_t* ix = pi + r * k;
+      row_keys(row, n, flip, keys);
+      if (k <= kFirstKeysMax && k < n) first_keys(keys.data(), n, k, ix, best);
+      else sort_keys(keys.data(), n, k, ix, rank, pairs);
+      for (int64_t j = 0; j < k; ++j) v[j] = row[ix[j]];
+    }
+  });
 }
 }  // namespace detail
 
@@ -225,15 +317,7 @@ ValuesIndices<T> sort(const Tensor<T>& x, int64_t dim = -1, bool descending = fa
   (void)stable;  // a stable sort is one of the orders an unstable one may give
   dim = x.dim() ? wrap_dim(dim, x.dim(), "sort") : (wrap_dim(dim, 0, "sort"), 0);
   const int64_t n = x.dim() ? x.sizes()[dim] : 1;
-  using K = detail::order_key_t<T>;
-  std::vector<K> keys;
-  std::vector<int32_t> rank;
-  std::vector<std::pair<K, int64_t>> pairs;
-  auto r = detail::per_row(x, dim, n, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    detail::row_keys(row, len, descending, keys);
-    detail::sort_keys(keys.data(), len, len, ix, rank, pairs);
-    for (int64_t j = 0; j < len; ++j) v[j] = row[ix[j]];
-  });
+  auto r = detail::sort_rows(x, dim, n, descending);
   detail::record_pick(r, x, dim, true, "SortBackward0");
   return r;
 }
@@ -257,16 +341,7 @@ ValuesIndices<T> topk(const Tensor<T>& x, int64_t k, int64_t dim = -1, bool larg
   // A 0-d x gives itself for k = 0 too, as PyTorch's (the output is 0-d, one
   // element, whatever k: it must be written).
   if (x.dim() == 0) k = 1;
-  using K = detail::order_key_t<T>;
-  std::vector<K> keys, best;
-  std::vector<int32_t> rank;
-  std::vector<std::pair<K, int64_t>> pairs;
-  auto r = detail::per_row(x, dim, k, [&](const T* row, int64_t len, T* v, int64_t* ix) {
-    detail::row_keys(row, len, largest, keys);
-    if (k <= detail::kFirstKeysMax) detail::first_keys(keys.data(), len, k, ix, best);
-    else detail::sort_keys(keys.data(), len, k, ix, rank, pairs);
-    for (int64_t j = 0; j < k; ++j) v[j] = row[ix[j]];
-  });
+  auto r = detail::sort_rows(x, dim, k, largest);
   detail::record_pick(r, x, dim, true, "TopkBackward0");
   return r;
 }
