@@ -118,12 +118,21 @@ TEST_CASE_TEMPLATE("conv2d_forward, conv2d_backward_weight: the direct kernels m
       {2, 1, 6, 40, 7, 1, 1, 3, 0, 0, 1, 1},     // one tap, 7 channels, row stride 3
       {2, 6, 14, 14, 16, 5, 5, 1, 0, 0, 1, 1},   // LeNet's second layer (150 taps: forward only)
       {1, 5, 12, 37, 13, 2, 5, 2, 1, 3, 2, 2},   // 50 taps, 13 channels, odd width
+      // rows of 5 and 10 pixels, whose vectors of the whole plane are fewer
+      // (DirectPlanes): with 16-, 8- and 4-lane vectors; with a row stride
+      // (a plane per row tap); a plane of 12 pixels
+      {1, 2, 12, 7, 6, 3, 3, 1, 0, 0, 1, 1},
+      {2, 2, 17, 12, 5, 3, 3, 2, 0, 0, 1, 1},
+      {2, 2, 4, 5, 3, 2, 2, 1, 0, 0, 1, 1},
   };
+  const int64_t lanes = kn::detail::DirectVec<T>::lanes;
+  int planes = 0;
   const int threads_before = tapegrad::get_num_threads();
   for (const int threads : {1, 2}) {
     tapegrad::set_num_threads(threads);
     for (const auto& c : cases) {
       const kn::ConvGeometry g = c.geometry();
+      planes += kn::detail::direct_planes(g, lanes) ? 1 : 0;
       CAPTURE(g.c);
       CAPTURE(g.o);
       CAPTURE(g.kh);
@@ -141,6 +150,9 @@ TEST_CASE_TEMPLATE("conv2d_forward, conv2d_backward_weight: the direct kernels m
     }
   }
   tapegrad::set_num_threads(threads_before);
+  // both layouts of the forward kernel were run (two-lane vectors: rows only)
+  CHECK(planes > (lanes > 2 ? 0 : -1));
+  CHECK(planes < 2 * static_cast<int>(std::size(cases)));
 }
 
 TEST_CASE_TEMPLATE("conv2d_forward, conv2d_backward_input, conv2d_backward_weight: the implicit GEMM and row blocks "

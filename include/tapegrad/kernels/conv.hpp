@@ -391,39 +391,97 @@ void direct_pad_sample(const ConvGeometry& g, const DirectLayout& L, const T* x,
       direct_copy(xp + ci * L.plane() + (iy + g.pt) * L.wp + g.pl, x + (ci * g.h + iy) * g.w, g.w);
 }
 
+/// The forward kernel's view of a sample (Note [Direct convolution for few
+/// input channels]): per input channel, column tap kj and (with a row stride)
+/// row tap ki a plane of `rows` x ow, the input element under each output
+/// column, so that every tap reads the output plane's pixels as one
+/// contiguous run at offset(k) + pixel.
+struct DirectPlanes {
+  int64_t row_taps, rows, count;
+  explicit DirectPlanes(const ConvGeometry& g)
+      : row_taps(g.sh == 1 ? 1 : g.kh), rows(g.sh == 1 ? g.oh + (g.kh - 1) * g.dh : g.oh),
+        count(g.c * g.kw * row_taps) {}
+  int64_t size(const ConvGeometry& g, int64_t tail) const { return count * rows * g.ow + tail; }
+  int64_t offset(const ConvGeometry& g, int64_t k) const {
+    const int64_t ci = k / (g.kh * g.kw), ki = k / g.kw % g.kh, kj = k % g.kw;
+    return row_taps == 1 ? ((ci * g.kw + kj) * rows + ki * g.dh) * g.ow : (((ci * g.kw + kj) * g.kh + ki) * rows) * g.ow;
+  }
+  /// Fills planes from the padded sample xp (rows of L.wp with a tail of a vector).
+  template <class T>
+  void fill(const ConvGeometry& g, const DirectLayout& L, const T* xp, T* planes) const {
+    using V = typename DirectVec<T>::type;
+    constexpr int64_t W = DirectVec<T>::lanes;
+    V v;
+    T* dst = planes;
+    for (int64_t ci = 0; ci < g.c; ++ci)
+      for (int64_t kj = 0; kj < g.kw; ++kj)
+        for (int64_t kq = 0; kq < row_taps; ++kq)
+          for (int64_t r = 0; r < rows; ++r, dst += g.ow) {
+            const T* src = xp + ci * L.plane() + (r * g.sh + kq * g.dh) * L.wp + kj * g.dw;
+            // whole vectors: the next row (or the tail) takes a row's excess
+            for (int64_t i = 0; i < g.ow; i += W) {
+              DirectVec<T>::load(v, src + i);
+              std::memcpy(dst + i, &v, sizeof(V));
+            }
+          }
+  }
+};
+
+/// Whether the forward kernel reads DirectPlanes (rather than the padded
+/// sample's rows): when they take at most 4/5 of the vectors of whole rows,
+/// which pays for building them (LeNet's second layer, rows of 10 pixels).
+inline bool direct_planes(const ConvGeometry& g, int64_t W) {
+  const int64_t per_row = (g.ow + W - 1) / W;
+  return 5 * ((g.out_plane() + W - 1) / W) <= 4 * g.oh * per_row;
+}
+
 template <class T, int Q, int U>
 void conv2d_forward_direct_tile(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
   using DV = DirectVec<T>;
   using V = typename DV::type;
   constexpr int64_t W = DV::lanes;
   const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + Q - 1) / Q;
-  const int64_t per_row = (g.ow + W - 1) / W, runs_of_columns = g.oh * per_row, tiles = (runs_of_columns + U - 1) / U;
-  const DirectLayout L(g, per_row * W);
+  const bool use_planes = direct_planes(g, W);
+  // vectors of output pixels: the plane's, or each row's (a row's last vector
+  // ends at the row's end, overlapping the one before)
+  const int64_t per_row = (g.ow + W - 1) / W, units = use_planes ? (P + W - 1) / W : g.oh * per_row;
+  const int64_t tiles = (units + U - 1) / U;
+  DirectLayout L(g, use_planes ? g.ow : per_row * W);
+  L.tail = use_planes ? W : 0;
+  const DirectPlanes planes(g);
   // the weight as [blocks][K][Q], zeros past o
   std::vector<T> wr(static_cast<size_t>(blocks * K * Q), T(0));
   for (int64_t oc = 0; oc < g.o; ++oc)
     for (int64_t k = 0; k < K; ++k) wr[static_cast<size_t>(((oc / Q) * K + k) * Q + oc % Q)] = weight[oc * K + k];
   std::vector<int64_t> off(static_cast<size_t>(K));
-  for (int64_t k = 0; k < K; ++k) off[static_cast<size_t>(k)] = L.offset(g, k);
-  // each run of columns' first input and output element; the last tile repeats the last run
+  for (int64_t k = 0; k < K; ++k) off[static_cast<size_t>(k)] = use_planes ? planes.offset(g, k) : L.offset(g, k);
+  // each vector's first input and output element; the last tile repeats the last vector
   std::vector<int64_t> xpos(static_cast<size_t>(tiles * U)), ypos(static_cast<size_t>(tiles * U));
   for (int64_t r = 0; r < tiles * U; ++r) {
-    const int64_t rr = std::min(r, runs_of_columns - 1), oy = rr / per_row;
-    const int64_t ox0 = g.ow >= W ? std::min(rr % per_row * W, g.ow - W) : 0;
-    xpos[static_cast<size_t>(r)] = oy * g.sh * L.wp + ox0;
-    ypos[static_cast<size_t>(r)] = oy * g.ow + ox0;
+    const int64_t rr = std::min(r, units - 1);
+    if (use_planes) {
+      xpos[static_cast<size_t>(r)] = ypos[static_cast<size_t>(r)] = P >= W ? std::min(rr * W, P - W) : 0;
+    } else {
+      const int64_t oy = rr / per_row, ox0 = g.ow >= W ? std::min(rr % per_row * W, g.ow - W) : 0;
+      xpos[static_cast<size_t>(r)] = oy * g.sh * L.wp + ox0;
+      ypos[static_cast<size_t>(r)] = oy * g.ow + ox0;
+    }
   }
-  const int64_t nw = std::min(W, g.ow);  // columns stored per run
+  const int64_t nw = std::min(W, use_planes ? P : g.ow);  // pixels stored per vector
   const int runs = conv_runs(g.n);
-  std::vector<T> pads(static_cast<size_t>(runs * L.size(g.c)), T(0));
+  const int64_t stride = L.size(g.c) + (use_planes ? planes.size(g, W) : 0);
+  std::vector<T> work(static_cast<size_t>(runs * stride), T(0));
   conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
-    T* xp = pads.data() + t * L.size(g.c);
+    T* xp = work.data() + t * stride;
+    T* xv = use_planes ? xp + L.size(g.c) : xp;  // what the taps read
     for (int64_t s = first; s < last; ++s) {
       direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
+      if (use_planes) planes.fill(g, L, xp, xv);
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t o0 = b * Q, no = std::min<int64_t>(Q, g.o - o0);
         for (int64_t tile = 0; tile < tiles; ++tile) {
-          const int64_t* xs_at = xpos.data() + tile * U;
+          const int64_t* at = xpos.data() + tile * U;
+          const int64_t* yat = ypos.data() + tile * U;
           V acc[Q][U];
           for (int q = 0; q < Q; ++q) {
             const T b0 = bias != nullptr && q < no ? bias[o0 + q] : T(0);
@@ -431,9 +489,9 @@ void conv2d_forward_direct_tile(const ConvGeometry& g, const T* x, const T* weig
           }
           const T* wk = wr.data() + b * K * Q;
           for (int64_t k = 0; k < K; ++k, wk += Q) {
-            const T* base = xp + off[static_cast<size_t>(k)];
+            const T* base = xv + off[static_cast<size_t>(k)];
             V xs[U];
-            for (int u = 0; u < U; ++u) DV::load(xs[u], base + xs_at[u]);
+            for (int u = 0; u < U; ++u) DV::load(xs[u], base + at[u]);
             for (int q = 0; q < Q; ++q)
               for (int u = 0; u < U; ++u) acc[q][u] += wk[q] * xs[u];
           }
@@ -442,13 +500,12 @@ void conv2d_forward_direct_tile(const ConvGeometry& g, const T* x, const T* weig
             if (q >= no) break;
             T* dst = y + (s * g.o + o0 + q) * P;
             for (int u = 0; u < U; ++u) {
-              T* at = dst + ypos[static_cast<size_t>(tile * U + u)];
               if (nw == W) {
-                std::memcpy(at, &acc[q][u], sizeof(V));
+                std::memcpy(dst + yat[u], &acc[q][u], sizeof(V));
               } else {
                 T lanes[W];
                 std::memcpy(lanes, &acc[q][u], sizeof(V));
-                std::copy(lanes, lanes + nw, at);
+                std::copy(lanes, lanes + nw, dst + yat[u]);
               }
             }
           }
@@ -545,8 +602,8 @@ void conv2d_backward_weight_direct_tile(const ConvGeometry& g, const T* x, const
 template <class T>
 void conv2d_forward_direct(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
   const int64_t W = detail::DirectVec<T>::lanes;
-  const int64_t runs_of_columns = g.oh * ((g.ow + W - 1) / W);
-  detail::with_direct_tile(detail::direct_pick(g.o, runs_of_columns), [&]<int Q, int U>() {
+  const int64_t units = detail::direct_planes(g, W) ? (g.out_plane() + W - 1) / W : g.oh * ((g.ow + W - 1) / W);
+  detail::with_direct_tile(detail::direct_pick(g.o, units), [&]<int Q, int U>() {
     detail::conv2d_forward_direct_tile<T, Q, U>(g, x, weight, bias, y);
   });
 }
