@@ -220,12 +220,13 @@ inline int64_t conv2d_chunk(const ConvGeometry& g) {
 }
 
 // Note [Row blocks]: when one sample's unfolded matrix is larger than
-// kConvRowBlockBudget elements (the ResNet-style layers: 576 x 3136 for 64
-// channels on 56 x 56, 7 MiB), it would leave the L2 cache between im2col
+// kConvColumnBudget elements (the ResNet-style layers: 576 x 3136 for 64
+// channels on 56 x 56, 7 MiB), it leaves the L2 cache between im2col
 // writing it and the GEMM packing it. Backward-weight then unfolds blocks of
-// whole output rows of a sample into a cache-sized matrix and adds each
-// block's product (dy's columns of those rows, read in place) to the
-// gradient. A block keeps at least kConvRowBlockMinColumns columns, the
+// whole output rows of a sample into a matrix of about kConvRowBlockBudget
+// elements and adds each block's product (dy's columns of those rows, read
+// in place) to the gradient (PyTorch's example's second layer, 288 x 576,
+// measured slower in blocks). A block keeps at least kConvRowBlockMinColumns columns, the
 // product's inner dimension, so that its packing pays. (Forward takes Note
 // [Implicit GEMM] on such layers; backward-input measured no faster in row
 // blocks.)
@@ -235,6 +236,7 @@ inline constexpr int64_t kConvRowBlockBudget = int64_t(1) << 16, kConvRowBlockMi
 /// Output rows per block of Note [Row blocks] in conv2d_backward_weight; 0: whole samples.
 inline int64_t conv2d_row_block(const ConvGeometry& g) {
   const int64_t per_row = std::max<int64_t>(1, g.c * g.kh * g.kw * g.ow);
+  if (per_row * g.oh <= detail::kConvColumnBudget) return 0;  // the sample's matrix fits L2
   const int64_t rows = std::max(detail::kConvRowBlockBudget / per_row,
                                 (detail::kConvRowBlockMinColumns + g.ow - 1) / std::max<int64_t>(1, g.ow));
   return rows >= g.oh ? 0 : rows;
@@ -299,7 +301,13 @@ void unfold_chunk(const ConvGeometry& g, const T* x, int64_t first, int64_t last
 // - forward: the U vectors are U runs of output columns (a row's last run
 //   ends at the row's end, overlapping the one before, so every store is
 //   whole); each tap loads U runs of the padded input and Q broadcast
-//   weights for Q * U FMAs, and the tile is stored straight into y.
+//   weights for Q * U FMAs, and the tile is stored straight into y. When
+//   rows waste a fifth of the lanes or more (LeNet's second layer: rows of
+//   10 in 16 lanes), the kernel reads DirectPlanes instead, a copy of the
+//   sample per (input channel, column tap) holding the input under each
+//   output pixel: a tap's pixels are then one contiguous run, and the U
+//   vectors are runs of the whole output plane (7 vectors for 100 pixels
+//   instead of 10).
 // - backward-weight: dW[oc, tap] = sum over pixels of dy[oc, pixel] *
 //   x[pixel + offset(tap)], where a tap is a fixed offset in the padded
 //   sample. The tile is Q channels x U taps: each dy vector (read in place,
