@@ -226,10 +226,10 @@ inline int64_t conv2d_chunk(const ConvGeometry& g) {
 // whole output rows of a sample into a matrix of about kConvRowBlockBudget
 // elements and adds each block's product (dy's columns of those rows, read
 // in place) to the gradient (PyTorch's example's second layer, 288 x 576,
-// measured slower in blocks). A block keeps at least kConvRowBlockMinColumns columns, the
-// product's inner dimension, so that its packing pays. (Forward takes Note
-// [Implicit GEMM] on such layers; backward-input measured no faster in row
-// blocks.)
+// measured slower in blocks). A block keeps at least kConvRowBlockMinColumns
+// columns, the product's inner dimension, so that its packing pays. (Forward
+// takes Note [Implicit GEMM] on such layers; backward-input measured no
+// faster in row blocks.)
 namespace detail {
 inline constexpr int64_t kConvRowBlockBudget = int64_t(1) << 16, kConvRowBlockMinColumns = 256;
 }
@@ -412,7 +412,8 @@ struct DirectPlanes {
   int64_t size(const ConvGeometry& g, int64_t tail) const { return count * rows * g.ow + tail; }
   int64_t offset(const ConvGeometry& g, int64_t k) const {
     const int64_t ci = k / (g.kh * g.kw), ki = k / g.kw % g.kh, kj = k % g.kw;
-    return row_taps == 1 ? ((ci * g.kw + kj) * rows + ki * g.dh) * g.ow : (((ci * g.kw + kj) * g.kh + ki) * rows) * g.ow;
+    return row_taps == 1 ? ((ci * g.kw + kj) * rows + ki * g.dh) * g.ow
+                         : (((ci * g.kw + kj) * g.kh + ki) * rows) * g.ow;
   }
   /// Fills planes from the padded sample xp (rows of L.wp with a tail of a vector).
   template <class T>
@@ -650,7 +651,9 @@ inline constexpr int64_t kImplicitNc = 512;
 template <class T>
 struct AlignedBuffer {
   T* p;
-  explicit AlignedBuffer(int64_t n) : p(static_cast<T*>(::operator new(sizeof(T) * static_cast<size_t>(std::max<int64_t>(n, 1)), std::align_val_t{64}))) {
+  explicit AlignedBuffer(int64_t n)
+      : p(static_cast<T*>(::operator new(sizeof(T) * static_cast<size_t>(std::max<int64_t>(n, 1)),
+                                         std::align_val_t{64}))) {
     std::fill(p, p + n, T(0));
   }
   AlignedBuffer(const AlignedBuffer&) = delete;
