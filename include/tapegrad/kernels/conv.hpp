@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -120,18 +121,21 @@ inline void valid_range(int64_t ow, int64_t w, int64_t s, int64_t p, int64_t off
 
 /// im2col: x [c, h, w] -> col [c * kh * kw, oh * ow] (rows ld apart, oh * ow
 /// by default), row (ci, ki, kj), column (oy, ox) = x[ci, oy * sh - pt + ki * dh,
-/// ox * sw - pl + kj * dw], 0 outside.
+/// ox * sw - pl + kj * dw], 0 outside. With oy0, oy1: only the output rows
+/// [oy0, oy1), column (oy - oy0, ox).
 template <class T>
-void im2col(const ConvGeometry& g, int64_t channels, const T* x, T* col, int64_t ld = 0) {
-  const int64_t plane = ld > 0 ? ld : g.oh * g.ow;
+void im2col(const ConvGeometry& g, int64_t channels, const T* x, T* col, int64_t ld = 0, int64_t oy0 = 0,
+            int64_t oy1 = -1) {
+  if (oy1 < 0) oy1 = g.oh;
+  const int64_t plane = ld > 0 ? ld : (oy1 - oy0) * g.ow;
   for (int64_t ci = 0; ci < channels; ++ci)
     for (int64_t ki = 0; ki < g.kh; ++ki)
       for (int64_t kj = 0; kj < g.kw; ++kj) {
         T* row = col + ((ci * g.kh + ki) * g.kw + kj) * plane;
         int64_t lo, hi;
         detail::valid_range(g.ow, g.w, g.sw, g.pl, kj * g.dw, lo, hi);
-        for (int64_t oy = 0; oy < g.oh; ++oy) {
-          T* dst = row + oy * g.ow;
+        for (int64_t oy = oy0; oy < oy1; ++oy) {
+          T* dst = row + (oy - oy0) * g.ow;
           const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
           if (iy < 0 || iy >= g.h) {
             std::fill(dst, dst + g.ow, T(0));
@@ -214,16 +218,40 @@ inline int64_t conv2d_chunk(const ConvGeometry& g) {
   const int64_t per = std::max<int64_t>(1, g.c * g.kh * g.kw * g.out_plane());
   return std::max<int64_t>(1, std::min<int64_t>(g.n, detail::kConvColumnBudget / per));
 }
+
+// Note [Row blocks]: when one sample's unfolded matrix is larger than
+// kConvColumnBudget elements (the ResNet-style layers: 576 x 3136 for 64
+// channels on 56 x 56, 7 MiB), it leaves the L2 cache between im2col
+// writing it and the GEMM packing it. Backward-weight then unfolds blocks of
+// whole output rows of a sample into a matrix of about kConvRowBlockBudget
+// elements and adds each block's product (dy's columns of those rows, read
+// in place) to the gradient (PyTorch's example's second layer, 288 x 576,
+// measured slower in blocks). A block keeps at least kConvRowBlockMinColumns
+// columns, the product's inner dimension, so that its packing pays. (Forward
+// takes Note [Implicit GEMM] on such layers; backward-input measured no
+// faster in row blocks.)
+namespace detail {
+inline constexpr int64_t kConvRowBlockBudget = int64_t(1) << 16, kConvRowBlockMinColumns = 256;
+}
+/// Output rows per block of Note [Row blocks] in conv2d_backward_weight; 0: whole samples.
+inline int64_t conv2d_row_block(const ConvGeometry& g) {
+  const int64_t per_row = std::max<int64_t>(1, g.c * g.kh * g.kw * g.ow);
+  if (per_row * g.oh <= detail::kConvColumnBudget) return 0;  // the sample's matrix fits L2
+  const int64_t rows = std::max(detail::kConvRowBlockBudget / per_row,
+                                (detail::kConvRowBlockMinColumns + g.ow - 1) / std::max<int64_t>(1, g.ow));
+  return rows >= g.oh ? 0 : rows;
+}
 /// Elements of the workspace the conv2d kernels need: the unfolded chunk and
 /// the chunk's [O, chunk * OH * OW] side.
 inline int64_t conv2d_workspace(const ConvGeometry& g) {
   return conv2d_chunk(g) * g.out_plane() * (g.c * g.kh * g.kw + g.o);
 }
 /// Elements of the workspace conv2d_backward_weight needs: per thread's run
-/// of samples one sample's unfolded matrix and a partial sum.
+/// of samples one sample's unfolded matrix (or a row block's) and a partial sum.
 inline int64_t conv2d_weight_workspace(const ConvGeometry& g) {
   const int runs = detail::conv_runs(g.n);
-  return (g.patch() * g.out_plane() + (runs > 1 ? g.o * g.patch() : 0)) * runs;
+  const int64_t rows = conv2d_row_block(g);
+  return (g.patch() * (rows > 0 ? rows * g.ow : g.out_plane()) + (runs > 1 ? g.o * g.patch() : 0)) * runs;
 }
 
 namespace detail {
@@ -273,7 +301,13 @@ void unfold_chunk(const ConvGeometry& g, const T* x, int64_t first, int64_t last
 // - forward: the U vectors are U runs of output columns (a row's last run
 //   ends at the row's end, overlapping the one before, so every store is
 //   whole); each tap loads U runs of the padded input and Q broadcast
-//   weights for Q * U FMAs, and the tile is stored straight into y.
+//   weights for Q * U FMAs, and the tile is stored straight into y. When
+//   rows waste a fifth of the lanes or more (LeNet's second layer: rows of
+//   10 in 16 lanes), the kernel reads DirectPlanes instead, a copy of the
+//   sample per (input channel, column tap) holding the input under each
+//   output pixel: a tap's pixels are then one contiguous run, and the U
+//   vectors are runs of the whole output plane (7 vectors for 100 pixels
+//   instead of 10).
 // - backward-weight: dW[oc, tap] = sum over pixels of dy[oc, pixel] *
 //   x[pixel + offset(tap)], where a tap is a fixed offset in the padded
 //   sample. The tile is Q channels x U taps: each dy vector (read in place,
@@ -365,39 +399,98 @@ void direct_pad_sample(const ConvGeometry& g, const DirectLayout& L, const T* x,
       direct_copy(xp + ci * L.plane() + (iy + g.pt) * L.wp + g.pl, x + (ci * g.h + iy) * g.w, g.w);
 }
 
+/// The forward kernel's view of a sample (Note [Direct convolution for few
+/// input channels]): per input channel, column tap kj and (with a row stride)
+/// row tap ki a plane of `rows` x ow, the input element under each output
+/// column, so that every tap reads the output plane's pixels as one
+/// contiguous run at offset(k) + pixel.
+struct DirectPlanes {
+  int64_t row_taps, rows, count;
+  explicit DirectPlanes(const ConvGeometry& g)
+      : row_taps(g.sh == 1 ? 1 : g.kh), rows(g.sh == 1 ? g.oh + (g.kh - 1) * g.dh : g.oh),
+        count(g.c * g.kw * row_taps) {}
+  int64_t size(const ConvGeometry& g, int64_t tail) const { return count * rows * g.ow + tail; }
+  int64_t offset(const ConvGeometry& g, int64_t k) const {
+    const int64_t ci = k / (g.kh * g.kw), ki = k / g.kw % g.kh, kj = k % g.kw;
+    return row_taps == 1 ? ((ci * g.kw + kj) * rows + ki * g.dh) * g.ow
+                         : (((ci * g.kw + kj) * g.kh + ki) * rows) * g.ow;
+  }
+  /// Fills planes from the padded sample xp (rows of L.wp with a tail of a vector).
+  template <class T>
+  void fill(const ConvGeometry& g, const DirectLayout& L, const T* xp, T* planes) const {
+    using V = typename DirectVec<T>::type;
+    constexpr int64_t W = DirectVec<T>::lanes;
+    V v;
+    T* dst = planes;
+    for (int64_t ci = 0; ci < g.c; ++ci)
+      for (int64_t kj = 0; kj < g.kw; ++kj)
+        for (int64_t kq = 0; kq < row_taps; ++kq)
+          for (int64_t r = 0; r < rows; ++r, dst += g.ow) {
+            const T* src = xp + ci * L.plane() + (r * g.sh + kq * g.dh) * L.wp + kj * g.dw;
+            // whole vectors: the next row (or the tail) takes a row's excess
+            for (int64_t i = 0; i < g.ow; i += W) {
+              DirectVec<T>::load(v, src + i);
+              std::memcpy(dst + i, &v, sizeof(V));
+            }
+          }
+  }
+};
+
+/// Whether the forward kernel reads DirectPlanes (rather than the padded
+/// sample's rows): when they take at most 4/5 of the vectors of whole rows,
+/// which pays for building them (LeNet's second layer, rows of 10 pixels).
+inline bool direct_planes(const ConvGeometry& g, int64_t W) {
+  const int64_t per_row = (g.ow + W - 1) / W;
+  return 5 * ((g.out_plane() + W - 1) / W) <= 4 * g.oh * per_row;
+}
+
 template <class T, int Q, int U>
 void conv2d_forward_direct_tile(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
   using DV = DirectVec<T>;
   using V = typename DV::type;
   constexpr int64_t W = DV::lanes;
   const int64_t K = g.patch(), P = g.out_plane(), blocks = (g.o + Q - 1) / Q;
-  const int64_t per_row = (g.ow + W - 1) / W, runs_of_columns = g.oh * per_row, tiles = (runs_of_columns + U - 1) / U;
-  const DirectLayout L(g, per_row * W);
+  const bool use_planes = direct_planes(g, W);
+  // vectors of output pixels: the plane's, or each row's (a row's last vector
+  // ends at the row's end, overlapping the one before)
+  const int64_t per_row = (g.ow + W - 1) / W, units = use_planes ? (P + W - 1) / W : g.oh * per_row;
+  const int64_t tiles = (units + U - 1) / U;
+  DirectLayout L(g, use_planes ? g.ow : per_row * W);
+  L.tail = use_planes ? W : 0;
+  const DirectPlanes planes(g);
   // the weight as [blocks][K][Q], zeros past o
   std::vector<T> wr(static_cast<size_t>(blocks * K * Q), T(0));
   for (int64_t oc = 0; oc < g.o; ++oc)
     for (int64_t k = 0; k < K; ++k) wr[static_cast<size_t>(((oc / Q) * K + k) * Q + oc % Q)] = weight[oc * K + k];
   std::vector<int64_t> off(static_cast<size_t>(K));
-  for (int64_t k = 0; k < K; ++k) off[static_cast<size_t>(k)] = L.offset(g, k);
-  // each run of columns' first input and output element; the last tile repeats the last run
+  for (int64_t k = 0; k < K; ++k) off[static_cast<size_t>(k)] = use_planes ? planes.offset(g, k) : L.offset(g, k);
+  // each vector's first input and output element; the last tile repeats the last vector
   std::vector<int64_t> xpos(static_cast<size_t>(tiles * U)), ypos(static_cast<size_t>(tiles * U));
   for (int64_t r = 0; r < tiles * U; ++r) {
-    const int64_t rr = std::min(r, runs_of_columns - 1), oy = rr / per_row;
-    const int64_t ox0 = g.ow >= W ? std::min(rr % per_row * W, g.ow - W) : 0;
-    xpos[static_cast<size_t>(r)] = oy * g.sh * L.wp + ox0;
-    ypos[static_cast<size_t>(r)] = oy * g.ow + ox0;
+    const int64_t rr = std::min(r, units - 1);
+    if (use_planes) {
+      xpos[static_cast<size_t>(r)] = ypos[static_cast<size_t>(r)] = P >= W ? std::min(rr * W, P - W) : 0;
+    } else {
+      const int64_t oy = rr / per_row, ox0 = g.ow >= W ? std::min(rr % per_row * W, g.ow - W) : 0;
+      xpos[static_cast<size_t>(r)] = oy * g.sh * L.wp + ox0;
+      ypos[static_cast<size_t>(r)] = oy * g.ow + ox0;
+    }
   }
-  const int64_t nw = std::min(W, g.ow);  // columns stored per run
+  const int64_t nw = std::min(W, use_planes ? P : g.ow);  // pixels stored per vector
   const int runs = conv_runs(g.n);
-  std::vector<T> pads(static_cast<size_t>(runs * L.size(g.c)), T(0));
+  const int64_t stride = L.size(g.c) + (use_planes ? planes.size(g, W) : 0);
+  std::vector<T> work(static_cast<size_t>(runs * stride), T(0));
   conv_sample_runs(g.n, [&](int64_t first, int64_t last, int t) {
-    T* xp = pads.data() + t * L.size(g.c);
+    T* xp = work.data() + t * stride;
+    T* xv = use_planes ? xp + L.size(g.c) : xp;  // what the taps read
     for (int64_t s = first; s < last; ++s) {
       direct_pad_sample(g, L, x + s * g.c * g.in_plane(), xp);
+      if (use_planes) planes.fill(g, L, xp, xv);
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t o0 = b * Q, no = std::min<int64_t>(Q, g.o - o0);
         for (int64_t tile = 0; tile < tiles; ++tile) {
-          const int64_t* xs_at = xpos.data() + tile * U;
+          const int64_t* at = xpos.data() + tile * U;
+          const int64_t* yat = ypos.data() + tile * U;
           V acc[Q][U];
           for (int q = 0; q < Q; ++q) {
             const T b0 = bias != nullptr && q < no ? bias[o0 + q] : T(0);
@@ -405,9 +498,9 @@ void conv2d_forward_direct_tile(const ConvGeometry& g, const T* x, const T* weig
           }
           const T* wk = wr.data() + b * K * Q;
           for (int64_t k = 0; k < K; ++k, wk += Q) {
-            const T* base = xp + off[static_cast<size_t>(k)];
+            const T* base = xv + off[static_cast<size_t>(k)];
             V xs[U];
-            for (int u = 0; u < U; ++u) DV::load(xs[u], base + xs_at[u]);
+            for (int u = 0; u < U; ++u) DV::load(xs[u], base + at[u]);
             for (int q = 0; q < Q; ++q)
               for (int u = 0; u < U; ++u) acc[q][u] += wk[q] * xs[u];
           }
@@ -416,13 +509,12 @@ void conv2d_forward_direct_tile(const ConvGeometry& g, const T* x, const T* weig
             if (q >= no) break;
             T* dst = y + (s * g.o + o0 + q) * P;
             for (int u = 0; u < U; ++u) {
-              T* at = dst + ypos[static_cast<size_t>(tile * U + u)];
               if (nw == W) {
-                std::memcpy(at, &acc[q][u], sizeof(V));
+                std::memcpy(dst + yat[u], &acc[q][u], sizeof(V));
               } else {
                 T lanes[W];
                 std::memcpy(lanes, &acc[q][u], sizeof(V));
-                std::copy(lanes, lanes + nw, at);
+                std::copy(lanes, lanes + nw, dst + yat[u]);
               }
             }
           }
@@ -519,8 +611,8 @@ void conv2d_backward_weight_direct_tile(const ConvGeometry& g, const T* x, const
 template <class T>
 void conv2d_forward_direct(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
   const int64_t W = detail::DirectVec<T>::lanes;
-  const int64_t runs_of_columns = g.oh * ((g.ow + W - 1) / W);
-  detail::with_direct_tile(detail::direct_pick(g.o, runs_of_columns), [&]<int Q, int U>() {
+  const int64_t units = detail::direct_planes(g, W) ? (g.out_plane() + W - 1) / W : g.oh * ((g.ow + W - 1) / W);
+  detail::with_direct_tile(detail::direct_pick(g.o, units), [&]<int Q, int U>() {
     detail::conv2d_forward_direct_tile<T, Q, U>(g, x, weight, bias, y);
   });
 }
@@ -533,11 +625,141 @@ void conv2d_backward_weight_direct(const ConvGeometry& g, const T* x, const T* d
   });
 }
 
+// Note [Implicit GEMM]: a layer whose unfolded sample is large (the
+// ResNet-style layers, PyTorch's example's second layer) spent as much time
+// unfolding (im2col writes kH * kW times the input, out of cache when a
+// sample's matrix is megabytes) and packing that matrix into the GEMM's
+// panels as in the micro-kernel. Forward runs the packed GEMM's loops here
+// instead (Note [Packed GEMM] in gemm.hpp, with its micro-kernels and
+// blocking): the weight is packed once per call, and each block of B
+// (kc taps x nc output pixels of one sample) is packed straight from a
+// zero-padded copy of the sample, a tap's NR pixels being runs of an input
+// row; C is the sample's [O, OH * OW] output in place, the bias added while
+// a block is in cache. Samples are split into per-thread runs (Note
+// [Convolution threads]); a batch smaller than the threads takes the
+// threaded GEMM on unfolded chunks instead. (Backward-input run as the
+// forward convolution of dy with the flipped weight, the same kernels,
+// measured slower than its GEMM and col2im on every layer of
+// bench/conv_bench, so it stays there.)
+namespace detail {
+/// At least this many unfolded elements per sample send a layer to Note [Implicit GEMM].
+inline constexpr int64_t kImplicitMinColumns = int64_t(1) << 16;
+/// Output pixels per packed block of B (Note [Implicit GEMM]): kc x this in about half of L2.
+inline constexpr int64_t kImplicitNc = 512;
+
+/// n elements of T, 64-byte aligned (the micro-kernels' packed operands), zero-filled.
+template <class T>
+struct AlignedBuffer {
+  T* p;
+  explicit AlignedBuffer(int64_t n)
+      : p(static_cast<T*>(::operator new(sizeof(T) * static_cast<size_t>(std::max<int64_t>(n, 1)),
+                                         std::align_val_t{64}))) {
+    std::fill(p, p + n, T(0));
+  }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer() { ::operator delete(p, std::align_val_t{64}); }
+  T* data() const { return p; }
+};
+
+/// Whether conv2d_forward takes Note [Implicit GEMM].
+inline bool conv_implicit(const ConvGeometry& g) {
+  return g.n >= get_num_threads() && g.oh > 0 && g.ow > 0 && g.patch() * g.out_plane() >= kImplicitMinColumns;
+}
+
+template <class T>
+void conv2d_forward_implicit(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y) {
+  tapegrad::detail::FlushDenormalScope flush;  // as gemm() (Note [Denormals] in core/denormal.hpp)
+  const GemmConfig<T>& cfg = gemm_config<T>(std::max(gemm_isa(), lowest_gemm_isa()));
+  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg(), MR = cfg.mr, NR = cfg.nr;
+  constexpr int64_t W = DirectVec<T>::lanes;
+  // K blocks of equal depth, as gemm_serial
+  const int64_t kblocks = std::max<int64_t>(1, (10 * K + 11 * cfg.kc - 1) / (11 * cfg.kc));
+  const int64_t kc_max = (K + kblocks - 1) / kblocks, og_pad = (og + MR - 1) / MR * MR;
+  const int64_t nc_max = std::min((P + NR - 1) / NR * NR, kImplicitNc);
+  // the weight of group gi, K block at pc: og_pad x kc in panels of MR at pa[(gi * K + pc) * og_pad]
+  AlignedBuffer<T> pa(g.groups * K * og_pad);
+  for (int64_t gi = 0; gi < g.groups; ++gi)
+    for (int64_t pc = 0; pc < K; pc += kc_max)
+      cfg.pack_a(og, std::min(kc_max, K - pc), weight + gi * og * K + pc, K, 1,
+                 pa.data() + (gi * K + pc) * og_pad);
+  // the padded sample: every tap of every output pixel inside it
+  const int64_t hp = std::max(g.pt + g.h, (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1);
+  const int64_t wp = std::max(g.pl + g.w, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1), plane = hp * wp;
+  std::vector<int64_t> off(static_cast<size_t>(K));  // tap k's offset in a group's channels
+  for (int64_t k = 0; k < K; ++k)
+    off[static_cast<size_t>(k)] = k / (g.kh * g.kw) * plane + k / g.kw % g.kh * g.dh * wp + k % g.kw * g.dw;
+  conv_sample_runs(g.n, [&](int64_t first, int64_t last, int) {
+    // xp: room for a vector read past the last row (the whole-vector runs below)
+    AlignedBuffer<T> xp(g.c * plane + W), pb(kc_max * nc_max);
+    typename DirectVec<T>::type v;
+    for (int64_t s = first; s < last; ++s) {
+      const T* xs = x + s * g.c * g.in_plane();
+      for (int64_t ci = 0; ci < g.c; ++ci)
+        for (int64_t iy = 0; iy < g.h; ++iy)
+          direct_copy(xp.data() + ci * plane + (iy + g.pt) * wp + g.pl, xs + (ci * g.h + iy) * g.w, g.w);
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        const T* xg = xp.data() + gi * cg * plane;
+        T* yg = y + (s * g.o + gi * og) * P;
+        for (int64_t jc = 0; jc < P; jc += nc_max) {
+          const int64_t nc = std::min(nc_max, P - jc);
+          for (int64_t pc = 0; pc < K; pc += kc_max) {
+            const int64_t kc = std::min(kc_max, K - pc);
+            // B's block: panel of columns [j0, j0 + NR), dst[panel][p][r] = tap pc + p of pixel j0 + r
+            for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+              T* panel = pb.data() + j0 * kc;
+              const int64_t nr = std::min(NR, nc - j0);
+              for (int64_t r = 0; r < nr;) {  // runs of one output row
+                const int64_t j = jc + j0 + r, oy = j / g.ow, ox = j % g.ow, len = std::min(nr - r, g.ow - ox);
+                const T* src = xg + oy * g.sh * wp + ox * g.sw;
+                for (int64_t p = 0; p < kc; ++p) {
+                  const T* sp = src + off[static_cast<size_t>(pc + p)];
+                  T* dp = panel + p * NR + r;
+                  if (g.sw != 1) {
+                    for (int64_t i = 0; i < len; ++i) dp[i] = sp[i * g.sw];
+                  } else if (len < W && r + W <= NR) {  // a whole vector; the next run overwrites its excess
+                    DirectVec<T>::load(v, sp);
+                    std::memcpy(dp, &v, sizeof(v));
+                  } else {
+                    direct_copy(dp, sp, len);
+                  }
+                }
+                r += len;
+              }
+              if (nr < NR)
+                for (int64_t p = 0; p < kc; ++p) std::fill(panel + p * NR + nr, panel + (p + 1) * NR, T(0));
+            }
+            const T beta = pc == 0 ? T(0) : T(1);
+            for (int64_t ic = 0; ic < og; ic += cfg.mc) {
+              const int64_t mc = std::min(cfg.mc, og - ic);
+              for (int64_t j0 = 0; j0 < nc; j0 += NR)
+                for (int64_t ir = ic; ir < ic + mc; ir += MR) {
+                  const int64_t mr = std::min(MR, ic + mc - ir);
+                  (mr <= cfg.mr_edge ? cfg.kernel_edge : cfg.kernel)(
+                      kc, pa.data() + (gi * K + pc) * og_pad + ir * kc, pb.data() + j0 * kc, yg + ir * P + jc + j0, P,
+                      1, mr, std::min(NR, nc - j0), T(1), beta);
+                }
+            }
+          }
+          if (bias != nullptr)
+            for (int64_t oc = 0; oc < og; ++oc) {
+              T* row = yg + oc * P + jc;
+              const T b = bias[gi * og + oc];
+              for (int64_t i = 0; i < nc; ++i) row[i] += b;
+            }
+        }
+      }
+    }
+  });
+}
+}  // namespace detail
+
 /// y [n, o, oh, ow] = conv(x [n, c, h, w], weight [o, c/groups, kh, kw]) + bias [o]
 /// (bias may be null). work: conv2d_workspace(g) elements.
 template <class T>
 void conv2d_forward(const ConvGeometry& g, const T* x, const T* weight, const T* bias, T* y, T* work) {
   if (detail::conv_direct(g)) return conv2d_forward_direct(g, x, weight, bias, y);
+  if (detail::conv_implicit(g)) return detail::conv2d_forward_implicit(g, x, weight, bias, y);
   const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), chunk = conv2d_chunk(g);
   T* col = work;
   T* out = work + chunk * P * g.c * g.kh * g.kw;
@@ -594,7 +816,9 @@ void conv2d_backward_input(const ConvGeometry& g, const T* dy, const T* weight, 
 template <class T>
 void conv2d_backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dweight, T* dbias, T* work) {
   if (detail::conv_direct_weight(g)) return conv2d_backward_weight_direct(g, x, dy, dweight, dbias);
-  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg(), wsize = g.o * K, col_size = K * P;
+  const int64_t K = g.patch(), P = g.out_plane(), og = g.og(), cg = g.cg(), wsize = g.o * K;
+  // whole samples, or blocks of output rows (Note [Row blocks])
+  const int64_t rows = conv2d_row_block(g) > 0 ? conv2d_row_block(g) : g.oh, col_size = K * rows * g.ow;
   const int runs = detail::conv_runs(g.n);
   const int64_t stride = col_size + (runs > 1 ? wsize : 0);
   if (g.n == 0) std::fill(dweight, dweight + wsize, T(0));
@@ -602,12 +826,14 @@ void conv2d_backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* d
     T* col = work + t * stride;
     T* dw = runs > 1 ? col + col_size : dweight;  // a run's partial sum
     for (int64_t s = first; s < last; ++s)
-      for (int64_t gi = 0; gi < g.groups; ++gi) {
-        im2col(g, cg, x + (s * g.c + gi * cg) * g.in_plane(), col);
-        // dw_g [og, K] (+)= dy_g [og, P] @ col^T [P, K]
-        gemm<T>(og, K, P, T(1), dy + (s * g.o + gi * og) * P, P, 1, col, 1, P, s == first ? T(0) : T(1),
-                dw + gi * og * K, K, 1);
-      }
+      for (int64_t gi = 0; gi < g.groups; ++gi)
+        for (int64_t oy0 = 0; oy0 < g.oh; oy0 += rows) {
+          const int64_t oy1 = std::min(g.oh, oy0 + rows), ld = (oy1 - oy0) * g.ow;
+          im2col(g, cg, x + (s * g.c + gi * cg) * g.in_plane(), col, ld, oy0, oy1);
+          // dw_g [og, K] (+)= dy_g [og, the block's columns] @ col^T [columns, K]
+          gemm<T>(og, K, ld, T(1), dy + (s * g.o + gi * og) * P + oy0 * g.ow, P, 1, col, 1, ld,
+                  s == first && oy0 == 0 ? T(0) : T(1), dw + gi * og * K, K, 1);
+        }
   });
   if (runs > 1) {
     std::copy(work + col_size, work + col_size + wsize, dweight);
