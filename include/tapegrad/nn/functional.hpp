@@ -52,8 +52,8 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   // The GEMM entry that may skip the zeros of a mostly-zero input (Note
   // [Dense and sparse entries] in kernels/gemm.hpp), forward and backward.
   const auto product = [&](const Tensor<T>& x2) {
-    return bias.defined() ? detail::addmm_impl<true>(bias, x2, weight.t(), 1, 1)
-                          : detail::mm_impl<true>(x2, weight.t(), "mm");
+    return bias.defined() ? tapegrad::detail::addmm_impl<true>(bias, x2, weight.t(), 1, 1)
+                          : tapegrad::detail::mm_impl<true>(x2, weight.t(), "mm");
   };
   if (x.dim() == 2) return product(x);
   // Fold leading dims into rows: [..., in] -> [rows, in] -> [..., out].
