@@ -123,6 +123,11 @@ tapegrad_header_use(tapegrad/kernels/pool.hpp CODE [[
   kernels::max_pool2d_forward(kernels::PoolGeometry{.planes = 1, .h = 2, .w = 2, .oh = 1, .ow = 1, .kh = 2, .kw = 2},
                               x, &y, &idx);
   return y == 4.0f && idx == 1 ? 0 : 1;]])
+tapegrad_header_use(tapegrad/kernels/sort.hpp CODE [[
+  kernels::NetSlot w[3];  // three words in each of the 8 lanes, descending
+  for (int i = 0; i < 3; ++i) w[i] = kernels::NetSlot{} + uint64_t(3 - i);
+  kernels::net_sort(w, 3);
+  return w[0][0] == 1 && w[2][7] == 3 ? 0 : 1;]])
 tapegrad_header_use(tapegrad/tensor/tensor.hpp CODE [[
   Tensor<float> t;
   return t.defined() ? 1 : 0;]])
