@@ -200,7 +200,7 @@ TEST_CASE("bitwise_and/or/xor/not and shifts: integer values match PyTorch") {
   const auto pl = kGolden.load<int64_t>("p.i64");
   CHECK_REF(pl << tg::tensor<int64_t>({0, 1, 63, 2, 5, 0, 40, 3}), "shl.i64", kExact);
   // counts of the width or more, or negative: 0, or the sign fill for >>
-  // (PyTorch 1.13's int64 kernel leaves them to the hardware; see docs/pending/arith.md)
+  // (PyTorch 1.13's int64 kernel leaves them to the hardware; see README.md's differences from PyTorch)
   CHECK((tg::tensor<int64_t>({5, -5, 5}) << tg::tensor<int64_t>({64, 65, -1})).to_vector() == std::vector<int64_t>{0, 0, 0});
   CHECK((tg::tensor<int64_t>({5, -5, -5}) >> tg::tensor<int64_t>({64, 100, -1})).to_vector() == std::vector<int64_t>{0, -1, -1});
   CHECK_REF(pl >> 3, "shr.i64", kExact);

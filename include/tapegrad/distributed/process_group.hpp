@@ -12,7 +12,7 @@
 //
 // Note [Distributed faults]: a rank that fails must not leave the others
 // waiting forever in a collective. Three mechanisms, each documented in
-// docs (docs/pending/dist.md):
+// README.md's "Distributed training":
 //  1. An exception that leaves main (std::terminate) prints
 //     "tapegrad.distributed: rank R: <what()>" and calls MPI_Abort, which
 //     ends every rank of the job (the terminate handler installed by

@@ -112,9 +112,9 @@ typedef double f64x4u __attribute__((vector_size(32), aligned(8), may_alias));
 // A stream needed them (large products were faster spread out,
 // bench/matmul_kernels_bench.cpp). Shorter K blocks prefetch at the start,
 // and blocks of fewer than kPrefetchMinK steps not at all: there the 2 * MR
-// prefetches are about a tenth of the tile's instructions, and dH of an
-// MNIST MLP (256x10 @ 10x256, k = 10, C in L2) ran about 5 % faster without
-// them (docs/pending/gemm.md).
+// prefetches are about a tenth of the tile's instructions, and the short
+// products (dH of an MNIST MLP, k = 10, C in L2) ran faster without them
+// (bench/history/2026-12-08_gemm_dot_kernel.md).
 #define TAPEGRAD_X86_KERNEL_BODY(T, V, VU, W, MR, REP, PS)                        \
   REP(TAPEGRAD_X86_DECL)                                                         \
   int64_t p = 0;                                                                 \
