@@ -37,6 +37,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../core/allocator.hpp"
 #include "../core/parallel.hpp"
 #include "../core/threads.hpp"
 #include "gemm.hpp"
@@ -647,18 +648,20 @@ inline constexpr int64_t kImplicitMinColumns = int64_t(1) << 16;
 /// Output pixels per packed block of B (Note [Implicit GEMM]): kc x this in about half of L2.
 inline constexpr int64_t kImplicitNc = 512;
 
-/// n elements of T, 64-byte aligned (the micro-kernels' packed operands), zero-filled.
+/// n elements of T, 64-byte aligned (the micro-kernels' packed operands), zero-filled; from the
+/// tensors' block cache (core/allocator.hpp), so a convolution called every step reuses its blocks.
 template <class T>
 struct AlignedBuffer {
+  size_t bytes;
   T* p;
   explicit AlignedBuffer(int64_t n)
-      : p(static_cast<T*>(::operator new(sizeof(T) * static_cast<size_t>(std::max<int64_t>(n, 1)),
-                                         std::align_val_t{64}))) {
+      : bytes(sizeof(T) * static_cast<size_t>(std::max<int64_t>(n, 1))),
+        p(static_cast<T*>(tapegrad::detail::allocate_bytes(bytes))) {
     std::fill(p, p + n, T(0));
   }
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  ~AlignedBuffer() { ::operator delete(p, std::align_val_t{64}); }
+  ~AlignedBuffer() { tapegrad::detail::deallocate_bytes(p, bytes); }
   T* data() const { return p; }
 };
 
